@@ -1,0 +1,90 @@
+/**
+ * Every failure a user can cause or fix is a DeprunError: it carries a stable `code`,
+ * names the thing at fault (file, ONNX node, layer) and says what to do about it.
+ * The CLI prints `message` as one line and maps `exitCode` to the process exit code
+ * (2 = bad usage or bad input, 1 = anything else).
+ */
+export type DeprunErrorCode =
+  | 'BAD_USAGE'
+  | 'FILE_NOT_FOUND'
+  | 'FILE_UNREADABLE'
+  | 'INVALID_MODEL'
+  | 'UNSAFE_PATH'
+  | 'UNSUPPORTED'
+  | 'BAD_SHAPE'
+  | 'BAD_DTYPE'
+  | 'BAD_CONFIG'
+  | 'INTERNAL';
+
+export interface DeprunErrorDetails {
+  /** File the error is about, if any. */
+  file?: string;
+  /** ONNX node name (or tensor name) the error is about, if any. */
+  node?: string;
+  /** What the user can do about it; appended to the message. */
+  hint?: string;
+  /** The underlying error, kept for `--verbose`. */
+  cause?: unknown;
+}
+
+export class DeprunError extends Error {
+  readonly code: DeprunErrorCode;
+  readonly file?: string;
+  readonly node?: string;
+  readonly hint?: string;
+
+  constructor(code: DeprunErrorCode, message: string, details: DeprunErrorDetails = {}) {
+    super(formatMessage(message, details), details.cause === undefined ? undefined : { cause: details.cause });
+    this.name = new.target.name;
+    this.code = code;
+    this.file = details.file;
+    this.node = details.node;
+    this.hint = details.hint;
+  }
+
+  /** 2 for anything the user's input or flags caused, 1 for the rest. */
+  get exitCode(): 1 | 2 {
+    return this.code === 'INTERNAL' ? 1 : 2;
+  }
+}
+
+function formatMessage(message: string, { file, node, hint }: DeprunErrorDetails): string {
+  const where = [file, node === undefined ? undefined : `node '${node}'`].filter((part) => part !== undefined);
+  const prefix = where.length > 0 ? `${where.join(': ')}: ` : '';
+  return `${prefix}${message}${hint ? ` (${hint})` : ''}`;
+}
+
+/** Bad command-line flags or config values. */
+export class UsageError extends DeprunError {
+  constructor(message: string, details: DeprunErrorDetails = {}) {
+    super('BAD_USAGE', message, details);
+  }
+}
+
+/** A file that is missing, unreadable, or not a valid model. */
+export class ModelFileError extends DeprunError {}
+
+/** An external-data path (or any other path from a file) that escapes the model's folder. */
+export class UnsafePathError extends DeprunError {
+  constructor(message: string, details: DeprunErrorDetails = {}) {
+    super('UNSAFE_PATH', message, details);
+  }
+}
+
+/** An operator, attribute or data type we do not handle. */
+export class UnsupportedError extends DeprunError {
+  constructor(message: string, details: DeprunErrorDetails = {}) {
+    super('UNSUPPORTED', message, details);
+  }
+}
+
+/** Tensor shapes or dtypes that do not fit together. */
+export class ShapeError extends DeprunError {
+  constructor(message: string, details: DeprunErrorDetails = {}) {
+    super('BAD_SHAPE', message, details);
+  }
+}
+
+export function isDeprunError(error: unknown): error is DeprunError {
+  return error instanceof DeprunError;
+}
