@@ -1,0 +1,38 @@
+export { onnx, DataType, dataTypeName, toNumber } from './proto';
+export type { ModelProto, GraphProto, NodeProto, TensorProto, AttributeProto, ValueInfoProto } from './proto';
+export {
+  decodeFloatTensor,
+  decodeNumericTensor,
+  encodeFloatTensor,
+  encodeInt64Tensor,
+  isFloatTensor,
+  tensorDims,
+} from './tensor-proto';
+export type { ExternalDataReader, TensorDecodeContext } from './tensor-proto';
+export {
+  parseModel,
+  serializeModel,
+  graphOf,
+  nodesOf,
+  opsetVersion,
+  indexGraph,
+  readFloatConstant,
+  readNumericConstant,
+  constantDims,
+  replaceConstants,
+  withGraph,
+} from './model';
+export type { OnnxModel, ParseOptions, GraphIndex, ConstantEntry } from './model';
+export {
+  hasAttribute,
+  intAttribute,
+  floatAttribute,
+  intsAttribute,
+  floatsAttribute,
+  stringAttribute,
+  tensorAttribute,
+  makeAttribute,
+} from './attributes';
+export type { AttributeValue } from './attributes';
+export { GraphBuilder } from './builder';
+export type { Dim, GraphBuilderOptions } from './builder';
