@@ -1,0 +1,15 @@
+export { tensor, zeros, shapeSize, toFloat64, toFloat32, toNdarray, stridesOf } from './tensor';
+export type { FloatArray, DType, Tensor } from './tensor';
+export { createRng, randomTensor } from './rng';
+export type { Rng, RandomTensorOptions } from './rng';
+export { kthSmallest, kthLargest, topKIndices } from './select';
+export { conv2dOutputShape, conv2d, depthwiseConv2d, pointwiseConv2d } from './conv';
+export type { Conv2dParams } from './conv';
+export { gemm, matmul } from './gemm';
+export type { GemmOptions } from './gemm';
+export { im2col } from './im2col';
+export { toDiagonalBlocks, fromDiagonalBlocks, depthwiseConv2dViaDiagonalBlocks } from './diagonal';
+export type { DiagonalBlock } from './diagonal';
+export { foldBatchNorm, batchNormalization, effectiveScale } from './batchnorm';
+export type { BatchNormParams } from './batchnorm';
+export { relativeL2Error, maxAbsDifference, cosineSimilarity } from './compare';
