@@ -72,4 +72,28 @@ export default deprunePreset();
 `,
 };
 for (const [file, text] of Object.entries(files)) writeFileSync(join(root, file), text);
-console.log(`created ${dir} (${name})`);
+
+// Starting points that tsup needs (it fails without src/index.ts) and that the
+// architecture asks for (a README with one runnable example). Never overwritten.
+const stubs = {
+  'src/index.ts': `// Public API of ${name}. The release checks (tooling/release-checks) fail while this exports nothing.
+export {};
+`,
+  'README.md': `# ${name}
+
+${description}
+
+\`\`\`ts
+// one runnable example
+\`\`\`
+`,
+};
+for (const [file, text] of Object.entries(stubs)) {
+  if (!existsSync(join(root, file))) writeFileSync(join(root, file), text);
+}
+console.log(`created ${dir} (${name})
+next:
+  - write src/index.ts and at least one test/*.test.ts (vitest fails when there is none)
+  - npx -y pnpm@12.4.2 install                      (links it into the workspace, updates the lockfile)
+  - npx -y pnpm@12.4.2 changeset                    (announce its first release)
+  - add "${name}": "workspace:*" to devDependencies of tooling/release-checks/package.json`);
