@@ -1,0 +1,10 @@
+export { buildZooModel, zooModels } from './registry';
+export type { ZooModelName, ZooModelInfo } from './registry';
+export type { ZooBuildOptions } from './options';
+export { trainableParameterCount } from './count';
+export { makeDivisible } from './layers';
+export { MOBILENET_V2_SETTINGS } from './mobilenetv2';
+export { MOBILENET_V3_LARGE_BNECKS, MOBILENET_V3_SMALL_BNECKS } from './mobilenetv3';
+export type { BneckConfig } from './mobilenetv3';
+export { EFFICIENTNET_B0_STAGES } from './efficientnet';
+export type { MBConvStage } from './efficientnet';
