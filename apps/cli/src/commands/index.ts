@@ -1,0 +1,9 @@
+/**
+ * The builtin commands, in the order `deprune --help` lists them. A new command is a new
+ * file here exporting a `Command`, plus one line in this list.
+ */
+import type { Command } from '../registry';
+import { inspectCommand } from './inspect';
+import { zooCommand } from './zoo';
+
+export const builtinCommands: readonly Command[] = [inspectCommand, zooCommand];

@@ -1,0 +1,115 @@
+/**
+ * The CLI core: finds the command, parses its flags, runs it, and turns every error into
+ * one line on stderr and an exit code (2 for bad usage or input, 1 for anything else).
+ */
+import { DeprunError, UsageError } from '@deprune/errors';
+import packageJson from '../package.json';
+import { helpHint, parseCommandArgs, wantsHelp, wantsVerbose } from './args';
+import { builtinCommands } from './commands';
+import { Output, processIo, type CliIo } from './output';
+import { CommandRegistry, formatCommandHelp, formatTopHelp } from './registry';
+
+export const version: string = packageJson.version;
+
+export interface MainOptions {
+  /** Streams to write to (default: the process's stdout and stderr). */
+  io?: CliIo;
+  /** Commands to offer (default: the builtin ones). */
+  registry?: CommandRegistry;
+}
+
+/** A registry holding every builtin command; add yours with `.register(command)`. */
+export function createRegistry(): CommandRegistry {
+  const registry = new CommandRegistry();
+  for (const command of builtinCommands) registry.register(command);
+  return registry;
+}
+
+/** Flags that may come before the command name (`deprune --verbose inspect ...`). */
+const LEADING_FLAGS = new Set(['--verbose', '--json']);
+
+async function dispatch(argv: readonly string[], io: CliIo, registry: CommandRegistry): Promise<number> {
+  const leading: string[] = [];
+  let position = 0;
+  while (position < argv.length && LEADING_FLAGS.has(argv[position])) leading.push(argv[position++]);
+  const name = argv[position];
+  const rest = [...argv.slice(position + 1), ...leading];
+  if (name === undefined) throw new UsageError('no command given', { hint: helpHint() });
+  if (name === '--help' || name === '-h' || (name === 'help' && rest.length === 0)) {
+    io.stdout.write(formatTopHelp(registry, version));
+    return 0;
+  }
+  if (name === '--version' || name === '-V') {
+    io.stdout.write(`${version}\n`);
+    return 0;
+  }
+  if (name === 'help') {
+    io.stdout.write(formatCommandHelp(registry.require(rest[0])));
+    return 0;
+  }
+  if (name.startsWith('-')) throw new UsageError(`unknown flag '${name}' before the command`, { hint: helpHint() });
+  const command = registry.require(name);
+  if (wantsHelp(rest)) {
+    io.stdout.write(formatCommandHelp(command));
+    return 0;
+  }
+  const args = parseCommandArgs(command, rest);
+  const out = new Output(io, { json: args.json, verbose: args.verbose });
+  const code = await command.run({ args, out, io });
+  return typeof code === 'number' ? code : 0;
+}
+
+function isDeprunLike(error: unknown): error is DeprunError {
+  if (error instanceof DeprunError) return true;
+  // A second copy of @deprune/errors (a nested install) breaks instanceof; trust the shape.
+  const candidate = error as Partial<DeprunError> | null;
+  return (
+    typeof candidate === 'object' &&
+    candidate !== null &&
+    typeof candidate.code === 'string' &&
+    (candidate.exitCode === 1 || candidate.exitCode === 2) &&
+    typeof candidate.message === 'string'
+  );
+}
+
+function oneLine(text: string): string {
+  return text.replace(/\s*\n\s*/g, ' ').trim();
+}
+
+function stackOf(error: unknown): string {
+  const lines: string[] = [];
+  let current: unknown = error;
+  for (let depth = 0; current !== undefined && current !== null && depth < 5; depth++) {
+    const stack = current instanceof Error ? (current.stack ?? String(current)) : String(current);
+    lines.push(depth === 0 ? stack : `caused by: ${stack}`);
+    current = current instanceof Error ? current.cause : undefined;
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+/** Prints an error the way the CLI does and returns the exit code. */
+export function reportError(error: unknown, io: CliIo, verbose: boolean): number {
+  if (isDeprunLike(error)) {
+    io.stderr.write(`deprune: ${oneLine(error.message)}\n`);
+    if (verbose) io.stderr.write(stackOf(error));
+    return error.exitCode;
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  io.stderr.write(`deprune: internal error: ${oneLine(message)}${verbose ? '' : ' (run with --verbose for details)'}\n`);
+  if (verbose) io.stderr.write(stackOf(error));
+  return 1;
+}
+
+/**
+ * Runs the CLI with `argv` (without `node` and the script) and resolves to the exit code.
+ * Never throws and never calls process.exit, so it can be embedded and tested in-process.
+ */
+export async function main(argv: readonly string[], options: MainOptions = {}): Promise<number> {
+  const io = options.io ?? processIo();
+  const verbose = wantsVerbose(argv);
+  try {
+    return await dispatch(argv, io, options.registry ?? createRegistry());
+  } catch (error) {
+    return reportError(error, io, verbose);
+  }
+}
