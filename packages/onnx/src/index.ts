@@ -36,3 +36,13 @@ export {
 export type { AttributeValue } from './attributes';
 export { GraphBuilder } from './builder';
 export type { Dim, GraphBuilderOptions } from './builder';
+export { inferShapes } from './shapes';
+export type { ShapeInference, InferShapesOptions, UnresolvedNode } from './shapes';
+export { listLayers, classifyConv, constantSource } from './layers';
+export type { LayerInfo, LayerKind, LayerShapes } from './layers';
+export { findDsconvBlocks } from './blocks';
+export type { DsconvBlock, SqueezeExcitation } from './blocks';
+export { foldBatchNormalization } from './fold-batchnorm';
+export type { BatchNormFoldResult } from './fold-batchnorm';
+export { effectiveConvWeights, followingBatchNorm } from './effective';
+export type { EffectiveConvWeights } from './effective';
