@@ -1,0 +1,18 @@
+export { recalibrate, inferStep } from './recalibrate';
+export { analyticStaircase } from './analytic';
+export type { AnalyticStaircaseOptions } from './analytic';
+export { tableLatencyModel, validateLatencyTable } from './table';
+export type { TableLatencyModelOptions } from './table';
+export { layerShapeOf, unitsOf } from './shape';
+export type {
+  HsrMode,
+  HsrMove,
+  HsrUnit,
+  LatencyModel,
+  LatencySource,
+  LatencyTable,
+  LatencyTableEntry,
+  LayerShape,
+  RecalibrateOptions,
+  RecalibrateResult,
+} from './types';
