@@ -1,0 +1,23 @@
+// Public API of @deprune/gpu: gpu.js kernels for dense and DEPrune-sparse DSConv layers.
+export { GPU_MODES, availableModes, probeModes, resetModeProbes, resolveMode, isGpuMode } from './modes';
+export type { GpuMode, ModeProbe, ResolvedMode } from './modes';
+export { disposeBackend, getBackend, GpuBackend } from './backend';
+export { registerKernel, unregisterKernel, getKernel, getKernelRegistration, listKernels } from './registry';
+export type { AnyKernelFn, KernelCreateConfig, KernelRegistration, KernelSignatures, RegisterKernelOptions } from './registry';
+export { ACTIVATION_CODES, activationValue, applyActivation, encodeActivation, FUSED_ACTIVATION_SOURCE } from './activation';
+export type { Activation, ActivationName, EncodedActivation } from './activation';
+export { buildTapTable, buildColumnTable, buildDiagonalTable, DEFAULT_STEP, DEFAULT_DIAGONAL_GROUP_SIZE } from './tables';
+export type { TapTable, ColumnTable, DiagonalTable, TableOptions, DiagonalTableOptions } from './tables';
+export { measureMedian } from './timing';
+export type { Measurement, MeasureOptions } from './timing';
+export { BUILTIN_KERNELS } from './kernels';
+export { runStep, readback, activationInput, float32Data, signatureOf } from './kernels/launch';
+export type { KernelBody, KernelArg, StepOutput, StepSpec } from './kernels/launch';
+export type { ConvAttrs } from './kernels/conv-params';
+export type { DwDenseFn, DwDenseAttrs } from './kernels/dw-dense';
+export type { DwSparseFn, DwSparseAttrs } from './kernels/dw-sparse';
+export type { DwDiagonalFn, DwDiagonalAttrs } from './kernels/dw-diagonal';
+export type { PwDenseFn, PwAttrs } from './kernels/pw-dense';
+export type { PwSparseFn, PwSparseAttrs } from './kernels/pw-sparse';
+export type { Conv2dFn, Conv2dAttrs } from './kernels/conv2d';
+export type { GemmFn, GemmAttrs } from './kernels/gemm';

@@ -1,0 +1,163 @@
+import { ShapeError, UsageError } from '@deprune/errors';
+import { shapeSize, tensor, type FloatArray, type Tensor } from '@deprune/tensor';
+import { Input, type IGPUKernelSettings, type IKernelFunctionThis, type IKernelRunShortcut, type KernelFunction } from 'gpu.js';
+import { FUSED_ACTIVATION_SOURCE } from '../activation';
+import type { KernelCreateConfig } from '../registry';
+
+/**
+ * What every kernel shares: turning tensors into gpu.js arguments, compiling a gpu.js kernel for a
+ * (sizes, constants) signature through the backend's cache, running it and reading the result
+ * back into a flat float32 tensor.
+ *
+ * Layout. gpu.js outputs are at most 3-D, indexed [z][y][x] with x fastest, so an NCHW activation
+ * maps onto gpu.js dims [W, H, N*C]: thread (x, y, z) is output pixel (x, y) of plane z = n*C + c,
+ * and the flat memory order is exactly NCHW. Activations go in the same way (`Input` with dims
+ * [W, H, N*C]) and are read as x[plane][row][column]; weights and plan tables go in as flat 1-D
+ * arrays indexed by hand. Because a kernel's output is laid out like its input, a later runtime can
+ * chain kernels with `pipeline: true` (GL textures, webgpu buffers) and skip the readback.
+ */
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- kernel bodies take gpu.js-typed arrays
+export type KernelBody = (this: IKernelFunctionThis<any>, ...args: any[]) => number;
+
+/** A gpu.js argument: a flat array, an activation with its dims, a number, or a previous step's raw output. */
+export type KernelArg = Float32Array | Input | number | StepOutput;
+
+/** The raw result of a step (nested typed arrays, a GL texture or a webgpu handle), fed to the next step as is. */
+export interface StepOutput {
+  readonly raw: unknown;
+  /** gpu.js output dims [x, y, z] of the step that produced it. */
+  readonly dims: readonly number[];
+}
+
+export interface StepSpec {
+  /** Distinguishes the kernels of one registration in the compile cache, e.g. 'gather' and 'gemm'. */
+  label: string;
+  body: KernelBody;
+  /** gpu.js output dims [x] | [x, y] | [x, y, z]; every entry >= 1. */
+  output: readonly number[];
+  /** Baked into the compiled code: loop bounds, strides, pads, activation. Part of the signature. */
+  constants: Record<string, number>;
+  args: readonly KernelArg[];
+  /** Keep the result on the device (GL texture / webgpu buffer) to feed another step. */
+  pipeline?: boolean;
+}
+
+/** Float32 view of a tensor's data: float32 as is (no copy), float64 rounded into a new array. */
+export function float32Data(t: Tensor | FloatArray): Float32Array {
+  const data = t instanceof Float32Array || t instanceof Float64Array ? t : t?.data;
+  if (data instanceof Float32Array) return data;
+  if (data instanceof Float64Array) return Float32Array.from(data);
+  throw new UsageError('kernel inputs must be tensors with Float32Array or Float64Array data');
+}
+
+/** An NCHW tensor as a gpu.js argument with dims [W, H, N*C] (read as x[n*C + c][h][w]). */
+export function activationInput(x: Tensor): Input {
+  const [batch, channels, height, width] = x.shape;
+  return new Input(float32Data(x) as unknown as number[], [width, height, batch * channels]);
+}
+
+/** gpu.js cannot take empty arrays; a kernel whose table is empty never reads it, so one zero stands in. */
+export function nonEmpty(values: Float32Array): Float32Array {
+  return values.length > 0 ? values : new Float32Array(1);
+}
+
+/** A float32 vector of `length` values: the bias, or zeros when there is none. */
+export function biasVector(bias: Tensor | null | undefined, length: number, op: string): Float32Array {
+  if (bias === null || bias === undefined) return new Float32Array(Math.max(1, length));
+  if (bias.shape.length !== 1 || bias.shape[0] !== length) {
+    throw new ShapeError(`${op} bias must have shape [${length}] (one value per output channel), got [${bias.shape.join(', ')}]`);
+  }
+  return nonEmpty(float32Data(bias));
+}
+
+function argKey(arg: KernelArg): string {
+  if (arg instanceof Float32Array) return `a${arg.length}`;
+  if (arg instanceof Input) return `i${Array.from(arg.size).join('x')}`;
+  if (typeof arg === 'number') return 'n';
+  return `s${arg.dims.join('x')}`;
+}
+
+function argValue(arg: KernelArg): unknown {
+  if (arg instanceof Float32Array || arg instanceof Input || typeof arg === 'number') return arg;
+  return arg.raw;
+}
+
+/** The compile-cache key: everything that is baked into a compiled gpu.js kernel. */
+export function signatureOf(spec: StepSpec): string {
+  const constants = Object.entries(spec.constants)
+    .map(([name, value]) => `${name}=${value}`)
+    .join(',');
+  return `${spec.label}|out=${spec.output.join('x')}|${constants}|args=${spec.args.map(argKey).join(',')}${spec.pipeline ? '|pipeline' : ''}`;
+}
+
+function loopLimit(constants: Record<string, number>): number {
+  let largest = 1000;
+  for (const value of Object.values(constants)) if (Number.isInteger(value) && value > largest) largest = value;
+  return largest + 1;
+}
+
+/** Compiles (or reuses) and runs one gpu.js kernel; returns its raw output. */
+export async function runStep(config: KernelCreateConfig, spec: StepSpec): Promise<StepOutput> {
+  for (const dim of spec.output) {
+    if (!Number.isInteger(dim) || dim < 1) throw new ShapeError(`gpu.js output dims must be integers >= 1, got [${spec.output.join(', ')}]`);
+  }
+  const signature = signatureOf(spec);
+  const kernel: IKernelRunShortcut = config.compile(signature, (gpu) =>
+    gpu
+      .createKernel(spec.body as unknown as KernelFunction, {
+      output: [...spec.output],
+      constants: spec.constants,
+      // gpu.js takes helper functions as source text too (typed as functions only).
+      functions: [FUSED_ACTIVATION_SOURCE] as unknown as IGPUKernelSettings['functions'],
+      // Full float32 textures and highp in the GL modes; the other modes ignore or accept these.
+      precision: 'single',
+      tactic: 'precision',
+      // A pipelined result (GL texture) is recycled by the next call of the same kernel, which
+      // suits an intermediate consumed right away; a runtime that holds results must clone them.
+      pipeline: spec.pipeline === true,
+    })
+      // GL modes cap every loop at loopMaxIterations (default 1000); our bounds are constants, often larger.
+      .setLoopMaxIterations(loopLimit(spec.constants)),
+  );
+  const raw: unknown = await kernel(...(spec.args.map(argValue) as Parameters<IKernelRunShortcut>));
+  config.assertRanInMode(signature, kernel);
+  return { raw, dims: spec.output };
+}
+
+/** Copies nested gpu.js results ([z][y][x] arrays of Float32Array) into one flat array. */
+function flattenInto(value: unknown, out: Float32Array, offset: number): number {
+  if (value instanceof Float32Array) {
+    out.set(value, offset);
+    return offset + value.length;
+  }
+  if (Array.isArray(value)) {
+    let at = offset;
+    for (const item of value) at = flattenInto(item, out, at);
+    return at;
+  }
+  if (typeof value === 'number') {
+    out[offset] = value;
+    return offset + 1;
+  }
+  throw new ShapeError(`unexpected gpu.js result of type ${Object.prototype.toString.call(value)}`);
+}
+
+/** Reads a step's result back to the host as a float32 tensor of `shape` (NCHW order). */
+export async function readback(output: StepOutput, shape: readonly number[]): Promise<Tensor<Float32Array>> {
+  let value = output.raw;
+  const withToArray = value as { toArray?: () => unknown } | null;
+  if (withToArray !== null && typeof withToArray === 'object' && typeof withToArray.toArray === 'function') {
+    value = await withToArray.toArray();
+  }
+  const size = shapeSize(shape);
+  const data = new Float32Array(size);
+  const written = flattenInto(value, data, 0);
+  if (written !== size) throw new ShapeError(`gpu.js returned ${written} values for an output of shape [${shape.join(', ')}] (${size} values)`);
+  return tensor(data, shape);
+}
+
+/** Zeros of `shape`, for outputs with no elements (gpu.js cannot launch an empty kernel). */
+export function emptyResult(shape: readonly number[]): Tensor<Float32Array> {
+  return tensor(new Float32Array(shapeSize(shape)), shape);
+}

@@ -1,0 +1,76 @@
+import { ShapeError } from '@deprune/errors';
+import type { Tensor } from '@deprune/tensor';
+import type { IKernelFunctionThis } from 'gpu.js';
+import { encodeActivation, type Activation } from '../activation';
+import type { KernelRegistration } from '../registry';
+import { activationInput, biasVector, emptyResult, float32Data, readback, runStep } from './launch';
+
+/** See dw-dense.ts: the fused epilogue (FUSED_ACTIVATION_SOURCE), called by its bare name inside kernel bodies. */
+declare function fusedActivation(value: number, code: number, alpha: number, beta: number): number;
+
+export interface PwAttrs {
+  /** Fused epilogue after the bias. Default none. */
+  activation?: Activation;
+}
+
+/** Dense point-wise conv: x [N, Cin, H, W], weight [Cout, Cin] or [Cout, Cin, 1, 1], bias [Cout] -> [N, Cout, H, W]. */
+export type PwDenseFn = (x: Tensor, weight: Tensor, bias?: Tensor | null, attrs?: PwAttrs) => Promise<Tensor<Float32Array>>;
+
+interface PwDenseConstants {
+  inChannels: number;
+  outChannels: number;
+  activation: number;
+  alpha: number;
+  beta: number;
+}
+
+/**
+ * The GEMM W[Cout x Cin] * X[Cin x HW], one thread per output element (dims [W, H, N*Cout]): an
+ * inner product over all Cin input channels at the thread's pixel, constant trip count Cin.
+ */
+function pwDenseBody(this: IKernelFunctionThis<PwDenseConstants>, x: number[][][], weights: number[], bias: number[]): number {
+  const plane = this.thread.z;
+  const image = Math.floor(plane / this.constants.outChannels);
+  const row = plane - image * this.constants.outChannels;
+  const base = image * this.constants.inChannels;
+  let sum = 0;
+  for (let column = 0; column < this.constants.inChannels; column++) {
+    sum += weights[row * this.constants.inChannels + column] * x[base + column][this.thread.y][this.thread.x];
+  }
+  return fusedActivation(sum + bias[row], this.constants.activation, this.constants.alpha, this.constants.beta);
+}
+
+/** [N, Cin, H, W] and a [Cout, Cin(, 1, 1)] weight -> (Cout, Cin); ShapeError otherwise. */
+export function pointwiseShape(x: Tensor, weightShape: readonly number[], op: string): { outChannels: number; inChannels: number } {
+  if (x.shape.length !== 4) throw new ShapeError(`${op} input must be [N, C, H, W], got [${x.shape.join(', ')}]`);
+  const isMatrix = weightShape.length === 2;
+  const isOnnx = weightShape.length === 4 && weightShape[2] === 1 && weightShape[3] === 1;
+  if ((!isMatrix && !isOnnx) || weightShape[1] !== x.shape[1]) {
+    throw new ShapeError(`${op} weight must be [M, ${x.shape[1]}] or [M, ${x.shape[1]}, 1, 1] for input [${x.shape.join(', ')}], got [${weightShape.join(', ')}]`);
+  }
+  return { outChannels: weightShape[0], inChannels: weightShape[1] };
+}
+
+export const pwDenseKernel: KernelRegistration<PwDenseFn> = {
+  name: 'pwDense',
+  description: 'dense point-wise (1x1) conv as the GEMM W[Cout x Cin] * X[Cin x HW], fused bias + activation',
+  modes: '*',
+  create(_gpu, config) {
+    return async (x, weight, bias, attrs = {}) => {
+      const { outChannels, inChannels } = pointwiseShape(x, weight.shape, 'pwDense');
+      const [batch, , height, width] = x.shape;
+      const shape = [batch, outChannels, height, width];
+      const biasData = biasVector(bias, outChannels, 'pwDense');
+      if (shape.some((dim) => dim === 0)) return emptyResult(shape);
+      const act = encodeActivation(attrs.activation);
+      const out = await runStep(config, {
+        label: 'gemm',
+        body: pwDenseBody,
+        output: [width, height, batch * outChannels],
+        constants: { inChannels, outChannels, activation: act.code, alpha: act.alpha, beta: act.beta },
+        args: [activationInput(x), float32Data(weight), biasData],
+      });
+      return readback(out, shape);
+    };
+  },
+};

@@ -1,0 +1,267 @@
+import { ShapeError, UsageError } from '@deprune/errors';
+import { maskFromPlanEntry, type LayerPlanEntry } from '@deprune/masks';
+import type { FloatArray, Tensor } from '@deprune/tensor';
+
+/**
+ * Plan entry + weights -> the compact tables the sparse kernels read. Built once per layer on the
+ * host (they depend on the plan and the weights, not on the input), then reused for every call.
+ *
+ * All three tables pad each unit (channel, group, row tile) to the same number of slots, because
+ * gpu.js loops need a compile-time trip count in the GPU modes: `slots = roundUp(max kept, t)`.
+ * Padding slots carry weight 0, so they cost work but add nothing. When the plan is balanced every
+ * unit keeps the same count and only the rounding to t is padding; an unbalanced plan pays up to
+ * the max unit everywhere (the imbalance cost BWT removes). Latency is therefore a staircase in the
+ * kept count with step t, which is what HSR's latency table measures.
+ */
+
+/** Default chunk size t: the same default as HSR's analytic staircase (`@deprune/hsr`). */
+export const DEFAULT_STEP = 4;
+/** Default DR group size G when the plan has none: BWT's default group (`@deprune/bwt`). */
+export const DEFAULT_DIAGONAL_GROUP_SIZE = 32;
+
+export interface TableOptions {
+  /** Chunk size t. Default: the entry's `step` (set by HSR), else DEFAULT_STEP. */
+  step?: number;
+}
+
+export interface DiagonalTableOptions extends TableOptions {
+  /** Channels per DR group G. Default: the entry's `groupSize` (group/channel plans), else DEFAULT_DIAGONAL_GROUP_SIZE. */
+  groupSize?: number;
+}
+
+/** Per-channel tap table of a DW layer (DCP plan) for `dwSparse`. */
+export interface TapTable {
+  readonly kind: 'dw-taps';
+  readonly name: string;
+  readonly channels: number;
+  readonly kernel: readonly [number, number];
+  /** Chunk size t the slots are rounded to. */
+  readonly step: number;
+  /** Slots per channel (the kernel's trip count): roundUp(max kept, t). */
+  readonly slots: number;
+  /** Kept taps per channel, as in the plan. */
+  readonly kept: readonly number[];
+  /** 'channel' when every channel keeps the same count (no padding beyond the rounding to t). */
+  readonly balance: 'channel' | 'none';
+  /** C * slots * 3 floats: per slot (dy, dx, weight), dy/dx the tap's kernel row/column; padding (0, 0, 0). */
+  readonly taps: Float32Array;
+  /** Kept taps / slots: the useful fraction of the work the kernel does. */
+  readonly efficiency: number;
+}
+
+/** Per-row-tile column table of a PW layer (PCP plan) for `pwSparse`. */
+export interface ColumnTable {
+  readonly kind: 'pw-columns';
+  readonly name: string;
+  readonly outChannels: number;
+  readonly inChannels: number;
+  readonly tileRows: number;
+  readonly tiles: number;
+  readonly step: number;
+  /** Slots per tile (the kernel's trip count): roundUp(max kept, t). */
+  readonly slots: number;
+  /** Kept columns per tile, as in the plan. */
+  readonly kept: readonly number[];
+  /** 'tile' when every tile keeps the same count. */
+  readonly balance: 'tile' | 'none';
+  /** tiles * slots: the kept input-channel indices of each tile; padding 0. */
+  readonly columns: Float32Array;
+  /** outChannels * slots: row o's weights at its tile's kept columns, compacted; padding 0. */
+  readonly weights: Float32Array;
+  readonly efficiency: number;
+}
+
+/** DR (diagonal-wise refactorization) tables of a DW layer for `dwDiagonal`. */
+export interface DiagonalTable {
+  readonly kind: 'dw-diagonal';
+  readonly name: string;
+  readonly channels: number;
+  readonly kernel: readonly [number, number];
+  /** Channels per group G (the last group may be smaller). */
+  readonly groupSize: number;
+  readonly groups: number;
+  readonly step: number;
+  /** Kept columns per group after padding (the GEMM's inner dimension): roundUp(max n_g, t). */
+  readonly slots: number;
+  /** Kept columns n_g per group. */
+  readonly kept: readonly number[];
+  /** 'group' when every full group keeps the same n (a shorter last group may keep fewer). */
+  readonly balance: 'group' | 'none';
+  /** groups * slots * 4 floats: per kept column (channel, dy, dx, valid); padding (0, 0, 0, 0). */
+  readonly columns: Float32Array;
+  /** channels * slots: the compacted W_g rows; W_g[c, j] is non-zero only where column j belongs to channel c. */
+  readonly weights: Float32Array;
+  /** Non-zero MACs / MACs the GEMM does (G * slots per group): DR's diagonal waste included. */
+  readonly efficiency: number;
+}
+
+function weightData(weights: Tensor | FloatArray, expected: number, what: string, layer: string): FloatArray {
+  const data = weights instanceof Float32Array || weights instanceof Float64Array ? weights : weights?.data;
+  if (!(data instanceof Float32Array) && !(data instanceof Float64Array)) {
+    throw new UsageError(`${what} weights must be a Tensor or a Float32Array/Float64Array`, { node: layer });
+  }
+  if (data.length !== expected) throw new ShapeError(`${what} weights have ${data.length} values but the plan's shape needs ${expected}`, { node: layer });
+  return data;
+}
+
+function resolveStep(options: TableOptions, entry: LayerPlanEntry): number {
+  const step = options.step ?? entry.step ?? DEFAULT_STEP;
+  if (!Number.isInteger(step) || step < 1) throw new UsageError(`step t must be an integer >= 1, got ${String(step)}`, { node: entry.name });
+  return step;
+}
+
+function roundUp(value: number, step: number): number {
+  return Math.ceil(value / step) * step;
+}
+
+function expectKind(entry: LayerPlanEntry, kind: 'dw' | 'pw', table: string): void {
+  if (entry === null || typeof entry !== 'object') throw new UsageError(`${table} needs a plan entry`);
+  if (entry.kind !== kind) throw new UsageError(`${table} needs a ${kind.toUpperCase()} plan entry, got kind '${String(entry.kind)}'`, { node: entry.name });
+}
+
+function dwShape(entry: LayerPlanEntry): { channels: number; kernelH: number; kernelW: number } {
+  const { channels, kernel } = entry.shape;
+  if (channels === undefined || kernel === undefined) throw new ShapeError('DW plan entry has no shape.channels / shape.kernel', { node: entry.name });
+  // Validates the entry against its shape (indices in range, ascending, counts match).
+  maskFromPlanEntry(entry);
+  return { channels, kernelH: kernel[0], kernelW: kernel[1] };
+}
+
+function allEqual(values: readonly number[]): boolean {
+  return values.every((value) => value === values[0]);
+}
+
+/** DEPrune-sparse DW: for each channel its kept taps (dy, dx, weight), padded to roundUp(max m_c, t) slots. */
+export function buildTapTable(entry: LayerPlanEntry, weights: Tensor | FloatArray, options: TableOptions = {}): TapTable {
+  expectKind(entry, 'dw', 'buildTapTable');
+  const { channels, kernelH, kernelW } = dwShape(entry);
+  const area = kernelH * kernelW;
+  const data = weightData(weights, channels * area, 'DW', entry.name);
+  const step = resolveStep(options, entry);
+  const kept = entry.kept.slice();
+  const slots = roundUp(Math.max(0, ...kept), step);
+  const taps = new Float32Array(channels * slots * 3);
+  for (let channel = 0; channel < channels; channel++) {
+    entry.keptIndices[channel].forEach((tap, slot) => {
+      const at = (channel * slots + slot) * 3;
+      taps[at] = Math.floor(tap / kernelW);
+      taps[at + 1] = tap % kernelW;
+      taps[at + 2] = data[channel * area + tap];
+    });
+  }
+  const total = kept.reduce((sum, count) => sum + count, 0);
+  return Object.freeze({
+    kind: 'dw-taps',
+    name: entry.name,
+    channels,
+    kernel: Object.freeze([kernelH, kernelW] as const),
+    step,
+    slots,
+    kept: Object.freeze(kept),
+    balance: allEqual(kept) ? 'channel' : 'none',
+    taps,
+    efficiency: slots === 0 ? 1 : total / (channels * slots),
+  });
+}
+
+/** DEPrune-sparse PW: per row tile its kept input columns, and every row's weights at them, padded to roundUp(max q_t, t). */
+export function buildColumnTable(entry: LayerPlanEntry, weights: Tensor | FloatArray, options: TableOptions = {}): ColumnTable {
+  expectKind(entry, 'pw', 'buildColumnTable');
+  const { outChannels, inChannels } = entry.shape;
+  if (outChannels === undefined || inChannels === undefined) throw new ShapeError('PW plan entry has no shape.outChannels / shape.inChannels', { node: entry.name });
+  maskFromPlanEntry(entry);
+  const tileRows = entry.tileRows as number;
+  const data = weightData(weights, outChannels * inChannels, 'PW', entry.name);
+  const step = resolveStep(options, entry);
+  const tiles = entry.kept.length;
+  const kept = entry.kept.slice();
+  const slots = roundUp(Math.max(0, ...kept), step);
+  const columns = new Float32Array(tiles * slots);
+  const compact = new Float32Array(outChannels * slots);
+  for (let tile = 0; tile < tiles; tile++) {
+    const list = entry.keptIndices[tile];
+    list.forEach((column, slot) => {
+      columns[tile * slots + slot] = column;
+    });
+    const rowEnd = Math.min(outChannels, (tile + 1) * tileRows);
+    for (let row = tile * tileRows; row < rowEnd; row++) {
+      list.forEach((column, slot) => {
+        compact[row * slots + slot] = data[row * inChannels + column];
+      });
+    }
+  }
+  let keptMacs = 0;
+  for (let tile = 0; tile < tiles; tile++) keptMacs += kept[tile] * (Math.min(outChannels, (tile + 1) * tileRows) - tile * tileRows);
+  return Object.freeze({
+    kind: 'pw-columns',
+    name: entry.name,
+    outChannels,
+    inChannels,
+    tileRows,
+    tiles,
+    step,
+    slots,
+    kept: Object.freeze(kept),
+    balance: allEqual(kept) ? 'tile' : 'none',
+    columns,
+    weights: compact,
+    efficiency: slots === 0 ? 1 : keptMacs / (outChannels * slots),
+  });
+}
+
+/**
+ * DR form of a DW plan (method.md section 1): channels in groups of G; group g's kept columns
+ * (one per kept tap of one of its channels, in channel then tap order) form the inner dimension
+ * n_g of the GEMM Y_g = W_g * im2col(X_g), padded to roundUp(max n_g, t).
+ */
+export function buildDiagonalTable(entry: LayerPlanEntry, weights: Tensor | FloatArray, options: DiagonalTableOptions = {}): DiagonalTable {
+  expectKind(entry, 'dw', 'buildDiagonalTable');
+  const { channels, kernelH, kernelW } = dwShape(entry);
+  const area = kernelH * kernelW;
+  const data = weightData(weights, channels * area, 'DW', entry.name);
+  const step = resolveStep(options, entry);
+  const requested = options.groupSize ?? (entry.granularity === 'group' || entry.granularity === 'channel' ? entry.groupSize : null) ?? DEFAULT_DIAGONAL_GROUP_SIZE;
+  if (!Number.isInteger(requested) || requested < 1) throw new UsageError(`DR group size must be an integer >= 1, got ${String(requested)}`, { node: entry.name });
+  const groupSize = Math.max(1, Math.min(requested, channels));
+  const groups = Math.ceil(channels / groupSize);
+  const kept: number[] = [];
+  for (let group = 0; group < groups; group++) {
+    let count = 0;
+    for (let channel = group * groupSize; channel < Math.min(channels, (group + 1) * groupSize); channel++) count += entry.kept[channel];
+    kept.push(count);
+  }
+  const slots = roundUp(Math.max(0, ...kept), step);
+  const columns = new Float32Array(groups * slots * 4);
+  const compact = new Float32Array(channels * slots);
+  for (let group = 0; group < groups; group++) {
+    let column = 0;
+    for (let channel = group * groupSize; channel < Math.min(channels, (group + 1) * groupSize); channel++) {
+      for (const tap of entry.keptIndices[channel]) {
+        const at = (group * slots + column) * 4;
+        columns[at] = channel;
+        columns[at + 1] = Math.floor(tap / kernelW);
+        columns[at + 2] = tap % kernelW;
+        columns[at + 3] = 1;
+        compact[channel * slots + column] = data[channel * area + tap];
+        column++;
+      }
+    }
+  }
+  const fullGroups = kept.slice(0, channels % groupSize === 0 ? groups : groups - 1);
+  const total = kept.reduce((sum, count) => sum + count, 0);
+  return Object.freeze({
+    kind: 'dw-diagonal',
+    name: entry.name,
+    channels,
+    kernel: Object.freeze([kernelH, kernelW] as const),
+    groupSize,
+    groups,
+    step,
+    slots,
+    kept: Object.freeze(kept),
+    balance: fullGroups.length === 0 || allEqual(fullGroups) ? 'group' : 'none',
+    columns,
+    weights: compact,
+    efficiency: slots === 0 ? 1 : total / (channels * slots),
+  });
+}

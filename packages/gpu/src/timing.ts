@@ -1,0 +1,44 @@
+import { UsageError } from '@deprune/errors';
+
+export interface MeasureOptions {
+  /** Untimed calls first (compilation, caches, JIT). Default 2. */
+  warmup?: number;
+  /** Timed calls. Default 7. */
+  repeats?: number;
+}
+
+export interface Measurement {
+  /** Median of the timed calls, in milliseconds. */
+  medianMs: number;
+  /** Max - min of the timed calls, in milliseconds: how far to trust the median. */
+  spreadMs: number;
+  /** Every timed call, in call order, in milliseconds. */
+  samples: number[];
+}
+
+function count(name: string, value: number, minimum: number): number {
+  if (!Number.isInteger(value) || value < minimum) throw new UsageError(`measureMedian ${name} must be an integer >= ${minimum}, got ${String(value)}`);
+  return value;
+}
+
+/**
+ * Calls `fn` `warmup` times untimed, then `repeats` times timed (awaiting it when it returns a
+ * promise), one call after another. The median resists the odd slow call (GC, a scheduler hiccup)
+ * better than the mean; the spread says how noisy the machine was. For the profiler and the
+ * benchmark: tests should not assert on it.
+ */
+export async function measureMedian(fn: () => unknown, options: MeasureOptions = {}): Promise<Measurement> {
+  const warmup = count('warmup', options.warmup ?? 2, 0);
+  const repeats = count('repeats', options.repeats ?? 7, 1);
+  for (let call = 0; call < warmup; call++) await fn();
+  const samples: number[] = [];
+  for (let call = 0; call < repeats; call++) {
+    const start = performance.now();
+    await fn();
+    samples.push(performance.now() - start);
+  }
+  const sorted = [...samples].sort((a, b) => a - b);
+  const middle = sorted.length >> 1;
+  const medianMs = sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+  return { medianMs, spreadMs: sorted[sorted.length - 1] - sorted[0], samples };
+}
