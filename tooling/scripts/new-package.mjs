@@ -20,7 +20,7 @@ mkdirSync(join(root, 'test'), { recursive: true });
 
 const pkg = {
   name,
-  version: '0.1.0',
+  version: '0.0.0',
   description,
   license: 'MIT',
   type: 'module',
