@@ -4,6 +4,7 @@
  */
 import type { Command } from '../registry';
 import { inspectCommand } from './inspect';
+import { pruneCommand } from './prune';
 import { zooCommand } from './zoo';
 
-export const builtinCommands: readonly Command[] = [inspectCommand, zooCommand];
+export const builtinCommands: readonly Command[] = [inspectCommand, zooCommand, pruneCommand];

@@ -1,0 +1,250 @@
+import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { DeprunError, UsageError } from '@deprune/errors';
+import type { PruneConfig, PruneReport, PruneVariant } from '@deprune/pipeline';
+import { helpHint } from '../args';
+import { modelNamesText, resolveModel } from '../models';
+import { formatCount, formatShort, formatTable, type Output } from '../output';
+import type { Command } from '../registry';
+import { parseInputShapeFlags, resolveInputShapes } from '../shapes';
+
+/** Kept in sync with @deprune/pipeline's PRUNE_VARIANTS (checked in run); listed here so --help stays fast. */
+const VARIANTS: readonly PruneVariant[] = ['deprune', 'deprune-b', 'deprune-bh', 'channel', 'unstructured', 'nm'];
+const DEFAULT_VARIANT: PruneVariant = 'deprune-bh';
+/** Human output lists this many layers (most weights removed first) and skipped layers. */
+const TOP_LAYERS = 10;
+const SKIPPED_LIMIT = 12;
+
+/** `x.onnx` -> `x.deprune.json`; a name without `.onnx` gets `.deprune.json` appended. */
+export function planPathFor(modelPath: string): string {
+  return /\.onnx$/i.test(modelPath) ? modelPath.replace(/\.onnx$/i, '.deprune.json') : `${modelPath}.deprune.json`;
+}
+
+function parseRatio(flag: string, text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const value = /^\s*[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?\s*$/i.test(text) ? Number(text) : Number.NaN;
+  if (!Number.isFinite(value) || value < 0 || value >= 1) {
+    throw new UsageError(`--${flag} must be a number in [0, 1) (the fraction of weights removed), got '${text}'`, { hint: helpHint('prune') });
+  }
+  return value;
+}
+
+function realOrResolved(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    return resolve(path);
+  }
+}
+
+/** Refuses an output that exists (unless --force), is a folder, or is the input model. */
+function checkOutputPath(path: string, inputFile: string | null, force: boolean, what: string): void {
+  if (inputFile !== null && realOrResolved(path) === realOrResolved(inputFile)) {
+    throw new UsageError(`refusing to write the ${what} over the input model`, { file: path, hint: 'choose another -o path' });
+  }
+  if (!existsSync(path)) {
+    // Checked now, so a bad path fails before the pruning work rather than after it.
+    const folder = dirname(resolve(path));
+    if (!existsSync(folder) || !statSync(folder).isDirectory()) {
+      throw new UsageError('cannot write the file: its folder does not exist', { file: path, hint: 'create the folder first, or choose another path' });
+    }
+    return;
+  }
+  if (statSync(path).isDirectory()) throw new UsageError('is a folder', { file: path, hint: 'give a file path such as pruned.onnx' });
+  if (!force) throw new UsageError('already exists; not overwriting it', { file: path, hint: 'pass --force to replace it, or choose another path' });
+}
+
+/** Reads the --config file: missing file, bad JSON and bad keys are all exit 2 naming the file. */
+function readConfigFile(path: string): unknown {
+  let text: string;
+  try {
+    if (statSync(path).isDirectory()) throw new DeprunError('FILE_UNREADABLE', 'is a folder, not a config file', { file: path });
+    text = readFileSync(path, 'utf8');
+  } catch (cause) {
+    if (cause instanceof DeprunError) throw cause;
+    const code = (cause as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new DeprunError('FILE_NOT_FOUND', 'no such config file', { file: path, hint: 'check the --config path', cause });
+    throw new DeprunError('FILE_UNREADABLE', `cannot read the config file (${code ?? (cause as Error).message})`, { file: path, cause });
+  }
+  try {
+    return JSON.parse(text);
+  } catch (cause) {
+    throw new DeprunError('BAD_CONFIG', `not valid JSON: ${(cause as Error).message.split('\n')[0]}`, { file: path, hint: 'fix the JSON syntax', cause });
+  }
+}
+
+const percent = (fraction: number) => `${(100 * fraction).toFixed(1)}%`;
+
+function printReport(out: Output, report: PruneReport, context: { spec: string; model: string; plan: string; ratios: string }): void {
+  const { totals } = report;
+  out.print(`Pruned ${context.spec} with ${report.variant} (${context.ratios})`);
+  out.print(`wrote ${context.model} and ${context.plan}`);
+  out.print();
+  const macs =
+    totals.macsBefore === null || totals.macsAfter === null
+      ? 'unknown (see warnings)'
+      : `${formatShort(totals.macsBefore)} -> ${formatShort(totals.macsAfter)} (${percent(totals.macsAfter / totals.macsBefore)} of dense)`;
+  const rows: [string, string][] = [
+    ['layers pruned', `${totals.dwLayers} dw, ${totals.pwLayers} pw${report.skipped.length > 0 ? ` (${report.skipped.length} skipped)` : ''}`],
+    ['parameters', `${formatCount(totals.paramsBefore)} -> ${formatCount(totals.paramsAfter)} stored`],
+    ['non-zero', `${formatCount(totals.nonzeroBefore)} -> ${formatCount(totals.nonzeroAfter)}`],
+    ['sparsity dw / pw / dsconv', `${percent(totals.dwSparsity)} / ${percent(totals.pwSparsity)} / ${percent(totals.dsconvSparsity)}`],
+    ['MACs (effective)', macs],
+  ];
+  if (report.hsr) {
+    const { hsr } = report;
+    rows.push([
+      `HSR (${hsr.mode})`,
+      `predicted ${hsr.predictedLatencyUs.before.toFixed(1)} -> ${hsr.predictedLatencyUs.after.toFixed(1)} us, ${hsr.moves} layer(s) moved` +
+        (hsr.budgetUs === null ? '' : `, budget ${hsr.budgetUs} us ${hsr.budgetMet ? 'met' : 'NOT met'}`),
+    ]);
+  }
+  out.print('Totals');
+  out.print(formatTable(['', ''], rows, { indent: 2 }).split('\n').slice(2).join('\n'));
+  const top = [...report.layers].sort((a, b) => b.weights - b.keptWeights - (a.weights - a.keptWeights) || (a.name < b.name ? -1 : 1)).slice(0, TOP_LAYERS);
+  if (top.length > 0) {
+    out.print();
+    out.print(`Layers (${report.layers.length}; the ${top.length} with most weights removed)`);
+    out.print(
+      formatTable(
+        ['name', 'kind', 'strategy', 'granularity', 'weights', 'kept', 'sparsity', 'kept/unit', 'imbalance'],
+        top.map((layer) => [
+          layer.name,
+          layer.kind,
+          layer.strategy,
+          layer.granularity,
+          formatCount(layer.weights),
+          formatCount(layer.keptWeights),
+          percent(layer.sparsity),
+          layer.kept.min === layer.kept.max ? String(layer.kept.min) : `${layer.kept.min}-${layer.kept.max}`,
+          layer.imbalanceAfter === undefined ? '-' : layer.imbalanceAfter.toFixed(2),
+        ]),
+        { align: ['left', 'left', 'left', 'left', 'right', 'right', 'right', 'right', 'right'], indent: 2 },
+      ),
+    );
+  }
+  if (report.skipped.length > 0) {
+    out.print();
+    out.print(`Skipped (${report.skipped.length})`);
+    const shown = report.skipped.slice(0, SKIPPED_LIMIT).map((layer) => [layer.name, layer.reason]);
+    if (report.skipped.length > SKIPPED_LIMIT) shown.push([`... ${report.skipped.length - SKIPPED_LIMIT} more (--json lists all)`, '']);
+    out.print(formatTable(['name', 'reason'], shown, { indent: 2 }));
+  }
+  if (report.warnings.length > 0) {
+    out.print();
+    out.print(`Warnings (${report.warnings.length})`);
+    for (const warning of report.warnings) out.print(`  - ${warning}`);
+  }
+}
+
+export const pruneCommand: Command = {
+  name: 'prune',
+  summary: 'prune a model (DEPrune, -B, -BH, channel, unstructured, N:M): writes the pruned .onnx and its .deprune.json plan',
+  usage: ['prune <model> -o <out.onnx> [--variant V] [--ratio R] [--dw R] [--pw R] [--config file.json] [--input-shape 1,3,H,W] [--force] [--json]'],
+  description: `
+Prunes the depth-wise (DW) and point-wise (PW) convs of a model and writes two files:
+the pruned model (-o) and the plan the runtime executes, next to it with .onnx replaced
+by .deprune.json (out.onnx -> out.deprune.json). Both are written atomically; existing
+files are refused without --force, and the input model is never written over.
+Variants: ${VARIANTS.join(', ')} (default ${DEFAULT_VARIANT}).
+--config reads a JSON prune config (the PruneConfig of @deprune/pipeline: layers, ignore,
+pwScope, bwt, hsr, nm, strategy, ...); --variant, --ratio, --dw, --pw and --input-shape
+override its values (--ratio also replaces the file's dwRatio and pwRatio).
+Progress goes to stderr; --json prints { output: { model, plan }, report }.`,
+  args: [{ name: 'model', description: `an .onnx file, or one of ${modelNamesText()} (zoo names take ':folded')` }],
+  flags: {
+    output: { type: 'string', short: 'o', value: 'out.onnx', description: 'where to write the pruned model (the plan goes next to it)' },
+    variant: { type: 'string', value: 'name', description: `${VARIANTS.join(' | ')} (default ${DEFAULT_VARIANT})` },
+    ratio: { type: 'string', value: 'R', description: 'fraction of DW and PW weights to remove, in [0, 1) (default 0.5)' },
+    dw: { type: 'string', value: 'R', description: 'ratio for DW layers (overrides --ratio)' },
+    pw: { type: 'string', value: 'R', description: 'ratio for PW layers (overrides --ratio)' },
+    config: { type: 'string', value: 'file.json', description: 'a JSON prune config; flags override its values' },
+    'input-shape': {
+      type: 'string',
+      multiple: true,
+      value: 'shape',
+      description: 'input shape as 1,3,H,W (for MACs and latency models); with several inputs name=1,3,H,W',
+    },
+    force: { type: 'boolean', short: 'f', description: 'overwrite the output files if they exist' },
+  },
+  examples: [
+    'deprune prune zoo:mobilenetv2 -o mnv2-bh.onnx',
+    'deprune prune ppocr-det -o det-b.onnx --variant deprune-b --dw 0.6 --pw 0.4',
+    'deprune prune model.onnx -o pruned.onnx --config prune.json --input-shape 1,3,224,224 --json > report.json',
+  ],
+  async run({ args, out }) {
+    const spec = args.positional(0);
+    if (spec === undefined) throw new UsageError('missing <model>', { hint: helpHint('prune') });
+    const output = args.string('output');
+    if (output === undefined) throw new UsageError('missing --output <out.onnx>', { hint: helpHint('prune') });
+    // Flags first: a typo should not wait for a large model to load.
+    const variantFlag = args.string('variant');
+    if (variantFlag !== undefined && !(VARIANTS as readonly string[]).includes(variantFlag)) {
+      throw new UsageError(`unknown --variant '${variantFlag}'`, { hint: `choose one of ${VARIANTS.join(', ')}` });
+    }
+    const ratio = parseRatio('ratio', args.string('ratio'));
+    const dwRatio = parseRatio('dw', args.string('dw'));
+    const pwRatio = parseRatio('pw', args.string('pw'));
+    const inputShapeFlags = parseInputShapeFlags(args.strings('input-shape'));
+    const configPath = args.string('config');
+    const fileConfig = configPath === undefined ? {} : readConfigFile(configPath);
+    const pipeline = await import('@deprune/pipeline');
+    if (pipeline.PRUNE_VARIANTS.join() !== VARIANTS.join()) throw new DeprunError('INTERNAL', 'the CLI variant list is out of date with @deprune/pipeline');
+    if (fileConfig === null || typeof fileConfig !== 'object' || Array.isArray(fileConfig)) {
+      pipeline.loadPruneConfig(fileConfig, configPath); // throws, naming the file
+    }
+    // The file's values, then the flags on top; validated as one config so file errors name the file.
+    const merged: Record<string, unknown> = { ...(fileConfig as Record<string, unknown>) };
+    merged.variant = variantFlag ?? merged.variant ?? DEFAULT_VARIANT;
+    if (ratio !== undefined) {
+      merged.ratio = ratio;
+      delete merged.dwRatio;
+      delete merged.pwRatio;
+    }
+    if (dwRatio !== undefined) merged.dwRatio = dwRatio;
+    if (pwRatio !== undefined) merged.pwRatio = pwRatio;
+    const config: PruneConfig = pipeline.loadPruneConfig(merged, configPath ?? 'command line');
+
+    const planPath = planPathFor(output);
+    const inputFile = existsSync(spec) ? spec : null;
+    checkOutputPath(output, inputFile, args.boolean('force'), 'pruned model');
+    checkOutputPath(planPath, inputFile, args.boolean('force'), 'plan');
+
+    const resolved = await resolveModel(spec);
+    const source = resolved.file ?? resolved.spec;
+    for (const file of [output, planPath]) {
+      if (resolved.file !== null && realOrResolved(file) === realOrResolved(resolved.file)) {
+        throw new UsageError('refusing to write over the input model', { file, hint: 'choose another -o path' });
+      }
+    }
+    // Input shapes: --input-shape, else the config file's, else a bundled model's default; a model
+    // whose shapes stay dynamic is still pruned (the report's MACs are null, with a warning).
+    const flagged = inputShapeFlags.unnamed !== undefined || inputShapeFlags.named.size > 0;
+    if (flagged || (config.inputShapes === undefined && resolved.defaultInputShapes.size > 0)) {
+      const shapes = resolveInputShapes(resolved.model, inputShapeFlags, resolved.defaultInputShapes, source);
+      config.inputShapes = Object.fromEntries(shapes.map((input) => [input.name, input.shape]));
+    }
+
+    const progress = out.progress(`pruning ${spec} (${config.variant})`);
+    const result = pipeline.prune(resolved.model, config, {
+      onProgress: (event) => progress.update(event.done, `of ${event.total} ${event.stage}${event.layer ? ` ${event.layer}` : ''}`),
+    });
+    progress.done(`pruned ${spec} (${config.variant}): ${result.plan.layers.length} layers`);
+    for (const warning of result.report.warnings) out.warn(warning);
+
+    const { saveModel, writeFileAtomic } = await import('@deprune/onnx/node');
+    saveModel(result.model, output, { inputs: resolved.file === null ? [] : [resolved.file] });
+    writeFileAtomic(planPath, pipeline.serializePlan(result.plan));
+
+    out.result({ output: { model: output, plan: planPath }, report: result.report });
+    if (!out.json) {
+      const resolvedConfig = result.plan.config;
+      const ratios =
+        resolvedConfig.variant === 'nm'
+          ? `${resolvedConfig.nm.n}:${resolvedConfig.nm.m}`
+          : `dw ratio ${resolvedConfig.dwRatio}, pw ratio ${resolvedConfig.pwRatio}`;
+      printReport(out, result.report, { spec, model: output, plan: planPath, ratios });
+    }
+    return 0;
+  },
+};

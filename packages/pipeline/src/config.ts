@@ -1,0 +1,418 @@
+/**
+ * The prune config: a plain object (Torch-Pruning style: a variant, a ratio, an importance
+ * criterion, ignored layers), loadable from JSON. `loadPruneConfig` checks an untrusted object
+ * (unknown keys, wrong types, ratios outside [0, 1), unknown names) and names the key and the
+ * file on every error; `resolvePruneConfig` fills in the defaults, giving the object the plan
+ * file records.
+ */
+import { DeprunError, type DeprunErrorDetails } from '@deprune/errors';
+import { getScorer, getStrategy, listScorers, listStrategies, type StrategyOptions } from '@deprune/masks';
+import { validateLatencyTable, type HsrMode, type LatencyTable } from '@deprune/hsr';
+
+export const PRUNE_VARIANTS = ['deprune', 'deprune-b', 'deprune-bh', 'channel', 'unstructured', 'nm'] as const;
+export type PruneVariant = (typeof PRUNE_VARIANTS)[number];
+
+/** Per-layer override; the key is an ONNX node name or a glob pattern (`*`, `?`). */
+export interface LayerOverride {
+  /** Ratio for this layer, replacing dwRatio / pwRatio. 0 keeps the layer dense (it stays in the plan). */
+  ratio?: number;
+  /** Leave the layer out of pruning entirely (it is listed in the report's `skipped`). */
+  skip?: boolean;
+}
+
+export interface BwtConfig {
+  /** DW balancing unit: 'group' (default, G channels = one DR sub-GEMM) or 'channel'. */
+  granularity?: 'group' | 'channel';
+  /** G, channels per DW group (default 32, clamped to C). */
+  groupSize?: number;
+  /** T, PW output rows per tile (default 32, clamped to Cout). Also PCP's tile in the plain `deprune` variant. */
+  tileRows?: number;
+}
+
+export interface HsrConfig {
+  /** 'recover' (default): weights come back at no modelled latency cost; 'latency': meet budgetUs. */
+  mode?: HsrMode;
+  /** Chunk size t of the analytic staircase (default 4), used for layers a table lacks. */
+  step?: number;
+  /** Latency budget in microseconds over the balanced layers; required in 'latency' mode. */
+  budgetUs?: number;
+  /** Measured latency table from the GPU profiler (`@deprune/hsr`'s LatencyTable). */
+  table?: LatencyTable;
+  /** 'latency' mode never steps a unit below ceil(fraction x capacity) kept. Default 0.1: no layer is emptied. */
+  minKeptFraction?: number;
+}
+
+export interface NmConfig {
+  n: number;
+  m: number;
+}
+
+export interface StrategyOverride {
+  /** Any registered strategy name for DW layers; overrides the variant's choice. */
+  dw?: string;
+  /** Any registered strategy name for PW layers; overrides the variant's choice. */
+  pw?: string;
+  /** Options handed to the DW strategy's mask(). */
+  dwOptions?: StrategyOptions;
+  /** Options handed to the PW strategy's mask(). */
+  pwOptions?: StrategyOptions;
+}
+
+/** What `prune()` takes. Every field but `variant` is optional. */
+export interface PruneConfig {
+  variant: PruneVariant;
+  /** Global default ratio (fraction of weights removed) for DW and PW layers, in [0, 1). Default 0.5. */
+  ratio?: number;
+  dwRatio?: number;
+  pwRatio?: number;
+  /** Scorer name in the `@deprune/masks` registry (default 'magnitude'), applied to effective weights. */
+  importance?: string;
+  /** Per-layer overrides by node name or glob; the first matching key (insertion order) wins. */
+  layers?: Record<string, LayerOverride>;
+  /** Node names or glob patterns never pruned. */
+  ignore?: string[];
+  /** 'all' (default): every PW layer except squeeze-excitation convs; 'blocks': only the PW of DSConv blocks. */
+  pwScope?: 'all' | 'blocks';
+  bwt?: BwtConfig;
+  hsr?: HsrConfig;
+  /** N:M pattern of the `nm` variant (default 2:4). */
+  nm?: NmConfig;
+  /** Advanced: registered strategy names that replace the variant's per-kind choice (the contributor path). */
+  strategy?: StrategyOverride;
+  /** Concrete input shapes by graph input name ('*' for a single-input model), for layer shapes and MACs. */
+  inputShapes?: Record<string, number[]>;
+}
+
+/** The config with every default filled in, as recorded in the plan file. Absent values are null. */
+export interface ResolvedPruneConfig {
+  variant: PruneVariant;
+  ratio: number;
+  dwRatio: number;
+  pwRatio: number;
+  importance: string;
+  layers: Record<string, LayerOverride>;
+  ignore: string[];
+  pwScope: 'all' | 'blocks';
+  bwt: { granularity: 'group' | 'channel'; groupSize: number; tileRows: number };
+  hsr: { mode: HsrMode; step: number; budgetUs: number | null; table: LatencyTable | null; minKeptFraction: number };
+  nm: NmConfig;
+  strategy: { dw: string | null; pw: string | null; dwOptions: StrategyOptions | null; pwOptions: StrategyOptions | null };
+  inputShapes: Record<string, number[]> | null;
+}
+
+export const DEFAULT_RATIO = 0.5;
+export const DEFAULT_GROUP_SIZE = 32;
+export const DEFAULT_TILE_ROWS = 32;
+export const DEFAULT_HSR_STEP = 4;
+export const DEFAULT_MIN_KEPT_FRACTION = 0.1;
+
+/** A bad prune config value: code BAD_CONFIG (exit 2), naming the key and the file. */
+export class ConfigError extends DeprunError {
+  /** The offending key path, e.g. `layers['features.1.conv.0.0'].ratio`. */
+  readonly key?: string;
+
+  constructor(message: string, details: DeprunErrorDetails & { key?: string } = {}) {
+    super('BAD_CONFIG', message, details);
+    this.key = details.key;
+  }
+}
+
+const TOP_KEYS = [
+  'variant', 'ratio', 'dwRatio', 'pwRatio', 'importance', 'layers', 'ignore', 'pwScope', 'bwt', 'hsr', 'nm', 'strategy', 'inputShapes',
+] as const;
+const LAYER_KEYS = ['ratio', 'skip'] as const;
+const BWT_KEYS = ['granularity', 'groupSize', 'tileRows'] as const;
+const HSR_KEYS = ['mode', 'step', 'budgetUs', 'table', 'minKeptFraction'] as const;
+const NM_KEYS = ['n', 'm'] as const;
+const STRATEGY_KEYS = ['dw', 'pw', 'dwOptions', 'pwOptions'] as const;
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+function describe(value: unknown): string {
+  if (typeof value === 'string') return `'${value}'`;
+  if (Array.isArray(value)) return 'an array';
+  if (value === null) return 'null';
+  if (typeof value === 'object') return 'an object';
+  return String(value);
+}
+
+function closest(name: string, candidates: readonly string[]): string | undefined {
+  const distance = (a: string, b: string): number => {
+    const row = Array.from({ length: b.length + 1 }, (_, i) => i);
+    for (let i = 1; i <= a.length; i++) {
+      let diagonal = row[0];
+      row[0] = i;
+      for (let j = 1; j <= b.length; j++) {
+        const above = row[j];
+        row[j] = Math.min(row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1].toLowerCase() === b[j - 1].toLowerCase() ? 0 : 1));
+        diagonal = above;
+      }
+    }
+    return row[b.length];
+  };
+  let best: string | undefined;
+  let bestDistance = 3;
+  for (const candidate of candidates) {
+    const d = distance(name, candidate);
+    if (d < bestDistance) {
+      best = candidate;
+      bestDistance = d;
+    }
+  }
+  return best;
+}
+
+/** `layers['a.b']` style path segment for keys that are not identifiers. */
+function childKey(parent: string, key: string): string {
+  const segment = /^[A-Za-z_$][\w$]*$/.test(key) ? `.${key}` : `[${JSON.stringify(key)}]`;
+  return parent === '' ? segment.replace(/^\./, '') : `${parent}${segment}`;
+}
+
+class Checker {
+  constructor(private readonly source: string) {}
+
+  fail(key: string, message: string, hint?: string): never {
+    throw new ConfigError(`config key '${key}' ${message}`, { file: this.source, key, ...(hint ? { hint } : {}) });
+  }
+
+  object(key: string, value: unknown, allowed: readonly string[]): Record<string, unknown> {
+    if (!isPlainObject(value)) this.fail(key, `must be an object, got ${describe(value)}`);
+    for (const name of Object.keys(value)) {
+      if (!allowed.includes(name)) {
+        const suggestion = closest(name, allowed);
+        const full = key === '' ? name : childKey(key, name);
+        throw new ConfigError(`unknown config key '${full}'${suggestion ? `; did you mean '${suggestion}'?` : ''}`, {
+          file: this.source,
+          key: full,
+          hint: `allowed keys${key === '' ? '' : ` in '${key}'`}: ${allowed.join(', ')}`,
+        });
+      }
+    }
+    return value;
+  }
+
+  ratio(key: string, value: unknown): number {
+    if (typeof value !== 'number' || !Number.isFinite(value)) this.fail(key, `must be a number in [0, 1), got ${describe(value)}`);
+    if (value < 0 || value >= 1) {
+      this.fail(key, `must be in [0, 1), got ${value}`, value >= 1 ? 'a ratio is the fraction of weights removed; 1 would remove them all' : undefined);
+    }
+    return value;
+  }
+
+  integer(key: string, value: unknown, min: number): number {
+    if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min) this.fail(key, `must be an integer >= ${min}, got ${describe(value)}`);
+    return value;
+  }
+
+  finiteNonNegative(key: string, value: unknown): number {
+    if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) this.fail(key, `must be a finite number >= 0, got ${describe(value)}`);
+    return value;
+  }
+
+  oneOf<T extends string>(key: string, value: unknown, allowed: readonly T[]): T {
+    if (typeof value !== 'string' || !(allowed as readonly string[]).includes(value)) {
+      const suggestion = typeof value === 'string' ? closest(value, allowed) : undefined;
+      this.fail(key, `must be one of ${allowed.map((name) => `'${name}'`).join(', ')}, got ${describe(value)}${suggestion ? `; did you mean '${suggestion}'?` : ''}`);
+    }
+    return value as T;
+  }
+
+  boolean(key: string, value: unknown): boolean {
+    if (typeof value !== 'boolean') this.fail(key, `must be true or false, got ${describe(value)}`);
+    return value;
+  }
+
+  nonEmptyString(key: string, value: unknown): string {
+    if (typeof value !== 'string' || value.trim() === '') this.fail(key, `must be a non-empty string, got ${describe(value)}`);
+    return value;
+  }
+}
+
+/**
+ * Validates a parsed JSON object (or a config built in code) and returns a clean copy typed as
+ * `PruneConfig`. `source` names the file in error messages (default '<config>'). Every error is a
+ * `ConfigError` (code BAD_CONFIG, exit 2) naming the key: unknown keys, wrong types, ratios outside
+ * [0, 1), unknown variant / strategy / scorer names, a latency table that does not parse.
+ * Strategy and scorer names are looked up in the registries as they are at call time, so register
+ * contributed ones first.
+ */
+export function loadPruneConfig(json: unknown, source = '<config>'): PruneConfig {
+  const check: Checker = new Checker(source);
+  if (!isPlainObject(json)) {
+    throw new ConfigError(`a prune config must be a JSON object, got ${describe(json)}`, { file: source, hint: 'e.g. { "variant": "deprune-bh", "ratio": 0.5 }' });
+  }
+  const raw = check.object('', json, TOP_KEYS);
+  if (raw.variant === undefined) check.fail('variant', `is required (one of ${PRUNE_VARIANTS.join(', ')})`);
+  const config: PruneConfig = { variant: check.oneOf('variant', raw.variant, PRUNE_VARIANTS) };
+  for (const key of ['ratio', 'dwRatio', 'pwRatio'] as const) {
+    if (raw[key] !== undefined) config[key] = check.ratio(key, raw[key]);
+  }
+  if (raw.importance !== undefined) {
+    const name = check.nonEmptyString('importance', raw.importance);
+    if (!listScorers().some((scorer) => scorer.name === name)) {
+      check.fail('importance', `names no registered scorer: '${name}'`, `registered: ${listScorers().map((scorer) => scorer.name).join(', ')}`);
+    }
+    getScorer(name);
+    config.importance = name;
+  }
+  if (raw.layers !== undefined) {
+    const layers = check.object('layers', raw.layers, Object.keys(isPlainObject(raw.layers) ? raw.layers : {}));
+    const clean: Record<string, LayerOverride> = {};
+    for (const [pattern, value] of Object.entries(layers)) {
+      const key = childKey('layers', pattern);
+      if (pattern.trim() === '') check.fail(key, 'is an empty layer name or pattern');
+      const entry = check.object(key, value, LAYER_KEYS);
+      const override: LayerOverride = {};
+      if (entry.ratio !== undefined) override.ratio = check.ratio(childKey(key, 'ratio'), entry.ratio);
+      if (entry.skip !== undefined) override.skip = check.boolean(childKey(key, 'skip'), entry.skip);
+      clean[pattern] = override;
+    }
+    config.layers = clean;
+  }
+  if (raw.ignore !== undefined) {
+    if (!Array.isArray(raw.ignore)) check.fail('ignore', `must be an array of node names or glob patterns, got ${describe(raw.ignore)}`);
+    config.ignore = raw.ignore.map((pattern, index) => check.nonEmptyString(`ignore[${index}]`, pattern));
+  }
+  if (raw.pwScope !== undefined) config.pwScope = check.oneOf('pwScope', raw.pwScope, ['all', 'blocks'] as const);
+  if (raw.bwt !== undefined) {
+    const bwt = check.object('bwt', raw.bwt, BWT_KEYS);
+    config.bwt = {};
+    if (bwt.granularity !== undefined) config.bwt.granularity = check.oneOf('bwt.granularity', bwt.granularity, ['group', 'channel'] as const);
+    if (bwt.groupSize !== undefined) config.bwt.groupSize = check.integer('bwt.groupSize', bwt.groupSize, 1);
+    if (bwt.tileRows !== undefined) config.bwt.tileRows = check.integer('bwt.tileRows', bwt.tileRows, 1);
+  }
+  if (raw.hsr !== undefined) {
+    const hsr = check.object('hsr', raw.hsr, HSR_KEYS);
+    config.hsr = {};
+    if (hsr.mode !== undefined) config.hsr.mode = check.oneOf('hsr.mode', hsr.mode, ['recover', 'latency'] as const);
+    if (hsr.step !== undefined) config.hsr.step = check.integer('hsr.step', hsr.step, 1);
+    if (hsr.budgetUs !== undefined) config.hsr.budgetUs = check.finiteNonNegative('hsr.budgetUs', hsr.budgetUs);
+    if (hsr.minKeptFraction !== undefined) {
+      const fraction = check.finiteNonNegative('hsr.minKeptFraction', hsr.minKeptFraction);
+      if (fraction > 1) check.fail('hsr.minKeptFraction', `must be in [0, 1], got ${fraction}`);
+      config.hsr.minKeptFraction = fraction;
+    }
+    if (hsr.table !== undefined) {
+      try {
+        validateLatencyTable(hsr.table as LatencyTable);
+      } catch (cause) {
+        check.fail('hsr.table', `is not a valid latency table: ${(cause as Error).message}`);
+      }
+      config.hsr.table = structuredClone(hsr.table) as LatencyTable;
+    }
+    if (config.hsr.mode === 'latency' && config.hsr.budgetUs === undefined) {
+      check.fail('hsr.budgetUs', "is required when hsr.mode is 'latency'", 'give the latency budget in microseconds');
+    }
+  }
+  if (raw.nm !== undefined) {
+    const nm = check.object('nm', raw.nm, NM_KEYS);
+    if (nm.n === undefined || nm.m === undefined) check.fail('nm', 'needs both n and m, e.g. { "n": 2, "m": 4 }');
+    const n = check.integer('nm.n', nm.n, 1);
+    const m = check.integer('nm.m', nm.m, 1);
+    if (n > m) check.fail('nm', `needs n <= m, got ${n}:${m}`);
+    config.nm = { n, m };
+  }
+  if (raw.strategy !== undefined) {
+    const strategy = check.object('strategy', raw.strategy, STRATEGY_KEYS);
+    config.strategy = {};
+    for (const kind of ['dw', 'pw'] as const) {
+      if (strategy[kind] === undefined) continue;
+      const key = `strategy.${kind}`;
+      const name = check.nonEmptyString(key, strategy[kind]);
+      if (!listStrategies().some((candidate) => candidate.name === name)) {
+        check.fail(key, `names no registered strategy: '${name}'`, `registered: ${listStrategies().map((candidate) => candidate.name).join(', ')}`);
+      }
+      if (!getStrategy(name).appliesTo.includes(kind)) {
+        check.fail(key, `names strategy '${name}', which applies to ${getStrategy(name).appliesTo.join(', ')} layers, not ${kind}`);
+      }
+      config.strategy[kind] = name;
+    }
+    for (const key of ['dwOptions', 'pwOptions'] as const) {
+      if (strategy[key] === undefined) continue;
+      if (!isPlainObject(strategy[key])) check.fail(`strategy.${key}`, `must be an object, got ${describe(strategy[key])}`);
+      config.strategy[key] = structuredClone(strategy[key]) as StrategyOptions;
+    }
+    if (config.variant === 'channel' && (config.strategy.dw !== undefined || config.strategy.pw !== undefined)) {
+      check.fail('strategy', "cannot be combined with variant 'channel'", "'channel' removes whole DW channels and the coupled PW columns; strategy overrides apply to the masking variants");
+    }
+  }
+  if (raw.inputShapes !== undefined) {
+    const shapes = check.object('inputShapes', raw.inputShapes, Object.keys(isPlainObject(raw.inputShapes) ? raw.inputShapes : {}));
+    const clean: Record<string, number[]> = {};
+    for (const [name, dims] of Object.entries(shapes)) {
+      const key = childKey('inputShapes', name);
+      if (!Array.isArray(dims) || dims.length === 0) check.fail(key, `must be an array of positive integers, got ${describe(dims)}`);
+      clean[name] = dims.map((dim, index) => check.integer(`${key}[${index}]`, dim, 1));
+    }
+    config.inputShapes = clean;
+  }
+  return config;
+}
+
+/**
+ * Fills every default: ratio 0.5, dwRatio/pwRatio from ratio, importance 'magnitude', pwScope
+ * 'all', BWT group/32/32, HSR recover/step 4, N:M 2:4. For the `nm` variant the ratios become
+ * 1 - n/m (the pattern fixes the sparsity). Does not validate: pass the config through
+ * `loadPruneConfig` first when it is not trusted (prune() does).
+ */
+export function resolvePruneConfig(config: PruneConfig): ResolvedPruneConfig {
+  const nm = { n: config.nm?.n ?? 2, m: config.nm?.m ?? 4 };
+  const nmRatio = 1 - nm.n / nm.m;
+  const ratio = config.variant === 'nm' ? nmRatio : (config.ratio ?? DEFAULT_RATIO);
+  const layers: Record<string, LayerOverride> = {};
+  for (const [pattern, override] of Object.entries(config.layers ?? {})) {
+    layers[pattern] = {
+      ...(override.ratio === undefined ? {} : { ratio: override.ratio }),
+      ...(override.skip === undefined ? {} : { skip: override.skip }),
+    };
+  }
+  return {
+    variant: config.variant,
+    ratio,
+    dwRatio: config.variant === 'nm' ? nmRatio : (config.dwRatio ?? ratio),
+    pwRatio: config.variant === 'nm' ? nmRatio : (config.pwRatio ?? ratio),
+    importance: config.importance ?? 'magnitude',
+    layers,
+    ignore: [...(config.ignore ?? [])],
+    pwScope: config.pwScope ?? 'all',
+    bwt: {
+      granularity: config.bwt?.granularity ?? 'group',
+      groupSize: config.bwt?.groupSize ?? DEFAULT_GROUP_SIZE,
+      tileRows: config.bwt?.tileRows ?? DEFAULT_TILE_ROWS,
+    },
+    hsr: {
+      mode: config.hsr?.mode ?? 'recover',
+      step: config.hsr?.step ?? DEFAULT_HSR_STEP,
+      budgetUs: config.hsr?.budgetUs ?? null,
+      table: config.hsr?.table ?? null,
+      minKeptFraction: config.hsr?.minKeptFraction ?? DEFAULT_MIN_KEPT_FRACTION,
+    },
+    nm,
+    strategy: {
+      dw: config.strategy?.dw ?? null,
+      pw: config.strategy?.pw ?? null,
+      dwOptions: config.strategy?.dwOptions ?? null,
+      pwOptions: config.strategy?.pwOptions ?? null,
+    },
+    inputShapes: config.inputShapes ? Object.fromEntries(Object.entries(config.inputShapes).map(([name, dims]) => [name, [...dims]])) : null,
+  };
+}
+
+/** A glob pattern (`*` any run of characters, `?` one character) as an anchored RegExp. */
+export function globToRegExp(pattern: string): RegExp {
+  let source = '';
+  for (const char of pattern) {
+    if (char === '*') source += '.*';
+    else if (char === '?') source += '.';
+    else source += char.replace(/[\\^$.|+()[\]{}]/g, '\\$&');
+  }
+  return new RegExp(`^${source}$`, 's');
+}
+
+/** Whether a node name matches a name or glob pattern. */
+export function matchesPattern(name: string, pattern: string): boolean {
+  if (!pattern.includes('*') && !pattern.includes('?')) return name === pattern;
+  return globToRegExp(pattern).test(name);
+}

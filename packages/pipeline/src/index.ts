@@ -1,0 +1,33 @@
+// Public API of @deprune/pipeline: prune(model, config) -> { model, plan, report }.
+export { prune } from './prune';
+export type { PruneOptions, PruneProgress, PruneResult, PruneStage } from './prune';
+export {
+  loadPruneConfig,
+  resolvePruneConfig,
+  globToRegExp,
+  matchesPattern,
+  ConfigError,
+  PRUNE_VARIANTS,
+  DEFAULT_RATIO,
+  DEFAULT_GROUP_SIZE,
+  DEFAULT_TILE_ROWS,
+  DEFAULT_HSR_STEP,
+  DEFAULT_MIN_KEPT_FRACTION,
+} from './config';
+export type {
+  PruneConfig,
+  ResolvedPruneConfig,
+  PruneVariant,
+  LayerOverride,
+  BwtConfig,
+  HsrConfig,
+  NmConfig,
+  StrategyOverride,
+} from './config';
+export { validatePlanForModel, serializePlan, fnv1a32, PLAN_FORMAT, PLAN_VERSION } from './plan';
+export type { PrunePlan, PlanRemoval, ValidatePlanOptions } from './plan';
+export type { PruneReport, LayerReport, PruneTotals, HsrSummary } from './report';
+export { selectLayers } from './select';
+export type { PruneTarget, SkippedLayer, Selection } from './select';
+export { removeChannels, maskChannels, channelRemovalEligibility } from './channel-removal';
+export type { ChannelRemoval, ChannelRemovalEligibility, ChannelRemovalResult } from './channel-removal';

@@ -1,0 +1,148 @@
+/**
+ * The plan file (`<model>.deprune.json`): what the GPU runtime executes. Plain JSON with a fixed
+ * key order; the per-layer entries are `@deprune/masks` `LayerPlanEntry`s (the mask is rebuilt from
+ * `keptIndices`). `validatePlanForModel` is the runtime's gate: a plan whose layers or shapes do not
+ * match the model it is about to run is refused.
+ */
+import { DeprunError, ShapeError } from '@deprune/errors';
+import { indexGraph, listLayers, readFloatConstant, type LayerInfo, type OnnxModel } from '@deprune/onnx';
+import { maskFromPlanEntry, type LayerPlanEntry, type LayerPlanShape } from '@deprune/masks';
+import type { PruneVariant, ResolvedPruneConfig } from './config';
+
+export const PLAN_FORMAT = 'deprune-plan';
+export const PLAN_VERSION = 1;
+
+/** One physical channel removal (the `channel` variant), as `removeChannels` did it. */
+export interface PlanRemoval {
+  /** The DW layer whose channels went. */
+  dw: string;
+  /** Removed channel indices of the input model, ascending. */
+  channels: number[];
+  /** Every node whose constants changed shape (producer conv, BN, DW, SE convs, PW). */
+  touched: string[];
+}
+
+export interface PrunePlan {
+  format: typeof PLAN_FORMAT;
+  version: typeof PLAN_VERSION;
+  variant: PruneVariant;
+  /** The input model: where it came from and a hash of its serialized bytes. */
+  model: { source: string; hash: string; bytes: number };
+  /** The pruned model this plan goes with (hash of its serialized bytes). */
+  output: { hash: string; bytes: number };
+  config: ResolvedPruneConfig;
+  /**
+   * Per-layer entries in graph order. Shapes, kept and keptIndices refer to the INPUT model's
+   * layer shapes. For masking variants the output model has the same shapes, with zeros where the
+   * masks say. For `channel` the output model is physically smaller: see `physical`.
+   */
+  layers: LayerPlanEntry[];
+  /**
+   * `channel` variant only: the removals and the shapes every plan layer has in the output model
+   * (DW: channels - removed; PW: input columns removed, and output rows too where it feeds a DW
+   * that lost channels). null for the masking variants.
+   */
+  physical: { removals: PlanRemoval[]; shapes: Record<string, LayerPlanShape> } | null;
+}
+
+/** FNV-1a (32-bit) of bytes, as `fnv1a32:xxxxxxxx`. Identifies a model cheaply; not a security hash. */
+export function fnv1a32(bytes: Uint8Array): string {
+  let hash = 0x811c9dc5;
+  for (let index = 0; index < bytes.length; index++) {
+    hash ^= bytes[index];
+    hash = Math.imul(hash, 0x01000193);
+  }
+  return `fnv1a32:${(hash >>> 0).toString(16).padStart(8, '0')}`;
+}
+
+/** The shape a layer has in the model, in plan-entry terms. */
+export function layerInfoShape(info: LayerInfo): LayerPlanShape {
+  return info.kind === 'dw'
+    ? { channels: info.outChannels, kernel: [info.kernel[0], info.kernel[1]] }
+    : { outChannels: info.outChannels, inChannels: info.inChannels };
+}
+
+function sameShape(a: LayerPlanShape, b: LayerPlanShape): boolean {
+  return (
+    a.channels === b.channels &&
+    a.outChannels === b.outChannels &&
+    a.inChannels === b.inChannels &&
+    (a.kernel === undefined) === (b.kernel === undefined) &&
+    (a.kernel === undefined || (a.kernel[0] === b.kernel![0] && a.kernel[1] === b.kernel![1]))
+  );
+}
+
+function formatShape(shape: LayerPlanShape): string {
+  if (shape.channels !== undefined) return `DW ${shape.channels} channels ${shape.kernel?.join('x') ?? '?'}`;
+  return `PW ${shape.outChannels ?? '?'}x${shape.inChannels ?? '?'}`;
+}
+
+export interface ValidatePlanOptions {
+  /**
+   * Also read the model's weights and check that every weight the plan prunes is exactly 0
+   * (masking variants). Default false: shapes and names only.
+   */
+  checkWeights?: boolean;
+}
+
+/**
+ * Refuses a plan that does not fit the model: not a deprune plan, an unknown layer name, a layer of
+ * another kind, a shape mismatch (for `channel` plans, against the recorded output shapes), an
+ * entry whose indices do not rebuild a mask, a layer listed twice; with `checkWeights`, a pruned
+ * weight that is not 0. Throws a DeprunError (ShapeError for layer problems) naming the model file
+ * and the first layer at fault.
+ */
+export function validatePlanForModel(plan: PrunePlan, model: OnnxModel, options: ValidatePlanOptions = {}): void {
+  const file = model.source;
+  if (plan === null || typeof plan !== 'object' || plan.format !== PLAN_FORMAT) {
+    throw new DeprunError('BAD_CONFIG', `not a deprune plan (format must be '${PLAN_FORMAT}')`, { file, hint: 'pass the .deprune.json written by deprune prune' });
+  }
+  if (plan.version !== PLAN_VERSION) {
+    throw new DeprunError('BAD_CONFIG', `deprune plan version ${String(plan.version)} is not supported (this build reads version ${PLAN_VERSION})`, { file });
+  }
+  if (!Array.isArray(plan.layers)) throw new DeprunError('BAD_CONFIG', 'deprune plan has no layers array', { file });
+  const infos = new Map(listLayers(model).map((info) => [info.name, info]));
+  const index = options.checkWeights ? indexGraph(model) : undefined;
+  const seen = new Set<string>();
+  for (const entry of plan.layers) {
+    const name = String(entry?.name);
+    const where = { file, node: name };
+    if (seen.has(name)) throw new ShapeError('plan lists this layer twice', where);
+    seen.add(name);
+    const info = infos.get(name);
+    if (!info) {
+      throw new ShapeError('plan layer is not a Conv/Gemm layer of this model', { ...where, hint: 'the plan was made for another model' });
+    }
+    if (info.kind !== entry.kind) throw new ShapeError(`plan says a ${String(entry.kind).toUpperCase()} layer, the model has a ${info.kind} layer`, where);
+    const expected = plan.physical?.shapes[name] ?? entry.shape;
+    const actual = layerInfoShape(info);
+    if (!sameShape(expected, actual)) {
+      throw new ShapeError(`plan expects ${formatShape(expected)}, the model has ${formatShape(actual)}`, {
+        ...where,
+        hint: 'the plan was made for another model (or another version of it)',
+      });
+    }
+    const mask = maskFromPlanEntry(entry);
+    if (index && !plan.physical) {
+      const weights = readFloatConstant(index, info.weight)!.data;
+      for (let position = 0; position < mask.length; position++) {
+        if (!mask[position] && weights[position] !== 0) {
+          throw new ShapeError(`weight ${position} of '${info.weight}' is pruned by the plan but is ${weights[position]} in the model`, {
+            ...where,
+            hint: 'the model file does not carry the pruned weights; write it again with deprune prune',
+          });
+        }
+      }
+    }
+  }
+}
+
+/**
+ * The plan as the text of a `.deprune.json` file: 2-space indented JSON with every array of numbers
+ * on one line (a DW entry is one line per channel), newline-terminated. `JSON.parse` gives the plan back.
+ */
+export function serializePlan(plan: PrunePlan): string {
+  const text = JSON.stringify(plan, null, 2);
+  // Arrays holding only numbers: no quotes, braces or nested brackets inside.
+  return `${text.replace(/\[\s*(-?[\d.eE+-]+(?:,\s*-?[\d.eE+-]+)*)\s*\]/g, (_, items: string) => `[${items.split(/,\s*/).join(', ')}]`)}\n`;
+}

@@ -1,0 +1,546 @@
+/**
+ * `prune(model, config)`: one call, a plain config, a pruned model + plan + report back.
+ *
+ * Importance is scored on EFFECTIVE weights (BN folded in, whether or not the file has it), the
+ * mask is applied to the STORED weights: pruned weights become exactly 0, every kept weight stays
+ * bit-identical (float32). The `channel` variant removes DW channels physically instead.
+ */
+import { DeprunError, ShapeError } from '@deprune/errors';
+import {
+  effectiveConvWeights,
+  findDsconvBlocks,
+  indexGraph,
+  inferShapes,
+  listLayers,
+  readFloatConstant,
+  replaceConstants,
+  serializeModel,
+  type GraphIndex,
+  type LayerInfo,
+  type OnnxModel,
+  type ShapeInference,
+} from '@deprune/onnx';
+import {
+  buildDwPlan,
+  buildPwPlan,
+  getScorer,
+  imbalance,
+  keptWeightCount,
+  maskLayer,
+  planEntryToJson,
+  type DwLayer,
+  type LayerPlan,
+  type LayerPlanShape,
+  type PrunableLayer,
+  type PwLayer,
+  type StrategyOptions,
+} from '@deprune/masks';
+import { balanceDw, balancePw, balanceReport, workPerUnit } from '@deprune/bwt';
+import { analyticStaircase, recalibrate, tableLatencyModel, type HsrMove, type LatencyModel } from '@deprune/hsr';
+import { channelRemovalEligibility, removeChannels } from './channel-removal';
+import { loadPruneConfig, resolvePruneConfig, type PruneConfig, type ResolvedPruneConfig } from './config';
+import { PLAN_FORMAT, PLAN_VERSION, fnv1a32, layerInfoShape, type PlanRemoval, type PrunePlan } from './plan';
+import { convGemmParameters, keptStats, type HsrSummary, type LayerReport, type PruneReport, type PruneTotals } from './report';
+import { selectLayers, type PruneTarget, type SkippedLayer } from './select';
+
+export type PruneStage = 'shapes' | 'score' | 'hsr' | 'apply' | 'remove' | 'report';
+
+export interface PruneProgress {
+  stage: PruneStage;
+  done: number;
+  total: number;
+  layer?: string;
+}
+
+export interface PruneOptions {
+  /** Called as the work advances (the only side effect of prune()). */
+  onProgress?: (event: PruneProgress) => void;
+}
+
+export interface PruneResult {
+  model: OnnxModel;
+  plan: PrunePlan;
+  report: PruneReport;
+}
+
+/** One layer as pruned: its plan (with mask) and what the report needs. */
+interface LayerOutcome {
+  target: PruneTarget;
+  layer: PrunableLayer;
+  scores: Float64Array;
+  plan: LayerPlan;
+  /** The DCP / PCP plan BWT started from (deprune-b, deprune-bh). */
+  before?: LayerPlan;
+  hsr?: HsrMove;
+  /** channel: weights of the layer in the output model. */
+  keptWeightsAfter?: number;
+}
+
+function outputPixels(info: LayerInfo): number | undefined {
+  const shape = info.outputShape;
+  if (!shape || shape.length < 3) return undefined;
+  const pixels = shape.slice(2).reduce((product, dim) => product * dim, 1);
+  return pixels > 0 ? pixels : undefined;
+}
+
+/** The layer as `@deprune/masks` sees it, with its effective (BN-folded) weights. */
+function prunableLayer(index: GraphIndex, target: PruneTarget): PrunableLayer {
+  const { info } = target;
+  const weights = effectiveConvWeights(index, info.name).weight.data;
+  const pixels = outputPixels(info);
+  const extra = pixels === undefined ? {} : { outputPixels: pixels };
+  if (target.kind === 'dw') {
+    return { kind: 'dw', name: info.name, channels: info.outChannels, kernel: [info.kernel[0], info.kernel[1]], weights, ...extra } satisfies DwLayer;
+  }
+  return { kind: 'pw', name: info.name, outChannels: info.outChannels, inChannels: info.inChannels, weights, ...extra } satisfies PwLayer;
+}
+
+/** Everything kept: the entry of a layer whose ratio is 0 (the runtime still learns about it). */
+function densePlan(layer: PrunableLayer): LayerPlan {
+  if (layer.kind === 'dw') {
+    const taps = Array.from({ length: layer.kernel[0] * layer.kernel[1] }, (_, tap) => tap);
+    return buildDwPlan(layer, Array.from({ length: layer.channels }, () => taps), { strategy: 'dense', granularity: 'none' });
+  }
+  const columns = Array.from({ length: layer.inChannels }, (_, column) => column);
+  return buildPwPlan(layer, [columns], { strategy: 'dense', granularity: 'none', tileRows: layer.outChannels });
+}
+
+/** Options a strategy named by the user gets when the config gives none: the ones the variant knows. */
+function strategyOptions(name: string, config: ResolvedPruneConfig, given: StrategyOptions | null): StrategyOptions | undefined {
+  if (given) return given;
+  if (name === 'pcp') return { tileRows: config.bwt.tileRows };
+  if (name === 'nm') return { n: config.nm.n, m: config.nm.m };
+  return undefined;
+}
+
+/** The variant's plan for one layer (before HSR). */
+function planLayer(layer: PrunableLayer, ratio: number, scores: Float64Array, config: ResolvedPruneConfig): { plan: LayerPlan; before?: LayerPlan } {
+  const override = layer.kind === 'dw' ? config.strategy.dw : config.strategy.pw;
+  if (override !== null) {
+    const options = strategyOptions(override, config, layer.kind === 'dw' ? config.strategy.dwOptions : config.strategy.pwOptions);
+    const nmRatio = override === 'nm' ? 1 - Number(options?.n ?? 2) / Number(options?.m ?? 4) : ratio;
+    return { plan: maskLayer(layer, { strategy: override, ratio: nmRatio, scores, ...(options ? { options } : {}) }) };
+  }
+  const { tileRows, granularity, groupSize } = config.bwt;
+  switch (config.variant) {
+    case 'deprune':
+      return {
+        plan:
+          layer.kind === 'dw'
+            ? maskLayer(layer, { strategy: 'dcp', ratio, scores })
+            : maskLayer(layer, { strategy: 'pcp', ratio, scores, options: { tileRows, balanced: false } }),
+      };
+    case 'deprune-b':
+    case 'deprune-bh': {
+      if (layer.kind === 'dw') {
+        return { plan: balanceDw(layer, ratio, scores, { granularity, groupSize }), before: maskLayer(layer, { strategy: 'dcp', ratio, scores }) };
+      }
+      return {
+        plan: balancePw(layer, ratio, scores, { tileRows }),
+        before: maskLayer(layer, { strategy: 'pcp', ratio, scores, options: { tileRows, balanced: false } }),
+      };
+    }
+    case 'unstructured':
+      return { plan: maskLayer(layer, { strategy: 'unstructured', ratio, scores }) };
+    case 'nm':
+      return { plan: maskLayer(layer, { strategy: 'nm', ratio: 1 - config.nm.n / config.nm.m, scores, options: { n: config.nm.n, m: config.nm.m } }) };
+    default:
+      throw new DeprunError('INTERNAL', `variant '${config.variant}' has no masking plan`);
+  }
+}
+
+/** max / mean kept work per unit of `unitSize` channels (DW) or rows (PW), full units only. */
+function imbalanceAt(plan: LayerPlan, unitSize: number): number {
+  const { work, lastIsPartial } = workPerUnit(plan, unitSize);
+  return imbalance(lastIsPartial && work.length > 1 ? work.slice(0, -1) : work);
+}
+
+function balanceUnitSize(layer: PrunableLayer, config: ResolvedPruneConfig): number {
+  if (layer.kind === 'dw') return config.bwt.granularity === 'channel' ? 1 : Math.min(layer.channels, config.bwt.groupSize);
+  return Math.min(layer.outChannels, config.bwt.tileRows);
+}
+
+function latencyModelOf(config: ResolvedPruneConfig): LatencyModel {
+  const staircase = analyticStaircase({ step: config.hsr.step });
+  return config.hsr.table ? tableLatencyModel(config.hsr.table, { fallback: staircase }) : staircase;
+}
+
+/** Shape inference, or a warning when the model's shapes cannot be settled without input shapes. */
+function inferModelShapes(model: OnnxModel, config: ResolvedPruneConfig, warnings: string[]): ShapeInference | undefined {
+  try {
+    const inference = inferShapes(model, config.inputShapes ? { inputShapes: config.inputShapes } : {});
+    return inference;
+  } catch (cause) {
+    // Shapes the user gave that do not fit are their error; missing ones only cost the MAC figures.
+    if (config.inputShapes || !(cause instanceof ShapeError)) throw cause;
+    warnings.push(`layer shapes unknown (${cause.message}); pruning goes on, but MACs are null and latency models see 1 output pixel per layer`);
+    return undefined;
+  }
+}
+
+function configWarnings(given: PruneConfig, config: ResolvedPruneConfig, warnings: string[]): void {
+  const { variant } = config;
+  if (variant === 'nm') {
+    const implied = config.ratio;
+    for (const key of ['ratio', 'dwRatio', 'pwRatio'] as const) {
+      const value = given[key];
+      if (value !== undefined && Math.abs(value - implied) > 1e-9) {
+        warnings.push(`${key} ${value} is ignored: variant 'nm' ${config.nm.n}:${config.nm.m} removes ${implied} of each layer`);
+      }
+    }
+    for (const [pattern, override] of Object.entries(config.layers)) {
+      if (override.ratio !== undefined && override.ratio !== 0 && Math.abs(override.ratio - implied) > 1e-9) {
+        warnings.push(`layers['${pattern}'].ratio ${override.ratio} is ignored by variant 'nm' (only 0, dense, is honoured)`);
+      }
+    }
+  }
+  const usesBwt = variant === 'deprune' || variant === 'deprune-b' || variant === 'deprune-bh';
+  if (given.bwt && !usesBwt) warnings.push(`config.bwt is ignored by variant '${variant}'`);
+  if (given.hsr && variant !== 'deprune-bh') warnings.push(`config.hsr is ignored by variant '${variant}'`);
+  if (given.nm && variant !== 'nm' && config.strategy.dw !== 'nm' && config.strategy.pw !== 'nm') warnings.push(`config.nm is ignored by variant '${variant}'`);
+}
+
+/**
+ * Prunes a model. Pure: the input model is not modified (the result shares its untouched parts),
+ * no file is read or written; `options.onProgress` is the only side effect.
+ *
+ * - Layers: every DW layer and the PW layers `pwScope` names (never squeeze-excitation convs),
+ *   minus `ignore` and `layers[...].skip`, at `layers[...].ratio` or dwRatio / pwRatio.
+ * - Masking variants write zeros into the stored weights; `channel` removes DW channels with their
+ *   coupled producer rows, BN, SE and PW columns (`removeChannels`).
+ * - Config errors are `ConfigError`s (BAD_CONFIG) naming the key.
+ */
+export function prune(model: OnnxModel, config: PruneConfig, options: PruneOptions = {}): PruneResult {
+  const given = loadPruneConfig(config, 'prune config');
+  const resolved = resolvePruneConfig(given);
+  const warnings: string[] = [];
+  configWarnings(given, resolved, warnings);
+  const emit = (stage: PruneStage, done: number, total: number, layer?: string) =>
+    options.onProgress?.({ stage, done, total, ...(layer === undefined ? {} : { layer }) });
+
+  emit('shapes', 0, 1);
+  const inference = inferModelShapes(model, resolved, warnings);
+  const index = indexGraph(model);
+  const infos = listLayers(model, inference);
+  const blocks = findDsconvBlocks(model, infos);
+  const selection = selectLayers(index, infos, blocks, resolved, warnings);
+  emit('shapes', 1, 1);
+
+  const outcome =
+    resolved.variant === 'channel'
+      ? pruneChannels(model, index, selection.targets, resolved, emit)
+      : pruneMasks(model, index, selection.targets, resolved, emit, warnings);
+  const skipped = [...selection.skipped, ...outcome.skipped];
+
+  emit('report', 0, 1);
+  const macsKnown = infos.every((info) => info.macs !== undefined);
+  if (inference && !macsKnown) {
+    const unknown = infos.filter((info) => info.macs === undefined).map((info) => info.name);
+    warnings.push(`MACs unknown: shapes of ${unknown.length} layer(s) could not be inferred (first: '${unknown[0]}'); macsBefore/macsAfter are null`);
+  }
+  const macsBefore = inference && macsKnown ? infos.reduce((sum, info) => sum + (info.macs ?? 0), 0) : null;
+  let macsAfter: number | null = null;
+  if (macsBefore !== null) {
+    if (resolved.variant === 'channel') {
+      macsAfter = smallerModelMacs(outcome.model, resolved, warnings);
+    } else {
+      macsAfter = macsBefore;
+      for (const layer of outcome.layers) {
+        const pixels = outputPixels(layer.target.info);
+        macsAfter -= (layer.target.info.macs ?? 0) - keptWeightCount(layer.plan) * (pixels ?? 0);
+      }
+    }
+  }
+  const before = convGemmParameters(model);
+  const after = convGemmParameters(outcome.model);
+  const layerReports = outcome.layers.map((layer) => layerReport(layer, resolved));
+  const sumOf = (kind: 'dw' | 'pw', field: 'weights' | 'keptWeights') =>
+    layerReports.filter((layer) => layer.kind === kind).reduce((sum, layer) => sum + layer[field], 0);
+  const sparsity = (weights: number, kept: number) => (weights === 0 ? 0 : (weights - kept) / weights);
+  const totals: PruneTotals = {
+    paramsBefore: before.params,
+    paramsAfter: after.params,
+    nonzeroBefore: before.nonzero,
+    nonzeroAfter: after.nonzero,
+    dwLayers: layerReports.filter((layer) => layer.kind === 'dw').length,
+    pwLayers: layerReports.filter((layer) => layer.kind === 'pw').length,
+    dwSparsity: sparsity(sumOf('dw', 'weights'), sumOf('dw', 'keptWeights')),
+    pwSparsity: sparsity(sumOf('pw', 'weights'), sumOf('pw', 'keptWeights')),
+    dsconvSparsity: sparsity(sumOf('dw', 'weights') + sumOf('pw', 'weights'), sumOf('dw', 'keptWeights') + sumOf('pw', 'keptWeights')),
+    macsBefore,
+    macsAfter,
+  };
+  const report: PruneReport = {
+    variant: resolved.variant,
+    layers: layerReports,
+    totals,
+    ...(outcome.hsr ? { hsr: outcome.hsr } : {}),
+    skipped,
+    warnings,
+  };
+  const inputBytes = serializeModel(model);
+  const outputBytes = outcome.model === model ? inputBytes : serializeModel(outcome.model);
+  const plan: PrunePlan = {
+    format: PLAN_FORMAT,
+    version: PLAN_VERSION,
+    variant: resolved.variant,
+    model: { source: model.source, hash: fnv1a32(inputBytes), bytes: inputBytes.length },
+    output: { hash: fnv1a32(outputBytes), bytes: outputBytes.length },
+    config: resolved,
+    layers: outcome.layers.map((layer) => planEntryToJson(layer.plan)),
+    physical: outcome.physical ?? null,
+  };
+  emit('report', 1, 1);
+  return { model: outcome.model, plan, report };
+}
+
+interface Outcome {
+  model: OnnxModel;
+  layers: LayerOutcome[];
+  skipped: SkippedLayer[];
+  hsr?: HsrSummary;
+  physical?: PrunePlan['physical'];
+}
+
+type Emit = (stage: PruneStage, done: number, total: number, layer?: string) => void;
+
+function scoreLayer(layer: PrunableLayer, config: ResolvedPruneConfig): Float64Array {
+  return getScorer(config.importance).score(layer);
+}
+
+function pruneMasks(
+  model: OnnxModel,
+  index: GraphIndex,
+  targets: readonly PruneTarget[],
+  config: ResolvedPruneConfig,
+  emit: Emit,
+  warnings: string[],
+): Outcome {
+  const layers: LayerOutcome[] = [];
+  const skipped: SkippedLayer[] = [];
+  targets.forEach((target, position) => {
+    emit('score', position, targets.length, target.info.name);
+    const layer = prunableLayer(index, target);
+    const scores = scoreLayer(layer, config);
+    if (target.ratio === 0) {
+      layers.push({ target, layer, scores, plan: densePlan(layer) });
+      return;
+    }
+    const { plan, before } = planLayer(layer, target.ratio, scores, config);
+    if (keptWeightCount(plan) === 0) {
+      skipped.push({ name: layer.name, reason: `ratio ${target.ratio} would remove all ${plan.mask.length} weights of the layer` });
+      return;
+    }
+    layers.push({ target, layer, scores, plan, ...(before ? { before } : {}) });
+  });
+  emit('score', targets.length, targets.length);
+
+  let hsr: HsrSummary | undefined;
+  if (config.variant === 'deprune-bh') {
+    emit('hsr', 0, 1);
+    const latencyModel = latencyModelOf(config);
+    const result = recalibrate(
+      layers.map((layer) => layer.plan),
+      layers.map((layer) => layer.layer),
+      layers.map((layer) => layer.scores),
+      latencyModel,
+      {
+        mode: config.hsr.mode,
+        step: config.hsr.step,
+        minKeptFraction: config.hsr.minKeptFraction,
+        ...(config.hsr.budgetUs === null ? {} : { budgetUs: config.hsr.budgetUs }),
+      },
+    );
+    const moves = new Map(result.moves.map((move) => [move.layer, move]));
+    layers.forEach((layer, position) => {
+      layer.plan = result.plans[position];
+      const move = moves.get(layer.layer.name);
+      if (move) layer.hsr = move;
+    });
+    if (result.budgetMet === false) {
+      warnings.push(
+        `HSR latency budget ${config.hsr.budgetUs} us not met: predicted ${result.predictedLatencyUs.after} us with every balanced layer at its floor (hsr.minKeptFraction ${config.hsr.minKeptFraction})`,
+      );
+    }
+    hsr = {
+      mode: config.hsr.mode,
+      latencyModel: latencyModel.name,
+      budgetUs: config.hsr.budgetUs,
+      budgetMet: result.budgetMet,
+      predictedLatencyUs: { ...result.predictedLatencyUs },
+      moves: result.moves.filter((move) => move.keptAfter !== move.keptBefore).length,
+      // Without a table every layer is modelled (latencyModel says how); the list is for tables with gaps.
+      unmeasured: config.hsr.table ? [...result.unmeasured] : [],
+    };
+    emit('hsr', 1, 1);
+  }
+
+  // Masks go onto the STORED weights: pruned ones become exactly +0, kept ones keep their bits.
+  const replacements = new Map<string, { values: Float32Array }>();
+  layers.forEach((layer, position) => {
+    emit('apply', position, layers.length, layer.layer.name);
+    if (layer.plan.sparsity === 0) return;
+    const stored = readFloatConstant(index, layer.target.info.weight)!.data;
+    const values = Float32Array.from(stored);
+    const mask = layer.plan.mask;
+    for (let weight = 0; weight < values.length; weight++) if (!mask[weight]) values[weight] = 0;
+    replacements.set(layer.target.info.weight, { values });
+  });
+  emit('apply', layers.length, layers.length);
+  const output = replacements.size > 0 ? replaceConstants(model, replacements) : model;
+  return { model: output, layers, skipped, ...(hsr ? { hsr } : {}) };
+}
+
+function pruneChannels(model: OnnxModel, index: GraphIndex, targets: readonly PruneTarget[], config: ResolvedPruneConfig, emit: Emit): Outcome {
+  const skipped: SkippedLayer[] = [];
+  const byName = new Map(targets.map((target) => [target.info.name, target]));
+  const pairs: { dw: PruneTarget; pw: PruneTarget }[] = [];
+  const paired = new Set<string>();
+  for (const target of targets) {
+    if (target.kind !== 'dw') continue;
+    const block = target.block;
+    if (!block || block.dw !== target.info.name) {
+      skipped.push({ name: target.info.name, reason: "not the DW of a DSConv block; variant 'channel' removes channels of DSConv blocks only" });
+      continue;
+    }
+    const pw = byName.get(block.pw);
+    if (!pw) {
+      skipped.push({ name: target.info.name, reason: `its block's PW '${block.pw}' is not pruned (ignored, skipped or not prunable), and its input columns must follow the DW's channels` });
+      continue;
+    }
+    const eligibility = channelRemovalEligibility(model, target.info.name);
+    if (!eligibility.eligible) {
+      skipped.push({ name: target.info.name, reason: `channel removal not possible: ${eligibility.reason ?? 'not eligible'}` });
+      skipped.push({ name: pw.info.name, reason: `its block's DW '${target.info.name}' is not pruned` });
+      paired.add(pw.info.name);
+      continue;
+    }
+    pairs.push({ dw: target, pw });
+    paired.add(pw.info.name);
+  }
+  for (const target of targets) {
+    if (target.kind === 'pw' && !paired.has(target.info.name)) {
+      const isBlockPw = target.block?.pw === target.info.name;
+      skipped.push({
+        name: target.info.name,
+        reason: isBlockPw
+          ? `its block's DW '${target.block!.dw}' is not pruned`
+          : "variant 'channel' prunes a PW layer only by the input columns of its DSConv block's removed DW channels",
+      });
+    }
+  }
+
+  const layers: LayerOutcome[] = [];
+  const removals: { dw: string; channels: number[] }[] = [];
+  pairs.forEach(({ dw, pw }, position) => {
+    emit('score', position, pairs.length, dw.info.name);
+    const dwLayer = prunableLayer(index, dw) as DwLayer;
+    const pwLayer = prunableLayer(index, pw) as PwLayer;
+    const dwScores = scoreLayer(dwLayer, config);
+    const pwScores = scoreLayer(pwLayer, config);
+    if (dw.ratio === 0) {
+      layers.push({ target: dw, layer: dwLayer, scores: dwScores, plan: densePlan(dwLayer) });
+      layers.push({ target: pw, layer: pwLayer, scores: pwScores, plan: densePlan(pwLayer) });
+      return;
+    }
+    const dwPlan = maskLayer(dwLayer, { strategy: 'channel', ratio: dw.ratio, scores: dwScores });
+    const removed = dwPlan.removedChannels ?? [];
+    if (removed.length >= dwLayer.channels) {
+      skipped.push({ name: dw.info.name, reason: `ratio ${dw.ratio} would remove all ${dwLayer.channels} channels` });
+      skipped.push({ name: pw.info.name, reason: `its block's DW '${dw.info.name}' is not pruned` });
+      return;
+    }
+    const removedSet = new Set(removed);
+    const keptColumns = Array.from({ length: pwLayer.inChannels }, (_, column) => column).filter((column) => !removedSet.has(column));
+    const pwPlan = buildPwPlan(pwLayer, [keptColumns], { strategy: 'channel', granularity: 'structured', tileRows: pwLayer.outChannels, removedChannels: removed });
+    layers.push({ target: dw, layer: dwLayer, scores: dwScores, plan: dwPlan });
+    layers.push({ target: pw, layer: pwLayer, scores: pwScores, plan: pwPlan });
+    if (removed.length > 0) removals.push({ dw: dw.info.name, channels: [...removed] });
+  });
+  emit('score', pairs.length, pairs.length);
+
+  emit('remove', 0, 1);
+  let output = model;
+  let planRemovals: PlanRemoval[] = [];
+  if (removals.length > 0) {
+    const result = removeChannels(model, removals);
+    output = result.model;
+    planRemovals = result.removed.map((removal) => ({ dw: removal.dw, channels: [...removal.channels], touched: [...removal.touched] }));
+    const refused = new Map(result.skipped.map((skip) => [skip.dw, skip.reason]));
+    if (refused.size > 0) {
+      const dropped = new Set<string>();
+      for (const pair of pairs) {
+        const reason = refused.get(pair.dw.info.name);
+        if (reason === undefined) continue;
+        skipped.push({ name: pair.dw.info.name, reason: `channel removal refused: ${reason}` });
+        skipped.push({ name: pair.pw.info.name, reason: `its block's DW '${pair.dw.info.name}' is not pruned` });
+        dropped.add(pair.dw.info.name).add(pair.pw.info.name);
+      }
+      for (let position = layers.length - 1; position >= 0; position--) if (dropped.has(layers[position].layer.name)) layers.splice(position, 1);
+    }
+  }
+  emit('remove', 1, 1);
+
+  // What every plan layer looks like in the smaller model (the runtime validates against this).
+  const outputInfos = new Map(listLayers(output).map((info) => [info.name, info]));
+  const shapes: Record<string, LayerPlanShape> = {};
+  for (const layer of layers) {
+    const info = outputInfos.get(layer.layer.name);
+    if (!info) throw new DeprunError('INTERNAL', `layer '${layer.layer.name}' is missing from the model after channel removal`);
+    shapes[info.name] = layerInfoShape(info);
+    layer.keptWeightsAfter = info.kind === 'dw' ? info.outChannels * info.kernel[0] * info.kernel[1] : info.outChannels * info.inChannels;
+  }
+  // Graph order, as in the masking variants.
+  const order = new Map(targets.map((target, position) => [target.info.name, position]));
+  layers.sort((a, b) => order.get(a.layer.name)! - order.get(b.layer.name)!);
+  return { model: output, layers, skipped, physical: { removals: planRemovals, shapes } };
+}
+
+function smallerModelMacs(model: OnnxModel, config: ResolvedPruneConfig, warnings: string[]): number | null {
+  try {
+    const inference = inferShapes(model, config.inputShapes ? { inputShapes: config.inputShapes } : {});
+    const infos = listLayers(model, inference);
+    if (infos.some((info) => info.macs === undefined)) {
+      warnings.push('MACs of the channel-pruned model unknown: some layer shapes could not be inferred');
+      return null;
+    }
+    return infos.reduce((sum, info) => sum + (info.macs ?? 0), 0);
+  } catch (cause) {
+    warnings.push(`MACs of the channel-pruned model unknown: ${(cause as Error).message}`);
+    return null;
+  }
+}
+
+function layerReport(outcome: LayerOutcome, config: ResolvedPruneConfig): LayerReport {
+  const { plan, layer, target } = outcome;
+  const weights = plan.mask.length;
+  const keptWeights = outcome.keptWeightsAfter ?? keptWeightCount(plan);
+  let balance: Pick<LayerReport, 'imbalanceBefore' | 'imbalanceAfter'> = {};
+  if (config.variant !== 'channel') {
+    if (outcome.before) {
+      const report = balanceReport(outcome.before, plan);
+      balance = { imbalanceBefore: report.imbalanceBefore, imbalanceAfter: report.imbalanceAfter };
+    } else {
+      balance = { imbalanceAfter: imbalanceAt(plan, balanceUnitSize(layer, config)) };
+    }
+  }
+  const move = outcome.hsr;
+  const pixels = outputPixels(target.info);
+  const macsKnown = target.info.macs !== undefined && pixels !== undefined;
+  return {
+    name: plan.name,
+    kind: plan.kind,
+    strategy: plan.strategy,
+    granularity: plan.granularity,
+    weights,
+    keptWeights,
+    sparsity: weights === 0 ? 0 : (weights - keptWeights) / weights,
+    kept: keptStats(plan.kept),
+    ...balance,
+    ...(move
+      ? { hsr: { keptBefore: move.keptBefore, keptAfter: move.keptAfter, step: move.step, latencyBeforeUs: move.latencyBeforeUs, latencyAfterUs: move.latencyAfterUs } }
+      : {}),
+    macsBefore: macsKnown ? target.info.macs! : null,
+    macsAfter: macsKnown ? keptWeights * pixels! : null,
+  };
+}

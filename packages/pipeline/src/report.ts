@@ -1,0 +1,118 @@
+/**
+ * The report `prune()` hands back: per layer what was kept and how balanced it is, HSR's moves,
+ * and totals over the model (parameters, non-zeros, sparsity, effective MACs). Plain JSON.
+ */
+import { constantDims, indexGraph, readFloatConstant, type OnnxModel } from '@deprune/onnx';
+import type { Granularity, LayerKind } from '@deprune/masks';
+import type { HsrMode } from '@deprune/hsr';
+import type { PruneVariant } from './config';
+
+export interface LayerReport {
+  name: string;
+  kind: LayerKind;
+  /** Strategy of the plan entry ('dense' for a layer kept whole because its ratio is 0). */
+  strategy: string;
+  granularity: Granularity;
+  /** Weight elements of the layer in the input model. */
+  weights: number;
+  /** Weights kept: non-pruned (masking variants) or still present (channel). */
+  keptWeights: number;
+  sparsity: number;
+  /** Kept count per unit of the plan entry (DW: taps per channel; PW: columns per tile). */
+  kept: { min: number; max: number; mean: number };
+  /**
+   * max / mean of kept work per balanced unit (DW groups of bwt.groupSize channels, or channels for
+   * granularity 'channel'; PW tiles of bwt.tileRows rows), full units only. Before = the DCP/PCP plan
+   * BWT started from (deprune-b, deprune-bh only).
+   */
+  imbalanceBefore?: number;
+  imbalanceAfter?: number;
+  /** deprune-bh: HSR's move for this layer (kept per full unit). */
+  hsr?: { keptBefore: number; keptAfter: number; step: number; latencyBeforeUs: number; latencyAfterUs: number };
+  /** Dense MACs and effective MACs (kept weights x output pixels) at batch 1; null without shapes. */
+  macsBefore: number | null;
+  macsAfter: number | null;
+}
+
+export interface PruneTotals {
+  /** Elements of every Conv/Gemm weight and bias tensor as stored (each tensor once), input and output. */
+  paramsBefore: number;
+  paramsAfter: number;
+  /** Non-zero elements among those. */
+  nonzeroBefore: number;
+  nonzeroAfter: number;
+  /** Layers in the plan, by kind. */
+  dwLayers: number;
+  pwLayers: number;
+  /** Pruned fraction of the DW / PW / DW+PW weights of the layers in the plan. */
+  dwSparsity: number;
+  pwSparsity: number;
+  dsconvSparsity: number;
+  /** Conv + Gemm MACs at batch 1: dense before; effective after (pruned weights cost nothing; channel: the smaller model). */
+  macsBefore: number | null;
+  macsAfter: number | null;
+}
+
+export interface HsrSummary {
+  mode: HsrMode;
+  latencyModel: string;
+  budgetUs: number | null;
+  budgetMet: boolean | null;
+  /** Modelled latency summed over the balanced layers, after BWT and after HSR. */
+  predictedLatencyUs: { before: number; after: number };
+  /** Layers whose kept count HSR changed. */
+  moves: number;
+  /** With a latency table: balanced layers it lacks, priced by the analytic fallback. Empty without a table (all modelled). */
+  unmeasured: string[];
+}
+
+export interface PruneReport {
+  variant: PruneVariant;
+  layers: LayerReport[];
+  totals: PruneTotals;
+  hsr?: HsrSummary;
+  skipped: { name: string; reason: string }[];
+  warnings: string[];
+}
+
+/** min / max / mean of a list (zeros for an empty one). */
+export function keptStats(kept: readonly number[]): { min: number; max: number; mean: number } {
+  if (kept.length === 0) return { min: 0, max: 0, mean: 0 };
+  let min = Infinity;
+  let max = -Infinity;
+  let sum = 0;
+  for (const value of kept) {
+    min = Math.min(min, value);
+    max = Math.max(max, value);
+    sum += value;
+  }
+  return { min, max, mean: sum / kept.length };
+}
+
+/** Stored and non-zero elements of every Conv/Gemm weight and bias tensor (each tensor once). */
+export function convGemmParameters(model: OnnxModel): { params: number; nonzero: number } {
+  const index = indexGraph(model);
+  const counted = new Set<string>();
+  let params = 0;
+  let nonzero = 0;
+  for (const node of index.nodes) {
+    if (node.opType !== 'Conv' && node.opType !== 'Gemm') continue;
+    if (node.domain && node.domain !== 'ai.onnx') continue;
+    for (const name of (node.input ?? []).slice(1, 3)) {
+      if (!name || counted.has(name)) continue;
+      const dims = constantDims(index, name);
+      if (!dims) continue;
+      counted.add(name);
+      params += dims.reduce((product, dim) => product * dim, 1);
+      let values: Float32Array | undefined;
+      try {
+        values = readFloatConstant(index, name)?.data;
+      } catch {
+        values = undefined; // not a float tensor: counted as stored, not inspected for zeros
+      }
+      if (!values) nonzero += dims.reduce((product, dim) => product * dim, 1);
+      else for (let position = 0; position < values.length; position++) if (values[position] !== 0) nonzero++;
+    }
+  }
+  return { params, nonzero };
+}
