@@ -83,6 +83,12 @@ function cleanEnv(): NodeJS.ProcessEnv {
   return env;
 }
 
+/**
+ * A command that hangs (a stuck registry request) must fail the check, not CI: the
+ * synchronous call blocks vitest's own timeouts, so the child gets a deadline of its own.
+ */
+const COMMAND_TIMEOUT_MS = 240_000;
+
 function run(command: string, args: string[], cwd: string): string {
   try {
     return execFileSync(command, args, {
@@ -91,11 +97,13 @@ function run(command: string, args: string[], cwd: string): string {
       encoding: 'utf8',
       stdio: ['ignore', 'pipe', 'pipe'],
       maxBuffer: 64 * 1024 * 1024,
+      timeout: COMMAND_TIMEOUT_MS,
+      killSignal: 'SIGKILL',
     });
   } catch (error) {
     const failure = error as { status?: number; stdout?: string; stderr?: string };
     throw new Error(
-      `\`${command} ${args.join(' ')}\` in ${cwd} failed (exit ${failure.status}):\n` +
+      `\`${command} ${args.join(' ')}\` in ${cwd} failed (exit ${failure.status}${failure.status === null ? `, killed after ${COMMAND_TIMEOUT_MS / 1000} s or by a signal` : ''}):\n` +
         `${failure.stdout ?? ''}\n${failure.stderr ?? ''}`,
     );
   }
