@@ -2,7 +2,7 @@ import { UsageError } from '@deprune/errors';
 import { getStrategy, maskLayer, validatePlan } from '@deprune/masks';
 import { describe, expect, it } from 'vitest';
 import { balanceDw, balanceLayer, balancePw, balanceReport, workPerUnit } from '../src/index';
-import { abs, dwLayer, pwLayer } from './helpers';
+import { abs, dwLayer, pwLayer } from '@deprune/test-fixtures';
 
 // C = 5 channels of 2x2 taps; strong channels first, so DCP piles the budget onto group 0.
 const dw = dwLayer(5, [2, 2], [9, 8, 7, 6, 5, 4, 3, 2, 1, 0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3, 0.2, 0.1, 0.05, 0.01]);

@@ -2,7 +2,11 @@ import { balancedColumnsPerTile, maskFromPlanEntry, maskLayer, planEntryToJson, 
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { balanceDw, balancePw, balanceReport, dwBudget, keptInGroup, keptPerGroup } from '../src/index';
-import { abs, dwLayerArb, fcOptions, ones, pwLayerArb, ratioArb } from './helpers';
+import { abs, dwLayerArb as makeDwLayerArb, fcOptions as makeFcOptions, ones, pwLayerArb as makePwLayerArb, ratioArb } from '@deprune/test-fixtures';
+
+const dwLayerArb = makeDwLayerArb();
+const pwLayerArb = makePwLayerArb();
+const fcOptions = makeFcOptions(80);
 
 /** Within a unit, no dropped item outranks a kept one. */
 function separated(values: ArrayLike<number>, flags: ArrayLike<number>): boolean {

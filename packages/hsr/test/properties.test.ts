@@ -3,7 +3,11 @@ import { validatePlan, type LayerPlan, type PrunableLayer } from '@deprune/masks
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { analyticStaircase, layerShapeOf, recalibrate, tableLatencyModel } from '../src/index';
-import { abs, dwLayerArb, fcOptions, pwLayerArb, ratioArb } from './helpers';
+import { abs, dwLayerArb as makeDwLayerArb, fcOptions as makeFcOptions, pwLayerArb as makePwLayerArb, ratioArb } from '@deprune/test-fixtures';
+
+const dwLayerArb = makeDwLayerArb();
+const pwLayerArb = makePwLayerArb();
+const fcOptions = makeFcOptions(80);
 
 function isSuperset(outer: Uint8Array, inner: Uint8Array): boolean {
   for (let index = 0; index < inner.length; index++) if (inner[index] && !outer[index]) return false;

@@ -3,7 +3,7 @@ import { balanceDw, balancePw } from '@deprune/bwt';
 import { buildDwPlan, maskLayer, validatePlan, type LayerPlan } from '@deprune/masks';
 import { describe, expect, it } from 'vitest';
 import { analyticStaircase, recalibrate, tableLatencyModel, type LatencyModel } from '../src/index';
-import { abs, dwLayer, pwLayer, randomWeights } from './helpers';
+import { abs, dwLayer, pwLayer, randomWeights } from '@deprune/test-fixtures';
 
 function isSuperset(outer: Uint8Array, inner: Uint8Array): boolean {
   return inner.every((bit, index) => !bit || outer[index] === 1);

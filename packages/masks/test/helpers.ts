@@ -1,61 +1,12 @@
-import { createRng } from '@deprune/tensor';
-import fc from 'fast-check';
-import type { DwLayer, LayerPlan, PwLayer } from '../src/index';
+import type { LayerPlan } from '../src/index';
 
-/** Weights from a seed; `levels > 0` quantizes them so that ties are common. */
-export function randomWeights(size: number, seed: number, levels = 0): Float64Array {
-  const rng = createRng(seed);
-  const weights = new Float64Array(size);
-  for (let index = 0; index < size; index++) {
-    const value = rng.normal();
-    weights[index] = levels > 0 ? Math.round(value * levels) / levels : value;
-  }
-  return weights;
-}
+export { abs, dwLayer, ones, pwLayer, randomWeights, ratioArb } from '@deprune/test-fixtures';
+import { dwLayerArb as makeDwLayerArb, fcOptions as makeFcOptions, pwLayerArb as makePwLayerArb } from '@deprune/test-fixtures';
 
-export function dwLayer(channels: number, kernel: [number, number], weights: ArrayLike<number>, name = 'dw'): DwLayer {
-  return { kind: 'dw', name, channels, kernel, weights: Float64Array.from(weights) };
-}
-
-export function pwLayer(outChannels: number, inChannels: number, weights: ArrayLike<number>, name = 'pw'): PwLayer {
-  return { kind: 'pw', name, outChannels, inChannels, weights: Float64Array.from(weights) };
-}
-
-export const ratioArb = fc.oneof(fc.constantFrom(0, 0.5, 0.95, 0.99), fc.double({ min: 0, max: 0.999, noNaN: true }));
-
-export const dwLayerArb = fc
-  .record({
-    channels: fc.integer({ min: 1, max: 70 }),
-    kernel: fc.constantFrom<[number, number]>([3, 3], [5, 5], [1, 3]),
-    seed: fc.integer({ min: 0, max: 1_000_000 }),
-    levels: fc.constantFrom(0, 0, 2),
-  })
-  .map(({ channels, kernel, seed, levels }) =>
-    dwLayer(channels, kernel, randomWeights(channels * kernel[0] * kernel[1], seed, levels), `dw_${channels}x${kernel.join('x')}`),
-  );
-
-export const pwLayerArb = fc
-  .record({
-    outChannels: fc.integer({ min: 1, max: 80 }),
-    inChannels: fc.integer({ min: 1, max: 48 }),
-    seed: fc.integer({ min: 0, max: 1_000_000 }),
-    levels: fc.constantFrom(0, 0, 2),
-  })
-  .map(({ outChannels, inChannels, seed, levels }) =>
-    pwLayer(outChannels, inChannels, randomWeights(outChannels * inChannels, seed, levels), `pw_${outChannels}x${inChannels}`),
-  );
-
-export const fcOptions = { seed: 20240607, numRuns: 60 } as const;
-
-export function abs(values: Float64Array): Float64Array {
-  return values.map(Math.abs);
-}
-
-export function ones(mask: Uint8Array): number {
-  let count = 0;
-  for (const bit of mask) count += bit;
-  return count;
-}
+// Masks' properties also cover 1x3 kernels; slightly smaller layers keep the run quick.
+export const dwLayerArb = makeDwLayerArb({ maxChannels: 70, kernels: [[3, 3], [5, 5], [1, 3]] });
+export const pwLayerArb = makePwLayerArb({ maxOutChannels: 80 });
+export const fcOptions = makeFcOptions(60);
 
 /** Kept weights implied by `kept` alone: DW sum of kept taps; PW kept columns times the rows of each tile. */
 export function keptFromCounts(plan: LayerPlan): number {
