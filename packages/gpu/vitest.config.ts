@@ -1,3 +1,4 @@
 import { deprunePreset } from '@deprune/vitest-preset';
 
-export default deprunePreset();
+// test/global-setup.ts: the run's parity seed, and an Xvfb display for the headlessgl mode.
+export default deprunePreset({ test: { globalSetup: ['test/global-setup.ts'] } });

@@ -47,7 +47,7 @@ export class GpuBackend {
    */
   assertRanInMode(signature: string, kernel: IKernelRunShortcut): void {
     if (this.checked.has(signature)) return;
-    const degraded = degradation(kernel, this.mode);
+    const degraded = degradation(kernel, this.mode, this.gpu.Kernel);
     if (degraded !== undefined) {
       throw new UnsupportedError(`gpu.js ran kernel ${signature} on '${degraded.ran}' instead of '${this.mode}': ${degraded.reason}`);
     }

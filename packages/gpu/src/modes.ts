@@ -66,7 +66,7 @@ async function runProbe(mode: GpuMode): Promise<ModeProbe> {
     });
     const result = (await kernel(PROBE_VALUES)) as unknown as Float32Array;
     // gpu.js may degrade a kernel to its cpu backend; a mode only counts if it really ran.
-    const degraded = degradation(kernel, mode);
+    const degraded = degradation(kernel, mode, gpu.Kernel);
     if (degraded !== undefined) {
       return { mode, available: false, reason: `gpu.js ran the probe kernel on '${degraded.ran}' instead (${degraded.reason})` };
     }

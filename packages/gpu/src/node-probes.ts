@@ -23,7 +23,7 @@ async function requireFromGpuJs(): Promise<RequireWithResolve> {
 }
 
 const GL_HINT =
-  "allow its build (allowBuilds: gl: true in pnpm-workspace.yaml), install the apt packages libxi-dev libglu1-mesa-dev libglew-dev pkg-config xvfb, reinstall, and run under 'xvfb-run -a'";
+  "allow its build (allowBuilds: gl: true in pnpm-workspace.yaml), install the apt packages libxi-dev libglu1-mesa-dev libglew-dev pkg-config xvfb, reinstall, and give it a display (packages/gpu's tests start Xvfb themselves; elsewhere run under 'xvfb-run -a')";
 
 /** undefined when gpu.js's headlessgl backend can work; otherwise why not. */
 export async function nodeHeadlessGlReason(gpuJsSaysSupported: boolean): Promise<string | undefined> {
@@ -34,7 +34,8 @@ export async function nodeHeadlessGlReason(gpuJsSaysSupported: boolean): Promise
   } catch (error) {
     return `the optional 'gl' package is not built (${firstLine(error)}); ${GL_HINT}`;
   }
-  return "the 'gl' package loads but could not create a GL context (no display? run under 'xvfb-run -a')";
+  const display = process.env.DISPLAY ? `DISPLAY=${process.env.DISPLAY} did not work` : 'DISPLAY is unset';
+  return `the 'gl' package loads but could not create a GL context (${display}: install xvfb, or run under 'xvfb-run -a')`;
 }
 
 const ADAPTER_TIMEOUT_MS = 5000;

@@ -1,95 +1,114 @@
-import { buildDwPlan, buildPwPlan, maskFromPlanEntry, applyMask, type DwLayer, type LayerPlan, type PwLayer } from '@deprune/masks';
-import { createRng, randomTensor, relativeL2Error, tensor, toFloat32, type Rng, type Tensor } from '@deprune/tensor';
-import { expect } from 'vitest';
-import { applyActivation, availableModes, type Activation, type GpuMode } from '../src/index';
+import { describe, expect, it } from 'vitest';
+import { availableModes, getKernelRegistration, GPU_MODES, probeModes, type GpuMode } from '../src/index';
+import { parityFailure, TOLERANCE, type ParityResult } from './parity/cases';
 
-/** The parity bound of the issue: relative L2 error against the float64 reference. */
-export const TOLERANCE = 1e-4;
+export {
+  channelBalancedPlan,
+  dwLayer,
+  groupBalancedPlan,
+  maskedWeights,
+  pick,
+  pwLayer,
+  randomFloat32,
+  uniformPlan,
+  uniformPwPlan,
+  withActivation,
+} from './parity/cases';
+export { createRng } from '@deprune/tensor';
+export { TOLERANCE };
 
-/** Every mode that works in this process (cpu and webasm always in Node; headlessgl under xvfb once `gl` is built). */
+/** Every mode that works in this process (cpu and webasm always in Node; headlessgl once `gl` is built and a display exists). */
 export const MODES: GpuMode[] = await availableModes();
+
+/** The probe of every mode, with its reason. */
+export const PROBES = await probeModes();
+
+/** The Node modes the parity suites cover. cpu and webasm must always run; headlessgl is a GPU mode. */
+export const NODE_MODES: readonly GpuMode[] = ['cpu', 'webasm', 'headlessgl'];
+
+/**
+ * GPU modes (headlessgl here, webgl2 and webgpu in the browser suite) are skipped with a note on a
+ * developer machine that lacks them, and must run in CI: there a missing one fails the run.
+ */
+export function gpuModesRequired(): boolean {
+  return process.env.CI === 'true' || process.env.DEPRUNE_REQUIRE_GPU_MODES === '1';
+}
+
+/**
+ * The run's seed for the parity inputs: fresh every run (test/global-setup.ts picks it once and
+ * passes it to every worker and the browser), replayable with DEPRUNE_PARITY_SEED=<n>.
+ */
+export function paritySeed(): number {
+  const fromEnv = process.env.DEPRUNE_PARITY_SEED;
+  if (fromEnv !== undefined && fromEnv !== '') {
+    const seed = Number(fromEnv);
+    if (!Number.isSafeInteger(seed) || seed < 0) throw new Error(`DEPRUNE_PARITY_SEED must be a non-negative integer, got '${fromEnv}'`);
+    return seed;
+  }
+  const seed = Math.floor(Math.random() * 2 ** 31);
+  process.env.DEPRUNE_PARITY_SEED = String(seed);
+  return seed;
+}
+
+/**
+ * For a GPU mode that cannot run here: in CI (or with DEPRUNE_REQUIRE_GPU_MODES=1) a failing test
+ * saying why; elsewhere a one-line console note, and the caller skips the mode's suite.
+ * Returns whether the mode's suite should run.
+ */
+export function gpuModeGate(what: string, available: boolean, reason: string): boolean {
+  if (available) return true;
+  if (gpuModesRequired()) {
+    it(`${what} runs here (required: CI=true or DEPRUNE_REQUIRE_GPU_MODES=1)`, () => {
+      throw new Error(`${what} cannot run: ${reason}`);
+    });
+  } else {
+    console.warn(`SKIPPED ${what}: ${reason} (CI=true or DEPRUNE_REQUIRE_GPU_MODES=1 makes this a failure)`);
+  }
+  return false;
+}
 
 /** Largest error seen per kernel and mode, printed at the end of each parity file. */
 export const worstErrors = new Map<string, number>();
 
-export function randomFloat32(shape: readonly number[], rng: Rng, scale = 1): Tensor<Float32Array> {
-  return toFloat32(randomTensor(shape, rng, { scale })) as Tensor<Float32Array>;
+export function recordResult(result: ParityResult): void {
+  if (result.error === null) return;
+  const key = `${result.kernel} [${result.mode}]`;
+  worstErrors.set(key, Math.max(worstErrors.get(key) ?? 0, result.error));
 }
 
-/** Reference output with the fused activation applied, in float64. */
-export function withActivation(reference: Tensor<Float64Array>, activation: Activation | undefined): Tensor<Float64Array> {
-  return tensor(applyActivation(Float64Array.from(reference.data), activation), reference.shape);
+/** Whether the registry lists `kernel` for `mode` (a pair it does not list must be refused, not computed). */
+export function isRegistered(kernel: string, mode: GpuMode): boolean {
+  const { modes } = getKernelRegistration(kernel);
+  return (modes === '*' ? GPU_MODES : modes).includes(mode);
 }
 
-export function expectParity(label: string, mode: GpuMode, actual: Tensor<Float32Array>, expected: Tensor<Float64Array>): number {
-  expect(actual.shape).toEqual(expected.shape);
-  expect(actual.data).toBeInstanceOf(Float32Array);
-  const error = relativeL2Error(actual.data, expected.data);
-  const key = `${label} [${mode}]`;
-  worstErrors.set(key, Math.max(worstErrors.get(key) ?? 0, error));
-  expect(error, `${key}: relative L2 error ${error}`).toBeLessThan(TOLERANCE);
-  return error;
+/**
+ * Asserts one parity result: ran, right shape and type, relative L2 error < TOLERANCE. For a
+ * (kernel, mode) pair the registry refuses (documented in the README), asserts the refusal.
+ */
+export function expectParity(result: ParityResult): void {
+  if (!isRegistered(result.kernel, result.mode)) {
+    expect(result.code, `${result.name} [${result.mode}] must be refused with UNSUPPORTED`).toBe('UNSUPPORTED');
+    return;
+  }
+  recordResult(result);
+  expect(parityFailure(result), `seed ${process.env.DEPRUNE_PARITY_SEED} (replay with DEPRUNE_PARITY_SEED=${process.env.DEPRUNE_PARITY_SEED})`).toBeUndefined();
 }
 
 export function printWorstErrors(title: string): void {
   const lines = [...worstErrors.entries()].map(([key, error]) => `  ${key}: ${error.toExponential(2)}`);
-  console.log(`${title}: worst relative L2 error per kernel and mode\n${lines.join('\n')}`);
+  console.log(`${title} (seed ${process.env.DEPRUNE_PARITY_SEED}): worst relative L2 error per kernel and mode\n${lines.join('\n')}`);
 }
 
-export function dwLayer(name: string, weight: Tensor): DwLayer {
-  const [channels, , kernelH, kernelW] = weight.shape;
-  return { kind: 'dw', name, channels, kernel: [kernelH, kernelW], weights: Float64Array.from(weight.data) };
-}
-
-export function pwLayer(name: string, weight: Tensor): PwLayer {
-  const [outChannels, inChannels] = weight.shape;
-  return { kind: 'pw', name, outChannels, inChannels, weights: Float64Array.from(weight.data) };
-}
-
-/** `count` distinct values from [0, limit), ascending. */
-export function pick(rng: Rng, limit: number, count: number): number[] {
-  const all = Array.from({ length: limit }, (_, index) => index);
-  for (let index = limit - 1; index > 0; index--) {
-    const other = rng.int(index + 1);
-    [all[index], all[other]] = [all[other], all[index]];
+/** describe() for a mode's suite, skipped (with the gate's note or failing test) when the mode is missing. */
+export function describeMode(title: string, mode: GpuMode, body: () => void): void {
+  const probe = PROBES.get(mode);
+  const available = probe?.available === true;
+  if (mode === 'cpu' || mode === 'webasm') {
+    // Always required: the suite runs and fails if the mode is missing.
+    describe(title, body);
+    return;
   }
-  return all.slice(0, count).sort((a, b) => a - b);
+  const run = gpuModeGate(`${mode} mode (${title})`, available, probe?.reason ?? 'not probed');
+  describe.skipIf(!run)(title, body);
 }
-
-/** Every channel keeps m random taps (BWT 'channel' granularity). */
-export function channelBalancedPlan(layer: DwLayer, m: number, rng: Rng, step: number | null = null): LayerPlan {
-  const taps = layer.kernel[0] * layer.kernel[1];
-  return buildDwPlan(layer, Array.from({ length: layer.channels }, () => pick(rng, taps, m)), { strategy: 'dcp', granularity: 'channel', groupSize: 1, step });
-}
-
-/** Every group of G channels keeps n taps in all (BWT 'group' granularity), unevenly spread over its channels. */
-export function groupBalancedPlan(layer: DwLayer, groupSize: number, n: number, rng: Rng): LayerPlan {
-  const taps = layer.kernel[0] * layer.kernel[1];
-  const kept: number[][] = [];
-  for (let first = 0; first < layer.channels; first += groupSize) {
-    const size = Math.min(groupSize, layer.channels - first);
-    const inGroup = pick(rng, size * taps, Math.round((n * size) / groupSize));
-    for (let channel = 0; channel < size; channel++) {
-      kept.push(inGroup.filter((flat) => Math.floor(flat / taps) === channel).map((flat) => flat % taps));
-    }
-  }
-  return buildDwPlan(layer, kept, { strategy: 'dcp', granularity: 'group', groupSize });
-}
-
-/** Every channel keeps the same given taps (for kept 0 and full). */
-export function uniformPlan(layer: DwLayer, keptTaps: number[]): LayerPlan {
-  return buildDwPlan(layer, Array.from({ length: layer.channels }, () => keptTaps), { strategy: 'dcp', granularity: 'channel', groupSize: 1 });
-}
-
-/** Every row tile keeps the same given columns. */
-export function uniformPwPlan(layer: PwLayer, tileRows: number, columns: number[]): LayerPlan {
-  const tiles = Math.ceil(layer.outChannels / tileRows);
-  return buildPwPlan(layer, Array.from({ length: tiles }, () => columns), { strategy: 'pcp', granularity: 'tile', tileRows });
-}
-
-/** The layer's weights with the plan's pruned weights zeroed, as a tensor of `shape` (the reference's input). */
-export function maskedWeights(plan: LayerPlan, weight: Tensor): Tensor<Float64Array> {
-  return tensor(applyMask(weight.data, maskFromPlanEntry(plan)), weight.shape);
-}
-
-export { createRng };

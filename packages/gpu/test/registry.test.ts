@@ -58,7 +58,11 @@ describe('modes', () => {
     });
   });
 
-  it.runIf(!MODES.includes('headlessgl'))("says why headlessgl is unavailable ('gl' not built, or no display)", async () => {
+  it('says whether headlessgl runs here, and if not why (gl not built, or no display)', async () => {
+    if (MODES.includes('headlessgl')) {
+      expect((await probeModes()).get('headlessgl')?.reason).toBe('a probe kernel compiled, ran and returned the right values');
+      return;
+    }
     await expect(resolveMode('headlessgl')).rejects.toMatchObject({
       code: 'UNSUPPORTED',
       message: expect.stringMatching(/^gpu mode headlessgl is not available here: (the optional 'gl' package is not built|the 'gl' package loads but could not create a GL context)/),
@@ -146,6 +150,17 @@ describe('registry', () => {
     expect(degradation(gl, 'webgl2')).toBeUndefined();
     expect(degradation(gl, 'webasm')).toEqual({ ran: 'gpu', reason: 'no reason given' });
     expect(degradation({ kernel: { constructor: { mode: 'cpu' }, fallbackReason: 'kernel maps' } }, 'webgpu')).toEqual({ ran: 'cpu', reason: 'kernel maps' });
+  });
+
+  it('in a GL mode, requires the very kernel class the mode chose (no WebGL1 kernel passing for webgl2)', () => {
+    class WebGL2Kernel {
+      static mode = 'gpu';
+    }
+    class WebGLKernel {
+      static mode = 'gpu';
+    }
+    expect(degradation({ kernel: new WebGL2Kernel() }, 'webgl2', WebGL2Kernel)).toBeUndefined();
+    expect(degradation({ kernel: new WebGLKernel() }, 'webgl2', WebGL2Kernel)).toEqual({ ran: 'WebGLKernel', reason: 'gpu.js built it as WebGLKernel, not WebGL2Kernel' });
   });
 
   it('checks shapes before launching', async () => {

@@ -6,5 +6,7 @@ import type { Command } from '../registry';
 import { inspectCommand } from './inspect';
 import { pruneCommand } from './prune';
 import { zooCommand } from './zoo';
+import { profileCommand } from './profile';
+import { benchCommand } from './bench';
 
-export const builtinCommands: readonly Command[] = [inspectCommand, zooCommand, pruneCommand];
+export const builtinCommands: readonly Command[] = [inspectCommand, zooCommand, pruneCommand, profileCommand, benchCommand];

@@ -1,0 +1,22 @@
+// Public API of @deprune/bench: benchmark suites (the kernel suite today) and their reports.
+export { runKernelSuite, KERNEL_VARIANTS, VARIANT_DESCRIPTIONS, DEFAULT_KERNEL_RATIO, LARGE_LAYER_MIN_OUTPUTS, BH_TOLERANCE, DW_IDEAL_THRESHOLD } from './kernels';
+export type {
+  KernelSuiteOptions,
+  KernelSuiteReport,
+  KernelSuiteSettings,
+  KernelSuiteProgress,
+  KernelRow,
+  KernelOp,
+  KernelVariant,
+  KernelLayerDetail,
+  KernelChecks,
+  KeptStats,
+  StaircaseCurve,
+  DwIdealCheck,
+} from './kernels';
+export { writeKernelReport, kernelReportMarkdown, kernelChartSpec, renderVegaLiteSvg, kernelReportPaths, reportStem, PAPER_DSCONV_SPEEDUP } from './report';
+export type { WrittenReport } from './report';
+export { machineInfo, machineLine } from './machine';
+export type { MachineInfo } from './machine';
+export { layerMatcher, modelDsconvBlocks, modelProfileLayers } from './layers';
+export type { ModelLayerOptions, ProfileLayerOptions, ShapedBlock } from './layers';

@@ -1,0 +1,679 @@
+import { balanceDw, balancePw } from '@deprune/bwt';
+import { UsageError } from '@deprune/errors';
+import {
+  buildColumnTable,
+  buildDiagonalTable,
+  buildTapTable,
+  DEFAULT_STEP,
+  disposeBackend,
+  getKernel,
+  isGpuMode,
+  measureInterleaved,
+  measuredLatencyModel,
+  profileLayers,
+  type ConvAttrs,
+  type GpuMode,
+  type ProfiledLatencyEntry,
+} from '@deprune/gpu';
+import { analyticStaircase, recalibrate, type HsrMove, type LatencyModel } from '@deprune/hsr';
+import { applyMask, keptWeightCount, maskLayer, type DwLayer, type LayerPlan, type PwLayer } from '@deprune/masks';
+import { effectiveConvWeights, indexGraph, type OnnxModel } from '@deprune/onnx';
+import { createRng, randomTensor, tensor, toFloat32, type Rng, type Tensor } from '@deprune/tensor';
+import { machineInfo, type MachineInfo } from './machine';
+import { modelDsconvBlocks, type ShapedBlock } from './layers';
+
+/**
+ * The kernel suite: for every DSConv block of a model, the DW, the PW and the DW+PW pair timed
+ * for each pruning variant at the same nominal sparsity, on this package's gpu.js kernels.
+ */
+
+export const KERNEL_VARIANTS = ['dense', 'unstructured', 'channel', 'deprune', 'deprune-b', 'deprune-bh', 'dr'] as const;
+export type KernelVariant = (typeof KERNEL_VARIANTS)[number];
+export type KernelOp = 'dw' | 'pw' | 'dsconv';
+
+/** What each variant runs (the report's legend). */
+export const VARIANT_DESCRIPTIONS: Readonly<Record<KernelVariant, string>> = {
+  dense: 'dwDense + pwDense on the original weights',
+  unstructured: 'magnitude per weight (DW and PW), executed dense: dwDense + pwDense on the masked weights',
+  channel: 'round(rC) whole DW channels removed with their PW input columns: dwDense + pwDense on the physically smaller layers',
+  deprune: 'DCP (unbalanced: every channel padded to the largest kept count) + plain PCP (tiles padded to the largest): dwSparse + pwSparse',
+  'deprune-b': 'DCP + BWT at channel granularity (every channel keeps m taps) + PCP + BWT (every tile keeps q columns): dwSparse + pwSparse',
+  'deprune-bh': 'DEPrune-B + HSR recover against the latency measured for this layer: dwSparse + pwSparse',
+  dr: 'DR form: DCP + BWT at group granularity (G channels keep n taps) on dwDiagonal, + the DEPrune-B PW on pwSparse',
+};
+
+export interface KernelRow {
+  /** The DSConv block, named by its DW node. */
+  layer: string;
+  op: KernelOp;
+  variant: KernelVariant;
+  /** The node(s) timed. */
+  node: string;
+  /** The gpu kernel(s) that ran. */
+  kernel: string;
+  /** Fraction of the op's dense weights that are zero or removed. */
+  sparsity: number;
+  keptWeights: number;
+  /** The op's dense weight count. */
+  weights: number;
+  medianMs: number;
+  /** max - min of the timed calls. */
+  spreadMs: number;
+  /** Fastest timed call: noise from other work on the machine only ever adds time, so this is the least disturbed view. */
+  minMs: number;
+  /** Dense median / this median, same layer and op. */
+  speedupVsDense: number;
+}
+
+export interface KeptStats {
+  min: number;
+  max: number;
+  mean: number;
+  /** The kernel's trip count: roundUp(max, t); null for dense kernels. */
+  slots: number | null;
+}
+
+export interface StaircaseCurve {
+  kernel: string;
+  unit: string;
+  kept: number[];
+  /** Median of each count's samples (ms). */
+  medianMs: number[];
+  /** Step found by findStep, and how well that staircase fits (R^2). */
+  step: number;
+  r2: number;
+  /** Per-stair rise (ms) of the least-squares staircase of the kernel's t, and the smallest rise the timing resolves. */
+  perStairMs: number;
+  resolvableMs: number;
+}
+
+export interface KernelLayerDetail {
+  layer: string;
+  dw: { node: string; channels: number; kernel: [number, number]; strides: [number, number]; inputShape: number[]; outputShape: number[]; outputElements: number };
+  pw: { node: string; inChannels: number; outChannels: number; inputShape: number[] };
+  squeezeExcitation: boolean;
+  /** Kept taps per DW channel (DR: per group) and columns per PW tile, per variant. */
+  plans: Partial<Record<KernelVariant, { dw: KeptStats; pw: KeptStats }>>;
+  /** HSR's moves for DEPrune-BH. */
+  hsr: { dw: HsrMove | null; pw: HsrMove | null; model: string };
+  /** The measured latency staircases (the profiler's curves for this layer). */
+  staircase: { dw: StaircaseCurve | null; pw: StaircaseCurve | null };
+}
+
+export interface KernelSuiteSettings {
+  warmup: number;
+  repeats: number;
+  ratio: number;
+  groupSize: number;
+  tileRows: number;
+  step: number;
+  quick: boolean;
+  hsrModel: 'measured' | 'analytic';
+  includeDr: boolean;
+  layers: string | null;
+  seed: number;
+  interleaved: true;
+  /** DW layers with at least this many output elements (C * Ho * Wo) count as large. */
+  largeLayerMinOutputs: number;
+}
+
+export interface DwIdealCheck {
+  layer: string;
+  variant: 'deprune-bh' | 'deprune-b';
+  kernelTaps: number;
+  /** Kept taps per channel m. */
+  kept: number;
+  slots: number;
+  /** K / m: the speedup if time followed the kept taps exactly. */
+  ideal: number;
+  /** Dense DW median / sparse DW median. */
+  achieved: number;
+  fraction: number;
+  /** The fraction from the fastest calls (minMs) instead of the medians. */
+  fractionFromMin: number;
+  pass: boolean;
+}
+
+export interface KernelChecks {
+  /** DEPrune-B's summed DSConv time is below DEPrune's. */
+  bFasterThanDeprune: { pass: boolean; speedupB: number; speedupDeprune: number; layersWhereBFaster: number; layers: number };
+  /** DEPrune-BH's summed DSConv time is within `tolerance` of DEPrune-B's (or below), with at least as many weights. */
+  bhNoSlowerThanB: { pass: boolean; timeRatio: number; timeRatioFromMin: number; tolerance: number; strictlyNoSlower: boolean; keptB: number; keptBH: number; keptAtLeast: boolean };
+  /** The balanced sparse DW kernel reaches `threshold` of the ideal K/m speedup on the large layers. */
+  dwIdeal: { pass: boolean; threshold: number; layers: DwIdealCheck[] };
+  /** The measured staircases show the kernel's step. */
+  staircase: { kernelStep: number; dwMatching: number; dwLayers: number; pwMatching: number; pwLayers: number; dwSteps: number[]; pwSteps: number[] };
+}
+
+export interface KernelSuiteReport {
+  suite: 'kernels';
+  machine: MachineInfo;
+  mode: GpuMode;
+  model: string;
+  date: string;
+  command: string;
+  settings: KernelSuiteSettings;
+  variants: Record<KernelVariant, string>;
+  rows: KernelRow[];
+  layers: KernelLayerDetail[];
+  summary: {
+    /** Per variant: summed dense DSConv time / summed variant DSConv time, over the layers. */
+    dsconvSpeedup: Partial<Record<KernelVariant, number>>;
+    /** The same from each kernel's fastest call (`minMs`) instead of its median: less sensitive to a loaded machine. */
+    dsconvSpeedupFromMin: Partial<Record<KernelVariant, number>>;
+    dwSpeedup: Partial<Record<KernelVariant, number>>;
+    pwSpeedup: Partial<Record<KernelVariant, number>>;
+    /** Per variant: DSConv weights kept / dense DSConv weights. */
+    keptFraction: Partial<Record<KernelVariant, number>>;
+    /** The largest dsconvSpeedup and its variant. */
+    best: { variant: KernelVariant; dsconvSpeedup: number; ratio: number; dsconvSparsity: number };
+    checks: KernelChecks;
+  };
+  seconds: number;
+}
+
+export interface KernelSuiteProgress {
+  layer: string;
+  index: number;
+  total: number;
+  stage: 'profile' | 'time' | 'done';
+  round: number;
+  rounds: number;
+}
+
+export interface KernelSuiteOptions {
+  model: OnnxModel;
+  /** Label in the report (e.g. 'zoo:mobilenetv2'); default the model file or 'model'. */
+  modelName?: string;
+  mode: GpuMode;
+  inputShapes?: Record<string, readonly number[]>;
+  /** Fewer timed calls (warmup 1, repeats 3) for smoke runs; numbers are then rough. */
+  quick?: boolean;
+  /** Nominal sparsity of every DW and PW layer. Default 0.56 (see DEFAULT_KERNEL_RATIO). */
+  ratio?: number;
+  /** Glob(s) on DW/PW node names: only matching blocks. */
+  layers?: string | readonly string[];
+  warmup?: number;
+  repeats?: number;
+  /** Chunk size t the sparse kernels' tables are built with. Default 4. */
+  step?: number;
+  /** PW row tile T (PCP, BWT). Default 32. */
+  tileRows?: number;
+  /** DW group G of the DR variant. Default 32. */
+  groupSize?: number;
+  /** Time the DR form (dwDiagonal). Default true. */
+  includeDr?: boolean;
+  /** DEPrune-BH's latency model: the profiler's table for each layer (default) or the analytic ceil(n/t). */
+  hsrModel?: 'measured' | 'analytic';
+  /** The command line that ran the suite, recorded in the report. */
+  command?: string;
+  seed?: number;
+  onProgress?: (event: KernelSuiteProgress) => void;
+}
+
+/**
+ * Default nominal sparsity. With the kernels' step t = 4, r = 0.56 puts a 3x3 layer's balanced
+ * kept count exactly on a step edge (9 - round(0.56 * 9) = 4 taps per channel), a 5x5 layer one
+ * tap below one (25 - 14 = 11, HSR recovers to 12); r = 0.5 would keep 5 of 9 taps, one past the
+ * edge at 4, so the kernel would pay for 8 slots.
+ */
+export const DEFAULT_KERNEL_RATIO = 0.56;
+export const LARGE_LAYER_MIN_OUTPUTS = 100_000;
+/** BH may be this much slower than B in the summed DSConv time and still count as "no slower" (timing noise). */
+export const BH_TOLERANCE = 0.03;
+export const DW_IDEAL_THRESHOLD = 0.7;
+
+function stats(values: readonly number[], step: number | null): KeptStats {
+  const max = Math.max(0, ...values);
+  return {
+    min: Math.min(...values),
+    max,
+    mean: Math.round((values.reduce((sum, value) => sum + value, 0) / Math.max(1, values.length)) * 1000) / 1000,
+    slots: step === null ? null : Math.ceil(max / step) * step,
+  };
+}
+
+function float32(data: ArrayLike<number>, shape: readonly number[]): Tensor<Float32Array> {
+  return tensor(Float32Array.from(data), shape);
+}
+
+function randomInput(shape: readonly number[], rng: Rng): Tensor<Float32Array> {
+  return toFloat32(randomTensor(shape, rng)) as Tensor<Float32Array>;
+}
+
+function roundUp(value: number, step: number): number {
+  return Math.ceil(value / step) * step;
+}
+
+function range(from: number, to: number): number[] {
+  const values: number[] = [];
+  for (let value = Math.max(0, from); value <= to; value++) values.push(value);
+  return values;
+}
+
+function sumBy<T>(items: readonly T[], value: (item: T) => number): number {
+  return items.reduce((sum, item) => sum + value(item), 0);
+}
+
+function round(value: number, digits = 4): number {
+  const scale = 10 ** digits;
+  return Math.round(value * scale) / scale;
+}
+
+function curveOf(entry: ProfiledLatencyEntry | undefined): StaircaseCurve | null {
+  if (entry === undefined) return null;
+  return {
+    kernel: entry.kernel,
+    unit: entry.unit,
+    kept: entry.kept,
+    medianMs: entry.rawLatencyUs.map((us) => round(us / 1000, 5)),
+    step: entry.step,
+    r2: entry.fitR2,
+    perStairMs: round(entry.resolution.perStairUs / 1000, 5),
+    resolvableMs: round(entry.resolution.minJumpUs / 1000, 5),
+  };
+}
+
+interface Timed {
+  variant: KernelVariant;
+  op: KernelOp;
+  node: string;
+  kernel: string;
+  keptWeights: number;
+  weights: number;
+  run: () => Promise<unknown>;
+}
+
+/** Runs the kernel suite (see the package README for what each variant is and how it is timed). */
+export async function runKernelSuite(options: KernelSuiteOptions): Promise<KernelSuiteReport> {
+  const started = performance.now();
+  if (!isGpuMode(options.mode)) throw new UsageError(`unknown gpu mode '${String(options.mode)}'`);
+  const mode = options.mode;
+  const quick = options.quick ?? false;
+  const ratio = options.ratio ?? DEFAULT_KERNEL_RATIO;
+  if (typeof ratio !== 'number' || !(ratio >= 0 && ratio < 1)) throw new UsageError(`ratio must be a number in [0, 1), got ${String(ratio)}`);
+  const settings: KernelSuiteSettings = {
+    warmup: options.warmup ?? (quick ? 1 : 2),
+    repeats: options.repeats ?? (quick ? 3 : 7),
+    ratio,
+    groupSize: options.groupSize ?? 32,
+    tileRows: options.tileRows ?? 32,
+    step: options.step ?? DEFAULT_STEP,
+    quick,
+    hsrModel: options.hsrModel ?? 'measured',
+    includeDr: options.includeDr ?? true,
+    layers: options.layers === undefined ? null : typeof options.layers === 'string' ? options.layers : options.layers.join(','),
+    seed: options.seed ?? 1,
+    interleaved: true,
+    largeLayerMinOutputs: LARGE_LAYER_MIN_OUTPUTS,
+  };
+  const machine = machineInfo();
+  const blocks = modelDsconvBlocks(options.model, { ...(options.inputShapes ? { inputShapes: options.inputShapes } : {}), ...(options.layers ? { layers: options.layers } : {}) });
+  if (blocks.length === 0) {
+    throw new UsageError(settings.layers ? `no DSConv block matches --layers '${settings.layers}'` : 'the model has no DSConv block (a depth-wise conv followed by a point-wise conv)');
+  }
+  const index = indexGraph(options.model);
+  const rng = createRng(settings.seed);
+  const rows: KernelRow[] = [];
+  const details: KernelLayerDetail[] = [];
+  for (const [position, block] of blocks.entries()) {
+    const progress = (stage: KernelSuiteProgress['stage'], round: number, rounds: number) =>
+      options.onProgress?.({ layer: block.dw.name, index: position, total: blocks.length, stage, round, rounds });
+    const { timed, detail } = await prepareBlock(block, index, mode, settings, rng, (round, rounds) => progress('profile', round, rounds));
+    const measurements = await measureInterleaved(
+      timed.map((item) => item.run),
+      { warmup: settings.warmup, repeats: settings.repeats, onRound: (round, rounds) => progress('time', round, rounds) },
+    );
+    const dense = new Map<KernelOp, number>();
+    timed.forEach((item, at) => {
+      if (item.variant === 'dense') dense.set(item.op, measurements[at].medianMs);
+    });
+    timed.forEach((item, at) => {
+      const { medianMs, spreadMs, samples } = measurements[at];
+      rows.push({
+        layer: block.dw.name,
+        op: item.op,
+        variant: item.variant,
+        node: item.node,
+        kernel: item.kernel,
+        sparsity: round(1 - item.keptWeights / item.weights, 6),
+        keptWeights: item.keptWeights,
+        weights: item.weights,
+        medianMs: round(medianMs, 5),
+        spreadMs: round(spreadMs, 5),
+        minMs: round(Math.min(...samples), 5),
+        speedupVsDense: round(dense.get(item.op)! / medianMs, 5),
+      });
+    });
+    details.push(detail);
+    await disposeBackend(mode);
+    progress('done', settings.repeats, settings.repeats);
+  }
+  const opOrder: KernelOp[] = ['dw', 'pw', 'dsconv'];
+  rows.sort(
+    (a, b) =>
+      details.findIndex((detail) => detail.layer === a.layer) - details.findIndex((detail) => detail.layer === b.layer) ||
+      opOrder.indexOf(a.op) - opOrder.indexOf(b.op) ||
+      KERNEL_VARIANTS.indexOf(a.variant) - KERNEL_VARIANTS.indexOf(b.variant),
+  );
+  return {
+    suite: 'kernels',
+    machine,
+    mode,
+    model: options.modelName ?? options.model.source ?? 'model',
+    date: new Date().toISOString(),
+    command: options.command ?? '',
+    settings,
+    variants: { ...VARIANT_DESCRIPTIONS },
+    rows,
+    layers: details,
+    summary: summarize(rows, details, settings),
+    seconds: round((performance.now() - started) / 1000, 1),
+  };
+}
+
+async function prepareBlock(
+  block: ShapedBlock,
+  index: ReturnType<typeof indexGraph>,
+  mode: GpuMode,
+  settings: KernelSuiteSettings,
+  rng: Rng,
+  onProfileRound: (round: number, rounds: number) => void,
+): Promise<{ timed: Timed[]; detail: KernelLayerDetail }> {
+  const { ratio, step, tileRows: requestedTileRows, groupSize } = settings;
+  const dwInfo = block.dw;
+  const pwInfo = block.pw;
+  const channels = dwInfo.outChannels;
+  const [kernelH, kernelW] = dwInfo.kernel;
+  const taps = kernelH * kernelW;
+  if (pwInfo.inChannels !== channels) {
+    throw new UsageError(`DSConv block ${dwInfo.name} -> ${pwInfo.name}: the PW reads ${pwInfo.inChannels} channels but the DW writes ${channels}`, { node: pwInfo.name });
+  }
+  const outChannels = pwInfo.outChannels;
+  const [, , outH, outW] = dwInfo.outputShape;
+  const batch = dwInfo.inputShape[0];
+  const dwEffective = effectiveConvWeights(index, dwInfo.name);
+  const pwEffective = effectiveConvWeights(index, pwInfo.name);
+  const pixels = outH * outW;
+  const dwLayer: DwLayer = { kind: 'dw', name: dwInfo.name, channels, kernel: [kernelH, kernelW], weights: dwEffective.weight.data, outputPixels: pixels };
+  const pwLayer: PwLayer = { kind: 'pw', name: pwInfo.name, outChannels, inChannels: channels, weights: pwEffective.weight.data, outputPixels: pwInfo.outputShape[2] * pwInfo.outputShape[3] };
+  const dwScores = dwLayer.weights.map(Math.abs);
+  const pwScores = pwLayer.weights.map(Math.abs);
+  const tileRows = Math.min(outChannels, requestedTileRows);
+
+  // Plans, all at the same nominal sparsity.
+  const unstructuredDw = maskLayer(dwLayer, { strategy: 'unstructured', ratio, scores: dwScores });
+  const unstructuredPw = maskLayer(pwLayer, { strategy: 'unstructured', ratio, scores: pwScores });
+  const channelDw = maskLayer(dwLayer, { strategy: 'channel', ratio, scores: dwScores });
+  const removed = new Set(channelDw.removedChannels ?? []);
+  const keptChannels = range(0, channels - 1).filter((channel) => !removed.has(channel));
+  const dcp = maskLayer(dwLayer, { strategy: 'dcp', ratio, scores: dwScores });
+  const pcp = maskLayer(pwLayer, { strategy: 'pcp', ratio, scores: pwScores, options: { tileRows, balanced: false } });
+  const bDw = balanceDw(dwLayer, ratio, dwScores, { granularity: 'channel' });
+  const bPw = balancePw(pwLayer, ratio, pwScores, { tileRows });
+  const drDw = balanceDw(dwLayer, ratio, dwScores, { granularity: 'group', groupSize });
+
+  // DEPrune-BH: HSR recover on the B plans, against the latency measured for this layer.
+  const qB = bPw.kept[0];
+  const dwInputShape = [batch, channels, dwInfo.inputShape[2], dwInfo.inputShape[3]];
+  const pwInputShape = [batch, channels, pwInfo.outputShape[2], pwInfo.outputShape[3]];
+  const profiled = await profileLayers(
+    [
+      { kind: 'dw', name: dwInfo.name, inputShape: dwInputShape, kernel: [kernelH, kernelW], strides: dwInfo.strides, pads: dwInfo.pads, dilations: dwInfo.dilations, unit: 'channel' },
+      { kind: 'pw', name: pwInfo.name, inputShape: pwInputShape, outChannels, tileRows },
+    ],
+    {
+      mode,
+      warmup: 1,
+      repeats: settings.repeats,
+      kernelStep: step,
+      keptCounts: {
+        [dwInfo.name]: range(0, taps),
+        // The step shows where stairs are large (small q); HSR needs the stairs around q_B and full.
+        [pwInfo.name]: [...new Set([...range(0, Math.min(channels, 16)), ...range(roundUp(qB, step) - 2 * step + 1, Math.min(channels, roundUp(qB, step) + 2 * step))])],
+      },
+      disposeBetweenLayers: false,
+      seed: settings.seed,
+      onProgress: (event) => onProfileRound(event.layerIndex * event.rounds + event.round, 2 * event.rounds),
+    },
+  );
+  const staircase = analyticStaircase({ step });
+  const latencyModel: LatencyModel = settings.hsrModel === 'measured' ? measuredLatencyModel(profiled, { fallback: staircase }) : staircase;
+  const recalibrated = recalibrate([bDw, bPw], [dwLayer, pwLayer], [dwScores, pwScores], latencyModel, { mode: 'recover', step });
+  const [bhDw, bhPw] = recalibrated.plans as [LayerPlan, LayerPlan];
+  const moveOf = (name: string) => recalibrated.moves.find((move) => move.layer === name) ?? null;
+
+  // Tensors.
+  const dwWeight = float32(dwEffective.weight.data, [channels, 1, kernelH, kernelW]);
+  const dwBias = float32(dwEffective.bias.data, [channels]);
+  const pwWeight = float32(pwEffective.weight.data, [outChannels, channels]);
+  const pwBias = float32(pwEffective.bias.data, [outChannels]);
+  const x = randomInput(dwInputShape, rng);
+  const xPw = randomInput(pwInputShape, rng);
+  const narrow = keptChannels.length;
+  const xNarrow = randomInput([batch, narrow, dwInputShape[2], dwInputShape[3]], rng);
+  const xPwNarrow = randomInput([batch, narrow, pwInputShape[2], pwInputShape[3]], rng);
+  const channelDwWeight = float32(
+    keptChannels.flatMap((channel) => Array.from(dwEffective.weight.data.subarray(channel * taps, (channel + 1) * taps))),
+    [narrow, 1, kernelH, kernelW],
+  );
+  const channelDwBias = float32(keptChannels.map((channel) => dwEffective.bias.data[channel]), [narrow]);
+  const channelPwWeight = float32(
+    range(0, outChannels - 1).flatMap((row) => keptChannels.map((channel) => pwEffective.weight.data[row * channels + channel])),
+    [outChannels, narrow],
+  );
+  const unstructuredDwWeight = float32(applyMask(dwEffective.weight.data, unstructuredDw.mask), dwWeight.shape);
+  const unstructuredPwWeight = float32(applyMask(pwEffective.weight.data, unstructuredPw.mask), pwWeight.shape);
+  const attrs: ConvAttrs = { strides: dwInfo.strides, pads: dwInfo.pads, dilations: dwInfo.dilations };
+
+  const dwDense = getKernel('dwDense', mode);
+  const dwSparse = getKernel('dwSparse', mode);
+  const dwDiagonal = getKernel('dwDiagonal', mode);
+  const pwDense = getKernel('pwDense', mode);
+  const pwSparse = getKernel('pwSparse', mode);
+  const tapTable = (plan: LayerPlan) => buildTapTable(plan, dwWeight, { step });
+  const columnTable = (plan: LayerPlan) => buildColumnTable(plan, pwWeight, { step });
+
+  interface Pair {
+    variant: KernelVariant;
+    dwKernel: string;
+    pwKernel: string;
+    dwKept: number;
+    pwKept: number;
+    dw: (input: Tensor) => Promise<Tensor>;
+    pw: ((input: Tensor) => Promise<Tensor>) | null;
+    dwInput: Tensor;
+    pwInput: Tensor;
+  }
+  const tables = {
+    deprune: { dw: tapTable(dcp), pw: columnTable(pcp) },
+    b: { dw: tapTable(bDw), pw: columnTable(bPw) },
+    bh: { dw: tapTable(bhDw), pw: columnTable(bhPw) },
+  };
+  const pairs: Pair[] = [
+    { variant: 'dense', dwKernel: 'dwDense', pwKernel: 'pwDense', dwKept: channels * taps, pwKept: outChannels * channels, dw: (input) => dwDense(input, dwWeight, dwBias, attrs), pw: (input) => pwDense(input, pwWeight, pwBias), dwInput: x, pwInput: xPw },
+    {
+      variant: 'unstructured',
+      dwKernel: 'dwDense',
+      pwKernel: 'pwDense',
+      dwKept: keptWeightCount(unstructuredDw),
+      pwKept: keptWeightCount(unstructuredPw),
+      dw: (input) => dwDense(input, unstructuredDwWeight, dwBias, attrs),
+      pw: (input) => pwDense(input, unstructuredPwWeight, pwBias),
+      dwInput: x,
+      pwInput: xPw,
+    },
+    {
+      variant: 'channel',
+      dwKernel: 'dwDense',
+      pwKernel: 'pwDense',
+      dwKept: narrow * taps,
+      pwKept: outChannels * narrow,
+      dw: (input) => dwDense(input, channelDwWeight, channelDwBias, attrs),
+      pw: (input) => pwDense(input, channelPwWeight, pwBias),
+      dwInput: xNarrow,
+      pwInput: xPwNarrow,
+    },
+    { variant: 'deprune', dwKernel: 'dwSparse', pwKernel: 'pwSparse', dwKept: keptWeightCount(dcp), pwKept: keptWeightCount(pcp), dw: (input) => dwSparse(input, tables.deprune.dw, dwBias, attrs), pw: (input) => pwSparse(input, tables.deprune.pw, pwBias), dwInput: x, pwInput: xPw },
+    { variant: 'deprune-b', dwKernel: 'dwSparse', pwKernel: 'pwSparse', dwKept: keptWeightCount(bDw), pwKept: keptWeightCount(bPw), dw: (input) => dwSparse(input, tables.b.dw, dwBias, attrs), pw: (input) => pwSparse(input, tables.b.pw, pwBias), dwInput: x, pwInput: xPw },
+    { variant: 'deprune-bh', dwKernel: 'dwSparse', pwKernel: 'pwSparse', dwKept: keptWeightCount(bhDw), pwKept: keptWeightCount(bhPw), dw: (input) => dwSparse(input, tables.bh.dw, dwBias, attrs), pw: (input) => pwSparse(input, tables.bh.pw, pwBias), dwInput: x, pwInput: xPw },
+  ];
+  if (settings.includeDr) {
+    const drTable = buildDiagonalTable(drDw, dwWeight, { step, groupSize });
+    pairs.push({ variant: 'dr', dwKernel: 'dwDiagonal', pwKernel: 'pwSparse', dwKept: keptWeightCount(drDw), pwKept: keptWeightCount(bPw), dw: (input) => dwDiagonal(input, drTable, dwBias, attrs), pw: null, dwInput: x, pwInput: xPw });
+  }
+  const dwWeights = channels * taps;
+  const pwWeights = outChannels * channels;
+  const timed: Timed[] = [];
+  for (const pair of pairs) {
+    timed.push({ variant: pair.variant, op: 'dw', node: dwInfo.name, kernel: pair.dwKernel, keptWeights: pair.dwKept, weights: dwWeights, run: () => pair.dw(pair.dwInput) });
+    if (pair.pw !== null) {
+      const pw = pair.pw;
+      timed.push({ variant: pair.variant, op: 'pw', node: pwInfo.name, kernel: pair.pwKernel, keptWeights: pair.pwKept, weights: pwWeights, run: () => pw(pair.pwInput) });
+    }
+    // DW then PW on the DW's output: the pair as a network runs it. DR reuses DEPrune-B's PW.
+    const pwOfPair = pair.pw ?? ((input: Tensor) => pwSparse(input, tables.b.pw, pwBias));
+    timed.push({
+      variant: pair.variant,
+      op: 'dsconv',
+      node: `${dwInfo.name} + ${pwInfo.name}`,
+      kernel: `${pair.dwKernel} + ${pair.pwKernel}`,
+      keptWeights: pair.dwKept + pair.pwKept,
+      weights: dwWeights + pwWeights,
+      run: async () => pwOfPair(await pair.dw(pair.dwInput)),
+    });
+  }
+
+  const planStats = (dw: LayerPlan | number[], pw: LayerPlan | number[], sparse: boolean) => ({
+    dw: stats(Array.isArray(dw) ? dw : dw.kept, sparse ? step : null),
+    pw: stats(Array.isArray(pw) ? pw : pw.kept, sparse ? step : null),
+  });
+  const drGroups: number[] = [];
+  for (let first = 0; first < channels; first += Math.min(groupSize, channels)) {
+    drGroups.push(sumBy(drDw.kept.slice(first, first + Math.min(groupSize, channels)), (count) => count));
+  }
+  const detail: KernelLayerDetail = {
+    layer: dwInfo.name,
+    dw: {
+      node: dwInfo.name,
+      channels,
+      kernel: [kernelH, kernelW],
+      strides: dwInfo.strides,
+      inputShape: dwInputShape,
+      outputShape: dwInfo.outputShape,
+      outputElements: channels * pixels,
+    },
+    pw: { node: pwInfo.name, inChannels: channels, outChannels, inputShape: pwInputShape },
+    squeezeExcitation: block.squeezeExcitation,
+    plans: {
+      dense: planStats(new Array<number>(channels).fill(taps), [channels], false),
+      unstructured: planStats(unstructuredDw, unstructuredPw, false),
+      channel: planStats(keptChannels.map(() => taps), [narrow], false),
+      deprune: planStats(dcp, pcp, true),
+      'deprune-b': planStats(bDw, bPw, true),
+      'deprune-bh': planStats(bhDw, bhPw, true),
+      ...(settings.includeDr ? { dr: planStats(drGroups, bPw, true) } : {}),
+    },
+    hsr: { dw: moveOf(dwInfo.name), pw: moveOf(pwInfo.name), model: latencyModel.name },
+    staircase: { dw: curveOf(profiled.layers[dwInfo.name]), pw: curveOf(profiled.layers[pwInfo.name]) },
+  };
+  return { timed, detail };
+}
+
+function speedups(rows: readonly KernelRow[], op: KernelOp, statistic: 'medianMs' | 'minMs' = 'medianMs'): Partial<Record<KernelVariant, number>> {
+  const result: Partial<Record<KernelVariant, number>> = {};
+  const ofOp = rows.filter((row) => row.op === op);
+  const denseByLayer = new Map(ofOp.filter((row) => row.variant === 'dense').map((row) => [row.layer, row[statistic]]));
+  for (const variant of KERNEL_VARIANTS) {
+    const mine = ofOp.filter((row) => row.variant === variant && denseByLayer.has(row.layer));
+    if (mine.length === 0) continue;
+    result[variant] = round(sumBy(mine, (row) => denseByLayer.get(row.layer)!) / sumBy(mine, (row) => row[statistic]), 5);
+  }
+  return result;
+}
+
+function summarize(rows: readonly KernelRow[], details: readonly KernelLayerDetail[], settings: KernelSuiteSettings): KernelSuiteReport['summary'] {
+  const dsconvSpeedup = speedups(rows, 'dsconv');
+  const dsconvRows = rows.filter((row) => row.op === 'dsconv');
+  const keptFraction: Partial<Record<KernelVariant, number>> = {};
+  for (const variant of KERNEL_VARIANTS) {
+    const mine = dsconvRows.filter((row) => row.variant === variant);
+    if (mine.length > 0) keptFraction[variant] = round(sumBy(mine, (row) => row.keptWeights) / sumBy(mine, (row) => row.weights), 5);
+  }
+  let best: KernelVariant = 'dense';
+  for (const variant of KERNEL_VARIANTS) if ((dsconvSpeedup[variant] ?? 0) > (dsconvSpeedup[best] ?? 0)) best = variant;
+
+  const timeOf = (variant: KernelVariant, op: KernelOp, layer?: string, statistic: 'medianMs' | 'minMs' = 'medianMs') =>
+    sumBy(
+      rows.filter((row) => row.variant === variant && row.op === op && (layer === undefined || row.layer === layer)),
+      (row) => row[statistic],
+    );
+  const keptOf = (variant: KernelVariant) => sumBy(dsconvRows.filter((row) => row.variant === variant), (row) => row.keptWeights);
+  const layersWhereBFaster = details.filter((detail) => timeOf('deprune-b', 'dsconv', detail.layer) < timeOf('deprune', 'dsconv', detail.layer)).length;
+  const timeRatio = timeOf('deprune-bh', 'dsconv') / timeOf('deprune-b', 'dsconv');
+
+  const dwIdeal: DwIdealCheck[] = [];
+  for (const detail of details) {
+    if (detail.dw.outputElements < settings.largeLayerMinOutputs) continue;
+    const dense = rows.find((row) => row.layer === detail.layer && row.op === 'dw' && row.variant === 'dense')!;
+    for (const variant of ['deprune-b', 'deprune-bh'] as const) {
+      const row = rows.find((candidate) => candidate.layer === detail.layer && candidate.op === 'dw' && candidate.variant === variant)!;
+      const plan = detail.plans[variant]!.dw;
+      const taps = detail.dw.kernel[0] * detail.dw.kernel[1];
+      const ideal = plan.max === 0 ? Number.POSITIVE_INFINITY : taps / plan.max;
+      const achieved = dense.medianMs / row.medianMs;
+      dwIdeal.push({
+        layer: detail.layer,
+        variant,
+        kernelTaps: taps,
+        kept: plan.max,
+        slots: plan.slots ?? plan.max,
+        ideal: round(ideal, 4),
+        achieved: round(achieved, 4),
+        fraction: round(achieved / ideal, 4),
+        fractionFromMin: round(dense.minMs / row.minMs / ideal, 4),
+        pass: achieved / ideal >= DW_IDEAL_THRESHOLD,
+      });
+    }
+  }
+  const bhIdeal = dwIdeal.filter((check) => check.variant === 'deprune-bh');
+  const dwSteps = details.map((detail) => detail.staircase.dw?.step ?? 0);
+  const pwSteps = details.map((detail) => detail.staircase.pw?.step ?? 0);
+  return {
+    dsconvSpeedup,
+    dsconvSpeedupFromMin: speedups(rows, 'dsconv', 'minMs'),
+    dwSpeedup: speedups(rows, 'dw'),
+    pwSpeedup: speedups(rows, 'pw'),
+    keptFraction,
+    best: { variant: best, dsconvSpeedup: dsconvSpeedup[best] ?? 1, ratio: settings.ratio, dsconvSparsity: round(1 - (keptFraction[best] ?? 1), 5) },
+    checks: {
+      bFasterThanDeprune: {
+        pass: (dsconvSpeedup['deprune-b'] ?? 0) > (dsconvSpeedup.deprune ?? 0),
+        speedupB: dsconvSpeedup['deprune-b'] ?? 0,
+        speedupDeprune: dsconvSpeedup.deprune ?? 0,
+        layersWhereBFaster,
+        layers: details.length,
+      },
+      bhNoSlowerThanB: {
+        pass: timeRatio <= 1 + BH_TOLERANCE && keptOf('deprune-bh') >= keptOf('deprune-b'),
+        timeRatio: round(timeRatio, 5),
+        timeRatioFromMin: round(timeOf('deprune-bh', 'dsconv', undefined, 'minMs') / timeOf('deprune-b', 'dsconv', undefined, 'minMs'), 5),
+        tolerance: BH_TOLERANCE,
+        strictlyNoSlower: timeRatio <= 1,
+        keptB: keptOf('deprune-b'),
+        keptBH: keptOf('deprune-bh'),
+        keptAtLeast: keptOf('deprune-bh') >= keptOf('deprune-b'),
+      },
+      dwIdeal: { pass: bhIdeal.length > 0 && bhIdeal.every((check) => check.pass), threshold: DW_IDEAL_THRESHOLD, layers: dwIdeal },
+      staircase: {
+        kernelStep: settings.step,
+        dwMatching: dwSteps.filter((step) => step === settings.step).length,
+        dwLayers: dwSteps.length,
+        pwMatching: pwSteps.filter((step) => step === settings.step).length,
+        pwLayers: pwSteps.length,
+        dwSteps,
+        pwSteps,
+      },
+    },
+  };
+}

@@ -1,0 +1,37 @@
+import { cpus, loadavg, release, totalmem, type } from 'node:os';
+import { GPU_JS_VERSION } from '@deprune/gpu';
+
+/** The machine a benchmark ran on, as recorded in every report. */
+export interface MachineInfo {
+  /** CPU model as the OS reports it. */
+  cpu: string;
+  /** Logical cores. */
+  cores: number;
+  memoryGiB: number;
+  /** OS name and kernel release. */
+  os: string;
+  /** Node version. */
+  node: string;
+  /** gpu.js version the kernels ran on. */
+  gpuJs: string;
+  /** 1, 5 and 15 minute load averages when the run started: other work on a shared machine is noise. */
+  loadAverage: number[];
+}
+
+export function machineInfo(): MachineInfo {
+  const processors = cpus();
+  return {
+    cpu: (processors[0]?.model ?? 'unknown CPU').replace(/\s+/g, ' ').trim(),
+    cores: processors.length,
+    memoryGiB: Math.round((totalmem() / 1024 ** 3) * 10) / 10,
+    os: `${type()} ${release()}`,
+    node: process.version,
+    gpuJs: GPU_JS_VERSION,
+    loadAverage: loadavg().map((value) => Math.round(value * 100) / 100),
+  };
+}
+
+/** One line: `Intel Xeon ..., 2 cores, 23.5 GiB, Linux 6.1, Node v20.20.2, gpu.js 2.24.1 (load 1.2 0.9 0.8)`. */
+export function machineLine(machine: MachineInfo): string {
+  return `${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB, ${machine.os}, Node ${machine.node}, gpu.js ${machine.gpuJs} (load average at start ${machine.loadAverage.join(' ')})`;
+}

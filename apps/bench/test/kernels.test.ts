@@ -1,0 +1,100 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { buildZooModel } from '@deprune/zoo';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { KERNEL_VARIANTS, kernelReportMarkdown, machineLine, runKernelSuite, writeKernelReport, type KernelSuiteReport } from '../src/index';
+
+/** Two small blocks of MobileNetV3-Small, --quick: checks shapes and arithmetic, never timings. */
+describe('runKernelSuite (quick, 2 blocks of MobileNetV3-Small)', () => {
+  let report: KernelSuiteReport;
+  let folder: string;
+  const progress: string[] = [];
+
+  beforeAll(async () => {
+    folder = mkdtempSync(join(tmpdir(), 'deprune-bench-'));
+    report = await runKernelSuite({
+      model: buildZooModel('mobilenetv3-small', { seed: 0 }),
+      modelName: 'zoo:mobilenetv3-small',
+      mode: 'webasm',
+      quick: true,
+      layers: 'features.1.*,features.3.block.1.0',
+      command: 'deprune bench --suite kernels --model zoo:mobilenetv3-small --quick',
+      onProgress: (event) => progress.push(`${event.index}/${event.total}:${event.stage}`),
+    });
+  });
+  afterAll(() => rmSync(folder, { recursive: true, force: true }));
+
+  it('has every row: DW, PW and DSConv of every variant (DR: DW and DSConv)', () => {
+    expect(report.layers.map((detail) => detail.layer)).toEqual(['features.1.block.0.0', 'features.3.block.1.0']);
+    for (const detail of report.layers) {
+      for (const variant of KERNEL_VARIANTS) {
+        const ops = report.rows.filter((row) => row.layer === detail.layer && row.variant === variant).map((row) => row.op);
+        expect(ops, `${detail.layer} ${variant}`).toEqual(variant === 'dr' ? ['dw', 'dsconv'] : ['dw', 'pw', 'dsconv']);
+      }
+    }
+    expect(report.rows).toHaveLength(2 * (3 * 6 + 2));
+    expect(progress.filter((event) => event.endsWith(':done'))).toEqual(['0/2:done', '1/2:done']);
+  });
+
+  it('numbers are finite and positive; speedups are dense over variant; sparsity matches kept weights', () => {
+    for (const row of report.rows) {
+      for (const value of [row.medianMs, row.speedupVsDense, row.keptWeights, row.weights]) {
+        expect(Number.isFinite(value) && value > 0, `${row.layer} ${row.op} ${row.variant}`).toBe(true);
+      }
+      expect(row.spreadMs).toBeGreaterThanOrEqual(0);
+      const dense = report.rows.find((candidate) => candidate.layer === row.layer && candidate.op === row.op && candidate.variant === 'dense')!;
+      expect(row.speedupVsDense).toBeCloseTo(dense.medianMs / row.medianMs, 2);
+      expect(row.sparsity).toBeCloseTo(1 - row.keptWeights / row.weights, 5);
+      if (row.variant === 'dense') expect(row.sparsity).toBe(0);
+      // HSR (BH) only gives weights back: at most the nominal sparsity, never dense.
+      else if (row.variant === 'deprune-bh') expect(row.sparsity > 0 && row.sparsity <= report.settings.ratio + 1e-9).toBe(true);
+      else expect(Math.abs(row.sparsity - report.settings.ratio)).toBeLessThan(0.1);
+    }
+  });
+
+  it('summary speedups are summed dense time over summed variant time', () => {
+    for (const op of ['dw', 'pw', 'dsconv'] as const) {
+      const summary = op === 'dw' ? report.summary.dwSpeedup : op === 'pw' ? report.summary.pwSpeedup : report.summary.dsconvSpeedup;
+      for (const [variant, speedup] of Object.entries(summary)) {
+        const rows = report.rows.filter((row) => row.op === op && row.variant === variant);
+        const dense = rows.reduce((sum, row) => sum + report.rows.find((candidate) => candidate.layer === row.layer && candidate.op === op && candidate.variant === 'dense')!.medianMs, 0);
+        const mine = rows.reduce((sum, row) => sum + row.medianMs, 0);
+        expect(speedup, `${op} ${variant}`).toBeCloseTo(dense / mine, 3);
+      }
+    }
+    expect(report.summary.dsconvSpeedup.dense).toBe(1);
+    expect(report.summary.best.dsconvSpeedup).toBe(Math.max(...Object.values(report.summary.dsconvSpeedup)));
+  });
+
+  it('records the machine, settings, plans, HSR moves and staircases', () => {
+    expect(report).toMatchObject({ suite: 'kernels', mode: 'webasm', model: 'zoo:mobilenetv3-small', command: expect.stringContaining('deprune bench') });
+    expect(report.machine.cores).toBeGreaterThan(0);
+    expect(report.machine.gpuJs).toBe('2.24.1');
+    expect(report.settings).toMatchObject({ warmup: 1, repeats: 3, ratio: 0.56, groupSize: 32, tileRows: 32, step: 4, quick: true, hsrModel: 'measured' });
+    const detail = report.layers[1];
+    // 3x3 at r = 0.56: DEPrune-B keeps 4 of 9 taps in every channel (a step edge of t = 4).
+    expect(detail.plans['deprune-b']!.dw).toMatchObject({ min: 4, max: 4, slots: 4 });
+    expect(detail.plans['deprune-bh']!.dw.min).toBeGreaterThanOrEqual(4);
+    expect(detail.hsr.dw).toMatchObject({ keptBefore: 4, measured: true });
+    expect(detail.staircase.dw!.kept).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    expect(report.summary.checks.bhNoSlowerThanB.keptAtLeast).toBe(true);
+    expect(report.summary.checks.staircase.dwLayers).toBe(2);
+  });
+
+  it('writes JSON, Markdown and an SVG chart rendered by vega', async () => {
+    const files = await writeKernelReport(report, folder);
+    expect(files.json).toBe(join(folder, 'kernels', 'webasm', 'mobilenetv3-small-r0.56-quick.json'));
+    for (const file of [files.json, files.markdown, files.chart]) expect(existsSync(file)).toBe(true);
+    expect(JSON.parse(readFileSync(files.json, 'utf8'))).toEqual(JSON.parse(JSON.stringify(report)));
+    const svg = readFileSync(files.chart, 'utf8');
+    expect(svg.startsWith('<svg')).toBe(true);
+    expect(svg).toContain('deprune-bh');
+    const markdown = readFileSync(files.markdown, 'utf8');
+    expect(markdown).toContain(report.command);
+    expect(markdown).toContain(machineLine(report.machine));
+    expect(markdown).toContain('3.74x');
+    expect(markdown).toContain('](mobilenetv3-small-r0.56-quick.svg)');
+    expect(kernelReportMarkdown(report)).not.toContain('.svg)');
+  });
+});

@@ -1,0 +1,181 @@
+import { existsSync } from 'node:fs';
+import { UsageError } from '@deprune/errors';
+import type { KernelSuiteReport, KernelVariant } from '@deprune/bench';
+import { helpHint } from '../args';
+import { modelNamesText } from '../models';
+import { formatTable, type Output } from '../output';
+import type { Command } from '../registry';
+import { loadModelWithShapes, MODE_NAMES, resolveGpuMode } from './kernel-common';
+
+const SUITES = ['kernels'] as const;
+const HSR_MODELS = ['measured', 'analytic'] as const;
+
+function parseRatio(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const value = /^\s*(\d+\.?\d*|\.\d+)\s*$/.test(text) ? Number(text) : Number.NaN;
+  if (!Number.isFinite(value) || value < 0 || value >= 1) {
+    throw new UsageError(`--ratio must be a number in [0, 1) (the fraction of weights removed), got '${text}'`, { hint: helpHint('bench') });
+  }
+  return value;
+}
+
+const fixed = (value: number | undefined, digits = 2) => (value === undefined ? '-' : value.toFixed(digits));
+
+function printReport(out: Output, report: KernelSuiteReport, files: { json: string; markdown: string; chart: string } | null): void {
+  const { summary } = report;
+  out.print(`Kernel benchmark: ${report.model}, mode ${report.mode}, r = ${report.settings.ratio}, ${report.layers.length} DSConv block(s), ${report.seconds} s`);
+  out.print(`machine: ${report.machine.cpu}, ${report.machine.cores} cores, ${report.machine.memoryGiB} GiB, ${report.machine.os}, Node ${report.machine.node}, gpu.js ${report.machine.gpuJs}`);
+  out.print();
+  const variants = Object.keys(summary.dsconvSpeedup) as KernelVariant[];
+  out.print(
+    formatTable(
+      ['variant', 'DSConv', 'DW', 'PW', 'kept'],
+      variants.map((variant) => [
+        variant,
+        `${fixed(summary.dsconvSpeedup[variant])}x`,
+        `${fixed(summary.dwSpeedup[variant])}x`,
+        summary.pwSpeedup[variant] === undefined ? '-' : `${fixed(summary.pwSpeedup[variant])}x`,
+        `${fixed(100 * (summary.keptFraction[variant] ?? 0), 1)}%`,
+      ]),
+      { align: ['left', 'right', 'right', 'right', 'right'] },
+    ),
+  );
+  const { checks } = summary;
+  out.print();
+  out.print(`best DSConv speedup: ${fixed(summary.best.dsconvSpeedup)}x (${summary.best.variant}) at r = ${summary.best.ratio}; the paper reports up to 3.74x on GPUs`);
+  out.print(`DEPrune-B faster than DEPrune: ${checks.bFasterThanDeprune.pass ? 'yes' : 'no'} (${fixed(checks.bFasterThanDeprune.speedupB)}x vs ${fixed(checks.bFasterThanDeprune.speedupDeprune)}x)`);
+  out.print(
+    `DEPrune-BH no slower than DEPrune-B: ${checks.bhNoSlowerThanB.pass ? 'yes' : 'no'} (time ratio ${fixed(checks.bhNoSlowerThanB.timeRatio, 3)}, kept ${checks.bhNoSlowerThanB.keptBH} vs ${checks.bhNoSlowerThanB.keptB})`,
+  );
+  const ideal = checks.dwIdeal.layers.filter((check) => check.variant === 'deprune-bh');
+  out.print(
+    `sparse DW >= 70% of ideal K/m on large layers: ${ideal.length === 0 ? 'no large layer' : checks.dwIdeal.pass ? 'yes' : 'no'}` +
+      (ideal.length === 0 ? '' : ` (${ideal.map((check) => `${Math.round(100 * check.fraction)}%`).join(', ')})`),
+  );
+  out.print(
+    `staircase step (kernel t = ${checks.staircase.kernelStep}): DW ${checks.staircase.dwMatching}/${checks.staircase.dwLayers} layers, PW ${checks.staircase.pwMatching}/${checks.staircase.pwLayers}`,
+  );
+  if (files) out.print(`\nwrote ${files.markdown}, ${files.json} and ${files.chart}`);
+}
+
+export const benchCommand: Command = {
+  name: 'bench',
+  summary: 'benchmark suites: --suite kernels times DW, PW and DSConv kernels per pruning variant',
+  usage: ['bench --suite kernels --model <model> [--mode M] [--quick] [--ratio R] [--layers pattern] [--out dir] [--force] [--json]'],
+  description: `
+--suite kernels: for every DSConv block (DW conv -> PW conv) of the model, times the DW, the
+PW and DW then PW on @deprune/gpu's kernels, for dense, unstructured (executed dense),
+channel (physically smaller layers), DEPrune (DCP + PCP), DEPrune-B (+ BWT), DEPrune-BH
+(+ HSR against the latency measured for the layer) and the DR form, all at the same
+nominal sparsity --ratio (default 0.56: 3x3 layers keep 4 of 9 taps, a step edge of the
+kernels' t = 4). Variants of a block are timed interleaved; medians are reported with
+speedups against dense, and summed DSConv speedups per variant. --out writes
+<dir>/kernels/<mode>/<model>-r<ratio>.{json,md,svg} (JSON report, Markdown page with the
+command and machine, Vega-Lite chart); existing files are refused without --force.
+Progress goes to stderr; --json prints the report.`,
+  flags: {
+    suite: { type: 'string', value: 'name', description: `benchmark suite: ${SUITES.join(' | ')}` },
+    model: { type: 'string', value: 'model', description: `an .onnx file, or one of ${modelNamesText()} (zoo names may omit 'zoo:')` },
+    mode: { type: 'string', value: 'M', description: `gpu.js mode: ${MODE_NAMES.join(' | ')} (default auto)` },
+    quick: { type: 'boolean', description: 'fewer timed calls (1 warm-up, 3 timed): rough numbers, fast' },
+    ratio: { type: 'string', value: 'R', description: 'nominal sparsity of every DW and PW layer, in [0, 1) (default 0.56)' },
+    layers: { type: 'string', value: 'pattern', description: 'only blocks whose DW or PW node name matches these globs (comma separated)' },
+    'input-shape': { type: 'string', multiple: true, value: 'shape', description: 'input shape as 1,3,H,W; with several inputs name=1,3,H,W' },
+    out: { type: 'string', value: 'dir', description: 'write JSON, Markdown and SVG chart under <dir>/kernels/<mode>/' },
+    force: { type: 'boolean', short: 'f', description: 'overwrite report files that exist' },
+    repeats: { type: 'string', value: 'N', description: 'timed calls per kernel (default 7; --quick 3)' },
+    warmup: { type: 'string', value: 'N', description: 'untimed calls per kernel first (default 2; --quick 1)' },
+    step: { type: 'string', value: 't', description: 'chunk size t the sparse kernels are built with (default 4)' },
+    'tile-rows': { type: 'string', value: 'T', description: 'PW row tile of PCP/BWT (default 32)' },
+    'group-size': { type: 'string', value: 'G', description: 'DW group of the DR variant (default 32)' },
+    'skip-dr': { type: 'boolean', description: 'leave out the DR form (dwDiagonal is slow in the CPU modes)' },
+    'hsr-model': { type: 'string', value: 'name', description: "DEPrune-BH's latency model: measured (default) | analytic" },
+  },
+  examples: [
+    'deprune bench --suite kernels --model zoo:mobilenetv2 --mode webasm --out docs/benchmarks',
+    'deprune bench --suite kernels --model efficientnet-b0 --mode cpu --ratio 0.75 --json > effnet-cpu.json',
+    'deprune bench --suite kernels --model zoo:mobilenetv3-small --layers "features.1.*" --quick',
+  ],
+  async run({ args, out }) {
+    const suite = args.string('suite');
+    if (suite === undefined) throw new UsageError('missing --suite', { hint: `choose one of ${SUITES.join(', ')} (${helpHint('bench')})` });
+    if (!(SUITES as readonly string[]).includes(suite)) throw new UsageError(`unknown --suite '${suite}'`, { hint: `choose one of ${SUITES.join(', ')}` });
+    if (args.positionals.length > 0) throw new UsageError(`unexpected argument '${args.positional(0)}': give the model with --model`, { hint: helpHint('bench') });
+    const spec = args.string('model');
+    if (spec === undefined) throw new UsageError('missing --model <model>', { hint: helpHint('bench') });
+    const ratio = parseRatio(args.string('ratio'));
+    const quick = args.boolean('quick');
+    const repeats = args.integer('repeats', { min: 1 });
+    const warmup = args.integer('warmup', { min: 0 });
+    const step = args.integer('step', { min: 1 });
+    const tileRows = args.integer('tile-rows', { min: 1 });
+    const groupSize = args.integer('group-size', { min: 1 });
+    const hsrModel = args.string('hsr-model') ?? 'measured';
+    if (!(HSR_MODELS as readonly string[]).includes(hsrModel)) throw new UsageError(`--hsr-model must be one of ${HSR_MODELS.join(', ')}, got '${hsrModel}'`);
+    const { mode, reason } = await resolveGpuMode(args.string('mode'), 'bench');
+    out.debug(`mode ${mode}: ${reason}`);
+    const bench = await import('@deprune/bench');
+    const outDir = args.string('out');
+    // The command line as given, for the report.
+    const command = [
+      'deprune bench --suite kernels',
+      `--model ${spec}`,
+      `--mode ${args.string('mode') ?? 'auto'}`,
+      ...(quick ? ['--quick'] : []),
+      ...(ratio === undefined ? [] : [`--ratio ${args.string('ratio')}`]),
+      ...(args.has('layers') ? [`--layers '${args.string('layers')}'`] : []),
+      ...args.strings('input-shape').map((shape) => `--input-shape ${shape}`),
+      ...(repeats === undefined ? [] : [`--repeats ${repeats}`]),
+      ...(warmup === undefined ? [] : [`--warmup ${warmup}`]),
+      ...(step === undefined ? [] : [`--step ${step}`]),
+      ...(tileRows === undefined ? [] : [`--tile-rows ${tileRows}`]),
+      ...(groupSize === undefined ? [] : [`--group-size ${groupSize}`]),
+      ...(args.boolean('skip-dr') ? ['--skip-dr'] : []),
+      ...(args.has('hsr-model') ? [`--hsr-model ${hsrModel}`] : []),
+      ...(outDir === undefined ? [] : [`--out ${outDir}`]),
+    ].join(' ');
+    const { resolved, inputShapes } = await loadModelWithShapes(spec, args.strings('input-shape'));
+    const options = {
+      model: resolved.model,
+      modelName: resolved.spec,
+      mode,
+      inputShapes,
+      quick,
+      command,
+      hsrModel: hsrModel as (typeof HSR_MODELS)[number],
+      includeDr: !args.boolean('skip-dr'),
+      ...(ratio === undefined ? {} : { ratio }),
+      ...(args.has('layers') ? { layers: args.string('layers')! } : {}),
+      ...(repeats === undefined ? {} : { repeats }),
+      ...(warmup === undefined ? {} : { warmup }),
+      ...(step === undefined ? {} : { step }),
+      ...(tileRows === undefined ? {} : { tileRows }),
+      ...(groupSize === undefined ? {} : { groupSize }),
+    };
+    if (outDir !== undefined && !args.boolean('force')) {
+      // Checked before the run, with the names the report will get (they depend on model, mode, ratio, quick).
+      const settings = { ratio: ratio ?? bench.DEFAULT_KERNEL_RATIO, quick };
+      const paths = bench.kernelReportPaths({ model: resolved.spec, mode, settings } as unknown as KernelSuiteReport, outDir);
+      for (const file of [paths.json, paths.markdown, paths.chart]) {
+        if (existsSync(file)) throw new UsageError('already exists; not overwriting it', { file, hint: 'pass --force to replace the report, or choose another --out' });
+      }
+    }
+    const progress = out.progress(`bench kernels ${spec} (${mode})`);
+    let report: KernelSuiteReport;
+    try {
+      report = await bench.runKernelSuite({
+        ...options,
+        onProgress: (event) =>
+          progress.update(event.index + (event.stage === 'done' ? 1 : 0), `of ${event.total} blocks: ${event.layer} (${event.stage} ${event.round}/${event.rounds})`),
+      });
+    } finally {
+      const gpu = await import('@deprune/gpu');
+      await gpu.disposeBackend();
+    }
+    progress.done(`benchmarked ${report.layers.length} DSConv block(s) of ${spec} in ${mode} (${report.seconds} s)`);
+    const files = outDir === undefined ? null : await bench.writeKernelReport(report, outDir);
+    out.result({ ...report, files });
+    if (!out.json) printReport(out, report, files);
+    return 0;
+  },
+};

@@ -1,0 +1,133 @@
+import { UsageError } from '@deprune/errors';
+import type { ProfiledLatencyTable } from '@deprune/gpu';
+import { helpHint } from '../args';
+import { modelNamesText } from '../models';
+import { formatTable } from '../output';
+import type { Command } from '../registry';
+import { checkOutputFile, loadModelWithShapes, MODE_NAMES, resolveGpuMode } from './kernel-common';
+
+const DW_UNITS = ['channel', 'group'] as const;
+
+/** The per-layer summary printed (human) and returned (--json). */
+function layerSummary(table: ProfiledLatencyTable) {
+  return Object.entries(table.layers).map(([name, entry]) => ({
+    name,
+    kind: entry.kind,
+    kernel: entry.kernel,
+    unit: entry.unit,
+    full: entry.full,
+    counts: entry.kept.length,
+    step: entry.step,
+    fitR2: entry.fitR2,
+    latencyUsAtZero: entry.latencyUs[0],
+    latencyUsAtFull: entry.latencyUs[entry.latencyUs.length - 1],
+  }));
+}
+
+export const profileCommand: Command = {
+  name: 'profile',
+  summary: "measure the sparse kernels' latency for every DW/PW layer of a model: a latency table for HSR",
+  usage: ['profile <model> --mode M -o <table.json> [--input-shape 1,3,H,W] [--quick] [--layers pattern] [--dw-unit channel|group] [--force] [--json]'],
+  description: `
+Times the real gpu.js kernels of @deprune/gpu on random inputs of each layer's shape, for
+every DW and PW conv the pruner prunes (squeeze-excitation convs excluded): dwSparse with
+every channel keeping m = 0..K taps (--dw-unit group: dwDiagonal, n taps per group of G),
+pwSparse with every row tile of T rows keeping q input columns (every q up to 16, then the
+top of every stair up to Cin). Each count: warm-up calls, then timed calls interleaved
+with the layer's other counts; the median is kept. The staircase step is found by a
+least-squares staircase fit, and the table (@deprune/hsr's LatencyTable: { backend, mode,
+layers: { name: { kept, latencyUs, step } } } plus how it was measured) is written
+atomically to -o. An existing file is refused without --force. Progress goes to stderr.
+Use it with deprune prune: put it under "hsr": { "table": ... } of a --config file, with
+"bwt": { "granularity": "channel" } for a channel table (the default) or "group" for --dw-unit group.`,
+  args: [{ name: 'model', description: `an .onnx file, or one of ${modelNamesText()} (zoo names may omit 'zoo:')` }],
+  flags: {
+    output: { type: 'string', short: 'o', value: 'table.json', description: 'where to write the latency table' },
+    mode: { type: 'string', value: 'M', description: `gpu.js mode: ${MODE_NAMES.join(' | ')} (default auto)` },
+    'input-shape': { type: 'string', multiple: true, value: 'shape', description: 'input shape as 1,3,H,W; with several inputs name=1,3,H,W' },
+    quick: { type: 'boolean', description: 'fewer timed calls (1 warm-up, 3 timed): a rough table, fast' },
+    layers: { type: 'string', value: 'pattern', description: 'only layers whose node name matches these globs (comma separated, * and ?)' },
+    'dw-unit': { type: 'string', value: 'unit', description: "DW table unit: 'channel' (m taps per channel, dwSparse; default) or 'group' (n taps per group, dwDiagonal)" },
+    'group-size': { type: 'string', value: 'G', description: 'channels per DW group for --dw-unit group (default 32)' },
+    'tile-rows': { type: 'string', value: 'T', description: 'PW output rows per tile (default 32, as BWT)' },
+    step: { type: 'string', value: 't', description: "chunk size the kernels are built with (default 4, the kernels' default)" },
+    repeats: { type: 'string', value: 'N', description: 'timed calls per kept count (default 7; --quick 3)' },
+    force: { type: 'boolean', short: 'f', description: 'overwrite the output file if it exists' },
+  },
+  examples: [
+    'deprune profile zoo:mobilenetv2 --mode webasm -o mnv2-webasm.json',
+    'deprune profile ppocr-det --mode cpu -o det-cpu.json --layers "p2o.Conv.1*" --quick --json',
+  ],
+  async run({ args, out }) {
+    const spec = args.positional(0);
+    if (spec === undefined) throw new UsageError('missing <model>', { hint: helpHint('profile') });
+    const output = args.string('output');
+    if (output === undefined) throw new UsageError('missing --output <table.json>', { hint: helpHint('profile') });
+    const dwUnit = args.string('dw-unit') ?? 'channel';
+    if (!(DW_UNITS as readonly string[]).includes(dwUnit)) throw new UsageError(`--dw-unit must be one of ${DW_UNITS.join(', ')}, got '${dwUnit}'`, { hint: helpHint('profile') });
+    const groupSize = args.integer('group-size', { min: 1 });
+    const tileRows = args.integer('tile-rows', { min: 1 });
+    const step = args.integer('step', { min: 1 });
+    const quick = args.boolean('quick');
+    const repeats = args.integer('repeats', { min: 1 }) ?? (quick ? 3 : 7);
+    checkOutputFile(output, args.boolean('force'), null);
+    const { mode, reason } = await resolveGpuMode(args.string('mode'), 'profile');
+    out.debug(`mode ${mode}: ${reason}`);
+    const { resolved, inputShapes } = await loadModelWithShapes(spec, args.strings('input-shape'));
+    if (resolved.file !== null) checkOutputFile(output, args.boolean('force'), resolved.file);
+    const bench = await import('@deprune/bench');
+    const gpu = await import('@deprune/gpu');
+    const layers = bench.modelProfileLayers(resolved.model, {
+      inputShapes,
+      ...(args.has('layers') ? { layers: args.string('layers')! } : {}),
+      dwUnit: dwUnit as (typeof DW_UNITS)[number],
+      ...(groupSize === undefined ? {} : { groupSize }),
+      ...(tileRows === undefined ? {} : { tileRows }),
+    });
+    if (layers.length === 0) {
+      throw new UsageError(args.has('layers') ? `no DW or PW layer matches --layers '${args.string('layers')}'` : 'the model has no DW or PW conv to profile', { file: resolved.file ?? spec });
+    }
+    const progress = out.progress(`profiling ${spec} (${mode})`, layers.length);
+    let table: ProfiledLatencyTable;
+    try {
+      table = await gpu.profileLayers(layers, {
+        mode,
+        warmup: 1,
+        repeats,
+        ...(step === undefined ? {} : { kernelStep: step }),
+        ...(quick ? { stepWindow: 12 } : {}),
+        machine: bench.machineLine(bench.machineInfo()),
+        onProgress: (event) => progress.update(event.layerIndex + (event.phase === 'done' ? 1 : 0), `${event.layer} (${event.phase} ${event.round}/${event.rounds})`),
+      });
+    } finally {
+      await gpu.disposeBackend();
+    }
+    progress.done(`profiled ${layers.length} layer(s) of ${spec} in ${mode} (${table.meta.seconds} s)`);
+    const { writeFileAtomic } = await import('@deprune/onnx/node');
+    writeFileAtomic(output, `${JSON.stringify(table, null, 2)}\n`);
+    const summary = layerSummary(table);
+    out.result({ output, backend: table.backend, mode: table.mode, meta: table.meta, layers: summary });
+    if (!out.json) {
+      out.print(`wrote ${output}: latency table of ${summary.length} layer(s), ${table.backend}, ${table.meta.repeats} timed calls per count`);
+      out.print();
+      out.print(
+        formatTable(
+          ['layer', 'kind', 'kernel', 'unit', 'counts', 'step', 'fit R2', 'L(0) us', 'L(full) us'],
+          summary.map((layer) => [
+            layer.name,
+            layer.kind,
+            layer.kernel,
+            `${layer.unit} (0..${layer.full})`,
+            String(layer.counts),
+            String(layer.step),
+            layer.fitR2.toFixed(3),
+            layer.latencyUsAtZero.toFixed(1),
+            layer.latencyUsAtFull.toFixed(1),
+          ]),
+          { align: ['left', 'left', 'left', 'left', 'right', 'right', 'right', 'right', 'right'] },
+        ),
+      );
+    }
+    return 0;
+  },
+};

@@ -1,0 +1,136 @@
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cleanup, listFiles, runCli, runJson, tempDir } from './helpers';
+
+/** Two small layers of MobileNetV3-Small: these tests check shapes and files, never timings. */
+const LAYERS = 'features.1.block.0.0,features.1.block.2.0';
+const BLOCKS = 'features.1.*';
+
+function expectUsageError(result: ReturnType<typeof runCli>, pattern: RegExp): void {
+  expect(result.status, result.stderr).toBe(2);
+  expect(result.stdout).toBe('');
+  const lines = result.stderr.trimEnd().split('\n');
+  expect(lines.at(-1)).toMatch(/^deprune: /);
+  expect(lines.at(-1)).toMatch(pattern);
+}
+
+interface ProfileDocument {
+  output: string;
+  backend: string;
+  mode: string;
+  meta: { machine: string; gpuJs: string; repeats: number; kernelStep: number };
+  layers: { name: string; kind: string; kernel: string; unit: string; full: number; counts: number; step: number }[];
+}
+
+describe('deprune profile', () => {
+  let folder: string;
+  beforeAll(() => {
+    folder = tempDir();
+  });
+  afterAll(() => cleanup(folder));
+
+  it('writes an hsr latency table for the matching layers, with progress on stderr', () => {
+    const { document, result } = runJson<ProfileDocument>(['profile', 'zoo:mobilenetv3-small', '--mode', 'webasm', '-o', 'table.json', '--layers', LAYERS, '--quick'], { cwd: folder });
+    expect(document).toMatchObject({ output: 'table.json', backend: 'gpu.js-webasm', mode: 'webasm', meta: { gpuJs: '2.24.1', repeats: 3, kernelStep: 4 } });
+    expect(document.meta.machine).toMatch(/cores/);
+    expect(document.layers.map((layer) => [layer.name, layer.kind, layer.kernel, layer.unit, layer.full])).toEqual([
+      ['features.1.block.0.0', 'dw', 'dwSparse', 'channel', 9],
+      ['features.1.block.2.0', 'pw', 'pwSparse', 'tile', 16],
+    ]);
+    expect(result.stderr).toMatch(/profil/);
+    expect(listFiles(folder)).toEqual(['table.json']);
+    const table = JSON.parse(readFileSync(join(folder, 'table.json'), 'utf8')) as {
+      backend: string;
+      mode: string;
+      layers: Record<string, { kept: number[]; latencyUs: number[]; step: number }>;
+    };
+    expect(table.backend).toBe('gpu.js-webasm');
+    const dw = table.layers['features.1.block.0.0'];
+    expect(dw.kept).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    expect(dw.latencyUs.every((value) => value > 0)).toBe(true);
+    expect(Number.isInteger(dw.step)).toBe(true);
+  });
+
+  it('refuses to overwrite without --force, and replaces with it', () => {
+    const path = join(folder, 'keep.json');
+    writeFileSync(path, 'mine');
+    expectUsageError(runCli(['profile', 'zoo:mobilenetv3-small', '--mode', 'cpu', '-o', path, '--layers', LAYERS, '--quick']), /already exists; not overwriting it \(pass --force/);
+    expect(readFileSync(path, 'utf8')).toBe('mine');
+    const human = runCli(['profile', 'mobilenetv3-small', '--mode', 'cpu', '-o', path, '--layers', 'features.1.block.0.0', '--quick', '--force']);
+    expect(human.status, human.stderr).toBe(0);
+    expect(human.stdout).toMatch(/^wrote .*keep\.json: latency table of 1 layer\(s\), gpu\.js-cpu/);
+    expect(human.stdout).toMatch(/features\.1\.block\.0\.0\s+dw\s+dwSparse\s+channel \(0\.\.9\)\s+10/);
+    expect(JSON.parse(readFileSync(path, 'utf8')).layers['features.1.block.0.0'].kept).toHaveLength(10);
+  });
+
+  it('rejects bad flags before any work', () => {
+    expectUsageError(runCli(['profile', 'zoo:mobilenetv3-small', '--mode', 'webasm']), /missing --output/);
+    expectUsageError(runCli(['profile', 'zoo:mobilenetv3-small', '--mode', 'gpu', '-o', join(folder, 'x.json')]), /unknown --mode 'gpu'/);
+    expectUsageError(runCli(['profile', 'zoo:mobilenetv3-small', '-o', join(folder, 'x.json'), '--dw-unit', 'tile']), /--dw-unit must be one of channel, group/);
+    expectUsageError(runCli(['profile', 'zoo:mobilenetv3-small', '--mode', 'cpu', '-o', join(folder, 'x.json'), '--layers', 'nothing.*']), /no DW or PW layer matches/);
+    expectUsageError(runCli(['profile', 'zoo:mobilenetv3-small', '-o', join(folder, 'no', 'x.json')]), /folder does not exist/);
+    expect(existsSync(join(folder, 'x.json'))).toBe(false);
+  });
+});
+
+interface BenchDocument {
+  suite: string;
+  machine: { cpu: string; cores: number; memoryGiB: number; os: string; node: string; gpuJs: string };
+  mode: string;
+  model: string;
+  command: string;
+  settings: { warmup: number; repeats: number; ratio: number; groupSize: number; tileRows: number; step: number; quick: boolean };
+  rows: { layer: string; op: string; variant: string; sparsity: number; keptWeights: number; medianMs: number; spreadMs: number; speedupVsDense: number }[];
+  summary: { dsconvSpeedup: Record<string, number>; checks: Record<string, unknown>; best: { variant: string } };
+  files: { json: string; markdown: string; chart: string } | null;
+}
+
+describe('deprune bench --suite kernels', () => {
+  let folder: string;
+  beforeAll(() => {
+    folder = tempDir();
+  });
+  afterAll(() => cleanup(folder));
+
+  it('prints the report as JSON: every variant and op of the block, positive numbers', () => {
+    const { document } = runJson<BenchDocument>(['bench', '--suite', 'kernels', '--model', 'zoo:mobilenetv3-small', '--mode', 'webasm', '--quick', '--layers', BLOCKS]);
+    expect(document).toMatchObject({ suite: 'kernels', mode: 'webasm', model: 'zoo:mobilenetv3-small', files: null });
+    expect(document.command).toBe(`deprune bench --suite kernels --model zoo:mobilenetv3-small --mode webasm --quick --layers '${BLOCKS}'`);
+    expect(Object.keys(document.machine).sort()).toEqual(['cores', 'cpu', 'gpuJs', 'loadAverage', 'memoryGiB', 'node', 'os']);
+    expect(document.settings).toMatchObject({ warmup: 1, repeats: 3, ratio: 0.56, groupSize: 32, tileRows: 32, step: 4, quick: true });
+    const variants = ['dense', 'unstructured', 'channel', 'deprune', 'deprune-b', 'deprune-bh', 'dr'];
+    expect(Object.keys(document.summary.dsconvSpeedup)).toEqual(variants);
+    expect(document.rows.map((row) => `${row.op}:${row.variant}`).sort()).toEqual(
+      variants.flatMap((variant) => (variant === 'dr' ? ['dw', 'dsconv'] : ['dw', 'pw', 'dsconv']).map((op) => `${op}:${variant}`)).sort(),
+    );
+    for (const row of document.rows) {
+      expect(row.layer).toBe('features.1.block.0.0');
+      expect(row.medianMs > 0 && row.speedupVsDense > 0 && row.keptWeights > 0).toBe(true);
+    }
+    expect(Object.keys(document.summary.checks).sort()).toEqual(['bFasterThanDeprune', 'bhNoSlowerThanB', 'dwIdeal', 'staircase']);
+  });
+
+  it('--out writes JSON, Markdown and SVG under kernels/<mode>/, and refuses to overwrite them', () => {
+    const args = ['bench', '--suite', 'kernels', '--model', 'mobilenetv3-small', '--mode', 'cpu', '--quick', '--layers', BLOCKS, '--ratio', '0.75', '--skip-dr', '--out', 'reports'];
+    const human = runCli(args, { cwd: folder });
+    expect(human.status, human.stderr).toBe(0);
+    expect(human.stdout).toMatch(/^Kernel benchmark: mobilenetv3-small, mode cpu, r = 0\.75, 1 DSConv block/);
+    expect(human.stdout).toMatch(/best DSConv speedup: .*the paper reports up to 3\.74x/);
+    const stem = join(folder, 'reports', 'kernels', 'cpu', 'mobilenetv3-small-r0.75-quick');
+    for (const extension of ['json', 'md', 'svg']) expect(existsSync(`${stem}.${extension}`), extension).toBe(true);
+    expect(readFileSync(`${stem}.svg`, 'utf8')).toMatch(/^<svg/);
+    expect(readFileSync(`${stem}.md`, 'utf8')).toContain('deprune bench --suite kernels --model mobilenetv3-small --mode cpu --quick');
+    const report = JSON.parse(readFileSync(`${stem}.json`, 'utf8')) as BenchDocument;
+    expect(report.rows.some((row) => row.variant === 'dr')).toBe(false);
+    expectUsageError(runCli(args, { cwd: folder }), /already exists; not overwriting it \(pass --force/);
+  });
+
+  it('rejects bad usage', () => {
+    expectUsageError(runCli(['bench', '--model', 'zoo:mobilenetv3-small']), /missing --suite/);
+    expectUsageError(runCli(['bench', '--suite', 'e2e', '--model', 'zoo:mobilenetv3-small']), /unknown --suite 'e2e'/);
+    expectUsageError(runCli(['bench', '--suite', 'kernels']), /missing --model/);
+    expectUsageError(runCli(['bench', '--suite', 'kernels', '--model', 'zoo:mobilenetv3-small', '--ratio', '1']), /--ratio must be a number in \[0, 1\)/);
+    expectUsageError(runCli(['bench', '--suite', 'kernels', '--model', 'zoo:mobilenetv3-small', '--mode', 'cpu', '--layers', 'nope']), /no DSConv block matches/);
+  });
+});
