@@ -115,7 +115,7 @@ describe('deprune bench --suite kernels', () => {
     const args = ['bench', '--suite', 'kernels', '--model', 'mobilenetv3-small', '--mode', 'cpu', '--quick', '--layers', BLOCKS, '--ratio', '0.75', '--skip-dr', '--out', 'reports'];
     const human = runCli(args, { cwd: folder });
     expect(human.status, human.stderr).toBe(0);
-    expect(human.stdout).toMatch(/^Kernel benchmark: mobilenetv3-small, mode cpu, r = 0\.75, 1 DSConv block/);
+    expect(human.stdout).toMatch(/^Kernel benchmark: zoo:mobilenetv3-small, mode cpu, r = 0\.75, 1 DSConv block/);
     expect(human.stdout).toMatch(/best DSConv speedup: .*the paper reports up to 3\.74x/);
     const stem = join(folder, 'reports', 'kernels', 'cpu', 'mobilenetv3-small-r0.75-quick');
     for (const extension of ['json', 'md', 'svg']) expect(existsSync(`${stem}.${extension}`), extension).toBe(true);
