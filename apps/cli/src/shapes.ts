@@ -122,7 +122,7 @@ export function resolveInputShapes(
     const declared = input.declared;
     const dynamic = declared === undefined || declared.slice(1).some((dim) => typeof dim !== 'number');
     if (dynamic) {
-      const example = declared ? declared.map((dim, i) => placeholder(dim, i, declared.length)) : ['1', '3', 'H', 'W'];
+      const example = declared ? declared.map((dim, i) => suggestedDim(dim, i, declared.length)) : ['1', '3', 'H', 'W'];
       throw new UsageError(`input '${input.name}' has a dynamic shape ${formatDeclared(declared)}, so layer shapes and MACs are unknown`, {
         file: source,
         hint: `pass --input-shape ${inputs.length > 1 ? `${input.name}=` : ''}${example.join(',')}`,
@@ -133,7 +133,7 @@ export function resolveInputShapes(
 }
 
 /** How an example shape names a dimension: its fixed value, 1 for the batch, else H/W/D. */
-function placeholder(dim: DeclaredDim, index: number, rank: number): string {
+function suggestedDim(dim: DeclaredDim, index: number, rank: number): string {
   if (typeof dim === 'number') return String(dim);
   if (index === 0) return '1';
   if (index === rank - 1) return 'W';
@@ -154,7 +154,7 @@ function checkFits(input: GraphInput, given: readonly number[], source: string):
   if (problem) {
     throw new UsageError(`input '${input.name}' ${problem} (declared ${formatDeclared(declared)}) but --input-shape gave [${given.join(',')}]`, {
       file: source,
-      hint: `pass --input-shape ${declared.map((dim, i) => placeholder(dim, i, declared.length)).join(',')}`,
+      hint: `pass --input-shape ${declared.map((dim, i) => suggestedDim(dim, i, declared.length)).join(',')}`,
     });
   }
 }

@@ -46,3 +46,4 @@ export { foldBatchNormalization } from './fold-batchnorm';
 export type { BatchNormFoldResult } from './fold-batchnorm';
 export { effectiveConvWeights, followingBatchNorm } from './effective';
 export type { EffectiveConvWeights } from './effective';
+export { convGemmParameters } from './params';

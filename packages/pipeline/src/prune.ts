@@ -7,6 +7,7 @@
  */
 import { DeprunError, ShapeError } from '@deprune/errors';
 import {
+  convGemmParameters,
   effectiveConvWeights,
   findDsconvBlocks,
   indexGraph,
@@ -40,7 +41,7 @@ import { analyticStaircase, recalibrate, tableLatencyModel, type HsrMove, type L
 import { channelRemovalEligibility, removeChannels } from './channel-removal';
 import { loadPruneConfig, resolvePruneConfig, type PruneConfig, type ResolvedPruneConfig } from './config';
 import { PLAN_FORMAT, PLAN_VERSION, fnv1a32, layerInfoShape, type PlanRemoval, type PrunePlan } from './plan';
-import { convGemmParameters, keptStats, type HsrSummary, type LayerReport, type PruneReport, type PruneTotals } from './report';
+import { keptStats, type HsrSummary, type LayerReport, type PruneReport, type PruneTotals } from './report';
 import { selectLayers, type PruneTarget, type SkippedLayer } from './select';
 
 export type PruneStage = 'shapes' | 'score' | 'hsr' | 'apply' | 'remove' | 'report';

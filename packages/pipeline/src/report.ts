@@ -2,7 +2,6 @@
  * The report `prune()` hands back: per layer what was kept and how balanced it is, HSR's moves,
  * and totals over the model (parameters, non-zeros, sparsity, effective MACs). Plain JSON.
  */
-import { constantDims, indexGraph, readFloatConstant, type OnnxModel } from '@deprune/onnx';
 import type { Granularity, LayerKind } from '@deprune/masks';
 import type { HsrMode } from '@deprune/hsr';
 import type { PruneVariant } from './config';
@@ -89,30 +88,3 @@ export function keptStats(kept: readonly number[]): { min: number; max: number; 
   return { min, max, mean: sum / kept.length };
 }
 
-/** Stored and non-zero elements of every Conv/Gemm weight and bias tensor (each tensor once). */
-export function convGemmParameters(model: OnnxModel): { params: number; nonzero: number } {
-  const index = indexGraph(model);
-  const counted = new Set<string>();
-  let params = 0;
-  let nonzero = 0;
-  for (const node of index.nodes) {
-    if (node.opType !== 'Conv' && node.opType !== 'Gemm') continue;
-    if (node.domain && node.domain !== 'ai.onnx') continue;
-    for (const name of (node.input ?? []).slice(1, 3)) {
-      if (!name || counted.has(name)) continue;
-      const dims = constantDims(index, name);
-      if (!dims) continue;
-      counted.add(name);
-      params += dims.reduce((product, dim) => product * dim, 1);
-      let values: Float32Array | undefined;
-      try {
-        values = readFloatConstant(index, name)?.data;
-      } catch {
-        values = undefined; // not a float tensor: counted as stored, not inspected for zeros
-      }
-      if (!values) nonzero += dims.reduce((product, dim) => product * dim, 1);
-      else for (let position = 0; position < values.length; position++) if (values[position] !== 0) nonzero++;
-    }
-  }
-  return { params, nonzero };
-}

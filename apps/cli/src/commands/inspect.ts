@@ -1,4 +1,4 @@
-import { constantDims, findDsconvBlocks, graphOf, indexGraph, inferShapes, listLayers, nodesOf, opsetVersion, toNumber } from '@deprune/onnx';
+import { convGemmParameters, findDsconvBlocks, graphOf, indexGraph, inferShapes, listLayers, nodesOf, opsetVersion, toNumber } from '@deprune/onnx';
 import { UsageError } from '@deprune/errors';
 import type { LayerInfo, OnnxModel } from '@deprune/onnx';
 import { helpHint } from '../args';
@@ -79,24 +79,6 @@ function opHistogram(model: OnnxModel): Record<string, number> {
   return Object.fromEntries(sorted);
 }
 
-/** Elements of every Conv/Gemm weight and bias tensor as stored (each tensor once). */
-function convGemmParams(model: OnnxModel): number {
-  const index = indexGraph(model);
-  const counted = new Set<string>();
-  let total = 0;
-  for (const node of index.nodes) {
-    if (node.opType !== 'Conv' && node.opType !== 'Gemm') continue;
-    if (node.domain && node.domain !== 'ai.onnx') continue;
-    for (const name of (node.input ?? []).slice(1, 3)) {
-      if (!name || counted.has(name)) continue;
-      const dims = constantDims(index, name);
-      if (!dims) continue;
-      counted.add(name);
-      total += dims.reduce((product, dim) => product * dim, 1);
-    }
-  }
-  return total;
-}
 
 /**
  * Nodes that carry constant weights but are not Conv/Gemm layers (MatMul with a constant
@@ -188,7 +170,7 @@ export function buildInspectReport(resolved: ResolvedModel, inputShapeFlags: Inp
     ops: opHistogram(model),
     totals: {
       nodes: (graph.node ?? []).length,
-      params: convGemmParams(model),
+      params: convGemmParameters(model).params,
       macs: unknownMacs.length > 0 ? null : sum(layers.map((layer) => layer.macs ?? 0)),
       layers: layers.length,
       dwLayers: ofKind('dw').length,
