@@ -4,7 +4,7 @@
  * bench, demo, eval) are new files in src/commands/ added to the builtin list, or
  * registered by an embedder with `registry.register(...)`; the core never changes.
  */
-import { UsageError } from '@deprune/errors';
+import { UsageError, closestName } from '@deprune/errors';
 import { commonFlags, helpHint, type ArgSpec, type FlagSpec, type ParsedArgs } from './args';
 import type { CliIo, Output } from './output';
 
@@ -51,40 +51,13 @@ export class CommandRegistry {
   require(name: string): Command {
     const command = this.commands.get(name);
     if (command) return command;
-    const suggestion = closest(name, [...this.commands.keys()]);
+    const suggestion = closestName(name, [...this.commands.keys()]);
     throw new UsageError(`unknown command '${name}'${suggestion ? `; did you mean '${suggestion}'?` : ''}`, { hint: helpHint() });
   }
 
   list(): Command[] {
     return [...this.commands.values()];
   }
-}
-
-function editDistance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    let diagonal = row[0];
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const above = row[j];
-      row[j] = Math.min(row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] === b[j - 1] ? 0 : 1));
-      diagonal = above;
-    }
-  }
-  return row[b.length];
-}
-
-function closest(name: string, candidates: readonly string[]): string | undefined {
-  let best: string | undefined;
-  let bestDistance = 3;
-  for (const candidate of candidates) {
-    const distance = editDistance(name, candidate);
-    if (distance < bestDistance) {
-      best = candidate;
-      bestDistance = distance;
-    }
-  }
-  return best;
 }
 
 function flagLabel(name: string, flag: FlagSpec): string {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DeprunError, ModelFileError, UnsafePathError, UsageError, isDeprunError } from '../src/index';
+import { DeprunError, ModelFileError, UnsafePathError, UsageError, closestName, isDeprunError } from '../src/index';
 
 describe('DeprunError', () => {
   it('names the file and node and appends the hint', () => {
@@ -26,5 +26,13 @@ describe('DeprunError', () => {
     const cause = new Error('inner');
     expect(new UsageError('outer', { cause }).cause).toBe(cause);
     expect(isDeprunError(cause)).toBe(false);
+  });
+});
+
+describe('closestName', () => {
+  it('suggests the nearest candidate within two edits, ignoring case', () => {
+    expect(closestName('deprune-hb', ['deprune', 'deprune-b', 'deprune-bh'])).toBe('deprune-b');
+    expect(closestName('INSPECT', ['inspect', 'prune'])).toBe('inspect');
+    expect(closestName('benchmark', ['inspect', 'prune'])).toBeUndefined();
   });
 });

@@ -5,7 +5,7 @@
  * file on every error; `resolvePruneConfig` fills in the defaults, giving the object the plan
  * file records.
  */
-import { DeprunError, type DeprunErrorDetails } from '@deprune/errors';
+import { DeprunError, closestName, type DeprunErrorDetails } from '@deprune/errors';
 import { getScorer, getStrategy, listScorers, listStrategies, type StrategyOptions } from '@deprune/masks';
 import { validateLatencyTable, type HsrMode, type LatencyTable } from '@deprune/hsr';
 
@@ -138,32 +138,6 @@ function describe(value: unknown): string {
   return String(value);
 }
 
-function closest(name: string, candidates: readonly string[]): string | undefined {
-  const distance = (a: string, b: string): number => {
-    const row = Array.from({ length: b.length + 1 }, (_, i) => i);
-    for (let i = 1; i <= a.length; i++) {
-      let diagonal = row[0];
-      row[0] = i;
-      for (let j = 1; j <= b.length; j++) {
-        const above = row[j];
-        row[j] = Math.min(row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1].toLowerCase() === b[j - 1].toLowerCase() ? 0 : 1));
-        diagonal = above;
-      }
-    }
-    return row[b.length];
-  };
-  let best: string | undefined;
-  let bestDistance = 3;
-  for (const candidate of candidates) {
-    const d = distance(name, candidate);
-    if (d < bestDistance) {
-      best = candidate;
-      bestDistance = d;
-    }
-  }
-  return best;
-}
-
 /** `layers['a.b']` style path segment for keys that are not identifiers. */
 function childKey(parent: string, key: string): string {
   const segment = /^[A-Za-z_$][\w$]*$/.test(key) ? `.${key}` : `[${JSON.stringify(key)}]`;
@@ -181,7 +155,7 @@ class Checker {
     if (!isPlainObject(value)) this.fail(key, `must be an object, got ${describe(value)}`);
     for (const name of Object.keys(value)) {
       if (!allowed.includes(name)) {
-        const suggestion = closest(name, allowed);
+        const suggestion = closestName(name, allowed);
         const full = key === '' ? name : childKey(key, name);
         throw new ConfigError(`unknown config key '${full}'${suggestion ? `; did you mean '${suggestion}'?` : ''}`, {
           file: this.source,
@@ -213,7 +187,7 @@ class Checker {
 
   oneOf<T extends string>(key: string, value: unknown, allowed: readonly T[]): T {
     if (typeof value !== 'string' || !(allowed as readonly string[]).includes(value)) {
-      const suggestion = typeof value === 'string' ? closest(value, allowed) : undefined;
+      const suggestion = typeof value === 'string' ? closestName(value, allowed) : undefined;
       this.fail(key, `must be one of ${allowed.map((name) => `'${name}'`).join(', ')}, got ${describe(value)}${suggestion ? `; did you mean '${suggestion}'?` : ''}`);
     }
     return value as T;
