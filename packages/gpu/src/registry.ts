@@ -3,12 +3,18 @@ import type { GPU, IKernelRunShortcut } from 'gpu.js';
 import { getBackend, type GpuBackend } from './backend';
 import { BUILTIN_KERNELS } from './kernels';
 import type { Conv2dFn } from './kernels/conv2d';
+import type { ConvTranspose2dFn } from './kernels/conv-transpose';
 import type { DwDenseFn } from './kernels/dw-dense';
 import type { DwDiagonalFn } from './kernels/dw-diagonal';
 import type { DwSparseFn } from './kernels/dw-sparse';
+import type { BinaryFn, UnaryFn } from './kernels/elementwise';
 import type { GemmFn } from './kernels/gemm';
+import type { MatmulFn } from './kernels/matmul';
+import type { Pool2dFn } from './kernels/pool';
 import type { PwDenseFn } from './kernels/pw-dense';
 import type { PwSparseFn } from './kernels/pw-sparse';
+import type { ReduceAxisFn, SoftmaxFn } from './kernels/reduce';
+import type { Resize2dFn } from './kernels/resize';
 import { GPU_MODES, isGpuMode, type GpuMode } from './modes';
 
 /**
@@ -61,6 +67,14 @@ export interface KernelSignatures {
   pwSparse: PwSparseFn;
   conv2d: Conv2dFn;
   gemm: GemmFn;
+  convTranspose2d: ConvTranspose2dFn;
+  matmul: MatmulFn;
+  unary: UnaryFn;
+  binary: BinaryFn;
+  pool2d: Pool2dFn;
+  resize2d: Resize2dFn;
+  reduceAxis: ReduceAxisFn;
+  softmax: SoftmaxFn;
 }
 
 const registry = new Map<string, KernelRegistration>();

@@ -228,7 +228,7 @@ function broadcastRule(op: string): Rule {
 
 // ---------------------------------------------------------------- convolution & pooling
 
-interface WindowGeometry {
+export interface WindowGeometry {
   kernel: number[];
   strides: number[];
   dilations: number[];

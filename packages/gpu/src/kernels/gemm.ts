@@ -33,8 +33,10 @@ interface GemmConstants {
   bColumnStride: number;
   cRowStride: number;
   cColumnStride: number;
-  alpha: number;
-  beta: number;
+  /** Gemm's alpha and beta. Not named alpha / beta: gpu.js's cpu mode reads kernel constants of
+   * those names inside the fusedActivation helper in place of its own alpha / beta parameters. */
+  productScale: number;
+  biasScale: number;
   activation: number;
   actAlpha: number;
   actBeta: number;
@@ -51,7 +53,7 @@ function gemmBody(this: IKernelFunctionThis<GemmConstants>, a: number[], b: numb
   for (let k = 0; k < this.constants.inner; k++) {
     sum += a[row * this.constants.aRowStride + k * this.constants.aInnerStride] * b[k * this.constants.bInnerStride + column * this.constants.bColumnStride];
   }
-  const value = this.constants.alpha * sum + this.constants.beta * c[row * this.constants.cRowStride + column * this.constants.cColumnStride];
+  const value = this.constants.productScale * sum + this.constants.biasScale * c[row * this.constants.cRowStride + column * this.constants.cColumnStride];
   return fusedActivation(value, this.constants.activation, this.constants.actAlpha, this.constants.actBeta);
 }
 
@@ -104,8 +106,8 @@ export const gemmKernel: KernelRegistration<GemmFn> = {
           bColumnStride: transB ? innerB : 1,
           cRowStride,
           cColumnStride,
-          alpha,
-          beta: hasC ? beta : 0,
+          productScale: alpha,
+          biasScale: hasC ? beta : 0,
           activation: act.code,
           actAlpha: act.alpha,
           actBeta: act.beta,

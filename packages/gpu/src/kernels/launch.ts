@@ -41,6 +41,12 @@ export interface StepSpec {
   args: readonly KernelArg[];
   /** Keep the result on the device (GL texture / webgpu buffer) to feed another step. */
   pipeline?: boolean;
+  /**
+   * Source text of helper functions the body calls besides `fusedActivation` (always there). Pass
+   * `helper.toString()` of functions in the body's own module: a bundler renames a helper and its
+   * call sites alike, so the texts stay consistent.
+   */
+  functions?: readonly string[];
 }
 
 /** Float32 view of a tensor's data: float32 as is (no copy), float64 rounded into a new array. */
@@ -109,7 +115,7 @@ export async function runStep(config: KernelCreateConfig, spec: StepSpec): Promi
       output: [...spec.output],
       constants: spec.constants,
       // gpu.js takes helper functions as source text too (typed as functions only).
-      functions: [FUSED_ACTIVATION_SOURCE] as unknown as IGPUKernelSettings['functions'],
+      functions: [FUSED_ACTIVATION_SOURCE, ...(spec.functions ?? [])] as unknown as IGPUKernelSettings['functions'],
       // Full float32 textures and highp in the GL modes; the other modes ignore or accept these.
       precision: 'single',
       tactic: 'precision',

@@ -1,0 +1,305 @@
+import { ShapeError, UsageError } from '@deprune/errors';
+import { shapeSize, type Tensor } from '@deprune/tensor';
+import type { IKernelFunctionThis } from 'gpu.js';
+import { encodeActivation, type Activation } from '../activation';
+import type { KernelRegistration } from '../registry';
+import { emptyResult, float32Data, nonEmpty, readback, runStep } from './launch';
+
+/** See dw-dense.ts: the fused epilogue (FUSED_ACTIVATION_SOURCE), called by its bare name inside kernel bodies. */
+declare function fusedActivation(value: number, code: number, alpha: number, beta: number): number;
+
+/**
+ * Element-wise kernels: one input (`unary`) or two broadcast inputs (`binary`), each with the fused
+ * epilogue, so `Add -> Relu` or `Mul -> HardSigmoid` is one kernel. Every shape is first collapsed
+ * on the host to at most 4 axes (adjacent axes merge when every input broadcasts them alike), and
+ * the output is laid out as gpu.js dims [D3, D2, D0 * D1]: for an NCHW tensor that is the
+ * [W, H, N*C] layout every conv kernel uses, so results line up with the conv kernels' outputs.
+ */
+
+/** ONNX binary operators the `binary` kernel computes (comparisons give 1 or 0). */
+export const BINARY_OPS = Object.freeze({
+  add: 0,
+  sub: 1,
+  mul: 2,
+  div: 3,
+  pow: 4,
+  max: 5,
+  min: 6,
+  prelu: 7,
+  equal: 8,
+  less: 9,
+  greater: 10,
+  lessOrEqual: 11,
+  greaterOrEqual: 12,
+});
+export type BinaryOp = keyof typeof BINARY_OPS;
+
+/** ONNX unary operators the `unary` kernel computes before the fused epilogue; `identity` leaves only the epilogue. */
+export const UNARY_OPS = Object.freeze({
+  identity: 0,
+  exp: 1,
+  log: 2,
+  sqrt: 3,
+  abs: 4,
+  neg: 5,
+  reciprocal: 6,
+  tanh: 7,
+  leakyRelu: 8,
+  elu: 9,
+  softplus: 10,
+  floor: 11,
+  ceil: 12,
+  erf: 13,
+  sign: 14,
+  not: 15,
+});
+export type UnaryOp = keyof typeof UNARY_OPS;
+
+export interface ElementwiseAttrs {
+  /** Fused epilogue after the operator. Default none. */
+  activation?: Activation;
+}
+
+export interface UnaryAttrs extends ElementwiseAttrs {
+  /** The operator's parameter: LeakyRelu's and Elu's alpha (defaults 0.01 and 1). */
+  alpha?: number;
+}
+
+/** y = activation(op(x)), same shape as x. */
+export type UnaryFn = (x: Tensor, op: UnaryOp, attrs?: UnaryAttrs) => Promise<Tensor<Float32Array>>;
+/** y = activation(a op b) with numpy broadcasting of a and b. */
+export type BinaryFn = (a: Tensor, b: Tensor, op: BinaryOp, attrs?: ElementwiseAttrs) => Promise<Tensor<Float32Array>>;
+
+/** At most this many axes after collapsing; the kernel's index math is written for 4. */
+export const MAX_COLLAPSED_RANK = 4;
+
+export interface CollapsedBroadcast {
+  outputShape: number[];
+  /** The collapsed output dims, padded at the front to 4: [D0, D1, D2, D3]. */
+  dims: [number, number, number, number];
+  /** Per input: its element strides over the 4 collapsed dims (0 where it is broadcast). */
+  strides: [number, number, number, number][];
+}
+
+/** Numpy broadcast of several shapes; a ShapeError naming them when they do not broadcast. */
+export function broadcastOutputShape(shapes: readonly (readonly number[])[], op: string): number[] {
+  const rank = Math.max(0, ...shapes.map((shape) => shape.length));
+  const out = new Array<number>(rank).fill(1);
+  for (const shape of shapes) {
+    for (let axis = 0; axis < shape.length; axis++) {
+      const at = rank - shape.length + axis;
+      const dim = shape[axis];
+      if (dim === out[at] || dim === 1) continue;
+      if (out[at] !== 1) {
+        throw new ShapeError(`${op}: shapes ${shapes.map((each) => `[${each.join(', ')}]`).join(' and ')} do not broadcast (axis ${at}: ${out[at]} vs ${dim})`);
+      }
+      out[at] = dim;
+    }
+  }
+  return out;
+}
+
+/**
+ * The broadcast of `shapes`, with adjacent axes merged while every input treats them alike (both
+ * broadcast, or both full). [1, C, H, W] + [1, C, 1, 1] becomes [C, H*W] + [C, 1]; equal shapes
+ * become one axis. A ShapeError past MAX_COLLAPSED_RANK axes (a 5-D broadcast that alternates
+ * patterns on every axis, which no CNN we know of produces): callers may fall back to the host.
+ */
+export function collapseBroadcast(shapes: readonly (readonly number[])[], op: string): CollapsedBroadcast {
+  const outputShape = broadcastOutputShape(shapes, op);
+  const rank = outputShape.length;
+  const padded = shapes.map((shape) => [...new Array<number>(rank - shape.length).fill(1), ...shape]);
+  // Drop output axes of size 1: they index nothing.
+  const axes = outputShape.map((_, axis) => axis).filter((axis) => outputShape[axis] !== 1);
+  const groups: { size: number; full: boolean[] }[] = [];
+  for (const axis of axes) {
+    const full = padded.map((shape) => shape[axis] !== 1);
+    const last = groups[groups.length - 1];
+    if (last !== undefined && last.full.every((value, input) => value === full[input])) last.size *= outputShape[axis];
+    else groups.push({ size: outputShape[axis], full });
+  }
+  if (groups.length > MAX_COLLAPSED_RANK) {
+    throw new ShapeError(`${op}: broadcasting ${shapes.map((each) => `[${each.join(', ')}]`).join(' and ')} needs ${groups.length} index axes; the element-wise kernels handle ${MAX_COLLAPSED_RANK}`);
+  }
+  while (groups.length < MAX_COLLAPSED_RANK) groups.unshift({ size: 1, full: shapes.map(() => false) });
+  const dims = groups.map((group) => group.size) as [number, number, number, number];
+  const strides = shapes.map((_, input) => {
+    const result = [0, 0, 0, 0] as [number, number, number, number];
+    let stride = 1;
+    for (let axis = MAX_COLLAPSED_RANK - 1; axis >= 0; axis--) {
+      if (groups[axis].full[input]) {
+        result[axis] = stride;
+        stride *= groups[axis].size;
+      }
+    }
+    return result;
+  });
+  return { outputShape, dims, strides };
+}
+
+interface UnaryConstants {
+  op: number;
+  opAlpha: number;
+  plane: number;
+  row: number;
+  activation: number;
+  alpha: number;
+  beta: number;
+}
+
+/** Output dims [D3, D2, D0*D1] over a contiguous input: the flat index is recomputed from the thread. */
+function unaryBody(this: IKernelFunctionThis<UnaryConstants>, x: number[]): number {
+  const v = x[this.thread.z * this.constants.plane + this.thread.y * this.constants.row + this.thread.x];
+  const op = this.constants.op;
+  let y = v;
+  if (op === 1) y = Math.exp(v);
+  if (op === 2) y = Math.log(v);
+  if (op === 3) y = Math.sqrt(v);
+  if (op === 4) y = Math.abs(v);
+  if (op === 5) y = -v;
+  if (op === 6) y = 1 / v;
+  if (op === 7) {
+    // tanh from exp of a non-positive number: no overflow, and GLSL ES 1.00 has no tanh.
+    const e = Math.exp(-2 * Math.abs(v));
+    const t = (1 - e) / (1 + e);
+    y = v < 0 ? -t : t;
+  }
+  if (op === 8) y = v < 0 ? this.constants.opAlpha * v : v;
+  if (op === 9) y = v < 0 ? this.constants.opAlpha * (Math.exp(v) - 1) : v;
+  if (op === 10) y = Math.max(v, 0) + Math.log(1 + Math.exp(-Math.abs(v)));
+  if (op === 11) y = Math.floor(v);
+  if (op === 12) y = Math.ceil(v);
+  if (op === 13) {
+    // Abramowitz & Stegun 7.1.26 (absolute error below 1.5e-7): there is no erf in GLSL or WGSL.
+    const a = Math.abs(v);
+    const t = 1 / (1 + 0.3275911 * a);
+    const poly = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))));
+    const e = 1 - poly * Math.exp(-a * a);
+    y = v < 0 ? -e : e;
+  }
+  if (op === 14) y = v > 0 ? 1 : v < 0 ? -1 : 0;
+  if (op === 15) y = v === 0 ? 1 : 0;
+  return fusedActivation(y, this.constants.activation, this.constants.alpha, this.constants.beta);
+}
+
+interface BinaryConstants {
+  op: number;
+  dim1: number;
+  a0: number;
+  a1: number;
+  a2: number;
+  a3: number;
+  b0: number;
+  b1: number;
+  b2: number;
+  b3: number;
+  activation: number;
+  alpha: number;
+  beta: number;
+}
+
+/** Output dims [D3, D2, D0*D1]; each input is read through its broadcast strides. */
+function binaryBody(this: IKernelFunctionThis<BinaryConstants>, a: number[], b: number[]): number {
+  const i0 = Math.floor((this.thread.z + 0.5) / this.constants.dim1); // + 0.5: exact even with a reciprocal division
+  const i1 = this.thread.z - i0 * this.constants.dim1;
+  const u = a[i0 * this.constants.a0 + i1 * this.constants.a1 + this.thread.y * this.constants.a2 + this.thread.x * this.constants.a3];
+  const v = b[i0 * this.constants.b0 + i1 * this.constants.b1 + this.thread.y * this.constants.b2 + this.thread.x * this.constants.b3];
+  const op = this.constants.op;
+  let y = u + v;
+  if (op === 1) y = u - v;
+  if (op === 2) y = u * v;
+  if (op === 3) y = u / v;
+  if (op === 4) {
+    // pow of a negative base is defined for integer exponents only (GLSL's pow is not).
+    y = Math.pow(Math.abs(u), v);
+    if (u < 0) {
+      if (Math.floor(v) === v) {
+        if (v - 2 * Math.floor(v / 2) === 1) y = -y;
+      } else {
+        y = 0 / 0;
+      }
+    }
+  }
+  if (op === 5) y = Math.max(u, v);
+  if (op === 6) y = Math.min(u, v);
+  if (op === 7) y = u < 0 ? u * v : u;
+  if (op === 8) y = u === v ? 1 : 0;
+  if (op === 9) y = u < v ? 1 : 0;
+  if (op === 10) y = u > v ? 1 : 0;
+  if (op === 11) y = u <= v ? 1 : 0;
+  if (op === 12) y = u >= v ? 1 : 0;
+  return fusedActivation(y, this.constants.activation, this.constants.alpha, this.constants.beta);
+}
+
+function opCode<T extends Record<string, number>>(table: T, op: string, kernel: string): number {
+  const code = (table as Record<string, number>)[op];
+  if (code === undefined) throw new UsageError(`${kernel}: unknown operator '${String(op)}' (known: ${Object.keys(table).join(', ')})`);
+  return code;
+}
+
+/** Collapsed output dims as gpu.js dims [D3, D2, D0*D1]. */
+function outputDims(dims: readonly [number, number, number, number]): number[] {
+  return [dims[3], dims[2], dims[0] * dims[1]];
+}
+
+export const unaryKernel: KernelRegistration<UnaryFn> = {
+  name: 'unary',
+  description: 'element-wise unary operator (exp, log, sqrt, tanh, erf, leakyRelu, ...) with the fused activation epilogue',
+  modes: '*',
+  create(_gpu, config) {
+    return async (x, op, attrs = {}) => {
+      const code = opCode(UNARY_OPS, op, 'unary');
+      const size = shapeSize(x.shape);
+      if (size === 0) return emptyResult(x.shape);
+      const { dims } = collapseBroadcast([x.shape], 'unary');
+      const act = encodeActivation(attrs.activation);
+      const opAlpha = attrs.alpha ?? (op === 'leakyRelu' ? 0.01 : 1);
+      if (!Number.isFinite(opAlpha)) throw new UsageError(`unary ${op}: alpha must be a finite number, got ${String(attrs.alpha)}`);
+      const out = await runStep(config, {
+        label: 'unary',
+        body: unaryBody,
+        output: outputDims(dims),
+        constants: { op: code, opAlpha, plane: dims[2] * dims[3], row: dims[3], activation: act.code, alpha: act.alpha, beta: act.beta },
+        args: [float32Data(x)],
+      });
+      return readback(out, x.shape);
+    };
+  },
+};
+
+export const binaryKernel: KernelRegistration<BinaryFn> = {
+  name: 'binary',
+  description: 'element-wise binary operator (add, sub, mul, div, pow, max, min, prelu, comparisons) with numpy broadcasting and the fused activation epilogue',
+  modes: '*',
+  create(_gpu, config) {
+    return async (a, b, op, attrs = {}) => {
+      const code = opCode(BINARY_OPS, op, 'binary');
+      const { outputShape, dims, strides } = collapseBroadcast([a.shape, b.shape], `binary ${op}`);
+      if (shapeSize(outputShape) === 0) return emptyResult(outputShape);
+      const act = encodeActivation(attrs.activation);
+      const [sa, sb] = strides;
+      const out = await runStep(config, {
+        label: 'binary',
+        body: binaryBody,
+        output: outputDims(dims),
+        constants: {
+          op: code,
+          dim1: dims[1],
+          a0: sa[0],
+          a1: sa[1],
+          a2: sa[2],
+          a3: sa[3],
+          b0: sb[0],
+          b1: sb[1],
+          b2: sb[2],
+          b3: sb[3],
+          activation: act.code,
+          alpha: act.alpha,
+          beta: act.beta,
+        },
+        args: [nonEmpty(float32Data(a)), nonEmpty(float32Data(b))],
+      });
+      return readback(out, outputShape);
+    };
+  },
+};

@@ -1,0 +1,13 @@
+// Public API of @deprune/runtime: run ONNX models, dense or pruned by a deprune plan, on @deprune/gpu's kernels.
+export { Session, createSession } from './session';
+export type { SessionOptions } from './session';
+export { compileGraph } from './compile';
+export type { CompileOptions, CompiledGraph } from './compile';
+export { registerOp, getOpCompiler, supportedOps } from './ops/registry';
+export { makeStep } from './ops/step';
+export type { OpCompiler, StepSpec } from './ops/step';
+export { NodeContext } from './context';
+export type { GraphState, Operand } from './context';
+export { planFusions, describeFusion } from './fusion';
+export type { Fusion, FusionInputs, FusionPlan } from './fusion';
+export type { CompiledStep, CompileReport, HostTensor, Placement, PlanLayerUse, RunOptions, RunResult, StepTiming } from './types';

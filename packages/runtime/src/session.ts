@@ -1,0 +1,137 @@
+import { DeprunError, ShapeError, UsageError } from '@deprune/errors';
+import { resolveMode, type GpuMode } from '@deprune/gpu';
+import type { LayerPlanEntry } from '@deprune/masks';
+import { indexGraph, type OnnxModel } from '@deprune/onnx';
+import { validatePlanForModel, type PrunePlan } from '@deprune/pipeline';
+import { shapeSize } from '@deprune/tensor';
+import { compileGraph, type CompiledGraph } from './compile';
+import type { CompileReport, HostTensor, RunOptions, RunResult, StepTiming } from './types';
+
+export interface SessionOptions {
+  /** gpu.js mode, or 'auto' (default) for the best one that works here. */
+  mode?: GpuMode | 'auto';
+  /**
+   * The plan `deprune prune` wrote next to the model (`*.deprune.json`). Its DCP / PCP layers run
+   * on the sparse kernels; a `channel` plan's model is simply smaller and runs dense. The plan is
+   * checked against the model first: names, kinds, shapes, and that every pruned weight is 0.
+   */
+  plan?: PrunePlan | null;
+  /** Run the plan's layers on the sparse kernels (default true); false runs the same weights dense. */
+  sparse?: boolean;
+  /** Fold BN / affine / activation nodes into the kernels before them (default true). */
+  fuse?: boolean;
+}
+
+/**
+ * A model ready to run on @deprune/gpu's kernels. Input shapes may differ from run to run (dynamic
+ * H and W, say): each new set of shapes compiles once and is cached, like a prepared statement.
+ */
+export class Session {
+  readonly model: OnnxModel;
+  readonly mode: GpuMode;
+  /** Why this mode (for 'auto': what it skipped). */
+  readonly modeReason: string;
+  readonly inputNames: readonly string[];
+  readonly outputNames: readonly string[];
+  private readonly planEntries: ReadonlyMap<string, LayerPlanEntry>;
+  private readonly sparse: boolean;
+  private readonly fuse: boolean;
+  private readonly compiled = new Map<string, CompiledGraph>();
+
+  private constructor(model: OnnxModel, mode: GpuMode, modeReason: string, planEntries: ReadonlyMap<string, LayerPlanEntry>, options: SessionOptions) {
+    this.model = model;
+    this.mode = mode;
+    this.modeReason = modeReason;
+    const index = indexGraph(model);
+    this.inputNames = index.inputs;
+    this.outputNames = index.outputs;
+    this.planEntries = planEntries;
+    this.sparse = options.sparse ?? true;
+    this.fuse = options.fuse ?? true;
+  }
+
+  static async create(model: OnnxModel, options: SessionOptions = {}): Promise<Session> {
+    const { mode, reason } = await resolveMode(options.mode ?? 'auto');
+    let entries = new Map<string, LayerPlanEntry>();
+    if (options.plan !== undefined && options.plan !== null) {
+      validatePlanForModel(options.plan, model, { checkWeights: true });
+      // A channel plan's layers were removed physically: the model itself is the smaller network.
+      if (options.plan.physical === null) entries = new Map(options.plan.layers.map((entry) => [entry.name, entry]));
+    }
+    return new Session(model, mode, reason, entries, options);
+  }
+
+  /** Compiles for these input shapes (by input name; '*' for a single-input model) and returns what will run. */
+  compile(inputShapes: Record<string, readonly number[]>, fetch: readonly string[] = []): CompileReport {
+    return this.compiledFor(inputShapes, fetch).report;
+  }
+
+  private compiledFor(inputShapes: Record<string, readonly number[]>, fetch: readonly string[]): CompiledGraph {
+    const keep = [...new Set(fetch)].sort();
+    const key = JSON.stringify([Object.entries(inputShapes).sort(), keep]);
+    let graph = this.compiled.get(key);
+    if (graph === undefined) {
+      graph = compileGraph(this.model, { mode: this.mode, inputShapes, planEntries: this.planEntries, sparse: this.sparse, fuse: this.fuse, keep: new Set(keep) });
+      this.compiled.set(key, graph);
+    }
+    return graph;
+  }
+
+  /** Checks the feeds: every graph input, float32 data that fills its shape, nothing else. */
+  private checkFeeds(feeds: Record<string, HostTensor>): Record<string, readonly number[]> {
+    if (feeds === null || typeof feeds !== 'object') throw new UsageError(`run needs an object of inputs by name (${this.inputNames.join(', ')})`);
+    const file = this.model.source;
+    for (const name of Object.keys(feeds)) {
+      if (!this.inputNames.includes(name)) throw new UsageError(`'${name}' is not an input of the model`, { file, hint: `its inputs are: ${this.inputNames.join(', ')}` });
+    }
+    const shapes: Record<string, readonly number[]> = {};
+    for (const name of this.inputNames) {
+      const feed = feeds[name];
+      if (feed === undefined) throw new UsageError(`input '${name}' is missing`, { file, hint: `pass every input: ${this.inputNames.join(', ')}` });
+      if (!(feed.data instanceof Float32Array)) {
+        throw new DeprunError('BAD_DTYPE', `input '${name}' must be float32 (a Float32Array), got ${Object.prototype.toString.call(feed.data).slice(8, -1)}`, { file, hint: 'convert it with Float32Array.from' });
+      }
+      if (!Array.isArray(feed.shape) || shapeSize(feed.shape) !== feed.data.length) {
+        throw new ShapeError(`input '${name}' has ${feed.data.length} values but shape [${String(feed.shape)}]`, { file });
+      }
+      shapes[name] = feed.shape;
+    }
+    return shapes;
+  }
+
+  /**
+   * Runs the model. Returns the graph outputs (and `fetch`ed intermediates) as float32 tensors; a
+   * wrong input name, dtype or shape is a DeprunError naming the input (shapes are checked against
+   * the model's declared dims by shape inference).
+   */
+  async run(feeds: Record<string, HostTensor>, options: RunOptions = {}): Promise<RunResult> {
+    const started = performance.now();
+    const graph = this.compiledFor(this.checkFeeds(feeds), options.fetch ?? []);
+    const values = new Map<string, HostTensor>(Object.entries(feeds));
+    const profile: StepTiming[] | undefined = options.profile ? [] : undefined;
+    for (let position = 0; position < graph.steps.length; position++) {
+      const step = graph.steps[position];
+      const inputs = step.inputs.map((name) => values.get(name)!);
+      const stepStart = profile ? performance.now() : 0;
+      let outputs: HostTensor[];
+      try {
+        outputs = await step.run(inputs);
+      } catch (error) {
+        if (error instanceof DeprunError && error.node !== undefined) throw error;
+        const message = error instanceof Error ? error.message : String(error);
+        throw new DeprunError(error instanceof DeprunError ? error.code : 'INTERNAL', `${step.opType} failed on ${step.kernel}: ${message}`, { file: this.model.source, node: step.node, cause: error });
+      }
+      if (profile) profile.push({ node: step.node, kernel: step.kernel, placement: step.placement, ms: performance.now() - stepStart });
+      step.outputs.forEach((name, index) => values.set(name, outputs[index]));
+      for (const name of graph.releases[position]) values.delete(name);
+    }
+    const outputs: Record<string, HostTensor> = {};
+    for (const name of [...graph.outputs, ...(options.fetch ?? [])]) outputs[name] = values.get(name) ?? graph.constants.get(name)!;
+    return { outputs, ...(profile ? { profile } : {}), ms: performance.now() - started };
+  }
+}
+
+/** `Session.create`: a model (and optional plan) ready to run on the gpu.js kernels. */
+export function createSession(model: OnnxModel, options: SessionOptions = {}): Promise<Session> {
+  return Session.create(model, options);
+}
