@@ -38,3 +38,12 @@ export function assertSameLength(what: string, actual: ArrayLike<number>, expect
     throw new ShapeError(`${what}: lengths differ, actual has ${actual.length} values and expected has ${expected.length}`);
   }
 }
+
+/** A [height, width] pair attribute, or [fallback, fallback] when absent. */
+export function readPair(name: string, value: readonly number[] | undefined, fallback: number): [number, number] {
+  if (value === undefined) return [fallback, fallback];
+  if (!Array.isArray(value) || value.length !== 2) {
+    throw new UsageError(`${name} must be a pair [height, width], got ${JSON.stringify(value)}`);
+  }
+  return [value[0], value[1]];
+}

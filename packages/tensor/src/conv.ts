@@ -1,5 +1,5 @@
 import { ShapeError, UsageError } from '@deprune/errors';
-import { assertNonNegativeInteger, assertPositiveInteger, assertRank, formatShape } from './checks';
+import { assertNonNegativeInteger, assertPositiveInteger, assertRank, formatShape, readPair } from './checks';
 import { zerosFloat64, type Tensor } from './tensor';
 
 /**
@@ -29,14 +29,6 @@ export interface ResolvedConvParams {
   dilationH: number;
   dilationW: number;
   group: number;
-}
-
-function readPair(name: string, value: readonly number[] | undefined, fallback: number): [number, number] {
-  if (value === undefined) return [fallback, fallback];
-  if (!Array.isArray(value) || value.length !== 2) {
-    throw new UsageError(`${name} must be a pair [height, width], got ${JSON.stringify(value)}`);
-  }
-  return [value[0], value[1]];
 }
 
 export function resolveConvParams(params: Conv2dParams = {}): ResolvedConvParams {
@@ -86,7 +78,8 @@ export function conv2dOutputShape(
   return conv2dGeometry(inputShape, weightShape, resolveConvParams(params)).outputShape;
 }
 
-interface ConvGeometry {
+/** The sizes a 2-D conv-like kernel loops over (Conv and ConvTranspose). */
+export interface ConvSizes {
   batch: number;
   inChannels: number;
   height: number;
@@ -96,6 +89,9 @@ interface ConvGeometry {
   kernelW: number;
   outHeight: number;
   outWidth: number;
+}
+
+interface ConvGeometry extends ConvSizes {
   outputShape: number[];
 }
 

@@ -1,6 +1,8 @@
 import { ShapeError } from '@deprune/errors';
 import { assertFiniteNumber, assertRank, formatShape } from './checks';
-import { zerosFloat64, type Tensor } from './tensor';
+import { broadcastShape, broadcastStrides as stridesBroadcastTo } from './elementwise';
+import { coalesceAxes, forEachRow } from './strided';
+import { stridesOf, zerosFloat64, type Tensor } from './tensor';
 
 export interface GemmOptions {
   /** Use A transposed (A is then [K, M]). Default false. */
@@ -86,4 +88,61 @@ export function matmul(a: Tensor, b: Tensor): Tensor<Float64Array> {
     throw new ShapeError(`matmul inner dimensions differ: A is ${formatShape(a.shape)} and B is ${formatShape(b.shape)}`);
   }
   return gemm(a, b);
+}
+
+/**
+ * ONNX MatMul (numpy matmul) in float64: the last two axes multiply as matrices and the leading
+ * (batch) axes broadcast. A 1-D A is read as a row [1, K] and a 1-D B as a column [K, 1], and that
+ * axis is removed from the result again, so [K] x [K] gives a scalar (shape []).
+ */
+export function matmulBroadcast(a: Tensor, b: Tensor): Tensor<Float64Array> {
+  if (a.shape.length === 0 || b.shape.length === 0) {
+    throw new ShapeError(`matmulBroadcast needs operands of rank >= 1, got A ${formatShape(a.shape)} and B ${formatShape(b.shape)} (use mapElementwise for a scalar product)`);
+  }
+  const aMatrix = a.shape.length === 1 ? [1, a.shape[0]] : a.shape.slice(-2);
+  const bMatrix = b.shape.length === 1 ? [b.shape[0], 1] : b.shape.slice(-2);
+  const [rows, inner] = aMatrix;
+  const [innerB, cols] = bMatrix;
+  if (inner !== innerB) {
+    throw new ShapeError(`matmulBroadcast inner dimensions differ: A ${formatShape(a.shape)} has K = ${inner} but B ${formatShape(b.shape)} has K = ${innerB}`);
+  }
+  const aBatch = a.shape.slice(0, -2);
+  const bBatch = b.shape.slice(0, -2);
+  let batch: number[];
+  try {
+    batch = broadcastShape(aBatch, bBatch);
+  } catch (error) {
+    throw new ShapeError(`matmulBroadcast batch axes of A ${formatShape(a.shape)} and B ${formatShape(b.shape)} do not broadcast: ${(error as Error).message}`);
+  }
+  const outShape = [...batch, ...(a.shape.length === 1 ? [] : [rows]), ...(b.shape.length === 1 ? [] : [cols])];
+  const output = zerosFloat64(outShape);
+  const out = output.data;
+  const aData = a.data;
+  const bData = b.data;
+  const aBlock = rows * inner;
+  const bBlock = inner * cols;
+  const outBlock = rows * cols;
+  // One loop over the batch positions; each operand's batch strides count whole matrices.
+  const loop = coalesceAxes(batch, [
+    stridesBroadcastTo(aBatch, batch).map((stride) => stride * aBlock),
+    stridesBroadcastTo(bBatch, batch).map((stride) => stride * bBlock),
+    stridesOf(batch).map((stride) => stride * outBlock),
+  ]);
+  const [aStep, bStep, outStep] = loop.strides.map((strides) => strides[strides.length - 1]);
+  forEachRow(loop, [0, 0, 0], (offsets, length) => {
+    for (let index = 0; index < length; index++) {
+      const aBase = offsets[0] + index * aStep;
+      const bBase = offsets[1] + index * bStep;
+      const outBase = offsets[2] + index * outStep;
+      for (let row = 0; row < rows; row++) {
+        const outRow = outBase + row * cols;
+        for (let k = 0; k < inner; k++) {
+          const aValue = aData[aBase + row * inner + k];
+          const bRow = bBase + k * cols;
+          for (let col = 0; col < cols; col++) out[outRow + col] += aValue * bData[bRow + col];
+        }
+      }
+    }
+  });
+  return output;
 }
