@@ -4,7 +4,8 @@ import { expect, it, vi } from 'vitest';
 
 /**
  * A package README's example must be real: its first ```ts block is exactly
- * test/readme-example.ts (importing the package by name instead of '../src/index'), and
+ * test/readme-example.ts (importing the package by name instead of '../src/index', and a
+ * subpath export such as '@deprune/x/node' instead of '../src/node'), and
  * running that file logs exactly the README's first ```text block.
  *
  * Call from test/readme.test.ts: `readmeExampleTest(import.meta.url, '@deprune/x')`.
@@ -20,7 +21,8 @@ export function readmeExampleTest(testFileUrl, packageName) {
   };
 
   it('the README example is test/readme-example.ts and prints what the README shows', async () => {
-    expect(firstBlock('ts')).toBe(example.replaceAll("'../src/index'", `'${packageName}'`).trim());
+    const published = example.replaceAll("'../src/index'", `'${packageName}'`).replace(/'\.\.\/src\/([\w-]+)'/g, `'${packageName}/$1'`);
+    expect(firstBlock('ts')).toBe(published.trim());
     const lines = [];
     const spy = vi.spyOn(console, 'log').mockImplementation((...args) => void lines.push(format(...args)));
     try {

@@ -1,0 +1,5 @@
+// Public API of @deprune/images: images to model inputs (pure; `@deprune/images/node` decodes files).
+export { rgbImage, fromChannels, resizeBilinear, centerCrop, rotate180 } from './image';
+export type { RgbImage } from './image';
+export { PRESET_NAMES, preprocessImage } from './presets';
+export type { PresetName, PresetOptions, PreparedInput } from './presets';
