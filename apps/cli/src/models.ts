@@ -58,6 +58,11 @@ export function bundledModelPath(bundled: BundledModel): string {
   return join(dirname(packageEntry), 'assets', bundled.asset);
 }
 
+/** A file shipped next to the bundled models (e.g. the rec model's key file, ppocr_keys_v1.txt). */
+export function bundledAssetPath(asset: string): string {
+  return bundledModelPath({ name: asset, asset, inputShape: [], description: '' });
+}
+
 /** A missing path that reads like a model name rather than a file path. */
 function looksLikeName(spec: string): boolean {
   return !/[\\/]/.test(spec) && extname(spec) === '';

@@ -3,6 +3,7 @@ import type { IKernelFunctionThis, IKernelRunShortcut } from 'gpu.js';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
   activationValue,
+  collapseBroadcast,
   availableModes,
   FUSED_ACTIVATION_SOURCE,
   disposeBackend,
@@ -76,11 +77,13 @@ describe('modes', () => {
 
 describe('registry', () => {
   it('lists the built-in kernels', () => {
-    expect(listKernels().map((kernel) => kernel.name)).toEqual(['conv2d', 'dwDense', 'dwDiagonal', 'dwSparse', 'gemm', 'pwDense', 'pwSparse']);
+    expect(listKernels().map((kernel) => kernel.name)).toEqual([
+      'binary', 'conv2d', 'convTranspose2d', 'dwDense', 'dwDiagonal', 'dwSparse', 'gemm', 'matmul', 'pool2d', 'pwDense', 'pwSparse', 'reduceAxis', 'resize2d', 'softmax', 'unary',
+    ]);
   });
 
   it('rejects an unknown kernel, listing what exists', () => {
-    expect(() => getKernel('dwDenseX', 'cpu')).toThrow(expect.objectContaining({ code: 'BAD_USAGE', message: expect.stringMatching(/unknown gpu kernel 'dwDenseX' \(registered: conv2d, dwDense, /) }));
+    expect(() => getKernel('dwDenseX', 'cpu')).toThrow(expect.objectContaining({ code: 'BAD_USAGE', message: expect.stringMatching(/unknown gpu kernel 'dwDenseX' \(registered: binary, conv2d, convTranspose2d, dwDense, /) }));
     expect(() => getKernel('dwDense', 'vulkan' as GpuMode)).toThrow(/unknown gpu mode 'vulkan'/);
   });
 
@@ -168,6 +171,16 @@ describe('registry', () => {
     await expect(getKernel('dwDense', 'cpu')(x, tensor(new Float32Array(27), [3, 1, 3, 3]))).rejects.toMatchObject({ code: 'BAD_SHAPE' });
     await expect(getKernel('pwDense', 'cpu')(x, tensor(new Float32Array(6), [2, 3]))).rejects.toMatchObject({ code: 'BAD_SHAPE' });
     await expect(getKernel('gemm', 'cpu')(tensor(new Float32Array(6), [2, 3]), tensor(new Float32Array(6), [2, 3]))).rejects.toThrow(/inner dimensions differ/);
+    await expect(getKernel('binary', 'cpu')(tensor(new Float32Array(6), [2, 3]), tensor(new Float32Array(4), [4]), 'add')).rejects.toThrow(/do not broadcast \(axis 1: 3 vs 4\)/);
+    await expect(getKernel('matmul', 'cpu')(tensor(new Float32Array(6), [2, 3]), tensor(new Float32Array(8), [4, 2]))).rejects.toThrow(/inner dimensions differ/);
+    await expect(getKernel('reduceAxis', 'cpu')(x, { outer: 2, length: 2, inner: 2 }, 'sum')).rejects.toThrow(/does not cover the input/);
+    await expect(getKernel('unary', 'cpu')(x, 'cube' as never)).rejects.toThrow(/unknown operator 'cube'/);
+  });
+
+  it('collapses broadcasts to at most four index axes and refuses more', () => {
+    expect(collapseBroadcast([[1, 6, 5, 7], [1, 6, 1, 1]], 'add')).toEqual({ outputShape: [1, 6, 5, 7], dims: [1, 1, 6, 35], strides: [[0, 0, 35, 1], [0, 0, 1, 0]] });
+    expect(collapseBroadcast([[2, 3, 4], [2, 3, 4]], 'add').dims).toEqual([1, 1, 1, 24]);
+    expect(() => collapseBroadcast([[2, 3, 4, 5, 6], [1, 3, 1, 5, 1]], 'min')).toThrow(/needs 5 index axes; the element-wise kernels handle 4/);
   });
 });
 

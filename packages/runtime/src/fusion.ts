@@ -1,4 +1,4 @@
-import type { Activation } from '@deprune/gpu';
+import { collapseBroadcast, type Activation } from '@deprune/gpu';
 import { batchNormProblem, consumersOf, floatAttribute, readBatchNormParams, type GraphIndex, type NodeProto } from '@deprune/onnx';
 import { effectiveScale } from '@deprune/tensor';
 import type { HostTensor } from './types';
@@ -29,7 +29,18 @@ export interface Fusion {
 }
 
 const AFFINE_PRODUCERS = new Set(['Conv', 'ConvTranspose']);
+const BINARY_PRODUCERS = new Set(['Add', 'Sub', 'Mul', 'Div']);
 const ACTIVATION_PRODUCERS = new Set(['Conv', 'ConvTranspose', 'BatchNormalization', 'MatMul', 'Gemm', 'Add', 'Sub', 'Mul', 'Div', 'AveragePool', 'MaxPool', 'GlobalAveragePool', 'GlobalMaxPool']);
+
+/** Whether the binary kernel can index this broadcast (at most 4 axes once collapsed); else it runs on the host, unfused. */
+export function broadcastFitsKernel(shapes: readonly (readonly number[])[]): boolean {
+  try {
+    collapseBroadcast(shapes, 'binary');
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 /** Upper bound used for a Clip without min or max (float32's largest finite value). */
 const FLOAT32_MAX = 3.4028234663852886e38;
@@ -194,6 +205,8 @@ export function planFusions(inputs: FusionInputs): FusionPlan {
   for (const producer of index.nodes) {
     const opType = producer.opType ?? '';
     if (!ACTIVATION_PRODUCERS.has(opType) || absorbed.has(producer.name ?? '')) continue;
+    const operandShapes = (producer.input ?? []).map((name) => inputs.shapes.get(name) ?? []);
+    if (BINARY_PRODUCERS.has(opType) && !broadcastFitsKernel(operandShapes)) continue;
     let current = producer.output?.[0] ?? '';
     const taken: NodeProto[] = [];
     let affine: Affine | undefined;

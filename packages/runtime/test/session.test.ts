@@ -224,3 +224,16 @@ describe('registry and memory', () => {
     expect((failure as Error).message).toMatch(/Shrink failed on host:shrink: boom/);
   });
 });
+
+describe('host fallbacks', () => {
+  it('runs a broadcast the binary kernel cannot index on the host, unfused, with the same result', async () => {
+    const b = new GraphBuilder({ name: 'five-d' });
+    const x = b.input('x', [2, 3, 4, 5, 6]);
+    const sum = b.node('Add', [x, b.weight('w', weight([1, 3, 1, 5, 1]))], {}, { name: 'add' });
+    b.output(b.node('Relu', [sum], {}, { name: 'relu' }));
+    const model = b.build();
+    const report = (await createSession(model, { mode: 'cpu' })).compile({ x: [2, 3, 4, 5, 6] });
+    expect(report.steps.map((step) => [step.kernel, step.placement])).toEqual([['host:add', 'host'], ['unary:relu', 'device']]);
+    await expectMatchesOrt(model, { x: randomInput([2, 3, 4, 5, 6], 10) });
+  });
+});

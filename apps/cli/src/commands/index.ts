@@ -8,5 +8,7 @@ import { pruneCommand } from './prune';
 import { zooCommand } from './zoo';
 import { profileCommand } from './profile';
 import { benchCommand } from './bench';
+import { runCommand } from './run';
+import { demoCommand } from './demo';
 
-export const builtinCommands: readonly Command[] = [inspectCommand, zooCommand, pruneCommand, profileCommand, benchCommand];
+export const builtinCommands: readonly Command[] = [demoCommand, inspectCommand, zooCommand, pruneCommand, runCommand, profileCommand, benchCommand];

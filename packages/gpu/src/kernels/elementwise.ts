@@ -216,7 +216,9 @@ function binaryBody(this: IKernelFunctionThis<BinaryConstants>, a: number[], b: 
       if (Math.floor(v) === v) {
         if (v - 2 * Math.floor(v / 2) === 1) y = -y;
       } else {
-        y = 0 / 0;
+        // NaN, as ONNX defines it; computed at run time (WGSL refuses the constant 0 / 0). GLSL's
+        // sqrt of a negative number is undefined rather than NaN, like its pow of one.
+        y = Math.sqrt(u);
       }
     }
   }

@@ -16,7 +16,8 @@ const NEAREST_MODES = { round_prefer_floor: 0, round_prefer_ceil: 1, floor: 2, c
 interface ResizeConstants {
   linear: number;
   coordinateMode: number;
-  nearestMode: number;
+  nearestModeH: number;
+  nearestModeW: number;
   height: number;
   width: number;
   outHeight: number;
@@ -27,6 +28,8 @@ interface ResizeConstants {
 
 /** @deprune/tensor's resizeSourceCoordinate, per axis, as kernel code (a body cannot call imports). */
 function sourceCoordinate(out: number, scale: number, inSize: number, outSize: number, mode: number): number {
+  // onnxruntime copies an axis of scale exactly 1 index to index, whatever the mode.
+  if (scale === 1) return out;
   let source = (out + 0.5) / scale - 0.5;
   if (mode === 1) source = out / scale;
   if (mode === 2) source = outSize === 1 ? 0 : (out * (inSize - 1)) / (outSize - 1);
@@ -54,8 +57,8 @@ function resizeBody(this: IKernelFunctionThis<ResizeConstants>, x: number[][][])
   const sourceX = sourceCoordinate(this.thread.x, this.constants.scaleW, this.constants.width, this.constants.outWidth, this.constants.coordinateMode);
   let value = 0;
   if (this.constants.linear === 0) {
-    const row = nearestIndex(sourceY, this.constants.height, this.constants.nearestMode);
-    const column = nearestIndex(sourceX, this.constants.width, this.constants.nearestMode);
+    const row = nearestIndex(sourceY, this.constants.height, this.constants.nearestModeH);
+    const column = nearestIndex(sourceX, this.constants.width, this.constants.nearestModeW);
     value = x[plane][row][column];
   } else {
     const y = Math.min(Math.max(sourceY, 0), this.constants.height - 1);
@@ -78,15 +81,17 @@ const RESIZE_HELPERS = [sourceCoordinate.toString(), nearestIndex.toString()];
 
 export const resize2dKernel: KernelRegistration<Resize2dFn> = {
   name: 'resize2d',
-  description: 'ONNX Resize of H and W: nearest (4 rounding modes) or bilinear, 5 coordinate transformation modes',
+  description: 'ONNX Resize of H and W: nearest (4 rounding modes, per axis for opset <= 10) or bilinear, 5 coordinate transformation modes',
   modes: '*',
   create(_gpu, config) {
     return async (x, attrs) => {
       if (x.shape.length !== 4) throw new ShapeError(`resize2d input must be NCHW [N, C, H, W], got [${x.shape.join(', ')}]`);
       const coordinateMode = COORDINATE_MODES[attrs.coordinateTransformationMode ?? 'half_pixel'];
-      const nearestMode = NEAREST_MODES[attrs.nearestMode ?? 'round_prefer_floor'];
+      const [modeH, modeW] = attrs.nearestModePerAxis ?? [attrs.nearestMode ?? 'round_prefer_floor', attrs.nearestMode ?? 'round_prefer_floor'];
+      const nearestModeH = NEAREST_MODES[modeH];
+      const nearestModeW = NEAREST_MODES[modeW];
       if (coordinateMode === undefined) throw new UsageError(`resize2d: unknown coordinate_transformation_mode '${String(attrs.coordinateTransformationMode)}' (known: ${Object.keys(COORDINATE_MODES).join(', ')})`);
-      if (nearestMode === undefined) throw new UsageError(`resize2d: unknown nearest_mode '${String(attrs.nearestMode)}' (known: ${Object.keys(NEAREST_MODES).join(', ')})`);
+      if (nearestModeH === undefined || nearestModeW === undefined) throw new UsageError(`resize2d: unknown nearest_mode '${String(nearestModeH === undefined ? modeH : modeW)}' (known: ${Object.keys(NEAREST_MODES).join(', ')})`);
       if (attrs.mode !== 'nearest' && attrs.mode !== 'linear') throw new UsageError(`resize2d: mode must be 'nearest' or 'linear', got '${String(attrs.mode)}'`);
       const [batch, channels, height, width] = x.shape;
       const outputShape = [batch, channels, attrs.outHeight, attrs.outWidth];
@@ -98,7 +103,8 @@ export const resize2dKernel: KernelRegistration<Resize2dFn> = {
         constants: {
           linear: attrs.mode === 'linear' ? 1 : 0,
           coordinateMode,
-          nearestMode,
+          nearestModeH,
+          nearestModeW,
           height,
           width,
           outHeight: attrs.outHeight,

@@ -32,14 +32,18 @@ import {
   type GemmAttrs,
   type GpuMode,
 } from '../../src/index';
+import { randomFloat32, withActivation } from './common';
+import { OP_KERNELS, opCases, type OpParityKernel } from './op-cases';
+
+export { randomFloat32, withActivation };
 
 /** The parity bound of the issue: relative L2 error against the float64 reference. */
 export const TOLERANCE = 1e-4;
 
-export type ParityKernel = 'dwDense' | 'dwSparse' | 'dwDiagonal' | 'pwDense' | 'pwSparse' | 'conv2d' | 'gemm';
+export type ParityKernel = 'dwDense' | 'dwSparse' | 'dwDiagonal' | 'pwDense' | 'pwSparse' | 'conv2d' | 'gemm' | OpParityKernel;
 
 /** Every built-in kernel, in the order the suites report them. */
-export const PARITY_KERNELS: readonly ParityKernel[] = ['dwDense', 'dwSparse', 'dwDiagonal', 'pwDense', 'pwSparse', 'conv2d', 'gemm'];
+export const PARITY_KERNELS: readonly ParityKernel[] = ['dwDense', 'dwSparse', 'dwDiagonal', 'pwDense', 'pwSparse', 'conv2d', 'gemm', ...OP_KERNELS];
 
 export const DW_KERNELS: readonly ParityKernel[] = ['dwDense', 'dwSparse', 'dwDiagonal'];
 export const PW_KERNELS: readonly ParityKernel[] = ['pwDense', 'pwSparse', 'conv2d', 'gemm'];
@@ -77,15 +81,6 @@ export interface ParityResult {
 /** Run seed -> per-case seed. Seed 0 gives the suite's historical seeds (100 + i, 200 + i, ...). */
 function caseSeed(seed: number, offset: number): number {
   return seed * 1000 + offset;
-}
-
-export function randomFloat32(shape: readonly number[], rng: Rng, scale = 1): Tensor<Float32Array> {
-  return toFloat32(randomTensor(shape, rng, { scale })) as Tensor<Float32Array>;
-}
-
-/** Reference output with the fused activation applied, in float64. */
-export function withActivation(reference: Tensor<Float64Array>, activation: Activation | undefined): Tensor<Float64Array> {
-  return tensor(applyActivation(Float64Array.from(reference.data), activation), reference.shape);
 }
 
 export function dwLayer(name: string, weight: Tensor): DwLayer {
@@ -347,6 +342,9 @@ export const GEMM_CASES: readonly GemmCase[] = [
   { label: 'transA, scalar C', a: [5, 3], b: [5, 4], c: [], attrs: { transA: true } },
   { label: 'transA transB, C [M,N], sigmoid', a: [6, 2], b: [3, 6], c: [2, 3], attrs: { transA: true, transB: true, activation: 'sigmoid' } },
   { label: 'no C, relu', a: [1, 9], b: [9, 11], c: null, attrs: { activation: 'relu' } },
+  // Activations with their own alpha/beta next to gemm's (the cpu mode once mixed the two up).
+  { label: 'classifier transB, alpha 0.5 beta 2, hardswish', a: [1, 24], b: [10, 24], c: [10], attrs: { transB: true, alpha: 0.5, beta: 2, activation: 'hardswish' } },
+  { label: 'hardsigmoid (alpha 0.3, beta 0.4)', a: [2, 6], b: [6, 5], c: [5], attrs: { activation: { kind: 'hardsigmoid', alpha: 0.3, beta: 0.4 } } },
 ];
 
 function pwCases(seed: number): ParityCase[] {
@@ -416,7 +414,7 @@ function pwCases(seed: number): ParityCase[] {
 /** Every parity case for the run's `seed` (a non-negative safe integer; 0 = the historical seeds). */
 export function parityCases(seed: number, kernels: readonly ParityKernel[] = PARITY_KERNELS): ParityCase[] {
   if (!Number.isSafeInteger(seed) || seed < 0 || seed > 2 ** 40) throw new Error(`parity seed must be an integer in [0, 2^40], got ${String(seed)}`);
-  return [...dwCases(seed), ...pwCases(seed)].filter((testCase) => kernels.includes(testCase.kernel));
+  return [...dwCases(seed), ...pwCases(seed), ...opCases(seed)].filter((testCase) => kernels.includes(testCase.kernel));
 }
 
 function describeError(error: unknown): { failure: string; code?: string } {

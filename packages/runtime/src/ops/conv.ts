@@ -152,7 +152,7 @@ export const convTransposeOp: OpCompiler = {
       kernel: 'convTranspose2d',
       placement: 'device',
       operands: [ctx.operand(0)],
-      detail: `${kernelH}x${kernelW}, stride ${geometry.strides.join('x')}${fusion ? ` + ${fusion.absorbed.map((node) => node.opType).join('+')}` : ''}`,
+      detail: `${kernelH}x${kernelW}, stride ${(geometry.strides ?? [1, 1]).join('x')}${fusion ? ` + ${fusion.absorbed.map((node) => node.opType).join('+')}` : ''}`,
       run: async ([x]) => [await run(x, weight, bias ?? null, attrs)],
     });
   },

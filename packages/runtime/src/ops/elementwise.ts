@@ -1,8 +1,9 @@
 import type { BinaryOp, UnaryOp } from '@deprune/gpu';
 import { batchNormProblem, readBatchNormParams } from '@deprune/onnx';
-import { effectiveScale, tensor } from '@deprune/tensor';
+import { effectiveScale, mapElementwise, tensor, toFloat32 } from '@deprune/tensor';
 import type { NodeContext } from '../context';
-import { nodeActivation } from '../fusion';
+import { broadcastFitsKernel, nodeActivation } from '../fusion';
+import type { HostTensor } from '../types';
 import { makeStep, type OpCompiler } from './step';
 
 /**
@@ -83,20 +84,48 @@ const BINARY_OP_TYPES: Readonly<Record<string, BinaryOp>> = {
   GreaterOrEqual: 'greaterOrEqual',
 };
 
+/** The binary operators in float64, for broadcasts the kernel cannot index (more than 4 alternating axes). */
+const HOST_BINARY: Readonly<Record<BinaryOp, (a: number, b: number) => number>> = {
+  add: (a, b) => a + b,
+  sub: (a, b) => a - b,
+  mul: (a, b) => a * b,
+  div: (a, b) => a / b,
+  pow: Math.pow,
+  max: Math.max,
+  min: Math.min,
+  prelu: (a, b) => (a < 0 ? a * b : a),
+  equal: (a, b) => (a === b ? 1 : 0),
+  less: (a, b) => (a < b ? 1 : 0),
+  greater: (a, b) => (a > b ? 1 : 0),
+  lessOrEqual: (a, b) => (a <= b ? 1 : 0),
+  greaterOrEqual: (a, b) => (a >= b ? 1 : 0),
+};
+
 export const binaryOps: OpCompiler = {
   opTypes: Object.keys(BINARY_OP_TYPES),
   placement: 'device',
   compile(ctx) {
     const op = BINARY_OP_TYPES[ctx.opType];
-    const activation = ctx.fusion()?.activation;
+    const fusion = ctx.fusion();
+    const operands = [ctx.operand(0), ctx.operand(1)];
+    if (!broadcastFitsKernel([ctx.shape(0), ctx.shape(1)])) {
+      if (fusion !== undefined) throw ctx.error('cannot take a fused activation on the host path', 'this is a bug in deprune; please report it');
+      const reference = HOST_BINARY[op];
+      return makeStep(ctx, {
+        kernel: `host:${op}`,
+        placement: 'host',
+        operands,
+        detail: 'a broadcast over more than 4 alternating axes runs on the host',
+        run: ([a, b]) => [toFloat32(mapElementwise([a, b], reference)) as HostTensor],
+      });
+    }
     const run = ctx.kernel('binary');
-    const fused = ctx.fusion() ? ` + ${ctx.fusion()!.absorbed.map((node) => node.opType).join('+')}` : '';
     return makeStep(ctx, {
       kernel: `binary:${op}`,
       placement: 'device',
-      operands: [ctx.operand(0), ctx.operand(1)],
-      ...(fused ? { detail: fused.slice(3) } : {}),
-      run: async ([a, b]) => [await run(a, b, op, { activation })],
+      operands,
+      ...(fusion ? { detail: fusion.absorbed.map((node) => node.opType).join('+') } : {}),
+      run: async ([a, b]) => [await run(a, b, op, { activation: fusion?.activation })],
     });
   },
 };

@@ -69,19 +69,20 @@ export const resizeOps: OpCompiler = {
     const scalesIndex = legacy ? 1 : 2;
     const scales = ctx.value(scalesIndex);
     const given = scales !== undefined && scales.length === 4 ? scales : undefined;
-    const scaleH = given ? Math.fround(given[2]) : outputShape[2] / inputShape[2];
-    const scaleW = given ? Math.fround(given[3]) : outputShape[3] / inputShape[3];
-    // onnxruntime's legacy 'simple' rounding: truncate when upsampling, ceil when downsampling.
-    if (legacy && mode === 'nearest' && scaleH < 1 !== scaleW < 1) throw ctx.unsupported('that upsamples one axis and downsamples the other (legacy nearest rounding)');
-    const nearest = (legacy ? (scaleH < 1 ? 'ceil' : 'floor') : ctx.str('nearest_mode', 'round_prefer_floor')) as ResizeNearestMode;
+    const scaleH = Math.fround(given ? given[2] : outputShape[2] / inputShape[2]);
+    const scaleW = Math.fround(given ? given[3] : outputShape[3] / inputShape[3]);
+    // onnxruntime's legacy rounding ('simple'): per axis, floor when upsampling, ceil when downsampling.
+    const legacyMode = (scale: number): ResizeNearestMode => (scale < 1 ? 'ceil' : 'floor');
+    const nearest = (legacy ? 'floor' : ctx.str('nearest_mode', 'round_prefer_floor')) as ResizeNearestMode;
     if (!NEAREST_MODES.includes(nearest)) throw ctx.unsupported(`nearest_mode '${nearest}'`);
-    const attrs = { outHeight: outputShape[2], outWidth: outputShape[3], scaleH, scaleW, mode, coordinateTransformationMode: coordinate, nearestMode: nearest } as const;
+    const perAxis = legacy ? { nearestModePerAxis: [legacyMode(scaleH), legacyMode(scaleW)] as const } : {};
+    const attrs = { outHeight: outputShape[2], outWidth: outputShape[3], scaleH, scaleW, mode, coordinateTransformationMode: coordinate, nearestMode: nearest, ...perAxis } as const;
     const run = ctx.kernel('resize2d');
     return makeStep(ctx, {
       kernel: `resize2d:${mode}`,
       placement: 'device',
       operands: [ctx.operand(0)],
-      detail: `${coordinate}${mode === 'nearest' ? `, ${nearest}` : ''}, to ${outputShape[2]}x${outputShape[3]}`,
+      detail: `${coordinate}${mode === 'nearest' ? `, ${legacy ? 'per-axis floor/ceil' : nearest}` : ''}, to ${outputShape[2]}x${outputShape[3]}`,
       run: async ([x]) => [await run(x, attrs)],
     });
   },

@@ -1,4 +1,5 @@
 import { resolveAutoPads, windowGeometry } from '@deprune/onnx';
+import { convTransposePadsForOutputShape, type ConvTranspose2dParams, type ConvTransposeAutoPad } from '@deprune/tensor';
 import type { NodeContext } from '../context';
 
 /**
@@ -26,47 +27,30 @@ function quad(pads: readonly number[], spatial: 1 | 2): Quad {
   return spatial === 2 ? [pads[0], pads[1], pads[2], pads[3]] : [0, pads[0], 0, pads[1]];
 }
 
-export interface ConvTransposeGeometry {
-  group: number;
-  strides: Pair;
-  pads: Quad;
-  dilations: Pair;
-  outputPadding: Pair;
-}
-
 /**
- * ConvTranspose attributes. With output_shape or auto_pad SAME_*, the pads are what ONNX implies
- * for the output size shape inference found: total = stride * (in - 1) + output_padding +
- * (k - 1) * dilation + 1 - out, split with the larger half at the end for SAME_UPPER and at the
- * beginning otherwise (the ONNX spec's rule).
+ * ConvTranspose attributes as explicit 2-D params: with output_shape or auto_pad, the pads and
+ * output padding onnxruntime derives (@deprune/tensor's convTransposePadsForOutputShape).
  */
-export function convTransposeGeometry(ctx: NodeContext, weightShape: readonly number[]): ConvTransposeGeometry {
+export function convTransposeGeometry(ctx: NodeContext, weightShape: readonly number[]): ConvTranspose2dParams & { group: number } {
   const inputShape = ctx.shape(0);
-  const spatial = spatialRankOf(ctx, inputShape.length);
-  if (spatial !== 2) throw ctx.unsupported('1-D transposed convs are not supported yet');
+  if (spatialRankOf(ctx, inputShape.length) !== 2) throw ctx.unsupported('1-D transposed convs are not supported yet');
   const geometry = windowGeometry(ctx.node, ctx.ints('kernel_shape') ?? weightShape.slice(2));
-  const outputPadding = ctx.ints('output_padding') ?? [0, 0];
-  let pads = geometry.pads;
-  const autoPad = geometry.autoPad;
-  if (autoPad === 'VALID') pads = [0, 0, 0, 0];
-  else if (ctx.ints('output_shape') !== undefined || autoPad === 'SAME_UPPER' || autoPad === 'SAME_LOWER') {
-    const outputShape = ctx.outputShape();
-    pads = [0, 0, 0, 0];
-    for (let axis = 0; axis < 2; axis++) {
-      const span = (geometry.kernel[axis] - 1) * geometry.dilations[axis] + 1;
-      const total = geometry.strides[axis] * (inputShape[2 + axis] - 1) + outputPadding[axis] + span - outputShape[2 + axis];
-      const half = Math.floor(total / 2);
-      pads[axis] = autoPad === 'SAME_UPPER' ? half : total - half;
-      pads[axis + 2] = total - pads[axis];
-    }
-  }
-  return {
-    group: ctx.int('group', 1),
-    strides: pair(geometry.strides, 2, 1),
-    pads: quad(pads, 2),
-    dilations: pair(geometry.dilations, 2, 1),
-    outputPadding: pair(outputPadding, 2, 0),
-  };
+  const outputShape = ctx.ints('output_shape');
+  const autoPad = geometry.autoPad as ConvTransposeAutoPad;
+  const group = ctx.int('group', 1);
+  const params = convTransposePadsForOutputShape(
+    inputShape,
+    weightShape,
+    {
+      group,
+      strides: pair(geometry.strides, 2, 1),
+      dilations: pair(geometry.dilations, 2, 1),
+      pads: quad(geometry.pads, 2),
+      outputPadding: pair(ctx.ints('output_padding') ?? [0, 0], 2, 0),
+    },
+    { outputShape: outputShape === undefined ? null : [outputShape[outputShape.length - 2], outputShape[outputShape.length - 1]], autoPad },
+  );
+  return { ...params, group };
 }
 
 export interface PoolGeometry {

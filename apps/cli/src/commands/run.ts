@@ -1,0 +1,223 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { DeprunError, UsageError } from '@deprune/errors';
+import type { PresetName } from '@deprune/images';
+import { indexGraph } from '@deprune/onnx';
+import type { PrunePlan } from '@deprune/pipeline';
+import type { HostTensor, Session } from '@deprune/runtime';
+import { createRng, randomTensor, tensor, toFloat32 } from '@deprune/tensor';
+import { helpHint } from '../args';
+import { modelNamesText, resolveModel, zooModelNames } from '../models';
+import { encodeNpy, readNpy } from '../npy';
+import { formatTable } from '../output';
+import type { Command } from '../registry';
+import { describeSummary, summarizeOutput, taskFor } from '../tasks';
+import { parseInputShapeFlags, resolveInputShapes } from '../shapes';
+import { checkOutputFile, MODE_NAMES, resolveGpuMode } from './kernel-common';
+
+const PRESETS: readonly PresetName[] = ['imagenet', 'ppocr-det', 'ppocr-rec', 'ppocr-cls'];
+
+/** `<model>.deprune.json` next to a model file: where `deprune prune` wrote its plan. */
+export function planPathNextTo(model: string): string {
+  return model.replace(/\.onnx$/i, '') + '.deprune.json';
+}
+
+/** Reads a plan file; the runtime checks it against the model (names, shapes, zeros). */
+export function readPlanFile(path: string): PrunePlan {
+  if (!existsSync(path)) throw new DeprunError('FILE_NOT_FOUND', 'no such plan file', { file: path, hint: 'pass the .deprune.json that deprune prune wrote next to the pruned model' });
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as PrunePlan;
+  } catch (cause) {
+    throw new DeprunError('BAD_CONFIG', `the plan is not valid JSON: ${(cause as Error).message}`, { file: path, cause });
+  }
+}
+
+/** A .npy input: float32, C order; its shape is checked against the model when the session runs. */
+function npyInput(path: string): HostTensor {
+  if (!existsSync(path)) throw new DeprunError('FILE_NOT_FOUND', 'no such input file', { file: path });
+  const array = readNpy(readFileSync(path), path);
+  if (array.dtype !== 'float32') {
+    throw new DeprunError('BAD_DTYPE', `the input is ${array.dtype}; the model takes float32`, { file: path, hint: 're-save it with numpy.save(path, x.astype(numpy.float32))' });
+  }
+  return tensor(array.data as Float32Array, array.shape);
+}
+
+export interface ResolvedInputs {
+  feeds: Record<string, HostTensor>;
+  /** Where each input came from, for the report. */
+  sources: Record<string, string>;
+}
+
+/**
+ * The feeds of a run: `--input [name=]x.npy` (one per model input), or `--image file --preset P`
+ * (a single-input model), or else a seeded random tensor of the model's input shape.
+ */
+export async function resolveFeeds(options: {
+  inputNames: readonly string[];
+  inputShapes: Record<string, number[]>;
+  inputs: readonly string[];
+  image?: string;
+  preset?: string;
+  modelSpec: string;
+  seed: number;
+}): Promise<ResolvedInputs> {
+  const { inputNames } = options;
+  if (options.image !== undefined && options.inputs.length > 0) throw new UsageError('give --input or --image, not both', { hint: helpHint('run') });
+  if (options.image !== undefined) {
+    if (inputNames.length !== 1) throw new UsageError(`--image needs a single-input model; this one has ${inputNames.length} inputs (${inputNames.join(', ')})`, { hint: 'pass each with --input name=x.npy' });
+    const bundledPreset = (PRESETS as readonly string[]).includes(options.modelSpec) ? options.modelSpec : undefined;
+    const preset = options.preset ?? bundledPreset;
+    if (preset === undefined) throw new UsageError('--image needs --preset for this model', { hint: `choose one of ${PRESETS.join(', ')}` });
+    const images = await import('@deprune/images');
+    const { readImage } = await import('@deprune/images/node');
+    const prepared = images.preprocessImage(readImage(options.image), preset as PresetName);
+    return { feeds: { [inputNames[0]]: prepared.tensor }, sources: { [inputNames[0]]: `${options.image} (${preset}: ${prepared.description})` } };
+  }
+  if (options.preset !== undefined) throw new UsageError('--preset goes with --image', { hint: helpHint('run') });
+  const feeds: Record<string, HostTensor> = {};
+  const sources: Record<string, string> = {};
+  for (const text of options.inputs) {
+    const match = /^([^=]+)=(.+)$/.exec(text);
+    const name = match && inputNames.includes(match[1]) ? match[1] : inputNames.length === 1 ? inputNames[0] : undefined;
+    const path = match && inputNames.includes(match[1]) ? match[2] : text;
+    if (name === undefined) throw new UsageError(`--input '${text}': name the input (name=x.npy); the model's inputs are ${inputNames.join(', ')}`);
+    if (feeds[name] !== undefined) throw new UsageError(`--input gives '${name}' twice`);
+    feeds[name] = npyInput(path);
+    sources[name] = path;
+  }
+  for (const name of inputNames) {
+    if (feeds[name] !== undefined) continue;
+    if (options.inputs.length > 0) throw new UsageError(`no --input for '${name}'`, { hint: `pass every input: ${inputNames.map((each) => `--input ${each}=x.npy`).join(' ')}` });
+    const shape = options.inputShapes[name];
+    feeds[name] = toFloat32(randomTensor(shape, createRng(options.seed))) as HostTensor;
+    sources[name] = `seeded random normal values (seed ${options.seed}), shape [${shape.join(', ')}]`;
+  }
+  return { feeds, sources };
+}
+
+function shapesOf(feeds: Record<string, HostTensor>): Record<string, number[]> {
+  return Object.fromEntries(Object.entries(feeds).map(([name, value]) => [name, [...value.shape]]));
+}
+
+/** Steps per kernel and how the plan's layers ran, for the report. */
+export function kernelSummary(session: Session, feeds: Record<string, HostTensor>) {
+  const report = session.compile(shapesOf(feeds));
+  const sparse = report.planLayers.filter((use) => use.kernel === 'dwSparse' || use.kernel === 'pwSparse').length;
+  return { kernels: report.kernels, planLayers: report.planLayers.length, sparseLayers: sparse, denseReasons: [...new Set(report.planLayers.flatMap((use) => (use.reason ? [use.reason] : [])))] };
+}
+
+export const runCommand: Command = {
+  name: 'run',
+  summary: 'run a model (dense, or pruned with its plan) on the gpu.js kernels: outputs and latency',
+  usage: [
+    'run <model> [--plan p.deprune.json] [--input [name=]x.npy | --image file.png --preset P] [--output y.npy] [--mode M] [--repeat N] [--json]',
+  ],
+  description: `
+Compiles the model with @deprune/runtime and runs it on @deprune/gpu's kernels. With
+--plan (the .deprune.json deprune prune wrote), DEPrune layers run on the sparse kernels;
+the plan is checked against the model first. Inputs: --input x.npy (float32, C order; a
+wrong shape or dtype is an error), --image (PNG or JPEG, preprocessed by --preset; the
+bundled PP-OCR models pick theirs), or else seeded random values of the input shape.
+Prints each output's shape and range, the top-5 classes of a classifier, the text of the
+PP-OCR rec model, and the median latency of --repeat timed runs after one warm-up run.
+--output writes the first output as float32 .npy (atomically; never over an input).`,
+  args: [{ name: 'model', description: `an .onnx file, or one of ${modelNamesText()} (zoo names may omit 'zoo:')` }],
+  flags: {
+    plan: { type: 'string', value: 'p.deprune.json', description: 'the pruning plan: DEPrune layers run on the sparse kernels' },
+    input: { type: 'string', multiple: true, value: '[name=]x.npy', description: 'a float32 .npy input (name=... for multi-input models)' },
+    image: { type: 'string', value: 'file', description: 'a PNG or JPEG image as the input' },
+    preset: { type: 'string', value: 'P', description: `image preprocessing: ${PRESETS.join(' | ')}` },
+    'input-shape': { type: 'string', multiple: true, value: 'shape', description: 'input shape for random inputs, as 1,3,H,W' },
+    output: { type: 'string', short: 'o', value: 'y.npy', description: 'write the first output as float32 .npy' },
+    mode: { type: 'string', value: 'M', description: `gpu.js mode: ${MODE_NAMES.join(' | ')} (default auto)` },
+    repeat: { type: 'string', value: 'N', description: 'timed runs after one warm-up run (default 5)' },
+    dense: { type: 'boolean', description: 'run the plan\'s layers on the dense kernels (same weights; for comparison)' },
+    seed: { type: 'string', value: 'N', description: 'seed of the random input (default 0)' },
+    force: { type: 'boolean', short: 'f', description: 'overwrite --output if it exists' },
+  },
+  examples: [
+    'deprune run ppocr-rec --image line.png',
+    'deprune prune zoo:mobilenetv2 -o mnv2.onnx && deprune run mnv2.onnx --plan mnv2.deprune.json --mode webasm --repeat 10',
+    'deprune run model.onnx --input x.npy --output y.npy --json',
+  ],
+  async run({ args, out }) {
+    const spec = args.positional(0);
+    if (spec === undefined) throw new UsageError('missing <model>', { hint: helpHint('run') });
+    const repeat = args.integer('repeat', { min: 1 }) ?? 5;
+    const seed = args.integer('seed', { min: 0 }) ?? 0;
+    const preset = args.string('preset');
+    if (preset !== undefined && !(PRESETS as readonly string[]).includes(preset)) throw new UsageError(`unknown --preset '${preset}'`, { hint: `choose one of ${PRESETS.join(', ')}` });
+    const outputPath = args.string('output');
+    const inputFiles = args.strings('input');
+    if (outputPath !== undefined) {
+      checkOutputFile(outputPath, args.boolean('force'), null);
+      for (const input of [...inputFiles.map((text) => text.replace(/^[^=]*=/, '')), args.string('image')]) {
+        if (input !== undefined && existsSync(input)) checkOutputFile(outputPath, args.boolean('force'), input);
+      }
+    }
+    const planPath = args.string('plan');
+    const plan = planPath === undefined ? null : readPlanFile(planPath);
+    const { mode, reason } = await resolveGpuMode(args.string('mode'), 'run');
+    out.debug(`mode ${mode}: ${reason}`);
+    const resolved = await resolveModel(existsSync(spec) || !(zooModelNames as readonly string[]).includes(spec) ? spec : `zoo:${spec}`);
+    if (resolved.file !== null && outputPath !== undefined) checkOutputFile(outputPath, args.boolean('force'), resolved.file);
+    if (plan === null && resolved.file !== null && existsSync(planPathNextTo(resolved.file))) {
+      out.warn(`${planPathNextTo(resolved.file)} is next to the model: pass --plan ${planPathNextTo(resolved.file)} to run its sparse kernels`);
+    }
+    const runtime = await import('@deprune/runtime');
+    const session = await runtime.createSession(resolved.model, { mode, plan, sparse: !args.boolean('dense') });
+    // Shapes only matter for random inputs: files and images bring their own.
+    const random = inputFiles.length === 0 && args.string('image') === undefined;
+    const inputShapes = random
+      ? Object.fromEntries(resolveInputShapes(resolved.model, parseInputShapeFlags(args.strings('input-shape')), resolved.defaultInputShapes, resolved.file ?? spec).map((input) => [input.name, input.shape]))
+      : {};
+    const inputNames = indexGraph(resolved.model).inputs;
+    const { feeds, sources } = await resolveFeeds({ inputNames, inputShapes, inputs: inputFiles, image: args.string('image'), preset, modelSpec: spec, seed });
+
+    const gpu = await import('@deprune/gpu');
+    const progress = out.progress(`running ${spec} (${mode})`, repeat + 1);
+    let first: Awaited<ReturnType<Session['run']>> | undefined;
+    let calls = 0;
+    const latency = await gpu.measureMedian(
+      async () => {
+        const result = await session.run(feeds);
+        first ??= result;
+        progress.update(++calls);
+      },
+      { warmup: 1, repeats: repeat },
+    );
+    progress.done(`ran ${spec} ${repeat + 1} times (${mode}): median ${latency.medianMs.toFixed(1)} ms`);
+    const outputs = Object.entries(first!.outputs);
+    const summaries = outputs.map(([name, value]) => summarizeOutput(name, value, taskFor(spec, value)));
+    if (outputPath !== undefined) {
+      const [, value] = outputs[0];
+      const { writeFileAtomic } = await import('@deprune/onnx/node');
+      writeFileAtomic(outputPath, encodeNpy(value.data, value.shape));
+    }
+    const kernels = kernelSummary(session, feeds);
+    out.result({
+      model: resolved.file ?? resolved.spec,
+      plan: planPath ?? null,
+      mode,
+      modeReason: reason,
+      inputs: Object.fromEntries(Object.entries(feeds).map(([name, value]) => [name, { shape: value.shape, source: sources[name] }])),
+      outputs: summaries,
+      output: outputPath ?? null,
+      latency: { medianMs: latency.medianMs, spreadMs: latency.spreadMs, repeats: repeat, warmup: 1, samplesMs: latency.samples },
+      ...kernels,
+    });
+    out.print(`${resolved.file ?? resolved.spec}${planPath ? ` with plan ${planPath}` : ''} on gpu.js ${mode}`);
+    for (const [name, source] of Object.entries(sources)) out.print(`  input ${name}: ${source}`);
+    for (const summary of summaries) out.print(`  ${describeSummary(summary)}`);
+    if (outputPath !== undefined) out.print(`  wrote ${outputs[0][0]} to ${outputPath}`);
+    out.print();
+    out.print(
+      formatTable(
+        ['latency (median)', 'spread', 'runs', 'plan layers', 'on sparse kernels'],
+        [[`${latency.medianMs.toFixed(1)} ms`, `${latency.spreadMs.toFixed(1)} ms`, `${repeat} (+1 warm-up)`, String(kernels.planLayers), String(kernels.sparseLayers)]],
+        { align: ['right', 'right', 'right', 'right', 'right'], indent: 2 },
+      ),
+    );
+    for (const why of kernels.denseReasons) out.print(`  dense: ${why}`);
+    return 0;
+  },
+};

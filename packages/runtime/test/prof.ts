@@ -1,0 +1,15 @@
+import { createSession } from '../src/index';
+import { paddleModel, randomInput } from './helpers';
+import { buildZooModel } from '@deprune/zoo';
+const which = process.argv[2] ?? 'rec';
+const model = which === 'rec' ? paddleModel('ch_PP-OCRv4_rec_infer.onnx') : which === 'det' ? paddleModel('ch_PP-OCRv4_det_infer.onnx') : buildZooModel('mobilenetv2');
+const shape = which === 'rec' ? [1, 3, 48, 320] : which === 'det' ? [1, 3, 320, 320] : [1, 3, 224, 224];
+const s = await createSession(model, { mode: (process.argv[3] ?? 'webasm') as 'webasm' });
+const feeds = { [s.inputNames[0]]: randomInput(shape, 1) };
+await s.run(feeds);
+const r = await s.run(feeds, { profile: true });
+const by = new Map<string, number>();
+for (const p of r.profile!) by.set(p.kernel, (by.get(p.kernel) ?? 0) + p.ms);
+console.log('total', r.ms.toFixed(0));
+console.log([...by].sort((a, b) => b[1] - a[1]).slice(0, 12).map(([k, v]) => `${k} ${v.toFixed(0)}`).join('\n'));
+console.log(r.profile!.sort((a, b) => b.ms - a.ms).slice(0, 8).map((p) => `${p.node} ${p.kernel} ${p.ms.toFixed(0)}`).join('\n'));
