@@ -10,6 +10,8 @@ import {
   isGpuMode,
   measureInterleaved,
   measuredLatencyModel,
+  median,
+  medianStandardError,
   profileLayers,
   type ConvAttrs,
   type GpuMode,
@@ -61,6 +63,8 @@ export interface KernelRow {
   spreadMs: number;
   /** Fastest timed call: noise from other work on the machine only ever adds time, so this is the least disturbed view. */
   minMs: number;
+  /** Every timed call in round order: round r of every kernel of a block ran side by side, so rows of one block pair up by round. */
+  samplesMs: number[];
   /** Dense median / this median, same layer and op. */
   speedupVsDense: number;
 }
@@ -79,12 +83,18 @@ export interface StaircaseCurve {
   kept: number[];
   /** Median of each count's samples (ms). */
   medianMs: number[];
-  /** Step found by findStep, and how well that staircase fits (R^2). */
+  /** The table's stair width (the step found, kept to a divisor of the kernel's t; 1 when none was found). */
   step: number;
+  /** The step findStep read off the window's timings (1 = not resolved): what the staircase check compares with the kernel's t. */
+  foundStep: number;
+  /** How well the found staircase fits the window (R^2). */
   r2: number;
-  /** Per-stair rise (ms) of the least-squares staircase of the kernel's t, and the smallest rise the timing resolves. */
+  /** Per-stair rise (ms) of the least-squares staircase of the kernel's t over the window, and the smallest rise the timing resolves. */
   perStairMs: number;
   resolvableMs: number;
+  /** The window the step was read from: counts 0..windowCounts-1, each timed windowRepeats times. */
+  windowCounts: number;
+  windowRepeats: number;
 }
 
 export interface KernelLayerDetail {
@@ -137,8 +147,33 @@ export interface DwIdealCheck {
 export interface KernelChecks {
   /** DEPrune-B's summed DSConv time is below DEPrune's. */
   bFasterThanDeprune: { pass: boolean; speedupB: number; speedupDeprune: number; layersWhereBFaster: number; layers: number };
-  /** DEPrune-BH's summed DSConv time is within `tolerance` of DEPrune-B's (or below), with at least as many weights. */
-  bhNoSlowerThanB: { pass: boolean; timeRatio: number; timeRatioFromMin: number; tolerance: number; strictlyNoSlower: boolean; keptB: number; keptBH: number; keptAtLeast: boolean };
+  /**
+   * DEPrune-BH is not measurably slower than DEPrune-B, keeps at least as many weights, and HSR
+   * moved no layer across a stair edge of the kernel. "Measurably": the paired comparison of the
+   * timed rounds (`pairedBhMinusB`) puts BH above B by more than `significance` standard errors.
+   */
+  bhNoSlowerThanB: {
+    pass: boolean;
+    /** Summed BH / summed B DSConv medians, and the same from the fastest calls. */
+    timeRatio: number;
+    timeRatioFromMin: number;
+    /** Per timed round, BH minus B summed over the blocks (ms): its median and the median's standard error. */
+    pairedDiffMs: number;
+    pairedStandardErrorMs: number;
+    /** 1 + pairedDiffMs / summed B median: the time ratio the paired rounds say. */
+    pairedRatio: number;
+    significance: number;
+    /** BH's paired excess over B is more than `significance` standard errors: slower beyond timing noise. */
+    significantlySlower: boolean;
+    strictlyNoSlower: boolean;
+    keptB: number;
+    keptBH: number;
+    keptAtLeast: boolean;
+    /** Every layer's BH kernel runs the same slots (trip count) as B's: HSR stayed within the stair. */
+    sameStairs: boolean;
+    /** Layers where it did not (none when sameStairs). */
+    stairCrossings: { layer: string; op: 'dw' | 'pw'; keptB: number; keptBH: number; slotsB: number; slotsBH: number }[];
+  };
   /** The balanced sparse DW kernel reaches `threshold` of the ideal K/m speedup on the large layers. */
   dwIdeal: { pass: boolean; threshold: number; layers: DwIdealCheck[] };
   /** The measured staircases show the kernel's step. */
@@ -219,8 +254,12 @@ export interface KernelSuiteOptions {
  */
 export const DEFAULT_KERNEL_RATIO = 0.56;
 export const LARGE_LAYER_MIN_OUTPUTS = 100_000;
-/** BH may be this much slower than B in the summed DSConv time and still count as "no slower" (timing noise). */
-export const BH_TOLERANCE = 0.03;
+/**
+ * BH counts as slower than B only when the paired rounds put it above B by more than this many
+ * standard errors (about 95% one-sided for roughly normal noise): a spread-aware comparison,
+ * instead of a fixed tolerance that a loaded machine can exceed by chance or hide a real cost in.
+ */
+export const BH_SIGNIFICANCE = 2;
 export const DW_IDEAL_THRESHOLD = 0.7;
 
 function stats(values: readonly number[], step: number | null): KeptStats {
@@ -268,9 +307,12 @@ function curveOf(entry: ProfiledLatencyEntry | undefined): StaircaseCurve | null
     kept: entry.kept,
     medianMs: entry.rawLatencyUs.map((us) => round(us / 1000, 5)),
     step: entry.step,
+    foundStep: entry.foundStep,
     r2: entry.fitR2,
     perStairMs: round(entry.resolution.perStairUs / 1000, 5),
     resolvableMs: round(entry.resolution.minJumpUs / 1000, 5),
+    windowCounts: entry.resolution.windowCounts,
+    windowRepeats: entry.resolution.windowRepeats,
   };
 }
 
@@ -342,6 +384,7 @@ export async function runKernelSuite(options: KernelSuiteOptions): Promise<Kerne
         medianMs: round(medianMs, 5),
         spreadMs: round(spreadMs, 5),
         minMs: round(Math.min(...samples), 5),
+        samplesMs: samples.map((sample) => round(sample, 5)),
         speedupVsDense: round(dense.get(item.op)! / medianMs, 5),
       });
     });
@@ -592,6 +635,24 @@ function speedups(rows: readonly KernelRow[], op: KernelOp, statistic: 'medianMs
   return result;
 }
 
+/**
+ * Paired comparison of two variants' DSConv timings: for each timed round r, the sum over blocks of
+ * (a's call in round r - b's call in round r). Within a block the two calls of a round ran side by
+ * side (interleaved), so a slow spell of the machine hits both and cancels in the difference.
+ * Returns the median of the per-round differences and its standard error (`medianStandardError`).
+ */
+export function pairedDifference(rows: readonly KernelRow[], a: KernelVariant, b: KernelVariant): { medianMs: number; standardErrorMs: number; rounds: number } {
+  const byLayer = (variant: KernelVariant) => new Map(rows.filter((row) => row.variant === variant).map((row) => [row.layer, row.samplesMs]));
+  const first = byLayer(a);
+  const second = byLayer(b);
+  const rounds = Math.min(...[...first.values(), ...second.values()].map((samples) => samples.length));
+  if (first.size === 0 || !Number.isFinite(rounds) || rounds === 0) return { medianMs: 0, standardErrorMs: 0, rounds: 0 };
+  const differences = Array.from({ length: rounds }, (_, round) =>
+    sumBy([...first.entries()], ([layer, samples]) => samples[round] - (second.get(layer)?.[round] ?? samples[round])),
+  );
+  return { medianMs: median(differences), standardErrorMs: medianStandardError(differences), rounds };
+}
+
 function summarize(rows: readonly KernelRow[], details: readonly KernelLayerDetail[], settings: KernelSuiteSettings): KernelSuiteReport['summary'] {
   const dsconvSpeedup = speedups(rows, 'dsconv');
   const dsconvRows = rows.filter((row) => row.op === 'dsconv');
@@ -611,6 +672,17 @@ function summarize(rows: readonly KernelRow[], details: readonly KernelLayerDeta
   const keptOf = (variant: KernelVariant) => sumBy(dsconvRows.filter((row) => row.variant === variant), (row) => row.keptWeights);
   const layersWhereBFaster = details.filter((detail) => timeOf('deprune-b', 'dsconv', detail.layer) < timeOf('deprune', 'dsconv', detail.layer)).length;
   const timeRatio = timeOf('deprune-bh', 'dsconv') / timeOf('deprune-b', 'dsconv');
+  const paired = pairedDifference(dsconvRows, 'deprune-bh', 'deprune-b');
+  const pairedRatio = 1 + paired.medianMs / timeOf('deprune-b', 'dsconv');
+  const significantlySlower = paired.medianMs > BH_SIGNIFICANCE * paired.standardErrorMs;
+  const stairCrossings = details.flatMap((detail) =>
+    (['dw', 'pw'] as const).flatMap((op) => {
+      const b = detail.plans['deprune-b']?.[op];
+      const bh = detail.plans['deprune-bh']?.[op];
+      if (b === undefined || bh === undefined || b.slots === bh.slots) return [];
+      return [{ layer: detail.layer, op, keptB: b.max, keptBH: bh.max, slotsB: b.slots ?? b.max, slotsBH: bh.slots ?? bh.max }];
+    }),
+  );
 
   const dwIdeal: DwIdealCheck[] = [];
   for (const detail of details) {
@@ -637,8 +709,8 @@ function summarize(rows: readonly KernelRow[], details: readonly KernelLayerDeta
     }
   }
   const bhIdeal = dwIdeal.filter((check) => check.variant === 'deprune-bh');
-  const dwSteps = details.map((detail) => detail.staircase.dw?.step ?? 0);
-  const pwSteps = details.map((detail) => detail.staircase.pw?.step ?? 0);
+  const dwSteps = details.map((detail) => detail.staircase.dw?.foundStep ?? 0);
+  const pwSteps = details.map((detail) => detail.staircase.pw?.foundStep ?? 0);
   return {
     dsconvSpeedup,
     dsconvSpeedupFromMin: speedups(rows, 'dsconv', 'minMs'),
@@ -655,14 +727,20 @@ function summarize(rows: readonly KernelRow[], details: readonly KernelLayerDeta
         layers: details.length,
       },
       bhNoSlowerThanB: {
-        pass: timeRatio <= 1 + BH_TOLERANCE && keptOf('deprune-bh') >= keptOf('deprune-b'),
+        pass: !significantlySlower && keptOf('deprune-bh') >= keptOf('deprune-b') && stairCrossings.length === 0,
         timeRatio: round(timeRatio, 5),
         timeRatioFromMin: round(timeOf('deprune-bh', 'dsconv', undefined, 'minMs') / timeOf('deprune-b', 'dsconv', undefined, 'minMs'), 5),
-        tolerance: BH_TOLERANCE,
+        pairedDiffMs: round(paired.medianMs, 5),
+        pairedStandardErrorMs: round(paired.standardErrorMs, 5),
+        pairedRatio: round(pairedRatio, 5),
+        significance: BH_SIGNIFICANCE,
+        significantlySlower,
         strictlyNoSlower: timeRatio <= 1,
         keptB: keptOf('deprune-b'),
         keptBH: keptOf('deprune-bh'),
         keptAtLeast: keptOf('deprune-bh') >= keptOf('deprune-b'),
+        sameStairs: stairCrossings.length === 0,
+        stairCrossings,
       },
       dwIdeal: { pass: bhIdeal.length > 0 && bhIdeal.every((check) => check.pass), threshold: DW_IDEAL_THRESHOLD, layers: dwIdeal },
       staircase: {

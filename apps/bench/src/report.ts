@@ -74,9 +74,13 @@ export function kernelReportMarkdown(report: KernelSuiteReport, chartFile?: stri
     `- DEPrune-B faster than DEPrune: ${verdict(checks.bFasterThanDeprune.pass)} (DSConv ${fixed(checks.bFasterThanDeprune.speedupB)}x vs ${fixed(checks.bFasterThanDeprune.speedupDeprune)}x; ` +
       `B faster on ${checks.bFasterThanDeprune.layersWhereBFaster} of ${checks.bFasterThanDeprune.layers} blocks).`,
   );
+  const bh = checks.bhNoSlowerThanB;
   lines.push(
-    `- DEPrune-BH no slower than DEPrune-B, with at least as many weights: ${verdict(checks.bhNoSlowerThanB.pass)} (BH / B DSConv time ${fixed(checks.bhNoSlowerThanB.timeRatio, 3)}; from the fastest calls ${fixed(checks.bhNoSlowerThanB.timeRatioFromMin, 3)}; ` +
-      `tolerance ${checks.bhNoSlowerThanB.tolerance} for timing noise; kept weights ${checks.bhNoSlowerThanB.keptBH} vs ${checks.bhNoSlowerThanB.keptB}).`,
+    `- DEPrune-BH no slower than DEPrune-B, with at least as many weights and no stair crossed: ${verdict(bh.pass)} ` +
+      `(paired rounds: BH - B = ${fixed(bh.pairedDiffMs, 3)} ms +- ${fixed(bh.pairedStandardErrorMs, 3)} (standard error), ratio ${fixed(bh.pairedRatio, 3)}, ` +
+      `${bh.significantlySlower ? `**slower by more than ${bh.significance} standard errors**` : `not slower by more than ${bh.significance} standard errors`}; ` +
+      `summed medians ${fixed(bh.timeRatio, 3)}, fastest calls ${fixed(bh.timeRatioFromMin, 3)}; kept weights ${bh.keptBH} vs ${bh.keptB}; ` +
+      `${bh.sameStairs ? 'every BH kernel runs the same slots as B' : `**HSR crossed a stair edge**: ${bh.stairCrossings.map((crossing) => `${labels.get(crossing.layer) ?? crossing.layer} ${crossing.op} ${crossing.keptB} -> ${crossing.keptBH} (slots ${crossing.slotsB} -> ${crossing.slotsBH})`).join('; ')}`}).`,
   );
   const ideal = checks.dwIdeal.layers;
   lines.push(
@@ -86,7 +90,7 @@ export function kernelReportMarkdown(report: KernelSuiteReport, chartFile?: stri
   const { staircase } = checks;
   lines.push(
     `- Measured staircase step (kernel built with t = ${staircase.kernelStep}): DW curves (dwSparse, m = 0..K) show t on ${staircase.dwMatching} of ${staircase.dwLayers} layers ` +
-      `(steps found: ${staircase.dwSteps.join(', ')}); PW curves (pwSparse, q = 0..16 and around DEPrune-B's q) on ${staircase.pwMatching} of ${staircase.pwLayers} (${staircase.pwSteps.join(', ')}).`,
+      `(steps found: ${staircase.dwSteps.join(', ')}); PW curves (pwSparse, step read off q = 0..16, timed ${report.layers[0]?.staircase.pw?.windowRepeats ?? '?'} times each) on ${staircase.pwMatching} of ${staircase.pwLayers} (${staircase.pwSteps.join(', ')}).`,
   );
   if (ideal.length > 0) {
     lines.push('');
@@ -151,7 +155,7 @@ export function kernelReportMarkdown(report: KernelSuiteReport, chartFile?: stri
   }
   lines.push('', '## Measured staircases and HSR moves (DEPrune-B -> DEPrune-BH)', '');
   lines.push(
-    `Step found per layer (1 = not resolved), and the per-stair rise of a staircase of the kernel's t = ${settings.step} fitted to the measured curve against the smallest rise the timing resolves (2 standard errors of a median).`,
+    `Step found per layer on its window of small counts (1 = not resolved), and the per-stair rise of a staircase of the kernel's t = ${settings.step} fitted to the window against the smallest rise the timing resolves (2 standard errors of a window count's median, from the median absolute deviation of its calls).`,
     '',
   );
   const rise = (curve: KernelSuiteReport['layers'][number]['staircase']['dw']) =>
@@ -161,10 +165,10 @@ export function kernelReportMarkdown(report: KernelSuiteReport, chartFile?: stri
       ['block', 'DW step', 'DW rise / resolvable ms', 'DW m', 'PW step', 'PW rise / resolvable ms', 'PW q', 'latency model'],
       report.layers.map((detail) => [
         labels.get(detail.layer)!,
-        String(detail.staircase.dw?.step ?? '-'),
+        String(detail.staircase.dw?.foundStep ?? '-'),
         rise(detail.staircase.dw),
         detail.hsr.dw ? `${detail.hsr.dw.keptBefore} -> ${detail.hsr.dw.keptAfter}` : '-',
-        String(detail.staircase.pw?.step ?? '-'),
+        String(detail.staircase.pw?.foundStep ?? '-'),
         rise(detail.staircase.pw),
         detail.hsr.pw ? `${detail.hsr.pw.keptBefore} -> ${detail.hsr.pw.keptAfter}` : '-',
         detail.hsr.model,

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildZooModel } from '@deprune/zoo';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { KERNEL_VARIANTS, kernelReportMarkdown, machineLine, runKernelSuite, writeKernelReport, type KernelSuiteReport } from '../src/index';
+import { KERNEL_VARIANTS, kernelReportMarkdown, machineLine, pairedDifference, runKernelSuite, writeKernelReport, type KernelRow, type KernelSuiteReport } from '../src/index';
 
 /** Two small blocks of MobileNetV3-Small, --quick: checks shapes and arithmetic, never timings. */
 describe('runKernelSuite (quick, 2 blocks of MobileNetV3-Small)', () => {
@@ -83,6 +83,25 @@ describe('runKernelSuite (quick, 2 blocks of MobileNetV3-Small)', () => {
     expect(detail.staircase.dw!.kept).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
     expect(report.summary.checks.bhNoSlowerThanB.keptAtLeast).toBe(true);
     expect(report.summary.checks.staircase.dwLayers).toBe(2);
+    // The PW step is read off q = 0..16, timed twice as often as the rest.
+    expect(detail.staircase.pw).toMatchObject({ windowCounts: 17, windowRepeats: 6 });
+    expect(report.summary.checks.staircase.pwSteps).toEqual(report.layers.map((layer) => layer.staircase.pw!.foundStep));
+  });
+
+  it('compares DEPrune-BH with DEPrune-B round by round, and checks that HSR stayed within the stairs', () => {
+    for (const row of report.rows) expect(row.samplesMs, `${row.layer} ${row.op} ${row.variant}`).toHaveLength(3);
+    const check = report.summary.checks.bhNoSlowerThanB;
+    const paired = pairedDifference(report.rows.filter((row) => row.op === 'dsconv'), 'deprune-bh', 'deprune-b');
+    expect(check.pairedDiffMs).toBeCloseTo(paired.medianMs, 4);
+    expect(check.pairedStandardErrorMs).toBeCloseTo(paired.standardErrorMs, 4);
+    expect(check.significantlySlower).toBe(check.pairedDiffMs > check.significance * check.pairedStandardErrorMs);
+    // HSR only raises a count to the top of its measured stair, which never spans a kernel edge.
+    for (const detail of report.layers) {
+      expect(detail.plans['deprune-bh']!.dw.slots, detail.layer).toBe(detail.plans['deprune-b']!.dw.slots);
+      expect(detail.plans['deprune-bh']!.pw.slots, detail.layer).toBe(detail.plans['deprune-b']!.pw.slots);
+    }
+    expect(check).toMatchObject({ sameStairs: true, stairCrossings: [] });
+    expect(check.pass).toBe(!check.significantlySlower && check.keptAtLeast && check.sameStairs);
   });
 
   it('writes JSON, Markdown and an SVG chart rendered by vega', async () => {
@@ -99,5 +118,37 @@ describe('runKernelSuite (quick, 2 blocks of MobileNetV3-Small)', () => {
     expect(markdown).toContain('3.74x');
     expect(markdown).toContain('](mobilenetv3-small-r0.56-quick.svg)');
     expect(kernelReportMarkdown(report)).not.toContain('.svg)');
+  });
+});
+
+describe('pairedDifference', () => {
+  const row = (layer: string, variant: KernelRow['variant'], samplesMs: number[]): KernelRow => ({
+    layer,
+    op: 'dsconv',
+    variant,
+    node: layer,
+    kernel: 'k',
+    sparsity: 0.5,
+    keptWeights: 1,
+    weights: 2,
+    medianMs: samplesMs[0],
+    spreadMs: 0,
+    minMs: Math.min(...samplesMs),
+    samplesMs,
+    speedupVsDense: 1,
+  });
+
+  it('sums the per-round differences over blocks: a slow round hits both variants and cancels', () => {
+    // Round 2 was a slow spell for both variants; BH is 0.5 ms slower in every round of block a.
+    const rows = [row('a', 'deprune-b', [10, 10, 30, 10, 10]), row('a', 'deprune-bh', [10.5, 10.5, 30.5, 10.5, 10.5]), row('b', 'deprune-b', [5, 6, 20, 5, 6]), row('b', 'deprune-bh', [5, 6, 20, 5, 6])];
+    expect(pairedDifference(rows, 'deprune-bh', 'deprune-b')).toEqual({ medianMs: 0.5, standardErrorMs: 0, rounds: 5 });
+    // Differences 2, -1, 1.5, 1, -1: median 1, median absolute deviation 1, so a standard error of
+    // 1.2533 * 1.4826 / sqrt(5) = 0.83: BH's 1 ms is within 2 standard errors, i.e. noise.
+    const noisy = [row('a', 'deprune-b', [10, 11, 9, 12, 8]), row('a', 'deprune-bh', [12, 10, 10.5, 13, 7])];
+    const result = pairedDifference(noisy, 'deprune-bh', 'deprune-b');
+    expect(result.medianMs).toBe(1);
+    expect(result.standardErrorMs).toBeCloseTo((1.2533 * 1.4826) / Math.sqrt(5), 6);
+    expect(result.medianMs).toBeLessThan(2 * result.standardErrorMs);
+    expect(pairedDifference([], 'deprune-bh', 'deprune-b')).toEqual({ medianMs: 0, standardErrorMs: 0, rounds: 0 });
   });
 });

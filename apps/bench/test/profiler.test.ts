@@ -11,6 +11,7 @@ import {
   GPU_JS_VERSION,
   measureInterleaved,
   measuredLatencyModel,
+  medianStandardError,
   profileLayers,
 } from '@deprune/gpu';
 import { describe, expect, it } from 'vitest';
@@ -62,6 +63,30 @@ describe('findStep', () => {
     expect(findStep(counts, curve, { minJump: 49 })).toBe(4);
     const lost = findStepDetail(counts, curve, { minJump: 51 });
     expect(lost).toMatchObject({ step: 1, detected: false });
+  });
+
+  it('a ramp with noise is not a staircase, whatever step fits it best', () => {
+    const counts = range(0, 16);
+    let state = 3;
+    const noise = () => {
+      state = (state * 1103515245 + 12345) % 2147483648;
+      return state / 2147483648 - 0.5;
+    };
+    const ramp = counts.map((count) => 100 + 10 * count + 6 * noise());
+    const estimate = findStepDetail(counts, ramp);
+    expect(estimate.step).toBe(1);
+    expect(estimate.candidates[0].rss).toBeLessThan(2 * Math.min(...estimate.candidates.slice(1).map((candidate) => candidate.rss)));
+    // A rise lost in the scatter of the curve itself (3 standard errors of the fitted rise) is not one either.
+    const flat = counts.map((count) => 100 + 0.2 * Math.ceil(count / 4) + 20 * noise());
+    expect(findStepDetail(counts, flat).detected).toBe(false);
+  });
+
+  it('medianStandardError is robust to the odd slow call', () => {
+    expect(medianStandardError([1, 2])).toBe(0);
+    const steady = medianStandardError([10, 11, 12, 13, 14]);
+    expect(steady).toBeCloseTo((1.2533 * 1.4826 * 1) / Math.sqrt(5), 10);
+    // One call 10x slower (a scheduler hiccup) barely moves it; max - min would grow 20-fold.
+    expect(medianStandardError([10, 11, 12, 13, 140])).toBeCloseTo(steady, 10);
   });
 
   it('fitStaircase is a least-squares line in ceil(n / t)', () => {
@@ -125,10 +150,16 @@ describe('profileLayers', () => {
     expect(table.layers.pw.kept.slice(0, 7)).toEqual(range(0, 6));
     expect(table.layers.pw.kept.at(-1)).toBe(10);
     expect(table.layers['dw-group']).toMatchObject({ unit: 'group', full: 18, unitSize: 2, kernel: 'dwDiagonal' });
+    // The window (counts 0..6 here) is timed twice as often as the rest when it is a prefix.
+    expect(table.layers.dw.resolution).toMatchObject({ windowCounts: 10, windowRepeats: 1 });
+    expect(table.layers.pw.resolution).toMatchObject({ windowCounts: 7, windowRepeats: 2 });
     for (const entry of Object.values(table.layers)) {
       expect(entry.latencyUs.every((value) => Number.isFinite(value) && value > 0)).toBe(true);
       expect(entry.rawLatencyUs).toHaveLength(entry.kept.length);
       expect(Number.isInteger(entry.step) && entry.step >= 1).toBe(true);
+      // The table's stairs never span one of the kernel's own padding edges.
+      expect(4 % entry.step).toBe(0);
+      expect(Number.isInteger(entry.foundStep) && entry.foundStep >= 1).toBe(true);
       // Pooled by stair, and strictly higher on every higher stair (noise never inverts them).
       entry.kept.forEach((count, index) => {
         if (index === 0) return;

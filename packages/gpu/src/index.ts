@@ -8,7 +8,7 @@ export { ACTIVATION_CODES, activationValue, applyActivation, encodeActivation, F
 export type { Activation, ActivationName, EncodedActivation } from './activation';
 export { buildTapTable, buildColumnTable, buildDiagonalTable, DEFAULT_STEP, DEFAULT_DIAGONAL_GROUP_SIZE } from './tables';
 export type { TapTable, ColumnTable, DiagonalTable, TableOptions, DiagonalTableOptions } from './tables';
-export { measureMedian } from './timing';
+export { measureMedian, median, medianStandardError } from './timing';
 export type { Measurement, MeasureOptions } from './timing';
 export { BUILTIN_KERNELS } from './kernels';
 export { runStep, readback, activationInput, float32Data, signatureOf } from './kernels/launch';

@@ -7,7 +7,7 @@ import type { ConvAttrs } from './kernels/conv-params';
 import { isGpuMode, type GpuMode } from './modes';
 import { getKernel } from './registry';
 import { buildColumnTable, buildDiagonalTable, buildTapTable, DEFAULT_DIAGONAL_GROUP_SIZE, DEFAULT_STEP } from './tables';
-import type { Measurement } from './timing';
+import { median, medianStandardError, type Measurement } from './timing';
 
 /**
  * The latency profiler: times the real sparse kernels of this package at many kept counts for
@@ -23,10 +23,13 @@ import type { Measurement } from './timing';
  *   latency there is not a function of n.
  * - PW: `pwSparse` on a tile-balanced plan, every row tile of T rows keeps q input columns (a random
  *   subset per tile), q on a grid over 0..Cin.
- * The default grid: every count in 0..stepWindow (where the stairs are large relative to the
- * layer's total work, so the step shows through timing noise), then `findStep` on those, then the
- * top of every stair (multiples of the step found or of the kernel's t, whichever is finer) up to
- * full, and full itself.
+ * The default grid: every count in 0..stepWindow (the **window**, where the stairs are large
+ * relative to the layer's total work, so the step shows through timing noise; timed with
+ * `windowRepeats`, 2 * repeats by default, as small counts are cheap), then `findStep` on the
+ * window alone, with the noise of the window's own samples, then the top of every stair up to full
+ * (multiples of the table's stair: the step found, kept to a divisor of the kernel's t; the
+ * kernel's t when none was found), and full itself. Explicit `keptCounts` replace the grid; their
+ * consecutive run from 0 is the window.
  *
  * Each kept count is one kernel configuration. All configurations of a layer are timed
  * **interleaved**: `warmup` untimed calls each (the first compiles), then `repeats` rounds that call
@@ -106,6 +109,12 @@ export interface ProfileOptions {
   keptCounts?: Readonly<Record<string, readonly number[]>>;
   /** Counts 0..stepWindow are all timed to find the step (DW channel units always time 0..K). Default 16. */
   stepWindow?: number;
+  /**
+   * Timed calls per count of the window when it is a prefix of the counts (PW tiles, DW groups):
+   * small counts are cheap to time and their stairs are the ones the step is read from. Default
+   * 2 * repeats. A DW channel layer's window is all of 0..K, timed with `repeats`.
+   */
+  windowRepeats?: number;
   /** Timing grid above the window: every `gridStride`-th stair top (1 = every stair, the default). */
   gridStride?: number;
   /** Seed of the random inputs, weights and kept sets. Default 1. */
@@ -119,8 +128,14 @@ export interface ProfileOptions {
 
 /** One layer of a profiled table: hsr's entry plus what was measured and how. */
 export interface ProfiledLatencyEntry extends LatencyTableEntry {
-  /** Chunk size found in the measured curve (`findStep`); equals the kernel's t when the staircase shows. */
+  /**
+   * Width of the table's stairs: the step found, kept to a divisor of the kernel's t (their gcd),
+   * 1 when none was found. HSR's recover moves within a stair, so a stair never spans one of the
+   * kernel's own padding edges, even when timing noise made two stairs look like one.
+   */
   step: number;
+  /** The step `findStep` read off the window's timings (1: not resolved); equals the kernel's t when the staircase shows. */
+  foundStep: number;
   kind: 'dw' | 'pw';
   /** What `kept` counts: taps per channel, taps per group, or columns per tile. */
   unit: 'channel' | 'group' | 'tile';
@@ -134,13 +149,15 @@ export interface ProfiledLatencyEntry extends LatencyTableEntry {
   rawLatencyUs: number[];
   /** max - min of each count's samples, in microseconds. */
   spreadUs: number[];
-  /** How well a staircase of the found step explains the curve (R^2 of the least-squares fit). */
+  /** How well a staircase of the found step explains the window's curve (R^2 of the least-squares fit). */
   fitR2: number;
   /**
-   * Whether the timing resolved a staircase: the per-stair rise of the least-squares staircase of
-   * the kernel's own t, against the smallest rise the timing can tell from noise (see `findStep`).
+   * Whether the timing resolved a staircase, on the window's counts: the per-stair rise of the
+   * least-squares staircase of the kernel's own t, against the smallest rise the timing can tell
+   * from noise (twice the typical standard error of a count's median, see `findStep`), and the
+   * counts and timed calls per count the step was read from.
    */
-  resolution: { kernelStep: number; perStairUs: number; minJumpUs: number; detected: boolean };
+  resolution: { kernelStep: number; perStairUs: number; minJumpUs: number; detected: boolean; windowCounts: number; windowRepeats: number };
   /** Stairs whose pooled median was raised to STAIR_TIE_BREAK_US above the stair below (noise had inverted or tied them). */
   raisedStairs: number;
 }
@@ -169,11 +186,6 @@ function positiveInteger(value: number, what: string, minimum = 1): number {
   return value;
 }
 
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
-}
 
 function measurementOf(samples: number[]): Measurement {
   return { medianMs: median(samples), spreadMs: Math.max(...samples) - Math.min(...samples), samples };
@@ -263,6 +275,20 @@ export interface FindStepOptions {
   minJump?: number;
 }
 
+/** A staircase's per-stair rise must be this many of its standard errors (from the fit's residuals). */
+const STEP_SIGNIFICANCE = 3;
+/** A straight ramp (step 1) must leave at least this many times the residual of a staircase of step t > 1: its stairs are real, not noise around a ramp. */
+const STAIRS_OVER_RAMP = 2;
+
+/** Standard error of the fitted per-stair rise: sqrt(RSS / (n - 2) / Sxx), the usual least-squares slope error. */
+function perStairStandardError(n: readonly number[], y: readonly number[], fit: StaircaseFit): number {
+  if (n.length < 3) return Number.POSITIVE_INFINITY;
+  const x = n.map((count) => Math.ceil(count / fit.step));
+  const meanX = x.reduce((sum, value) => sum + value, 0) / x.length;
+  const sxx = x.reduce((sum, value) => sum + (value - meanX) ** 2, 0);
+  return sxx === 0 ? Number.POSITIVE_INFINITY : Math.sqrt(fit.rss / (n.length - 2) / sxx);
+}
+
 /** `findStep`'s answer with the evidence. */
 export interface StepEstimate {
   /** The chunk size found; 1 when no staircase shows (every count its own stair: HSR then recovers nothing). */
@@ -284,9 +310,12 @@ export interface StepEstimate {
  * noisy sample does not split a stair as it would for "the most common width of flat runs" (which
  * is what the fit agrees with on a clean curve). Counts need not be evenly spaced, but at least two
  * edges of the true staircase must lie inside the counts given (`maxStep` keeps the candidates to
- * what the counts can show). Returns 1 when the curve does not rise by at least `minJump` per stair
- * (a staircase lost in timing noise: HSR then moves nothing, the safe answer) or the best staircase
- * explains less than half the variance (R^2 < 0.5).
+ * what the counts can show). Returns 1 (not detected: HSR then moves nothing, the safe answer) when
+ * - the curve does not rise by more than `minJump` per stair (a staircase lost in timing noise), or
+ * - the rise is less than 3 standard errors of the fitted rise (from the fit's own residuals), or
+ * - for t > 1, a straight ramp (t = 1) fits nearly as well: its residual is less than twice the
+ *   staircase's (the "stairs" would be noise around a ramp), or
+ * - the best staircase explains less than half the variance (R^2 < 0.5).
  */
 export function findStepDetail(kept: readonly number[], latency: readonly number[], options: FindStepOptions = {}): StepEstimate {
   const { n, y } = sortedPairs(kept, latency);
@@ -303,7 +332,13 @@ export function findStepDetail(kept: readonly number[], latency: readonly number
     if (best === undefined || fit.rss < best.rss * (1 - 1e-9)) best = fit;
   }
   const fit = best ?? fitStaircase(n, y, 1);
-  const detected = n.length >= 3 && fit.perStair > Math.max(0, options.minJump ?? 0) && fit.r2 >= 0.5;
+  const ramp = candidates[0].rss;
+  const detected =
+    n.length >= 3 &&
+    fit.perStair > Math.max(0, options.minJump ?? 0) &&
+    fit.r2 >= 0.5 &&
+    fit.perStair >= STEP_SIGNIFICANCE * perStairStandardError(n, y, fit) &&
+    (fit.step === 1 || ramp >= STAIRS_OVER_RAMP * fit.rss);
   return { step: detected ? fit.step : 1, fit, candidates, detected };
 }
 
@@ -433,16 +468,27 @@ function stairOf(count: number, step: number): number {
   return Math.ceil(count / step);
 }
 
-/**
- * What the timing can resolve: steps up to half the run of consecutive counts from 0 (two stair
- * edges must show inside it), and a per-stair rise of at least twice the typical standard error
- * of a median (spread / sqrt(repeats) per count, the median over counts).
- */
-function evidenceOptions(measured: ReadonlyMap<number, number[]>, repeats: number): FindStepOptions {
+/** 0..run: the counts timed consecutively from 0 (where a step can show). */
+function consecutiveRun(counts: ReadonlySet<number> | ReadonlyMap<number, unknown>): number[] {
   let run = 0;
-  while (measured.has(run + 1)) run++;
-  const errors = [...measured.values()].map((samples) => (Math.max(...samples) - Math.min(...samples)) / Math.sqrt(repeats));
-  return { maxStep: Math.max(1, Math.floor(run / 2)), minJump: 2 * median(errors) };
+  while (counts.has(run + 1)) run++;
+  return counts.has(0) ? Array.from({ length: run + 1 }, (_, count) => count) : [];
+}
+
+/**
+ * What the timing of the window (the counts 0..w) can resolve: steps up to half of w (two stair
+ * edges must show inside it), and a per-stair rise of at least twice the typical standard error
+ * of a window count's median (`medianStandardError`, the median over the window's counts). Only
+ * the window's own samples count: the large counts above it have proportionally larger absolute
+ * noise, which says nothing about how well the small stairs were measured.
+ */
+function windowEvidence(window: readonly number[], measured: ReadonlyMap<number, number[]>): FindStepOptions {
+  const errors = window.map((count) => medianStandardError(measured.get(count)!));
+  return { maxStep: Math.max(1, Math.floor((window.length - 1) / 2)), minJump: 2 * median(errors) };
+}
+
+function gcd(a: number, b: number): number {
+  return b === 0 ? a : gcd(b, a % b);
 }
 
 /** Window counts 0..w, then every stride-th stair top above it, and full. */
@@ -499,15 +545,17 @@ export async function profileLayers(layers: readonly ProfileLayer[], options: Pr
     const report = (phase: ProfileProgress['phase'], round: number, rounds: number) =>
       options.onProgress?.({ layer: layer.name, layerIndex, layers: layers.length, phase, round, rounds });
     const measured = new Map<number, number[]>();
-    const time = async (counts: readonly number[], phase: 'window' | 'grid') => {
+    const time = async (counts: readonly number[], phase: 'window' | 'grid', timedRepeats: number) => {
       const todo = counts.filter((count) => !measured.has(count));
       if (todo.length === 0) return;
       const results = await measureInterleaved(
         todo.map((count) => setup.runner(count)),
-        { warmup, repeats, onRound: (round, rounds) => report(phase, round, rounds) },
+        { warmup, repeats: timedRepeats, onRound: (round, rounds) => report(phase, round, rounds) },
       );
       todo.forEach((count, index) => measured.set(count, results[index].samples));
     };
+    // The counts to time: explicit ones (plus 0 and full), or the default grid; the window is
+    // their consecutive run from 0, where the step is read off.
     const explicit = options.keptCounts?.[layer.name];
     if (explicit !== undefined) {
       for (const count of explicit) {
@@ -515,27 +563,33 @@ export async function profileLayers(layers: readonly ProfileLayer[], options: Pr
           throw new UsageError(`kept count ${String(count)} for '${layer.name}' is outside 0..${setup.full}`);
         }
       }
-      await time([...new Set([0, ...explicit, setup.full])].sort((a, b) => a - b), 'grid');
-    } else {
-      const window = layer.kind === 'dw' && setup.unit === 'channel' ? setup.full : Math.min(setup.full, stepWindow);
-      await time(defaultKeptGrid(setup.full, 1, window).filter((count) => count <= window), 'window');
-      const windowCounts = [...measured.keys()].sort((a, b) => a - b);
-      const found = findStepDetail(windowCounts, windowCounts.map((count) => median(measured.get(count)!)), evidenceOptions(measured, repeats));
-      // Above the window only stair tops are timed: of the step found or the kernel's own t,
-      // whichever is finer (a noisy window can suggest too wide a step; a finer grid only costs
-      // time), and the kernel's t when the window resolved none.
-      await time(defaultKeptGrid(setup.full, found.detected ? Math.min(found.step, kernelStep) : kernelStep, window, gridStride), 'grid');
     }
+    const windowEnd = layer.kind === 'dw' && setup.unit === 'channel' ? setup.full : Math.min(setup.full, stepWindow);
+    const requested = new Set(explicit === undefined ? Array.from({ length: windowEnd + 1 }, (_, count) => count) : [0, ...explicit, setup.full]);
+    const window = consecutiveRun(requested);
+    // A window that is a prefix of the counts is cheap (small counts) and is where the step shows:
+    // more timed calls there. A window of every count is the whole curve: `repeats`.
+    const windowRepeats = window.length < setup.full + 1 ? positiveInteger(options.windowRepeats ?? 2 * repeats, 'windowRepeats') : repeats;
+    await time(window, 'window', windowRepeats);
+    const windowMs = window.map((count) => median(measured.get(count)!));
+    const evidence = windowEvidence(window, measured);
+    const found = findStepDetail(window, windowMs, evidence);
+    const kernelFit = fitStaircase(window, windowMs, kernelStep);
+    // The table's stairs: the step found, kept to a divisor of the kernel's own t, so that a
+    // stair never spans a padding edge of the kernel (noise can merge two real stairs into one).
+    const stairStep = found.detected ? gcd(found.step, kernelStep) : 1;
+    // Above the window: the explicit counts, or the top of every stair (of the stair found, else
+    // of the kernel's t), and full. The table's lookup (latency at the smallest timed count >= n)
+    // is then exact for a staircase.
+    const rest = explicit === undefined ? defaultKeptGrid(setup.full, stairStep === 1 ? kernelStep : stairStep, window.length - 1, gridStride) : [...requested];
+    await time(rest, 'grid', repeats);
     const kept = [...measured.keys()].sort((a, b) => a - b);
     const rawMs = kept.map((count) => median(measured.get(count)!));
-    const evidence = evidenceOptions(measured, repeats);
-    const estimate = findStepDetail(kept, rawMs, evidence);
-    const kernelFit = fitStaircase(kept, rawMs, kernelStep);
     // Pool every count of a stair: they run the same compiled kernel (same slots), so their
     // samples measure one quantity.
     const pooled = new Map<number, number[]>();
     for (const count of kept) {
-      const stair = stairOf(count, estimate.step);
+      const stair = stairOf(count, stairStep);
       pooled.set(stair, [...(pooled.get(stair) ?? []), ...measured.get(count)!]);
     }
     const toUs = (ms: number) => Math.round(ms * 1000 * 100) / 100;
@@ -555,9 +609,10 @@ export async function profileLayers(layers: readonly ProfileLayer[], options: Pr
     }
     table.layers[layer.name] = {
       kept,
-      latencyUs: kept.map((count) => stairLatency.get(stairOf(count, estimate.step))!),
+      latencyUs: kept.map((count) => stairLatency.get(stairOf(count, stairStep))!),
       raisedStairs,
-      step: estimate.step,
+      step: stairStep,
+      foundStep: found.step,
       kind: layer.kind,
       unit: setup.unit,
       full: setup.full,
@@ -569,8 +624,15 @@ export async function profileLayers(layers: readonly ProfileLayer[], options: Pr
         const samples = measured.get(count)!;
         return toUs(Math.max(...samples) - Math.min(...samples));
       }),
-      fitR2: Math.round(estimate.fit.r2 * 10000) / 10000,
-      resolution: { kernelStep, perStairUs: toUs(kernelFit.perStair), minJumpUs: toUs(evidence.minJump ?? 0), detected: estimate.detected },
+      fitR2: Math.round(found.fit.r2 * 10000) / 10000,
+      resolution: {
+        kernelStep,
+        perStairUs: toUs(kernelFit.perStair),
+        minJumpUs: toUs(evidence.minJump ?? 0),
+        detected: found.detected,
+        windowCounts: window.length,
+        windowRepeats,
+      },
     };
     report('done', repeats, repeats);
     if (options.disposeBetweenLayers ?? true) await disposeBackend(mode);

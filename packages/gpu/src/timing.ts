@@ -37,8 +37,26 @@ export async function measureMedian(fn: () => unknown, options: MeasureOptions =
     await fn();
     samples.push(performance.now() - start);
   }
-  const sorted = [...samples].sort((a, b) => a - b);
-  const middle = sorted.length >> 1;
-  const medianMs = sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
-  return { medianMs, spreadMs: sorted[sorted.length - 1] - sorted[0], samples };
+  return { medianMs: median(samples), spreadMs: Math.max(...samples) - Math.min(...samples), samples };
 }
+
+/** The median of some numbers (the mean of the middle two for an even count); NaN for none. */
+export function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+}
+
+/**
+^ * Standard error of the median of timing samples: 1.2533 * sigma / sqrt(n) (the
+ * median's error for roughly normal noise), with sigma estimated robustly as 1.4826 * the median
+ * absolute deviation, so the odd slow call (a scheduler hiccup, GC) does not inflate it as it
+ * inflates max - min. 0 for fewer than 3 samples (no estimate: only the fit's own tests apply).
+ */
+export function medianStandardError(samples: readonly number[]): number {
+  if (samples.length < 3) return 0;
+  const middle = median(samples);
+  const deviation = median(samples.map((sample) => Math.abs(sample - middle)));
+  return (1.2533 * 1.4826 * deviation) / Math.sqrt(samples.length);
+}
+

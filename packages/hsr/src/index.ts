@@ -1,8 +1,8 @@
 export { recalibrate, inferStep } from './recalibrate';
 export { analyticStaircase } from './analytic';
 export type { AnalyticStaircaseOptions } from './analytic';
-export { tableLatencyModel, validateLatencyTable } from './table';
-export type { TableLatencyModelOptions } from './table';
+export { describeUnit, latencyTableUnits, LatencyTableMismatchError, planUnitOf, tableLatencyModel, validateLatencyTable } from './table';
+export type { SizedUnit, TableLatencyModelOptions } from './table';
 export { layerShapeOf, unitsOf } from './shape';
 export type {
   HsrMode,

@@ -44,6 +44,14 @@ export interface LatencyTableEntry {
   kept: number[];
   latencyUs: number[];
   step?: number;
+  /**
+   * The balanced unit `kept` counts (the profiler writes it): taps per 'channel', taps per 'group'
+   * of `unitSize` channels, columns per 'tile' of `unitSize` output rows. `tableLatencyModel`
+   * refuses to price a layer whose plan balances another unit. Tables without it are not checked.
+   */
+  unit?: HsrUnit;
+  /** Channels per group (unit 'group') or rows per tile (unit 'tile'), clamped to the layer as BWT clamps them; 1 for 'channel'. */
+  unitSize?: number;
 }
 
 /** The GPU profiler's output: `{ backend, mode, layers: { [layerName]: entry } }`. */

@@ -24,6 +24,8 @@ export type {
   NmConfig,
   StrategyOverride,
 } from './config';
+export { withLatencyTable } from './latency-table';
+export type { BwtSettingKey, LatencyTableConfigOptions } from './latency-table';
 export { validatePlanForModel, serializePlan, fnv1a32, PLAN_FORMAT, PLAN_VERSION } from './plan';
 export type { PrunePlan, PlanRemoval, ValidatePlanOptions } from './plan';
 export type { PruneReport, LayerReport, PruneTotals, HsrSummary } from './report';

@@ -38,8 +38,8 @@ with the layer's other counts; the median is kept. The staircase step is found b
 least-squares staircase fit, and the table (@deprune/hsr's LatencyTable: { backend, mode,
 layers: { name: { kept, latencyUs, step } } } plus how it was measured) is written
 atomically to -o. An existing file is refused without --force. Progress goes to stderr.
-Use it with deprune prune: put it under "hsr": { "table": ... } of a --config file, with
-"bwt": { "granularity": "channel" } for a channel table (the default) or "group" for --dw-unit group.`,
+Use it with deprune prune --hsr-table <table.json>, which also takes the BWT unit the table
+was measured for (channel, or group with --group-size G; tiles of --tile-rows T).`,
   args: [{ name: 'model', description: `an .onnx file, or one of ${modelNamesText()} (zoo names may omit 'zoo:')` }],
   flags: {
     output: { type: 'string', short: 'o', value: 'table.json', description: 'where to write the latency table' },

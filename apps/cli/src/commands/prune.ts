@@ -1,8 +1,8 @@
 import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { DeprunError, UsageError } from '@deprune/errors';
-import type { PruneConfig, PruneReport, PruneVariant } from '@deprune/pipeline';
-import { helpHint } from '../args';
+import type { BwtConfig, BwtSettingKey, PruneConfig, PruneReport, PruneVariant } from '@deprune/pipeline';
+import { helpHint, type ParsedArgs } from '../args';
 import { modelNamesText, resolveModel } from '../models';
 import { formatCount, formatShort, formatTable, type Output } from '../output';
 import type { Command } from '../registry';
@@ -54,23 +54,50 @@ function checkOutputPath(path: string, inputFile: string | null, force: boolean,
   if (!force) throw new UsageError('already exists; not overwriting it', { file: path, hint: 'pass --force to replace it, or choose another path' });
 }
 
-/** Reads the --config file: missing file, bad JSON and bad keys are all exit 2 naming the file. */
-function readConfigFile(path: string): unknown {
+/** Reads a JSON file given by `flag` (--config, --hsr-table): missing file, bad JSON and bad keys are all exit 2 naming the file. */
+function readJsonFile(path: string, what: string, flag: string): unknown {
   let text: string;
   try {
-    if (statSync(path).isDirectory()) throw new DeprunError('FILE_UNREADABLE', 'is a folder, not a config file', { file: path });
+    if (statSync(path).isDirectory()) throw new DeprunError('FILE_UNREADABLE', `is a folder, not a ${what}`, { file: path });
     text = readFileSync(path, 'utf8');
   } catch (cause) {
     if (cause instanceof DeprunError) throw cause;
     const code = (cause as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new DeprunError('FILE_NOT_FOUND', 'no such config file', { file: path, hint: 'check the --config path', cause });
-    throw new DeprunError('FILE_UNREADABLE', `cannot read the config file (${code ?? (cause as Error).message})`, { file: path, cause });
+    if (code === 'ENOENT') throw new DeprunError('FILE_NOT_FOUND', `no such ${what}`, { file: path, hint: `check the --${flag} path`, cause });
+    throw new DeprunError('FILE_UNREADABLE', `cannot read the ${what} (${code ?? (cause as Error).message})`, { file: path, cause });
   }
   try {
     return JSON.parse(text);
   } catch (cause) {
     throw new DeprunError('BAD_CONFIG', `not valid JSON: ${(cause as Error).message.split('\n')[0]}`, { file: path, hint: 'fix the JSON syntax', cause });
   }
+}
+
+const GRANULARITIES = ['group', 'channel'] as const;
+
+/**
+ * The --bwt-granularity, --group-size and --tile-rows flags as config values, and where each
+ * explicit BWT setting comes from (a flag, else the --config file), for --hsr-table's messages.
+ */
+function bwtFlags(args: ParsedArgs, fileConfig: unknown, configPath: string | undefined): { values: BwtConfig; origins: Partial<Record<BwtSettingKey, string>> } {
+  const granularity = args.string('bwt-granularity');
+  if (granularity !== undefined && !(GRANULARITIES as readonly string[]).includes(granularity)) {
+    throw new UsageError(`--bwt-granularity must be one of ${GRANULARITIES.join(', ')}, got '${granularity}'`, { hint: helpHint('prune') });
+  }
+  const values: BwtConfig = {};
+  if (granularity !== undefined) values.granularity = granularity as BwtConfig['granularity'];
+  const groupSize = args.integer('group-size', { min: 1 });
+  if (groupSize !== undefined) values.groupSize = groupSize;
+  const tileRows = args.integer('tile-rows', { min: 1 });
+  if (tileRows !== undefined) values.tileRows = tileRows;
+  const flagNames: Record<BwtSettingKey, string> = { granularity: 'bwt-granularity', groupSize: 'group-size', tileRows: 'tile-rows' };
+  const fileBwt = (fileConfig as { bwt?: Record<string, unknown> } | null)?.bwt;
+  const origins: Partial<Record<BwtSettingKey, string>> = {};
+  for (const key of Object.keys(flagNames) as BwtSettingKey[]) {
+    if (values[key] !== undefined) origins[key] = `--${flagNames[key]} ${values[key]}`;
+    else if (fileBwt !== null && typeof fileBwt === 'object' && fileBwt[key] !== undefined) origins[key] = `bwt.${key} in ${configPath}`;
+  }
+  return { values, origins };
 }
 
 const percent = (fraction: number) => `${(100 * fraction).toFixed(1)}%`;
@@ -140,7 +167,10 @@ function printReport(out: Output, report: PruneReport, context: { spec: string; 
 export const pruneCommand: Command = {
   name: 'prune',
   summary: 'prune a model (DEPrune, -B, -BH, channel, unstructured, N:M): writes the pruned .onnx and its .deprune.json plan',
-  usage: ['prune <model> -o <out.onnx> [--variant V] [--ratio R] [--dw R] [--pw R] [--config file.json] [--input-shape 1,3,H,W] [--force] [--json]'],
+  usage: [
+    'prune <model> -o <out.onnx> [--variant V] [--ratio R] [--dw R] [--pw R] [--config file.json] [--input-shape 1,3,H,W] [--force] [--json]',
+    'prune <model> -o <out.onnx> --hsr-table table.json [--bwt-granularity channel|group] [--group-size G] [--tile-rows T] ...',
+  ],
   description: `
 Prunes the depth-wise (DW) and point-wise (PW) convs of a model and writes two files:
 the pruned model (-o) and the plan the runtime executes, next to it with .onnx replaced
@@ -148,8 +178,14 @@ by .deprune.json (out.onnx -> out.deprune.json). Both are written atomically; ex
 files are refused without --force, and the input model is never written over.
 Variants: ${VARIANTS.join(', ')} (default ${DEFAULT_VARIANT}).
 --config reads a JSON prune config (the PruneConfig of @deprune/pipeline: layers, ignore,
-pwScope, bwt, hsr, nm, strategy, ...); --variant, --ratio, --dw, --pw and --input-shape
-override its values (--ratio also replaces the file's dwRatio and pwRatio).
+pwScope, bwt, hsr, nm, strategy, ...); --variant, --ratio, --dw, --pw, --bwt-granularity,
+--group-size, --tile-rows and --input-shape override its values (--ratio also replaces the
+file's dwRatio and pwRatio).
+--hsr-table gives DEPrune-BH a latency table measured by 'deprune profile' (it replaces the
+config's hsr.table) and takes the BWT units the table was measured for: DW granularity
+'channel', or 'group' with its G, and the PW tile rows T (and, unless hsr.step is set, the
+kernels' step t for layers the table lacks). A BWT setting given by flag or in the config
+file that contradicts the table is refused, naming the table file.
 Progress goes to stderr; --json prints { output: { model, plan }, report }.`,
   args: [{ name: 'model', description: `an .onnx file, or one of ${modelNamesText()} (zoo names take ':folded')` }],
   flags: {
@@ -159,6 +195,10 @@ Progress goes to stderr; --json prints { output: { model, plan }, report }.`,
     dw: { type: 'string', value: 'R', description: 'ratio for DW layers (overrides --ratio)' },
     pw: { type: 'string', value: 'R', description: 'ratio for PW layers (overrides --ratio)' },
     config: { type: 'string', value: 'file.json', description: 'a JSON prune config; flags override its values' },
+    'hsr-table': { type: 'string', value: 'table.json', description: "HSR's measured latency table (from deprune profile); sets the BWT units it was measured for" },
+    'bwt-granularity': { type: 'string', value: 'unit', description: "BWT's DW unit: 'group' (default) or 'channel'" },
+    'group-size': { type: 'string', value: 'G', description: 'channels per BWT DW group (default 32)' },
+    'tile-rows': { type: 'string', value: 'T', description: 'PW output rows per tile (default 32)' },
     'input-shape': {
       type: 'string',
       multiple: true,
@@ -171,6 +211,7 @@ Progress goes to stderr; --json prints { output: { model, plan }, report }.`,
     'deprune prune zoo:mobilenetv2 -o mnv2-bh.onnx',
     'deprune prune ppocr-det -o det-b.onnx --variant deprune-b --dw 0.6 --pw 0.4',
     'deprune prune model.onnx -o pruned.onnx --config prune.json --input-shape 1,3,224,224 --json > report.json',
+    'deprune profile zoo:mobilenetv2 --mode webasm -o mnv2-webasm.json && deprune prune zoo:mobilenetv2 -o mnv2-bh.onnx --hsr-table mnv2-webasm.json',
   ],
   async run({ args, out }) {
     const spec = args.positional(0);
@@ -187,7 +228,10 @@ Progress goes to stderr; --json prints { output: { model, plan }, report }.`,
     const pwRatio = parseRatio('pw', args.string('pw'));
     const inputShapeFlags = parseInputShapeFlags(args.strings('input-shape'));
     const configPath = args.string('config');
-    const fileConfig = configPath === undefined ? {} : readConfigFile(configPath);
+    const fileConfig = configPath === undefined ? {} : readJsonFile(configPath, 'config file', 'config');
+    const bwt = bwtFlags(args, fileConfig, configPath);
+    const tablePath = args.string('hsr-table');
+    const table = tablePath === undefined ? undefined : readJsonFile(tablePath, 'latency table', 'hsr-table');
     const pipeline = await import('@deprune/pipeline');
     if (pipeline.PRUNE_VARIANTS.join() !== VARIANTS.join()) throw new DeprunError('INTERNAL', 'the CLI variant list is out of date with @deprune/pipeline');
     if (fileConfig === null || typeof fileConfig !== 'object' || Array.isArray(fileConfig)) {
@@ -203,7 +247,12 @@ Progress goes to stderr; --json prints { output: { model, plan }, report }.`,
     }
     if (dwRatio !== undefined) merged.dwRatio = dwRatio;
     if (pwRatio !== undefined) merged.pwRatio = pwRatio;
-    const config: PruneConfig = pipeline.loadPruneConfig(merged, configPath ?? 'command line');
+    // A bwt value that is not an object is left for loadPruneConfig to refuse, naming the file.
+    if (Object.keys(bwt.values).length > 0 && (merged.bwt === undefined || (merged.bwt !== null && typeof merged.bwt === 'object' && !Array.isArray(merged.bwt)))) {
+      merged.bwt = { ...(merged.bwt as object | undefined), ...bwt.values };
+    }
+    let config: PruneConfig = pipeline.loadPruneConfig(merged, configPath ?? 'command line');
+    if (tablePath !== undefined) config = pipeline.withLatencyTable(config, table, { file: tablePath, origins: bwt.origins });
 
     const planPath = planPathFor(output);
     const inputFile = existsSync(spec) ? spec : null;

@@ -28,6 +28,8 @@ export interface ConvGeometry {
   strideW: number;
   padTop: number;
   padLeft: number;
+  padBottom: number;
+  padRight: number;
   dilationH: number;
   dilationW: number;
   outputShape: [number, number, number, number];
@@ -43,7 +45,7 @@ export function convGeometry(inputShape: readonly number[], weightShape: readonl
   const [, inChannels, height, width] = inputShape;
   const [, , kernelH, kernelW] = weightShape;
   const [strideH, strideW] = attrs.strides ?? [1, 1];
-  const [padTop, padLeft] = attrs.pads ?? [0, 0, 0, 0];
+  const [padTop, padLeft, padBottom, padRight] = attrs.pads ?? [0, 0, 0, 0];
   const [dilationH, dilationW] = attrs.dilations ?? [1, 1];
   return {
     batch,
@@ -59,6 +61,8 @@ export function convGeometry(inputShape: readonly number[], weightShape: readonl
     strideW,
     padTop,
     padLeft,
+    padBottom,
+    padRight,
     dilationH,
     dilationW,
     outputShape: [batch, outChannels, outHeight, outWidth],

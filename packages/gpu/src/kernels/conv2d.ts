@@ -5,7 +5,7 @@ import type { KernelRegistration } from '../registry';
 import { convGeometry, geometryConstants, type ConvAttrs } from './conv-params';
 import { activationInput, biasVector, emptyResult, float32Data, readback, runStep } from './launch';
 
-/** See dw-dense.ts: the fused epilogue (FUSED_ACTIVATION_SOURCE), called by its bare name inside kernel bodies. */
+/** The fused epilogue, called by its bare name inside kernel bodies: see `runStep` in launch.ts. */
 declare function fusedActivation(value: number, code: number, alpha: number, beta: number): number;
 
 export interface Conv2dAttrs extends ConvAttrs {

@@ -7,7 +7,7 @@ import type { DiagonalTable } from '../tables';
 import { convGeometry, geometryConstants, type ConvAttrs } from './conv-params';
 import { activationInput, biasVector, emptyResult, nonEmpty, readback, runStep, type KernelArg } from './launch';
 
-/** See dw-dense.ts: the fused epilogue (FUSED_ACTIVATION_SOURCE), called by its bare name inside kernel bodies. */
+/** The fused epilogue, called by its bare name inside kernel bodies: see `runStep` in launch.ts. */
 declare function fusedActivation(value: number, code: number, alpha: number, beta: number): number;
 
 export type DwDiagonalAttrs = ConvAttrs;

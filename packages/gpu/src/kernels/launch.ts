@@ -1,7 +1,7 @@
 import { ShapeError, UsageError } from '@deprune/errors';
 import { shapeSize, tensor, type FloatArray, type Tensor } from '@deprune/tensor';
 import { Input, type IGPUKernelSettings, type IKernelFunctionThis, type IKernelRunShortcut, type KernelFunction } from 'gpu.js';
-import { FUSED_ACTIVATION_SOURCE } from '../activation';
+import { FUSED_ACTIVATION_SOURCE, inlineFusedActivation } from '../activation';
 import type { KernelCreateConfig } from '../registry';
 
 /**
@@ -28,6 +28,11 @@ export interface StepOutput {
   readonly raw: unknown;
   /** gpu.js output dims [x, y, z] of the step that produced it. */
   readonly dims: readonly number[];
+  /**
+   * The result's arrays are views of one buffer made for this call alone (webasm: a fresh slice of
+   * its wasm memory), so `readback` may hand that buffer out instead of copying it.
+   */
+  readonly fresh?: boolean;
 }
 
 export interface StepSpec {
@@ -61,6 +66,17 @@ export function float32Data(t: Tensor | FloatArray): Float32Array {
 export function activationInput(x: Tensor): Input {
   const [batch, channels, height, width] = x.shape;
   return new Input(float32Data(x) as unknown as number[], [width, height, batch * channels]);
+}
+
+/**
+ * An NCHW tensor as a 2-D gpu.js argument with dims [H*W, N*C], read as x[n*C + c][h*W + w]: the
+ * same memory, no copy. Kernels whose threads each read one pixel of many planes, or whose taps
+ * are offsets within a plane, index it with one float pixel offset (exact below 2^24 pixels per
+ * plane) and leave the plane to gpu.js's integer indexing.
+ */
+export function planeInput(x: Tensor): Input {
+  const [batch, channels, height, width] = x.shape;
+  return new Input(float32Data(x) as unknown as number[], [height * width, batch * channels]);
 }
 
 /** gpu.js cannot take empty arrays; a kernel whose table is empty never reads it, so one zero stands in. */
@@ -103,7 +119,15 @@ function loopLimit(constants: Record<string, number>): number {
   return largest + 1;
 }
 
-/** Compiles (or reuses) and runs one gpu.js kernel; returns its raw output. */
+/**
+ * Compiles (or reuses) and runs one gpu.js kernel; returns its raw output.
+ *
+ * The fused epilogue: kernel bodies end with `return fusedActivation(value, code, alpha, beta)`
+ * (declared, never imported: gpu.js transpiles a body from its source text, and a bundler or test
+ * transform rewrites imported names). Here that call is written out in the body's source
+ * (`inlineFusedActivation`); a call it cannot write out runs the helper FUSED_ACTIVATION_SOURCE,
+ * which gpu.js gets as source text under that name.
+ */
 export async function runStep(config: KernelCreateConfig, spec: StepSpec): Promise<StepOutput> {
   for (const dim of spec.output) {
     if (!Number.isInteger(dim) || dim < 1) throw new ShapeError(`gpu.js output dims must be integers >= 1, got [${spec.output.join(', ')}]`);
@@ -111,7 +135,8 @@ export async function runStep(config: KernelCreateConfig, spec: StepSpec): Promi
   const signature = signatureOf(spec);
   const kernel: IKernelRunShortcut = config.compile(signature, (gpu) =>
     gpu
-      .createKernel(spec.body as unknown as KernelFunction, {
+      // The body's source with its fused epilogue written out (see inlineFusedActivation).
+      .createKernel(inlineFusedActivation(spec.body.toString()) as unknown as KernelFunction, {
       output: [...spec.output],
       constants: spec.constants,
       // gpu.js takes helper functions as source text too (typed as functions only).
@@ -128,7 +153,8 @@ export async function runStep(config: KernelCreateConfig, spec: StepSpec): Promi
   );
   const raw: unknown = await kernel(...(spec.args.map(argValue) as Parameters<IKernelRunShortcut>));
   config.assertRanInMode(signature, kernel);
-  return { raw, dims: spec.output };
+  // webasm returns views of `f32.slice(...)` of its memory: a new buffer per call, never reused.
+  return { raw, dims: spec.output, fresh: config.mode === 'webasm' };
 }
 
 /** Copies nested gpu.js results ([z][y][x] arrays of Float32Array) into one flat array. */
@@ -149,6 +175,26 @@ function flattenInto(value: unknown, out: Float32Array, offset: number): number 
   throw new ShapeError(`unexpected gpu.js result of type ${Object.prototype.toString.call(value)}`);
 }
 
+/**
+ * The one buffer behind a nested gpu.js result when its rows are consecutive views of exactly
+ * `size` floats of it, in order (webasm's results are); undefined otherwise.
+ */
+function contiguousBuffer(value: unknown, size: number): Float32Array | undefined {
+  let buffer: ArrayBufferLike | undefined;
+  let expected = 0;
+  const walk = (item: unknown): boolean => {
+    if (item instanceof Float32Array) {
+      buffer ??= item.buffer;
+      if (item.buffer !== buffer || item.byteOffset !== expected * 4) return false;
+      expected += item.length;
+      return true;
+    }
+    return Array.isArray(item) && item.every(walk);
+  };
+  if (!walk(value) || buffer === undefined || expected !== size || buffer.byteLength !== size * 4) return undefined;
+  return new Float32Array(buffer, 0, size);
+}
+
 /** Reads a step's result back to the host as a float32 tensor of `shape` (NCHW order). */
 export async function readback(output: StepOutput, shape: readonly number[]): Promise<Tensor<Float32Array>> {
   let value = output.raw;
@@ -157,6 +203,10 @@ export async function readback(output: StepOutput, shape: readonly number[]): Pr
     value = await withToArray.toArray();
   }
   const size = shapeSize(shape);
+  // A result made for this call alone is already the flat NCHW data: no copy (about 1 ms on a
+  // 1.2M-element layer, paid alike by every kernel).
+  const shared = output.fresh === true ? contiguousBuffer(value, size) : undefined;
+  if (shared !== undefined) return tensor(shared, shape);
   const data = new Float32Array(size);
   const written = flattenInto(value, data, 0);
   if (written !== size) throw new ShapeError(`gpu.js returned ${written} values for an output of shape [${shape.join(', ')}] (${size} values)`);

@@ -3,9 +3,9 @@ import type { Tensor } from '@deprune/tensor';
 import type { IKernelFunctionThis } from 'gpu.js';
 import { encodeActivation, type Activation } from '../activation';
 import type { KernelRegistration } from '../registry';
-import { activationInput, biasVector, emptyResult, float32Data, readback, runStep } from './launch';
+import { biasVector, emptyResult, float32Data, planeInput, readback, runStep } from './launch';
 
-/** See dw-dense.ts: the fused epilogue (FUSED_ACTIVATION_SOURCE), called by its bare name inside kernel bodies. */
+/** The fused epilogue, called by its bare name inside kernel bodies: see `runStep` in launch.ts. */
 declare function fusedActivation(value: number, code: number, alpha: number, beta: number): number;
 
 export interface PwAttrs {
@@ -19,6 +19,9 @@ export type PwDenseFn = (x: Tensor, weight: Tensor, bias?: Tensor | null, attrs?
 interface PwDenseConstants {
   inChannels: number;
   outChannels: number;
+  width: number;
+  quads: number;
+  rest: number;
   activation: number;
   alpha: number;
   beta: number;
@@ -26,16 +29,31 @@ interface PwDenseConstants {
 
 /**
  * The GEMM W[Cout x Cin] * X[Cin x HW], one thread per output element (dims [W, H, N*Cout]): an
- * inner product over all Cin input channels at the thread's pixel, constant trip count Cin.
+ * inner product over all Cin input channels at the thread's pixel, four channels at a time
+ * written out (`quads`), then the rest. As in dw-taps.ts: gpu.js cannot unroll loops, and in
+ * webasm four independent gathers per iteration run about twice as fast per channel as a
+ * one-channel loop; pwSparse walks its kept columns the same way, so the comparison is fair.
+ * x is read through its [H*W, N*Cin] view (`planeInput`).
  */
-function pwDenseBody(this: IKernelFunctionThis<PwDenseConstants>, x: number[][][], weights: number[], bias: number[]): number {
+function pwDenseBody(this: IKernelFunctionThis<PwDenseConstants>, x: number[][], weights: number[], bias: number[]): number {
   const plane = this.thread.z;
   const image = Math.floor(plane / this.constants.outChannels);
   const row = plane - image * this.constants.outChannels;
   const base = image * this.constants.inChannels;
+  const pixel = this.thread.y * this.constants.width + this.thread.x;
+  const first = row * this.constants.inChannels;
   let sum = 0;
-  for (let column = 0; column < this.constants.inChannels; column++) {
-    sum += weights[row * this.constants.inChannels + column] * x[base + column][this.thread.y][this.thread.x];
+  for (let quad = 0; quad < this.constants.quads; quad++) {
+    const column = quad * 4;
+    sum +=
+      weights[first + column] * x[base + column][pixel] +
+      weights[first + column + 1] * x[base + column + 1][pixel] +
+      weights[first + column + 2] * x[base + column + 2][pixel] +
+      weights[first + column + 3] * x[base + column + 3][pixel];
+  }
+  for (let rest = 0; rest < this.constants.rest; rest++) {
+    const column = this.constants.quads * 4 + rest;
+    sum += weights[first + column] * x[base + column][pixel];
   }
   return fusedActivation(sum + bias[row], this.constants.activation, this.constants.alpha, this.constants.beta);
 }
@@ -67,8 +85,8 @@ export const pwDenseKernel: KernelRegistration<PwDenseFn> = {
         label: 'gemm',
         body: pwDenseBody,
         output: [width, height, batch * outChannels],
-        constants: { inChannels, outChannels, activation: act.code, alpha: act.alpha, beta: act.beta },
-        args: [activationInput(x), float32Data(weight), biasData],
+        constants: { inChannels, outChannels, width, quads: Math.floor(inChannels / 4), rest: inChannels % 4, activation: act.code, alpha: act.alpha, beta: act.beta },
+        args: [planeInput(x), float32Data(weight), biasData],
       });
       return readback(out, shape);
     };

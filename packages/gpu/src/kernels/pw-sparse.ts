@@ -4,10 +4,10 @@ import type { IKernelFunctionThis } from 'gpu.js';
 import { encodeActivation } from '../activation';
 import type { KernelRegistration } from '../registry';
 import type { ColumnTable } from '../tables';
-import { activationInput, biasVector, emptyResult, nonEmpty, readback, runStep } from './launch';
+import { biasVector, emptyResult, nonEmpty, planeInput, readback, runStep } from './launch';
 import type { PwAttrs } from './pw-dense';
 
-/** See dw-dense.ts: the fused epilogue (FUSED_ACTIVATION_SOURCE), called by its bare name inside kernel bodies. */
+/** The fused epilogue, called by its bare name inside kernel bodies: see `runStep` in launch.ts. */
 declare function fusedActivation(value: number, code: number, alpha: number, beta: number): number;
 
 export type PwSparseAttrs = PwAttrs;
@@ -22,9 +22,10 @@ interface PwSparseConstants {
   outChannels: number;
   inChannels: number;
   tileRows: number;
+  width: number;
   slots: number;
-  chunks: number;
-  step: number;
+  quads: number;
+  rest: number;
   activation: number;
   alpha: number;
   beta: number;
@@ -32,20 +33,31 @@ interface PwSparseConstants {
 
 /**
  * Thread (x, y, n*Cout + o) gathers the kept input rows of o's row tile: an inner product over
- * `slots` = chunks * step kept columns (constant; padding slots have weight 0 and column 0).
+ * the tile's `slots` kept columns (constant: a multiple of the step t; padding slots have weight
+ * 0 and column 0), four slots at a time written out, then the rest (0 when t is a multiple of 4):
+ * the same loop shape as pwDense (see there), so only the trip count and the column lookup differ.
  */
-function pwSparseBody(this: IKernelFunctionThis<PwSparseConstants>, x: number[][][], columns: number[], weights: number[], bias: number[]): number {
+function pwSparseBody(this: IKernelFunctionThis<PwSparseConstants>, x: number[][], columns: number[], weights: number[], bias: number[]): number {
   const plane = this.thread.z;
   const image = Math.floor(plane / this.constants.outChannels);
   const row = plane - image * this.constants.outChannels;
   const tile = Math.floor(row / this.constants.tileRows);
   const base = image * this.constants.inChannels;
+  const pixel = this.thread.y * this.constants.width + this.thread.x;
+  const weightFirst = row * this.constants.slots;
+  const columnFirst = tile * this.constants.slots;
   let sum = 0;
-  for (let chunk = 0; chunk < this.constants.chunks; chunk++) {
-    for (let lane = 0; lane < this.constants.step; lane++) {
-      const slot = chunk * this.constants.step + lane;
-      sum += weights[row * this.constants.slots + slot] * x[base + columns[tile * this.constants.slots + slot]][this.thread.y][this.thread.x];
-    }
+  for (let quad = 0; quad < this.constants.quads; quad++) {
+    const slot = quad * 4;
+    sum +=
+      weights[weightFirst + slot] * x[base + columns[columnFirst + slot]][pixel] +
+      weights[weightFirst + slot + 1] * x[base + columns[columnFirst + slot + 1]][pixel] +
+      weights[weightFirst + slot + 2] * x[base + columns[columnFirst + slot + 2]][pixel] +
+      weights[weightFirst + slot + 3] * x[base + columns[columnFirst + slot + 3]][pixel];
+  }
+  for (let rest = 0; rest < this.constants.rest; rest++) {
+    const slot = this.constants.quads * 4 + rest;
+    sum += weights[weightFirst + slot] * x[base + columns[columnFirst + slot]][pixel];
   }
   return fusedActivation(sum + bias[row], this.constants.activation, this.constants.alpha, this.constants.beta);
 }
@@ -75,14 +87,15 @@ export const pwSparseKernel: KernelRegistration<PwSparseFn> = {
           outChannels: table.outChannels,
           inChannels: table.inChannels,
           tileRows: table.tileRows,
+          width,
           slots: table.slots,
-          chunks: table.slots / table.step,
-          step: table.step,
+          quads: Math.floor(table.slots / 4),
+          rest: table.slots % 4,
           activation: act.code,
           alpha: act.alpha,
           beta: act.beta,
         },
-        args: [activationInput(x), nonEmpty(table.columns), nonEmpty(table.weights), biasData],
+        args: [planeInput(x), nonEmpty(table.columns), nonEmpty(table.weights), biasData],
       });
       return readback(out, shape);
     };

@@ -150,7 +150,7 @@ export interface DwCase {
   bias?: boolean;
 }
 
-/** Odd shapes of the issue: C not a multiple of 4, 5x5, stride 2 and (2,1), asymmetric pads, 1xN inputs, dilation, batch 2. */
+/** Odd shapes of the issue: C not a multiple of 4, 5x5, stride 2 and (2,1), asymmetric pads, no pads, 1xN inputs, dilation, batch 2. */
 export const DW_CASES: readonly DwCase[] = [
   { label: 'C=13 3x3 pad 1 relu6', input: [1, 13, 9, 8], kernel: [3, 3], attrs: { pads: [1, 1, 1, 1], activation: 'relu6' } },
   { label: 'C=13 5x5 stride 2 N=2 hardswish', input: [2, 13, 11, 10], kernel: [5, 5], attrs: { strides: [2, 2], pads: [2, 2, 2, 2], activation: 'hardswish' } },
@@ -164,6 +164,9 @@ export const DW_CASES: readonly DwCase[] = [
     bias: false,
   },
   { label: '1x5 kernel stride (1,2) sigmoid', input: [1, 3, 4, 12], kernel: [1, 5], attrs: { strides: [1, 2], pads: [0, 2, 0, 1], activation: 'sigmoid' } },
+  // No padding, and the last input row and column are never read (stride 2 over odd sizes): the
+  // direct DW kernel reads x in place, without its padded copy.
+  { label: 'no pads stride 2 odd size N=2 relu', input: [2, 7, 10, 9], kernel: [3, 3], attrs: { strides: [2, 2], activation: 'relu' } },
   // Larger than the others: inputs and tables span many texture rows in the GL modes.
   { label: 'C=24 29x31 3x3 stride 2 relu6', input: [1, 24, 29, 31], kernel: [3, 3], attrs: { strides: [2, 2], pads: [1, 1, 1, 1], activation: 'relu6' } },
 ];
