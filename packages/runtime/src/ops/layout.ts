@@ -1,6 +1,5 @@
 import { DataType, decodeNumericTensor, tensorAttribute } from '@deprune/onnx';
 import { concat, depthToSpace, expand, gather, pad, shapeSize, slice, tensor, tile, transpose } from '@deprune/tensor';
-import type { NodeContext } from '../context';
 import type { HostTensor } from '../types';
 import { makeStep, type OpCompiler } from './step';
 
