@@ -105,7 +105,8 @@ describe('deprune prune', () => {
     const overridden = runJson<PruneDocument>(['prune', 'zoo:mobilenetv2', '-o', join(folder, 'cfg2.onnx'), '--config', config, '--variant', 'deprune-b', '--ratio', '0.6', '--dw', '0.4']).document;
     const plan = JSON.parse(readFileSync(join(folder, 'cfg2.deprune.json'), 'utf8')) as PlanFile;
     expect(plan.config).toMatchObject({ variant: 'deprune-b', ratio: 0.6, dwRatio: 0.4, pwRatio: 0.6 }); // --ratio replaced the file's pwRatio
-    expect(overridden.report.totals.dwSparsity).toBeCloseTo(0.4, 2);
+    // BWT balances per channel (the default): every 3x3 DW channel keeps round(0.6 * 9) = 5 of 9 taps.
+    expect(overridden.report.totals.dwSparsity).toBeCloseTo(4 / 9, 2);
     expect(overridden.report.skipped).toContainEqual({ name: 'features.18.0', reason: "ignored (ignore pattern 'features.18.*')" });
   });
 

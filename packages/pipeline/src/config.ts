@@ -21,7 +21,11 @@ export interface LayerOverride {
 }
 
 export interface BwtConfig {
-  /** DW balancing unit: 'group' (default, G channels = one DR sub-GEMM) or 'channel'. */
+  /**
+   * DW balancing unit: 'channel' (default: every channel keeps m taps, the unit of work of the
+   * runtime's direct sparse DW kernel, dwSparse) or 'group' (G channels keep n taps in all: one DR
+   * sub-GEMM, method.md section 1, the dwDiagonal kernel's unit).
+   */
   granularity?: 'group' | 'channel';
   /** G, channels per DW group (default 32, clamped to C). */
   groupSize?: number;
@@ -352,7 +356,7 @@ export function resolvePruneConfig(config: PruneConfig): ResolvedPruneConfig {
     ignore: [...(config.ignore ?? [])],
     pwScope: config.pwScope ?? 'all',
     bwt: {
-      granularity: config.bwt?.granularity ?? 'group',
+      granularity: config.bwt?.granularity ?? 'channel',
       groupSize: config.bwt?.groupSize ?? DEFAULT_GROUP_SIZE,
       tileRows: config.bwt?.tileRows ?? DEFAULT_TILE_ROWS,
     },

@@ -125,7 +125,7 @@ describe('resolvePruneConfig', () => {
       layers: {},
       ignore: [],
       pwScope: 'all',
-      bwt: { granularity: 'group', groupSize: 32, tileRows: 32 },
+      bwt: { granularity: 'channel', groupSize: 32, tileRows: 32 },
       hsr: { mode: 'recover', step: 4, budgetUs: null, table: null, minKeptFraction: 0.1 },
       nm: { n: 2, m: 4 },
       strategy: { dw: null, pw: null, dwOptions: null, pwOptions: null },
