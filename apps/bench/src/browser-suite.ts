@@ -1,7 +1,8 @@
 /**
  * The kernel suite in headless Chromium, for the browser-only gpu.js modes (webgl2, webgpu; webasm
  * and cpu work there too): the same `runKernelSuite` as in Node, run by the pre-built page bundle
- * (src/browser/kernel-suite-page.ts) that `openBrowserPage` serves with the model's bytes. The
+ * (src/browser/kernel-suite-page.ts) that `@deprune/gpu/chromium`'s `openBrowserPage` serves with
+ * the model's bytes. The
  * report comes back as JSON; its machine record is this Node process's, plus the browser and the
  * renderer or adapter that computed. Writing it is `writeKernelReport`, as for a Node run.
  */
@@ -9,9 +10,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { DeprunError, UnsupportedError } from '@deprune/errors';
 import type { GpuMode } from '@deprune/gpu';
+import { openBrowserPage } from '@deprune/gpu/chromium';
 import { serializeModel } from '@deprune/onnx';
 import type { PageSuiteOptions } from './browser/kernel-suite-page';
-import { openBrowserPage } from './browser/page-runner';
 import type { KernelSuiteOptions, KernelSuiteReport } from './kernels';
 import { machineInfo } from './machine';
 

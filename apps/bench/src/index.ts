@@ -19,8 +19,6 @@ export type { WrittenReport } from './report';
 export { machineInfo, machineLine } from './machine';
 export { runKernelSuiteInBrowser, pageBundlePath, PAGE_BUNDLE } from './browser-suite';
 export type { BrowserSuiteOptions } from './browser-suite';
-export { openBrowserPage, chromiumPath, chromiumMissingReason, CHROMIUM_FLAGS, DEFAULT_CHROMIUM_PATH, withTimeout } from './browser/page-runner';
-export type { BrowserPage, BrowserPageOptions } from './browser/page-runner';
 export type { MachineInfo } from './machine';
 export { layerMatcher, modelDsconvBlocks, modelProfileLayers } from './layers';
 export type { ModelLayerOptions, ProfileLayerOptions, ShapedBlock } from './layers';

@@ -1,7 +1,7 @@
-import { UnsupportedError } from '@deprune/errors';
 import { buildZooModel } from '@deprune/zoo';
 import { describe, expect, it } from 'vitest';
-import { chromiumMissingReason, machineLine, openBrowserPage, pageBundlePath, runKernelSuiteInBrowser } from '../src/index';
+import { chromiumMissingReason } from '@deprune/gpu/chromium';
+import { machineLine, pageBundlePath, runKernelSuiteInBrowser } from '../src/index';
 
 /**
  * The kernel suite in headless Chromium (SwiftShader): the browser-only gpu.js modes. Skipped with
@@ -13,27 +13,7 @@ const required = process.env.CI === 'true' || process.env.DEPRUNE_REQUIRE_GPU_MO
 if (missing !== undefined && !required) console.log(`SKIPPED the kernel suite in headless Chromium: ${missing}`);
 const run = missing === undefined || required;
 
-describe.skipIf(!run)('the browser runner', () => {
-  it('serves a script and assets, and calls the API it publishes', async () => {
-    const page = await openBrowserPage({
-      script: "globalThis.api = { twice: (x) => 2 * x, asset: async (path) => Array.from(new Uint8Array(await (await fetch(path)).arrayBuffer())) };",
-      globalName: 'api',
-      assets: { '/bytes.bin': Uint8Array.of(1, 2, 3) },
-    });
-    try {
-      expect(await page.call<number>('twice', 21, 10_000)).toBe(42);
-      expect(await page.call<number[]>('asset', '/bytes.bin', 10_000)).toEqual([1, 2, 3]);
-      expect(page.version).toMatch(/^\d+\./);
-    } finally {
-      await page.close();
-    }
-  }, 90_000);
-
-  it('says why when there is no Chromium', async () => {
-    await expect(openBrowserPage({ script: '', globalName: 'x', executablePath: '/no/such/chromium' })).rejects.toThrow(UnsupportedError);
-    await expect(openBrowserPage({ script: '', globalName: 'x', executablePath: '/no/such/chromium' })).rejects.toThrow(/no Chromium at \/no\/such\/chromium/);
-  });
-
+describe.skipIf(!run)('the kernel suite in headless Chromium', () => {
   it('runs the kernel suite in webgl2 on SwiftShader, with the browser in the machine record', async () => {
     expect(pageBundlePath()).toMatch(/kernel-suite-page\.js$/);
     const stages: string[] = [];

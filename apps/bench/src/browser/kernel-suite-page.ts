@@ -7,7 +7,7 @@
  * - `run(options)`: fetches the model from the page's server, runs `runKernelSuite` and returns
  *   its report (plain JSON). Progress goes to the Node side through `depruneBenchProgress`.
  */
-import { probeModes, type GpuMode } from '@deprune/gpu';
+import { describeModeDevice, probeModes, type GpuMode } from '@deprune/gpu';
 import { parseModel } from '@deprune/onnx';
 import { runKernelSuite, type KernelSuiteOptions, type KernelSuiteProgress, type KernelSuiteReport } from '../kernels';
 
@@ -18,30 +18,6 @@ export interface PageSuiteOptions extends Omit<KernelSuiteOptions, 'model' | 'on
 
 async function probe(): Promise<{ mode: GpuMode; available: boolean; reason: string }[]> {
   return [...(await probeModes()).values()].map(({ mode, available, reason }) => ({ mode, available, reason }));
-}
-
-/** The WebGL2 renderer or WebGPU adapter behind a mode, as the page can query it. */
-async function device(mode: GpuMode): Promise<string> {
-  try {
-    if (mode === 'webgl2') {
-      const gl = document.createElement('canvas').getContext('webgl2');
-      if (!gl) return 'no WebGL2 context';
-      const info = gl.getExtension('WEBGL_debug_renderer_info');
-      const renderer = String(gl.getParameter(info ? info.UNMASKED_RENDERER_WEBGL : gl.RENDERER));
-      gl.getExtension('WEBGL_lose_context')?.loseContext();
-      return renderer;
-    }
-    if (mode === 'webgpu') {
-      const gpu = (navigator as unknown as { gpu?: { requestAdapter(): Promise<{ info?: Record<string, string> } | null> } }).gpu;
-      const adapter = await gpu?.requestAdapter();
-      if (!adapter) return 'no WebGPU adapter';
-      const info = adapter.info ?? {};
-      return ['vendor', 'architecture', 'device', 'description'].map((key) => info[key]).filter((value) => value).join(', ') || 'adapter without info';
-    }
-    return `${navigator.hardwareConcurrency} threads (the page's CPU)`;
-  } catch (error) {
-    return `could not query the device: ${(error as Error).message}`;
-  }
 }
 
 async function run(options: PageSuiteOptions): Promise<KernelSuiteReport> {
@@ -55,8 +31,8 @@ async function run(options: PageSuiteOptions): Promise<KernelSuiteReport> {
 
 export interface DepruneBenchPageApi {
   probe: typeof probe;
-  device: typeof device;
+  device: typeof describeModeDevice;
   run: typeof run;
 }
 
-(globalThis as unknown as { depruneBench: DepruneBenchPageApi }).depruneBench = { probe, device, run };
+(globalThis as unknown as { depruneBench: DepruneBenchPageApi }).depruneBench = { probe, device: describeModeDevice, run };

@@ -1,6 +1,8 @@
 /**
- * Node side of running code in headless Chromium (reusable: the kernel suite uses it today; a
- * Vite benchmark page is a later issue). It serves a pre-built ES module and any assets from a
+ * `@deprune/gpu/chromium` (Node only): running code in headless Chromium, for the gpu.js modes
+ * that exist only in a browser (webgl2, webgpu). Used by this package's browser parity suite and by
+ * `@deprune/bench`'s kernel suite; a Vite benchmark page is a later issue. It serves an ES module
+ * (a browser bundle's text) and any assets from a
  * loopback-only HTTP server (127.0.0.1, random port: a secure context, which WebGPU needs, and
  * about:blank is not one), opens it in the system's Chromium through playwright-core (no
  * `playwright install`: Debian's /usr/bin/chromium, a fresh empty profile, SwiftShader for WebGL2
