@@ -1,7 +1,8 @@
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
-  entry: ['src/index.ts'],
+  // chromium.ts: the Node-only `@deprune/gpu/chromium` entry (headless Chromium runner).
+  entry: ['src/index.ts', 'src/chromium.ts'],
   format: ['esm', 'cjs'],
   dts: true,
   clean: true,

@@ -17,6 +17,8 @@ export type {
 export { writeKernelReport, kernelReportMarkdown, kernelChartSpec, renderVegaLiteSvg, kernelReportPaths, reportStem, PAPER_DSCONV_SPEEDUP } from './report';
 export type { WrittenReport } from './report';
 export { machineInfo, machineLine } from './machine';
+export { runKernelSuiteInBrowser, pageBundlePath, PAGE_BUNDLE } from './browser-suite';
+export type { BrowserSuiteOptions } from './browser-suite';
 export type { MachineInfo } from './machine';
 export { layerMatcher, modelDsconvBlocks, modelProfileLayers } from './layers';
 export type { ModelLayerOptions, ProfileLayerOptions, ShapedBlock } from './layers';

@@ -243,6 +243,8 @@ export interface KernelSuiteOptions {
   /** The command line that ran the suite, recorded in the report. */
   command?: string;
   seed?: number;
+  /** The machine record of the report. Default: `machineInfo()` of this Node process (a browser page gets it from the Node side). */
+  machine?: MachineInfo;
   onProgress?: (event: KernelSuiteProgress) => void;
 }
 
@@ -349,7 +351,7 @@ export async function runKernelSuite(options: KernelSuiteOptions): Promise<Kerne
     interleaved: true,
     largeLayerMinOutputs: LARGE_LAYER_MIN_OUTPUTS,
   };
-  const machine = machineInfo();
+  const machine = options.machine ?? machineInfo();
   const blocks = modelDsconvBlocks(options.model, { ...(options.inputShapes ? { inputShapes: options.inputShapes } : {}), ...(options.layers ? { layers: options.layers } : {}) });
   if (blocks.length === 0) {
     throw new UsageError(settings.layers ? `no DSConv block matches --layers '${settings.layers}'` : 'the model has no DSConv block (a depth-wise conv followed by a point-wise conv)');

@@ -16,6 +16,8 @@ export interface MachineInfo {
   gpuJs: string;
   /** 1, 5 and 15 minute load averages when the run started: other work on a shared machine is noise. */
   loadAverage: number[];
+  /** When the suite ran in a browser page (driven from this Node): the browser and what computed, e.g. the WebGL2 renderer. */
+  browser?: string;
 }
 
 export function machineInfo(): MachineInfo {
@@ -33,5 +35,6 @@ export function machineInfo(): MachineInfo {
 
 /** One line: `Intel Xeon ..., 2 cores, 23.5 GiB, Linux 6.1, Node v20.20.2, gpu.js 2.24.1 (load 1.2 0.9 0.8)`. */
 export function machineLine(machine: MachineInfo): string {
-  return `${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB, ${machine.os}, Node ${machine.node}, gpu.js ${machine.gpuJs} (load average at start ${machine.loadAverage.join(' ')})`;
+  const browser = machine.browser === undefined ? '' : `, in ${machine.browser}`;
+  return `${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB, ${machine.os}, Node ${machine.node}${browser}, gpu.js ${machine.gpuJs} (load average at start ${machine.loadAverage.join(' ')})`;
 }

@@ -97,7 +97,7 @@ describe('deprune bench --suite kernels', () => {
     const { document } = runJson<BenchDocument>(['bench', '--suite', 'kernels', '--model', 'zoo:mobilenetv3-small', '--mode', 'webasm', '--quick', '--layers', BLOCKS]);
     expect(document).toMatchObject({ suite: 'kernels', mode: 'webasm', model: 'zoo:mobilenetv3-small', files: null });
     expect(document.command).toBe(`deprune bench --suite kernels --model zoo:mobilenetv3-small --mode webasm --quick --layers '${BLOCKS}'`);
-    expect(Object.keys(document.machine).sort()).toEqual(['cores', 'cpu', 'gpuJs', 'loadAverage', 'memoryGiB', 'node', 'os']);
+    expect(Object.keys(document.machine).sort()).toEqual(['cores', 'cpu', 'gpuJs', 'loadAverage', 'memoryGiB', 'node', 'os']); // no browser: a Node run
     expect(document.settings).toMatchObject({ warmup: 1, repeats: 3, ratio: 0.56, groupSize: 32, tileRows: 32, step: 4, quick: true });
     const variants = ['dense', 'unstructured', 'channel', 'deprune', 'deprune-b', 'deprune-bh', 'dr'];
     expect(Object.keys(document.summary.dsconvSpeedup)).toEqual(variants);
@@ -126,7 +126,24 @@ describe('deprune bench --suite kernels', () => {
     expectUsageError(runCli(args, { cwd: folder }), /already exists; not overwriting it \(pass --force/);
   });
 
+  const chromium = process.env.DEPRUNE_CHROMIUM || '/usr/bin/chromium';
+  const haveChromium = existsSync(chromium) || process.env.CI === 'true' || process.env.DEPRUNE_REQUIRE_GPU_MODES === '1';
+  if (!haveChromium) console.log(`SKIPPED deprune bench --mode webgl2: no Chromium at ${chromium}`);
+
+  it.skipIf(!haveChromium)('--mode webgl2 runs the suite in headless Chromium and says so', () => {
+    const { document, result } = runJson<BenchDocument & { machine: { browser?: string } }>(
+      ['bench', '--suite', 'kernels', '--model', 'zoo:mobilenetv3-small', '--mode', 'webgl2', '--quick', '--skip-dr', '--layers', BLOCKS],
+      { cwd: folder },
+    );
+    expect(document).toMatchObject({ suite: 'kernels', mode: 'webgl2', files: null });
+    expect(document.machine.browser).toMatch(/headless Chromium .*SwiftShader/i);
+    expect(result.stderr).toMatch(/headless Chromium/);
+    expect(document.rows.length).toBe(6 * 3);
+  }, 180_000);
+
   it('rejects bad usage', () => {
+    expectUsageError(runCli(['bench', '--suite', 'kernels', '--model', 'zoo:mobilenetv3-small', '--browser', 'chromium']), /in a browser, give the gpu\.js mode explicitly: --mode webgpu \| webgl2 \| webasm \| cpu/);
+    expectUsageError(runCli(['bench', '--suite', 'kernels', '--model', 'zoo:mobilenetv3-small', '--browser', 'firefox', '--mode', 'webgl2']), /--browser must be one of chromium, got 'firefox'/);
     expectUsageError(runCli(['bench', '--model', 'zoo:mobilenetv3-small']), /missing --suite/);
     expectUsageError(runCli(['bench', '--suite', 'e2e', '--model', 'zoo:mobilenetv3-small']), /unknown --suite 'e2e'/);
     expectUsageError(runCli(['bench', '--suite', 'kernels']), /missing --model/);

@@ -2,6 +2,7 @@
 export { GPU_MODES, availableModes, probeModes, resetModeProbes, resolveMode, isGpuMode } from './modes';
 export type { GpuMode, ModeProbe, ResolvedMode } from './modes';
 export { disposeBackend, getBackend, GpuBackend } from './backend';
+export { describeModeDevice } from './device';
 export { registerKernel, unregisterKernel, getKernel, getKernelRegistration, listKernels } from './registry';
 export type { AnyKernelFn, KernelCreateConfig, KernelRegistration, KernelSignatures, RegisterKernelOptions } from './registry';
 export { ACTIVATION_CODES, activationValue, applyActivation, encodeActivation, FUSED_ACTIVATION_SOURCE } from './activation';

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { UsageError } from '@deprune/errors';
 import type { KernelSuiteReport, KernelVariant } from '@deprune/bench';
+import type { GpuMode } from '@deprune/gpu';
 import { helpHint } from '../args';
 import { modelNamesText } from '../models';
 import { formatTable, type Output } from '../output';
@@ -9,6 +10,9 @@ import { loadModelWithShapes, MODE_NAMES, resolveGpuMode } from './kernel-common
 
 const SUITES = ['kernels'] as const;
 const HSR_MODELS = ['measured', 'analytic'] as const;
+const BROWSERS = ['chromium'] as const;
+/** gpu.js modes that exist only in a browser: they run in headless Chromium without asking. */
+const BROWSER_ONLY_MODES: readonly GpuMode[] = ['webgl2', 'webgpu'];
 
 function parseRatio(text: string | undefined): number | undefined {
   if (text === undefined) return undefined;
@@ -24,7 +28,7 @@ const fixed = (value: number | undefined, digits = 2) => (value === undefined ? 
 function printReport(out: Output, report: KernelSuiteReport, files: { json: string; markdown: string; chart: string } | null): void {
   const { summary } = report;
   out.print(`Kernel benchmark: ${report.model}, mode ${report.mode}, r = ${report.settings.ratio}, ${report.layers.length} DSConv block(s), ${report.seconds} s`);
-  out.print(`machine: ${report.machine.cpu}, ${report.machine.cores} cores, ${report.machine.memoryGiB} GiB, ${report.machine.os}, Node ${report.machine.node}, gpu.js ${report.machine.gpuJs}`);
+  out.print(`machine: ${report.machine.cpu}, ${report.machine.cores} cores, ${report.machine.memoryGiB} GiB, ${report.machine.os}, Node ${report.machine.node}${report.machine.browser ? `, in ${report.machine.browser}` : ''}, gpu.js ${report.machine.gpuJs}`);
   out.print();
   const variants = Object.keys(summary.dsconvSpeedup) as KernelVariant[];
   out.print(
@@ -62,7 +66,7 @@ function printReport(out: Output, report: KernelSuiteReport, files: { json: stri
 export const benchCommand: Command = {
   name: 'bench',
   summary: 'benchmark suites: --suite kernels times DW, PW and DSConv kernels per pruning variant',
-  usage: ['bench --suite kernels --model <model> [--mode M] [--quick] [--ratio R] [--layers pattern] [--out dir] [--force] [--json]'],
+  usage: ['bench --suite kernels --model <model> [--mode M] [--browser chromium] [--quick] [--ratio R] [--layers pattern] [--out dir] [--force] [--json]'],
   description: `
 --suite kernels: for every DSConv block (DW conv -> PW conv) of the model, times the DW, the
 PW and DW then PW on @deprune/gpu's kernels, for dense, unstructured (executed dense),
@@ -73,11 +77,16 @@ kernels' t = 4). Variants of a block are timed interleaved; medians are reported
 speedups against dense, and summed DSConv speedups per variant. --out writes
 <dir>/kernels/<mode>/<model>-r<ratio>.{json,md,svg} (JSON report, Markdown page with the
 command and machine, Vega-Lite chart); existing files are refused without --force.
+--mode webgl2 and webgpu (browser-only gpu.js modes) run the same suite in headless
+Chromium (/usr/bin/chromium or DEPRUNE_CHROMIUM, SwiftShader for WebGL2 and WebGPU: CPU
+implementations, so ratios mean something and absolute times are not GPU times);
+--browser chromium runs any mode there.
 Progress goes to stderr; --json prints the report.`,
   flags: {
     suite: { type: 'string', value: 'name', description: `benchmark suite: ${SUITES.join(' | ')}` },
     model: { type: 'string', value: 'model', description: `an .onnx file, or one of ${modelNamesText()} (zoo names may omit 'zoo:')` },
-    mode: { type: 'string', value: 'M', description: `gpu.js mode: ${MODE_NAMES.join(' | ')} (default auto)` },
+    mode: { type: 'string', value: 'M', description: `gpu.js mode: ${MODE_NAMES.join(' | ')} (default auto; webgl2 and webgpu run in headless Chromium)` },
+    browser: { type: 'string', value: 'name', description: `run the suite in a headless browser: ${BROWSERS.join(' | ')} (webgl2 and webgpu always do)` },
     quick: { type: 'boolean', description: 'fewer timed calls (1 warm-up, 3 timed): rough numbers, fast' },
     ratio: { type: 'string', value: 'R', description: 'nominal sparsity of every DW and PW layer, in [0, 1) (default 0.56)' },
     layers: { type: 'string', value: 'pattern', description: 'only blocks whose DW or PW node name matches these globs (comma separated)' },
@@ -96,6 +105,7 @@ Progress goes to stderr; --json prints the report.`,
     'deprune bench --suite kernels --model zoo:mobilenetv2 --mode webasm --out docs/benchmarks',
     'deprune bench --suite kernels --model efficientnet-b0 --mode cpu --ratio 0.75 --json > effnet-cpu.json',
     'deprune bench --suite kernels --model zoo:mobilenetv3-small --layers "features.1.*" --quick',
+    'deprune bench --suite kernels --model zoo:mobilenetv2 --mode webgl2 --quick --skip-dr --out docs/benchmarks',
   ],
   async run({ args, out }) {
     const suite = args.string('suite');
@@ -113,8 +123,23 @@ Progress goes to stderr; --json prints the report.`,
     const groupSize = args.integer('group-size', { min: 1 });
     const hsrModel = args.string('hsr-model') ?? 'measured';
     if (!(HSR_MODELS as readonly string[]).includes(hsrModel)) throw new UsageError(`--hsr-model must be one of ${HSR_MODELS.join(', ')}, got '${hsrModel}'`);
-    const { mode, reason } = await resolveGpuMode(args.string('mode'), 'bench');
-    out.debug(`mode ${mode}: ${reason}`);
+    const browser = args.string('browser');
+    if (browser !== undefined && !(BROWSERS as readonly string[]).includes(browser)) throw new UsageError(`--browser must be one of ${BROWSERS.join(', ')}, got '${browser}'`);
+    const requestedMode = args.string('mode');
+    const inBrowser = browser !== undefined || (BROWSER_ONLY_MODES as readonly (string | undefined)[]).includes(requestedMode);
+    let mode: GpuMode;
+    if (inBrowser) {
+      // The page probes the mode itself (runKernelSuiteInBrowser); here only the name is checked.
+      if (requestedMode === undefined || requestedMode === 'auto' || !(MODE_NAMES as readonly string[]).includes(requestedMode)) {
+        throw new UsageError(`in a browser, give the gpu.js mode explicitly: --mode ${MODE_NAMES.filter((name) => name !== 'auto' && name !== 'headlessgl').join(' | ')}`, { hint: helpHint('bench') });
+      }
+      mode = requestedMode as GpuMode;
+      out.debug(`mode ${mode}: in headless Chromium`);
+    } else {
+      const resolvedMode = await resolveGpuMode(requestedMode, 'bench');
+      mode = resolvedMode.mode;
+      out.debug(`mode ${mode}: ${resolvedMode.reason}`);
+    }
     const bench = await import('@deprune/bench');
     const outDir = args.string('out');
     // The command line as given, for the report.
@@ -122,6 +147,7 @@ Progress goes to stderr; --json prints the report.`,
       'deprune bench --suite kernels',
       `--model ${spec}`,
       `--mode ${args.string('mode') ?? 'auto'}`,
+      ...(browser === undefined ? [] : [`--browser ${browser}`]),
       ...(quick ? ['--quick'] : []),
       ...(ratio === undefined ? [] : [`--ratio ${args.string('ratio')}`]),
       ...(args.has('layers') ? [`--layers '${args.string('layers')}'`] : []),
@@ -161,19 +187,21 @@ Progress goes to stderr; --json prints the report.`,
         if (existsSync(file)) throw new UsageError('already exists; not overwriting it', { file, hint: 'pass --force to replace the report, or choose another --out' });
       }
     }
-    const progress = out.progress(`bench kernels ${spec} (${mode})`);
+    const progress = out.progress(`bench kernels ${spec} (${mode}${inBrowser ? ', headless Chromium' : ''})`);
+    const onProgress = (event: { index: number; total: number; layer: string; stage: string; round: number; rounds: number }) =>
+      progress.update(event.index + (event.stage === 'done' ? 1 : 0), `of ${event.total} blocks: ${event.layer} (${event.stage} ${event.round}/${event.rounds})`);
     let report: KernelSuiteReport;
-    try {
-      report = await bench.runKernelSuite({
-        ...options,
-        onProgress: (event) =>
-          progress.update(event.index + (event.stage === 'done' ? 1 : 0), `of ${event.total} blocks: ${event.layer} (${event.stage} ${event.round}/${event.rounds})`),
-      });
-    } finally {
-      const gpu = await import('@deprune/gpu');
-      await gpu.disposeBackend();
+    if (inBrowser) {
+      report = await bench.runKernelSuiteInBrowser({ ...options, onProgress });
+    } else {
+      try {
+        report = await bench.runKernelSuite({ ...options, onProgress });
+      } finally {
+        const gpu = await import('@deprune/gpu');
+        await gpu.disposeBackend();
+      }
     }
-    progress.done(`benchmarked ${report.layers.length} DSConv block(s) of ${spec} in ${mode} (${report.seconds} s)`);
+    progress.done(`benchmarked ${report.layers.length} DSConv block(s) of ${spec} in ${mode}${inBrowser ? ' (headless Chromium)' : ''} (${report.seconds} s)`);
     const files = outDir === undefined ? null : await bench.writeKernelReport(report, outDir);
     out.result({ ...report, files });
     if (!out.json) printReport(out, report, files);

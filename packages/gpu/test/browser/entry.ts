@@ -4,7 +4,7 @@
  * and returns plain JSON: per-case relative errors, plus what proves the mode really ran (the
  * mode's probe, the kernel class gpu.js chose, the renderer or adapter behind it).
  */
-import { disposeBackend, getBackend, probeModes, type GpuMode } from '../../src/index';
+import { describeModeDevice, disposeBackend, getBackend, probeModes, type GpuMode } from '../../src/index';
 import { parityCases, runParityCase, type ParityKernel, type ParityResult } from '../parity/cases';
 
 export interface BrowserModeReport {
@@ -25,35 +25,11 @@ export interface BrowserRunOptions {
   kernels?: ParityKernel[];
 }
 
-async function describeDevice(mode: GpuMode): Promise<string> {
-  try {
-    if (mode === 'webgl2') {
-      const gl = document.createElement('canvas').getContext('webgl2');
-      if (!gl) return 'no WebGL2 context';
-      const info = gl.getExtension('WEBGL_debug_renderer_info');
-      const renderer = String(gl.getParameter(info ? info.UNMASKED_RENDERER_WEBGL : gl.RENDERER));
-      const version = String(gl.getParameter(gl.VERSION));
-      gl.getExtension('WEBGL_lose_context')?.loseContext();
-      return `${version}, ${renderer}`;
-    }
-    if (mode === 'webgpu') {
-      const gpu = (navigator as unknown as { gpu?: { requestAdapter(): Promise<{ info?: Record<string, string> } | null> } }).gpu;
-      const adapter = await gpu?.requestAdapter();
-      if (!adapter) return 'no WebGPU adapter';
-      const info = adapter.info ?? {};
-      return ['vendor', 'architecture', 'device', 'description'].map((key) => info[key]).filter((value) => value).join(', ') || 'adapter without info';
-    }
-  } catch (error) {
-    return `could not query the device: ${(error as Error).message}`;
-  }
-  return mode;
-}
-
 async function runMode({ mode, seed, kernels }: BrowserRunOptions): Promise<BrowserModeReport> {
   const started = performance.now();
   const found = (await probeModes()).get(mode);
   const probe = { available: found?.available === true, reason: found?.reason ?? 'not probed' };
-  const device = await describeDevice(mode);
+  const device = await describeModeDevice(mode);
   const results: ParityResult[] = [];
   let kernelClass: string | null = null;
   if (probe.available) {
