@@ -1,0 +1,94 @@
+/**
+ * The browser side of the runtime's Chromium suite (test/browser.test.ts bundles this with
+ * esbuild): loads models, plans, inputs and onnxruntime's reference outputs from the page's
+ * server, runs each model with @deprune/runtime in one gpu.js mode, and returns per-output
+ * relative errors as plain JSON. What proves the mode really ran comes back too.
+ */
+import { describeModeDevice, disposeBackend, getBackend, probeModes, type GpuMode } from '@deprune/gpu';
+import { parseModel } from '@deprune/onnx';
+import type { PrunePlan } from '@deprune/pipeline';
+import { relativeL2Error, tensor } from '@deprune/tensor';
+import { createSession } from '../../src/index';
+
+export interface BrowserModelCase {
+  name: string;
+  /** Served paths. */
+  model: string;
+  plan: string | null;
+  input: { name: string; path: string; shape: number[] };
+  /** Reference outputs (onnxruntime), by output name: served path and shape. */
+  expected: { name: string; path: string; shape: number[] }[];
+  fetch: string[];
+}
+
+export interface BrowserModelResult {
+  name: string;
+  errors: Record<string, number>;
+  shapes: Record<string, number[]>;
+  sparseLayers: number;
+  planLayers: number;
+  ms: number;
+  failure?: string;
+}
+
+export interface BrowserRuntimeReport {
+  mode: GpuMode;
+  probe: { available: boolean; reason: string };
+  kernelClass: string | null;
+  device: string;
+  results: BrowserModelResult[];
+}
+
+async function bytes(path: string): Promise<Uint8Array> {
+  const response = await fetch(path);
+  if (!response.ok) throw new Error(`GET ${path}: ${response.status}`);
+  return new Uint8Array(await response.arrayBuffer());
+}
+
+async function floats(path: string): Promise<Float32Array> {
+  const raw = await bytes(path);
+  return new Float32Array(raw.buffer, raw.byteOffset, raw.byteLength / 4);
+}
+
+async function runCase(mode: GpuMode, testCase: BrowserModelCase): Promise<BrowserModelResult> {
+  const started = performance.now();
+  const base = { name: testCase.name, errors: {}, shapes: {}, sparseLayers: 0, planLayers: 0 };
+  try {
+    const model = parseModel(await bytes(testCase.model), { source: testCase.model });
+    const plan = testCase.plan === null ? null : (JSON.parse(new TextDecoder().decode(await bytes(testCase.plan))) as PrunePlan);
+    const session = await createSession(model, { mode, plan });
+    const feeds = { [testCase.input.name]: tensor(await floats(testCase.input.path), testCase.input.shape) };
+    const { outputs } = await session.run(feeds, { fetch: testCase.fetch });
+    const errors: Record<string, number> = {};
+    const shapes: Record<string, number[]> = {};
+    for (const expected of testCase.expected) {
+      const actual = outputs[expected.name];
+      shapes[expected.name] = [...actual.shape];
+      errors[expected.name] = relativeL2Error(actual.data, await floats(expected.path));
+    }
+    const uses = session.compile({ [testCase.input.name]: testCase.input.shape }, testCase.fetch).planLayers;
+    return { ...base, errors, shapes, planLayers: uses.length, sparseLayers: uses.filter((use) => use.kernel.endsWith('Sparse')).length, ms: performance.now() - started };
+  } catch (error) {
+    return { ...base, ms: performance.now() - started, failure: error instanceof Error ? error.message.split('\n')[0] : String(error) };
+  }
+}
+
+async function runMode({ mode, cases }: { mode: GpuMode; cases: BrowserModelCase[] }): Promise<BrowserRuntimeReport> {
+  const found = (await probeModes()).get(mode);
+  const probe = { available: found?.available === true, reason: found?.reason ?? 'not probed' };
+  const device = await describeModeDevice(mode);
+  const results: BrowserModelResult[] = [];
+  let kernelClass: string | null = null;
+  if (probe.available) {
+    for (const testCase of cases) results.push(await runCase(mode, testCase));
+    kernelClass = (await getBackend(mode)).gpu.Kernel?.name ?? null;
+    await disposeBackend(mode);
+  }
+  return { mode, probe, kernelClass, device, results };
+}
+
+export interface DepruneRuntimeApi {
+  runMode: typeof runMode;
+}
+
+(globalThis as unknown as { depruneRuntime: DepruneRuntimeApi }).depruneRuntime = { runMode };
