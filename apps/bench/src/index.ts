@@ -22,3 +22,7 @@ export type { BrowserSuiteOptions } from './browser-suite';
 export type { MachineInfo } from './machine';
 export { layerMatcher, modelDsconvBlocks, modelProfileLayers } from './layers';
 export type { ModelLayerOptions, ProfileLayerOptions, ShapedBlock } from './layers';
+export { runModelSuite, MODEL_VARIANTS, DEFAULT_MODEL_RATIO } from './models';
+export type { ModelSuiteOptions, ModelSuiteReport, ModelSuiteProgress, ModelRow, ModelVariant } from './models';
+export { writeModelReport, modelReportMarkdown, modelChartSpec, modelReportStem } from './models-report';
+export { suiteReportPaths, writeReportFiles } from './report';

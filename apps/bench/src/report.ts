@@ -6,8 +6,8 @@ import { machineLine } from './machine';
 /** The paper's headline: up to 3.74x DSConv speedup on GPUs (DEPrune, NeurIPS 2024). */
 export const PAPER_DSCONV_SPEEDUP = 3.74;
 
-const fixed = (value: number, digits = 2) => (Number.isFinite(value) ? value.toFixed(digits) : String(value));
-const percent = (fraction: number) => `${(100 * fraction).toFixed(1)}%`;
+export const fixed = (value: number, digits = 2) => (Number.isFinite(value) ? value.toFixed(digits) : String(value));
+export const percent = (fraction: number) => `${(100 * fraction).toFixed(1)}%`;
 const verdict = (pass: boolean) => (pass ? 'yes' : '**no**');
 
 /** A short label for a block in tables and the chart: its position and DW channels/kernel/size. */
@@ -24,7 +24,8 @@ function variantsIn(report: KernelSuiteReport): KernelVariant[] {
   return KERNEL_VARIANTS.filter((variant) => report.rows.some((row) => row.variant === variant));
 }
 
-function table(headers: readonly string[], rows: readonly (readonly string[])[], align?: readonly ('l' | 'r')[]): string {
+/** A Markdown table; `align` 'r' right-aligns a column. */
+export function table(headers: readonly string[], rows: readonly (readonly string[])[], align?: readonly ('l' | 'r')[]): string {
   const rule = headers.map((_, index) => ((align?.[index] ?? 'l') === 'r' ? '---:' : '---'));
   return [headers, rule, ...rows].map((cells) => `| ${cells.join(' | ')} |`).join('\n');
 }
@@ -268,11 +269,15 @@ export function reportStem(report: KernelSuiteReport): string {
   return `${name}-r${report.settings.ratio}${report.settings.quick ? '-quick' : ''}`;
 }
 
+/** `<outDir>/<suite>/<mode>/<stem>.{json,md,svg}`: where a suite's report goes. */
+export function suiteReportPaths(outDir: string, suite: string, mode: string, stem: string): WrittenReport {
+  const folder = join(outDir, suite, mode);
+  return { folder, json: join(folder, `${stem}.json`), markdown: join(folder, `${stem}.md`), chart: join(folder, `${stem}.svg`) };
+}
+
 /** The files `writeKernelReport` writes, without writing them. */
 export function kernelReportPaths(report: KernelSuiteReport, outDir: string): WrittenReport {
-  const folder = join(outDir, 'kernels', report.mode);
-  const stem = reportStem(report);
-  return { folder, json: join(folder, `${stem}.json`), markdown: join(folder, `${stem}.md`), chart: join(folder, `${stem}.svg`) };
+  return suiteReportPaths(outDir, 'kernels', report.mode, reportStem(report));
 }
 
 function writeAtomic(path: string, text: string): void {
@@ -281,17 +286,20 @@ function writeAtomic(path: string, text: string): void {
   renameSync(temporary, path);
 }
 
+/** Writes a report's three files, each atomically: the JSON, the chart (a Vega-Lite spec rendered to SVG) and the Markdown page. */
+export async function writeReportFiles(paths: WrittenReport, report: unknown, chartSpec: Record<string, unknown>, markdown: (chartFile: string) => string): Promise<WrittenReport> {
+  mkdirSync(paths.folder, { recursive: true });
+  writeAtomic(paths.chart, await renderVegaLiteSvg(chartSpec));
+  writeAtomic(paths.json, `${JSON.stringify(report, null, 2)}\n`);
+  writeAtomic(paths.markdown, markdown(paths.chart.replace(/^.*[\\/]/, '')));
+  return paths;
+}
+
 /**
  * Writes the report as `<outDir>/kernels/<mode>/<model>-r<ratio>.{json,md,svg}`: the JSON report,
  * a Markdown page (command, machine line, versions, date, summary, checks, per-block tables) and
  * the chart (Vega-Lite, rendered to SVG in Node). Each file is written atomically.
  */
 export async function writeKernelReport(report: KernelSuiteReport, outDir: string): Promise<WrittenReport> {
-  const paths = kernelReportPaths(report, outDir);
-  mkdirSync(paths.folder, { recursive: true });
-  const svg = await renderVegaLiteSvg(kernelChartSpec(report));
-  writeAtomic(paths.chart, svg);
-  writeAtomic(paths.json, `${JSON.stringify(report, null, 2)}\n`);
-  writeAtomic(paths.markdown, kernelReportMarkdown(report, paths.chart.replace(/^.*[\\/]/, '')));
-  return paths;
+  return writeReportFiles(kernelReportPaths(report, outDir), report, kernelChartSpec(report), (chart) => kernelReportMarkdown(report, chart));
 }

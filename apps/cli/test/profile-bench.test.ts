@@ -151,3 +151,35 @@ describe('deprune bench --suite kernels', () => {
     expectUsageError(runCli(['bench', '--suite', 'kernels', '--model', 'zoo:mobilenetv3-small', '--mode', 'cpu', '--layers', 'nope']), /no DSConv block matches/);
   });
 });
+
+describe('deprune bench --suite models', () => {
+  let folder: string;
+  beforeAll(() => {
+    folder = tempDir();
+  });
+  afterAll(() => cleanup(folder));
+
+  it('times dense and DEPrune-BH end to end beside onnxruntime-node, and writes the report under models/<mode>/', () => {
+    interface ModelsDocument {
+      suite: string;
+      rows: { variant: string; backend: string; threads: number; medianMs: number; sparseLayers: number; planLayers: number }[];
+      files: { json: string; markdown: string; chart: string };
+    }
+    const { document, result } = runJson<ModelsDocument>(['bench', '--suite', 'models', '--model', 'zoo:mobilenetv3-small', '--mode', 'webasm', '--variants', 'deprune-bh', '--repeats', '1', '--warmup', '0', '--out', folder]);
+    expect(document.suite).toBe('models');
+    expect(document.rows.map((row) => `${row.backend}:${row.variant}`)).toEqual(expect.arrayContaining(['gpu.js webasm:dense', 'gpu.js webasm:deprune-bh', 'onnxruntime-node:dense']));
+    const bh = document.rows.find((row) => row.variant === 'deprune-bh')!;
+    expect(bh.sparseLayers).toBe(bh.planLayers);
+    for (const row of document.rows) expect(row.medianMs).toBeGreaterThan(0);
+    expect(document.files.markdown).toBe(join(folder, 'models', 'webasm', 'mobilenetv3-small-224x224-r0.5.md'));
+    expect(readFileSync(document.files.markdown, 'utf8')).toMatch(/deprune bench --suite models --model zoo:mobilenetv3-small/);
+    expect(result.stderr).toMatch(/benchmarked zoo:mobilenetv3-small end to end/);
+    expectUsageError(runCli(['bench', '--suite', 'models', '--model', 'zoo:mobilenetv3-small', '--mode', 'webasm', '--variants', 'deprune-bh', '--out', folder]), /already exists; not overwriting it/);
+  }, 120_000);
+
+  it('rejects options of the other suite and unknown variants', () => {
+    expectUsageError(runCli(['bench', '--suite', 'models', '--model', 'zoo:mobilenetv3-small', '--layers', 'x']), /--layers is a --suite kernels option/);
+    expectUsageError(runCli(['bench', '--suite', 'kernels', '--model', 'zoo:mobilenetv3-small', '--variants', 'dense']), /--variants is a --suite models option/);
+    expectUsageError(runCli(['bench', '--suite', 'models', '--model', 'zoo:mobilenetv3-small', '--variants', 'dense,magic']), /unknown variant 'magic' in --variants/);
+  });
+});

@@ -6,9 +6,10 @@ import { helpHint } from '../args';
 import { modelNamesText } from '../models';
 import { formatTable, type Output } from '../output';
 import type { Command } from '../registry';
+import { runModelsBench } from './bench-models';
 import { loadModelWithShapes, MODE_NAMES, resolveGpuMode } from './kernel-common';
 
-const SUITES = ['kernels'] as const;
+const SUITES = ['kernels', 'models'] as const;
 const HSR_MODELS = ['measured', 'analytic'] as const;
 const BROWSERS = ['chromium'] as const;
 /** gpu.js modes that exist only in a browser: they run in headless Chromium without asking. */
@@ -65,8 +66,11 @@ function printReport(out: Output, report: KernelSuiteReport, files: { json: stri
 
 export const benchCommand: Command = {
   name: 'bench',
-  summary: 'benchmark suites: --suite kernels times DW, PW and DSConv kernels per pruning variant',
-  usage: ['bench --suite kernels --model <model> [--mode M] [--browser chromium] [--quick] [--ratio R] [--layers pattern] [--out dir] [--force] [--json]'],
+  summary: 'benchmark suites: kernels (DW, PW, DSConv kernels per pruning variant), models (end-to-end latency vs onnxruntime)',
+  usage: [
+    'bench --suite kernels --model <model> [--mode M] [--browser chromium] [--quick] [--ratio R] [--layers pattern] [--out dir] [--force] [--json]',
+    'bench --suite models --model <model> [--mode M] [--ratio R] [--variants a,b] [--quick] [--no-onnxruntime] [--out dir] [--force] [--json]',
+  ],
   description: `
 --suite kernels: for every DSConv block (DW conv -> PW conv) of the model, times the DW, the
 PW and DW then PW on @deprune/gpu's kernels, for dense, unstructured (executed dense),
@@ -81,6 +85,12 @@ command and machine, Vega-Lite chart); existing files are refused without --forc
 Chromium (/usr/bin/chromium or DEPRUNE_CHROMIUM, SwiftShader for WebGL2 and WebGPU: CPU
 implementations, so ratios mean something and absolute times are not GPU times);
 --browser chromium runs any mode there.
+--suite models: end-to-end latency of the whole model on @deprune/runtime, dense and pruned by
+each variant (--variants; default all of dense, unstructured, channel, deprune, deprune-b,
+deprune-bh) at --ratio (default 0.5), DEPrune layers on the sparse kernels, and
+onnxruntime-node running the dense model on the same input with 1 thread and with every
+core, all interleaved round by round (--warmup 1, --repeats 7; --quick 3). --out writes
+<dir>/models/<mode>/<model>-<HxW>-r<ratio>.{json,md,svg}.
 Progress goes to stderr; --json prints the report.`,
   flags: {
     suite: { type: 'string', value: 'name', description: `benchmark suite: ${SUITES.join(' | ')}` },
@@ -88,7 +98,7 @@ Progress goes to stderr; --json prints the report.`,
     mode: { type: 'string', value: 'M', description: `gpu.js mode: ${MODE_NAMES.join(' | ')} (default auto; webgl2 and webgpu run in headless Chromium)` },
     browser: { type: 'string', value: 'name', description: `run the suite in a headless browser: ${BROWSERS.join(' | ')} (webgl2 and webgpu always do)` },
     quick: { type: 'boolean', description: 'fewer timed calls (1 warm-up, 3 timed): rough numbers, fast' },
-    ratio: { type: 'string', value: 'R', description: 'nominal sparsity of every DW and PW layer, in [0, 1) (default 0.56)' },
+    ratio: { type: 'string', value: 'R', description: 'nominal sparsity of every DW and PW layer, in [0, 1) (default 0.56 kernels, 0.5 models)' },
     layers: { type: 'string', value: 'pattern', description: 'only blocks whose DW or PW node name matches these globs (comma separated)' },
     'input-shape': { type: 'string', multiple: true, value: 'shape', description: 'input shape as 1,3,H,W; with several inputs name=1,3,H,W' },
     out: { type: 'string', value: 'dir', description: 'write JSON, Markdown and SVG chart under <dir>/kernels/<mode>/' },
@@ -100,18 +110,23 @@ Progress goes to stderr; --json prints the report.`,
     'group-size': { type: 'string', value: 'G', description: 'DW group of the DR variant (default 32)' },
     'skip-dr': { type: 'boolean', description: 'leave out the DR form (dwDiagonal is slow in the CPU modes)' },
     'hsr-model': { type: 'string', value: 'name', description: "DEPrune-BH's latency model: measured (default) | analytic" },
+    variants: { type: 'string', value: 'a,b', description: 'models suite: variants to run (default all)' },
+    'no-onnxruntime': { type: 'boolean', description: 'models suite: leave out the onnxruntime-node yardstick' },
   },
   examples: [
     'deprune bench --suite kernels --model zoo:mobilenetv2 --mode webasm --out docs/benchmarks',
     'deprune bench --suite kernels --model efficientnet-b0 --mode cpu --ratio 0.75 --json > effnet-cpu.json',
     'deprune bench --suite kernels --model zoo:mobilenetv3-small --layers "features.1.*" --quick',
     'deprune bench --suite kernels --model zoo:mobilenetv2 --mode webgl2 --quick --skip-dr --out docs/benchmarks',
+    'deprune bench --suite models --model zoo:mobilenetv2 --mode webasm --out docs/benchmarks',
   ],
   async run({ args, out }) {
     const suite = args.string('suite');
     if (suite === undefined) throw new UsageError('missing --suite', { hint: `choose one of ${SUITES.join(', ')} (${helpHint('bench')})` });
     if (!(SUITES as readonly string[]).includes(suite)) throw new UsageError(`unknown --suite '${suite}'`, { hint: `choose one of ${SUITES.join(', ')}` });
     if (args.positionals.length > 0) throw new UsageError(`unexpected argument '${args.positional(0)}': give the model with --model`, { hint: helpHint('bench') });
+    if (suite === 'models') return runModelsBench(args, out);
+    for (const flag of ['variants', 'no-onnxruntime']) if (args.has(flag)) throw new UsageError(`--${flag} is a --suite models option`, { hint: helpHint('bench') });
     const spec = args.string('model');
     if (spec === undefined) throw new UsageError('missing --model <model>', { hint: helpHint('bench') });
     const ratio = parseRatio(args.string('ratio'));

@@ -1,0 +1,234 @@
+import { UsageError } from '@deprune/errors';
+import { measureInterleaved, type GpuMode } from '@deprune/gpu';
+import { indexGraph, serializeModel, type OnnxModel } from '@deprune/onnx';
+import { prune, type PruneVariant } from '@deprune/pipeline';
+import { createSession, type HostTensor } from '@deprune/runtime';
+import { cosineSimilarity, createRng, maxAbsDifference, randomTensor, toFloat32 } from '@deprune/tensor';
+import { machineInfo, type MachineInfo } from './machine';
+
+/**
+ * The models suite: end-to-end latency of a whole model, dense and pruned by each variant at the
+ * same nominal sparsity, on @deprune/runtime in one gpu.js mode, with onnxruntime-node running the
+ * dense model on the same input in the same run (one thread, and every core) as the yardstick.
+ * Everything is timed interleaved (each round runs every entry once, rotating the order), so a
+ * slow spell of a shared machine lands on all of them alike and the ratios hold.
+ */
+
+export const MODEL_VARIANTS = ['dense', 'unstructured', 'channel', 'deprune', 'deprune-b', 'deprune-bh'] as const;
+export type ModelVariant = (typeof MODEL_VARIANTS)[number];
+
+export const DEFAULT_MODEL_RATIO = 0.5;
+
+export interface ModelSuiteProgress {
+  stage: 'prune' | 'warmup' | 'time';
+  done: number;
+  total: number;
+  detail?: string;
+}
+
+export interface ModelSuiteOptions {
+  model: OnnxModel;
+  /** How the report names the model ('zoo:mobilenetv2', a file name). */
+  modelName: string;
+  mode: GpuMode;
+  /** The input shape (single-input models), e.g. [1, 3, 224, 224]. */
+  inputShape: readonly number[];
+  /** Nominal sparsity of every pruned variant. Default 0.5. */
+  ratio?: number;
+  variants?: readonly ModelVariant[];
+  /** Untimed runs of each entry first. Default 1. */
+  warmup?: number;
+  /** Timed rounds (each runs every entry once). Default 5. */
+  repeats?: number;
+  /** Time onnxruntime-node on the dense model too (Node only). Default true. */
+  onnxruntime?: boolean;
+  seed?: number;
+  machine?: MachineInfo;
+  /** The command line that ran the suite, recorded in the report. */
+  command?: string;
+  onProgress?: (event: ModelSuiteProgress) => void;
+}
+
+export interface ModelRow {
+  variant: ModelVariant;
+  /** What ran it: 'gpu.js webasm' (our runtime) or 'onnxruntime-node' (the yardstick, dense model). */
+  backend: string;
+  /** CPU threads the backend used (gpu.js's modes are single-threaded in Node). */
+  threads: number;
+  /** Fraction of the pruned layers' weights that are zero or removed; 0 for dense. */
+  sparsity: number;
+  keptWeights: number;
+  weights: number;
+  /** Layers the plan prunes, and how many of them ran on a sparse kernel. */
+  planLayers: number;
+  sparseLayers: number;
+  medianMs: number;
+  spreadMs: number;
+  samplesMs: number[];
+  /** Our dense median over this row's median (same backend for our rows). */
+  speedupVsDense: number;
+  /** This row's first output against our dense model's: how much pruning changed it (1 = identical). */
+  cosineVsDense: number;
+  maxAbsDiffVsDense: number;
+  /** Classifier outputs ([1, K]): whether the best class is the dense model's. */
+  top1AgreesWithDense?: boolean;
+}
+
+export interface ModelSuiteReport {
+  suite: 'models';
+  command: string;
+  machine: MachineInfo;
+  date: string;
+  mode: GpuMode;
+  model: string;
+  input: { name: string; shape: number[] };
+  settings: { ratio: number; warmup: number; repeats: number; seed: number; variants: ModelVariant[]; onnxruntime: boolean };
+  rows: ModelRow[];
+  summary: {
+    /** Our dense time over each variant's, same backend. */
+    speedup: Partial<Record<ModelVariant, number>>;
+    best: { variant: ModelVariant; speedup: number };
+    /** onnxruntime-node's median over our dense median, per thread count: > 1 means onnxruntime is slower. */
+    onnxruntimeVsDense: Record<string, number>;
+  };
+  seconds: number;
+}
+
+function positive(name: string, value: number, minimum: number): number {
+  if (!Number.isInteger(value) || value < minimum) throw new UsageError(`${name} must be an integer >= ${minimum}, got ${String(value)}`);
+  return value;
+}
+
+interface Entry {
+  variant: ModelVariant;
+  backend: string;
+  threads: number;
+  sparsity: number;
+  keptWeights: number;
+  weights: number;
+  planLayers: number;
+  sparseLayers: number;
+  run(): Promise<HostTensor>;
+}
+
+/** An onnxruntime-node session over the dense model: its first output as a float32 tensor. */
+async function onnxruntimeEntry(model: OnnxModel, inputName: string, input: HostTensor, threads: number): Promise<Entry> {
+  const ort = await import('onnxruntime-node');
+  const session = await ort.InferenceSession.create(serializeModel(model), { intraOpNumThreads: threads, interOpNumThreads: 1, graphOptimizationLevel: 'all' });
+  const feed = { [inputName]: new ort.Tensor('float32', input.data, [...input.shape]) };
+  return {
+    variant: 'dense',
+    backend: 'onnxruntime-node',
+    threads,
+    sparsity: 0,
+    keptWeights: 0,
+    weights: 0,
+    planLayers: 0,
+    sparseLayers: 0,
+    async run() {
+      const result = await session.run(feed);
+      const output = result[session.outputNames[0]];
+      return { data: output.data as Float32Array, shape: output.dims.map(Number) };
+    },
+  };
+}
+
+function argmax(data: Float32Array): number {
+  let best = 0;
+  for (let index = 1; index < data.length; index++) if (data[index] > data[best]) best = index;
+  return best;
+}
+
+export async function runModelSuite(options: ModelSuiteOptions): Promise<ModelSuiteReport> {
+  const started = performance.now();
+  const ratio = options.ratio ?? DEFAULT_MODEL_RATIO;
+  if (!(ratio >= 0 && ratio < 1)) throw new UsageError(`ratio must be in [0, 1), got ${String(ratio)}`);
+  const warmup = positive('warmup', options.warmup ?? 1, 0);
+  const repeats = positive('repeats', options.repeats ?? 5, 1);
+  const seed = options.seed ?? 0;
+  const variants = [...new Set<ModelVariant>(['dense', ...(options.variants ?? MODEL_VARIANTS)])];
+  for (const variant of variants) if (!MODEL_VARIANTS.includes(variant)) throw new UsageError(`unknown variant '${String(variant)}' (known: ${MODEL_VARIANTS.join(', ')})`);
+  const onnxruntime = options.onnxruntime ?? true;
+  const { model, mode } = options;
+  const inputName = indexGraph(model).inputs[0];
+  const input = toFloat32(randomTensor(options.inputShape, createRng(seed))) as HostTensor;
+  const feeds = { [inputName]: input };
+
+  const entries: Entry[] = [];
+  for (const [index, variant] of variants.entries()) {
+    options.onProgress?.({ stage: 'prune', done: index, total: variants.length, detail: variant });
+    const pruned = variant === 'dense' ? null : prune(model, { variant: variant as PruneVariant, ratio, inputShapes: { [inputName]: [...options.inputShape] } });
+    const session = await createSession(pruned?.model ?? model, { mode, plan: pruned?.plan ?? null });
+    const uses = session.compile({ [inputName]: options.inputShape }).planLayers;
+    const layers = pruned?.report.layers ?? [];
+    const weights = layers.reduce((sum, layer) => sum + layer.weights, 0);
+    const keptWeights = layers.reduce((sum, layer) => sum + layer.keptWeights, 0);
+    entries.push({
+      variant,
+      backend: `gpu.js ${mode}`,
+      threads: 1,
+      sparsity: weights === 0 ? 0 : 1 - keptWeights / weights,
+      keptWeights,
+      weights,
+      planLayers: uses.length,
+      sparseLayers: uses.filter((use) => use.kernel === 'dwSparse' || use.kernel === 'pwSparse').length,
+      run: async () => Object.values((await session.run(feeds)).outputs)[0],
+    });
+  }
+  options.onProgress?.({ stage: 'prune', done: variants.length, total: variants.length });
+  if (onnxruntime) {
+    const cores = (options.machine ?? machineInfo()).cores;
+    for (const threads of [...new Set([1, cores])]) entries.push(await onnxruntimeEntry(model, inputName, input, threads));
+  }
+
+  const outputs: HostTensor[] = new Array(entries.length);
+  const measured = await measureInterleaved(
+    entries.map((entry, index) => async () => void (outputs[index] = await entry.run())),
+    {
+      warmup,
+      repeats,
+      onRound: (round, rounds) => options.onProgress?.({ stage: round === 0 ? 'warmup' : 'time', done: round, total: rounds }),
+    },
+  );
+
+  const dense = outputs[0];
+  const denseMs = measured[0].medianMs;
+  const classifier = dense.shape.length === 2 && dense.shape[0] === 1 && dense.shape[1] > 1;
+  const rows: ModelRow[] = entries.map((entry, index) => ({
+    variant: entry.variant,
+    backend: entry.backend,
+    threads: entry.threads,
+    sparsity: entry.sparsity,
+    keptWeights: entry.keptWeights,
+    weights: entry.weights,
+    planLayers: entry.planLayers,
+    sparseLayers: entry.sparseLayers,
+    medianMs: measured[index].medianMs,
+    spreadMs: measured[index].spreadMs,
+    samplesMs: measured[index].samples,
+    speedupVsDense: denseMs / measured[index].medianMs,
+    cosineVsDense: cosineSimilarity(outputs[index].data, dense.data),
+    maxAbsDiffVsDense: maxAbsDifference(outputs[index].data, dense.data),
+    ...(classifier ? { top1AgreesWithDense: argmax(outputs[index].data) === argmax(dense.data) } : {}),
+  }));
+  const ours = rows.filter((row) => row.backend !== 'onnxruntime-node');
+  const speedup = Object.fromEntries(ours.map((row) => [row.variant, row.speedupVsDense])) as Partial<Record<ModelVariant, number>>;
+  const bestRow = ours.filter((row) => row.variant !== 'dense').reduce<ModelRow | undefined>((best, row) => (best === undefined || row.speedupVsDense > best.speedupVsDense ? row : best), undefined);
+  return {
+    suite: 'models',
+    command: options.command ?? '',
+    machine: options.machine ?? machineInfo(),
+    date: new Date().toISOString(),
+    mode,
+    model: options.modelName,
+    input: { name: inputName, shape: [...options.inputShape] },
+    settings: { ratio, warmup, repeats, seed, variants, onnxruntime },
+    rows,
+    summary: {
+      speedup,
+      best: { variant: bestRow?.variant ?? 'dense', speedup: bestRow?.speedupVsDense ?? 1 },
+      onnxruntimeVsDense: Object.fromEntries(rows.filter((row) => row.backend === 'onnxruntime-node').map((row) => [`${row.threads} thread${row.threads === 1 ? '' : 's'}`, row.medianMs / denseMs])),
+    },
+    seconds: Math.round((performance.now() - started) / 100) / 10,
+  };
+}
