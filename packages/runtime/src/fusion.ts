@@ -11,7 +11,8 @@ import type { HostTensor } from './types';
  * - into a MatMul: an Add of a constant vector along the last axis (its bias);
  * - into any of those and into element-wise and pooling kernels: one activation the kernels'
  *   fused epilogue computes (Relu, Clip with constant bounds, HardSigmoid, HardSwish, Sigmoid), or
- *   the gated forms SiLU `x * Sigmoid(x)` and hard-swish `x * HardSigmoid(x)` (alpha 1/6, beta 1/2).
+ *   the gated forms SiLU `x * Sigmoid(x)` and hard-swish `x * HardSigmoid(x)` (alpha 1/6, beta 1/2)
+ *   or written out, `x * Clip(x + 3, 0, 6) / 6` (PaddleOCR's paddle2onnx exports).
  * A chain stops at a value that another node also reads, at a graph output, and at any value the
  * caller asked to keep (fetched intermediates), so every value anyone can see is still computed.
  */
@@ -98,16 +99,75 @@ export function nodeActivation(node: NodeProto, opset: number, readConstant: (na
   }
 }
 
-/** The gated activations: `value` feeds exactly a gate (Sigmoid / HardSigmoid) and a Mul of value and gate. */
-function gatedActivation(value: string, readers: NodeProto[], inputs: FusionInputs): { activation: Activation; nodes: NodeProto[]; output: string } | undefined {
+/** The scalar value of a constant operand, or undefined. */
+function scalarOperand(node: NodeProto, position: number, inputs: FusionInputs): number | undefined {
+  const constant = inputs.readConstant(node.input?.[position] ?? '');
+  return constant !== undefined && constant.data.length === 1 ? constant.data[0] : undefined;
+}
+
+/** `node` divides its input 0 by 6 (Div by 6, or Mul by 1/6 on either side). */
+function dividesBySix(node: NodeProto, value: string, inputs: FusionInputs): boolean {
+  if (node.opType === 'Div') return node.input?.[0] === value && Math.abs((scalarOperand(node, 1, inputs) ?? 0) - 6) < 1e-6;
+  if (node.opType !== 'Mul') return false;
+  const other = node.input?.[0] === value ? 1 : node.input?.[1] === value ? 0 : -1;
+  return other >= 0 && Math.abs((scalarOperand(node, other, inputs) ?? 0) - 1 / 6) < 1e-6;
+}
+
+/** The only reader of `value`, when there is exactly one and `value` is not kept visible. */
+function soleReader(value: string, inputs: FusionInputs): NodeProto | undefined {
+  const readers = consumersOf(inputs.index, value);
+  return readers.length === 1 && !inputs.keep.has(value) && !inputs.index.outputs.includes(value) ? readers[0] : undefined;
+}
+
+type Gated = { activation: Activation; nodes: NodeProto[]; output: string };
+
+/**
+ * hard-swish written out, as paddle2onnx and tf2onnx export it: `value` feeds `Add(value, 3) ->
+ * Clip(0, 6)` and a `Mul` of `value` with that, and the result is divided by 6 once, right after
+ * the Clip or after the Mul.
+ */
+function writtenOutHardSwish(value: string, readers: NodeProto[], inputs: FusionInputs): Gated | undefined {
+  const add = readers.find((node) => node.opType === 'Add');
+  const mul = readers.find((node) => node.opType === 'Mul');
+  if (add === undefined || mul === undefined) return undefined;
+  const addOther = add.input?.[0] === value ? 1 : add.input?.[1] === value ? 0 : -1;
+  if (addOther < 0 || Math.abs((scalarOperand(add, addOther, inputs) ?? 0) - 3) > 1e-6) return undefined;
+  const clip = soleReader(add.output?.[0] ?? '', inputs);
+  const bounds = clip === undefined ? undefined : nodeActivation(clip, inputs.opset, inputs.readConstant);
+  if (clip === undefined || clip.input?.[0] !== add.output?.[0] || typeof bounds !== 'object' || bounds.kind !== 'clip' || bounds.min !== 0 || bounds.max !== 6) return undefined;
+  let gate = clip.output?.[0] ?? '';
+  const nodes: NodeProto[] = [add, clip];
+  const afterClip = soleReader(gate, inputs);
+  if (afterClip !== undefined && afterClip !== mul && dividesBySix(afterClip, gate, inputs)) {
+    nodes.push(afterClip);
+    gate = afterClip.output?.[0] ?? '';
+  }
+  if ([...(mul.input ?? [])].sort().join('\n') !== [value, gate].sort().join('\n') || soleReader(gate, inputs) !== mul) return undefined;
+  nodes.push(mul);
+  let output = mul.output?.[0] ?? '';
+  if (nodes.length === 3) {
+    const after = soleReader(output, inputs);
+    if (after === undefined || !dividesBySix(after, output, inputs)) return undefined;
+    nodes.push(after);
+    output = after.output?.[0] ?? '';
+  }
+  return { activation: 'hardswish', nodes, output };
+}
+
+/**
+ * The gated activations: `value` feeds exactly a gate (Sigmoid: SiLU; HardSigmoid with alpha 1/6,
+ * beta 1/2: hard-swish) and a Mul of value and gate; or the written-out hard-swish.
+ */
+function gatedActivation(value: string, readers: NodeProto[], inputs: FusionInputs): Gated | undefined {
   if (readers.length !== 2) return undefined;
   const gate = readers.find((node) => node.opType === 'Sigmoid' || node.opType === 'HardSigmoid');
   const mul = readers.find((node) => node.opType === 'Mul');
-  if (gate === undefined || mul === undefined || gate.input?.[0] !== value) return undefined;
+  if (gate === undefined) return writtenOutHardSwish(value, readers, inputs);
+  if (mul === undefined || gate.input?.[0] !== value) return undefined;
   const gateOutput = gate.output?.[0] ?? '';
   const operands = [...(mul.input ?? [])].sort();
   if (operands.length !== 2 || operands.join('\n') !== [value, gateOutput].sort().join('\n')) return undefined;
-  if (consumersOf(inputs.index, gateOutput).length !== 1 || inputs.keep.has(gateOutput)) return undefined;
+  if (soleReader(gateOutput, inputs) !== mul) return undefined;
   let activation: Activation = 'silu';
   if (gate.opType === 'HardSigmoid') {
     const alpha = floatAttribute(gate, 'alpha', 0.2);

@@ -90,6 +90,33 @@ describe('fusion', () => {
   });
 });
 
+describe('written-out hard-swish', () => {
+  /** Conv -> x * Clip(x + 3, 0, 6) / 6, the division after the Mul or right after the Clip (as a Mul by 1/6). */
+  function hardSwishNet(divideAfterClip: boolean): OnnxModel {
+    const b = new GraphBuilder({ name: 'hardswish' });
+    const x = b.input('x', [1, 3, 5, 5]);
+    const conv = b.node('Conv', [x, b.weight('w', weight([4, 3, 3, 3], 2))], { pads: [1, 1, 1, 1] }, { name: 'conv' });
+    const shifted = b.node('Add', [conv, b.weight('three', tensor(Float32Array.of(3), []))], {}, { name: 'add3' });
+    const clipped = b.node('Clip', [shifted, b.weight('zero', tensor(Float32Array.of(0), [])), b.weight('six', tensor(Float32Array.of(6), []))], {}, { name: 'clip' });
+    if (divideAfterClip) {
+      const scaled = b.node('Mul', [b.weight('sixth', tensor(Float32Array.of(1 / 6), [])), clipped], {}, { name: 'sixth' });
+      b.output(b.node('Mul', [conv, scaled], {}, { name: 'gate' }));
+    } else {
+      const gated = b.node('Mul', [conv, clipped], {}, { name: 'gate' });
+      b.output(b.node('Div', [gated, b.weight('six2', tensor(Float32Array.of(6), []))], {}, { name: 'div6' }));
+    }
+    return b.build();
+  }
+
+  it.each([[false], [true]])('fuses x * Clip(x + 3, 0, 6) / 6 into the conv (division after the clip: %s)', async (divideAfterClip) => {
+    const model = hardSwishNet(divideAfterClip);
+    const report = (await createSession(model, { mode: 'cpu' })).compile({ x: [1, 3, 5, 5] });
+    expect(report.steps).toHaveLength(1);
+    expect(report.steps[0].nodes).toEqual(divideAfterClip ? ['conv', 'add3', 'clip', 'sixth', 'gate'] : ['conv', 'add3', 'clip', 'gate', 'div6']);
+    await expectMatchesOrt(model, { x: randomInput([1, 3, 5, 5], 12) });
+  });
+});
+
 describe('inputs', () => {
   const model = affineChain();
 
