@@ -62,73 +62,48 @@ export const convOp: OpCompiler = {
     const { weight, bias } = foldAffine(weight4, info.bias ? ctx.constantNamed(info.bias) : undefined, fusion, (index) => Math.floor(index / perOutput), outChannels);
     const activation: Activation | undefined = fusion?.activation;
     const conv = { strides: info.strides, pads: info.pads, dilations: info.dilations, activation };
-    const operands = [ctx.operand(0)];
     const entry = ctx.planEntry();
     const strided = info.strides.some((s) => s !== 1) || info.pads.some((p) => p !== 0) || info.dilations.some((d) => d !== 1);
     const reason = entry === undefined ? undefined : denseReason(entry, info.kind, ctx.graph.sparse, info.kind === 'pw' && strided);
-    const record = (kernel: string) => {
-      if (entry !== undefined) ctx.graph.planUses.push({ layer: ctx.name, kind: entry.kind, strategy: entry.strategy, kernel, ...(reason !== undefined ? { reason } : {}) });
-    };
-    const fused = fusion ? ` + ${fusion.absorbed.map((node) => node.opType).join('+')}` : '';
-
-    if (info.kind === 'dw' && entry !== undefined && reason === undefined) {
-      const table = buildTapTable(entry, weight);
-      const run = ctx.kernel('dwSparse');
-      record('dwSparse');
-      return makeStep(ctx, {
-        kernel: 'dwSparse',
-        placement: 'device',
-        operands,
-        detail: `${table.slots} of ${info.kernel[0] * info.kernel[1]} taps per channel (t = ${table.step}, ${table.balance === 'channel' ? 'balanced' : 'unbalanced'})${fused}`,
-        run: async ([x]) => [restoreRank(await run(asImage(x), table, bias, conv), outputShape)],
-      });
-    }
-    if (info.kind === 'pw' && !strided) {
+    const fused = fusion ? fusion.absorbed.map((node) => node.opType).join('+') : '';
+    const kernel = { name: convKernelName(info.kind, entry !== undefined && reason === undefined, strided) };
+    if (entry !== undefined) ctx.graph.planUses.push({ layer: ctx.name, kind: entry.kind, strategy: entry.strategy, kernel: kernel.name, ...(reason !== undefined ? { reason } : {}) });
+    let describe = '';
+    let run: (x: HostTensor) => Promise<HostTensor>;
+    if (kernel.name === 'dwSparse') {
+      const table = buildTapTable(entry!, weight);
+      describe = `${table.slots} of ${info.kernel[0] * info.kernel[1]} taps per channel (t = ${table.step}, ${table.balance === 'channel' ? 'balanced' : 'unbalanced'})`;
+      run = (x) => ctx.kernel('dwSparse')(x, table, bias, conv);
+    } else if (kernel.name === 'pwSparse') {
+      const table = buildColumnTable(entry!, tensor(weight.data, [outChannels, perGroup]));
+      describe = `${table.slots} of ${info.inChannels} columns per tile of ${table.tileRows} rows (t = ${table.step})`;
+      run = (x) => ctx.kernel('pwSparse')(x, table, bias, { activation });
+    } else if (kernel.name === 'pwDense') {
       const matrix = tensor(weight.data, [outChannels, perGroup]);
-      if (entry !== undefined && reason === undefined) {
-        const table = buildColumnTable(entry, matrix);
-        const run = ctx.kernel('pwSparse');
-        record('pwSparse');
-        return makeStep(ctx, {
-          kernel: 'pwSparse',
-          placement: 'device',
-          operands,
-          detail: `${table.slots} of ${info.inChannels} columns per tile of ${table.tileRows} rows (t = ${table.step})${fused}`,
-          run: async ([x]) => [restoreRank(await run(asImage(x), table, bias, { activation }), outputShape)],
-        });
-      }
-      const run = ctx.kernel('pwDense');
-      record('pwDense');
-      return makeStep(ctx, {
-        kernel: 'pwDense',
-        placement: 'device',
-        operands,
-        ...(fused ? { detail: fused.slice(3) } : {}),
-        run: async ([x]) => [restoreRank(await run(asImage(x), matrix, bias, { activation }), outputShape)],
-      });
+      run = (x) => ctx.kernel('pwDense')(x, matrix, bias, { activation });
+    } else if (kernel.name === 'dwDense') {
+      run = (x) => ctx.kernel('dwDense')(x, weight, bias, conv);
+    } else {
+      describe = `group ${info.group}, ${info.kernel.join('x')}, stride ${info.strides.join('x')}`;
+      run = (x) => ctx.kernel('conv2d')(x, weight, bias, { ...conv, group: info.group });
     }
-    if (info.kind === 'dw') {
-      const run = ctx.kernel('dwDense');
-      record('dwDense');
-      return makeStep(ctx, {
-        kernel: 'dwDense',
-        placement: 'device',
-        operands,
-        ...(fused ? { detail: fused.slice(3) } : {}),
-        run: async ([x]) => [restoreRank(await run(asImage(x), weight, bias, conv), outputShape)],
-      });
-    }
-    const run = ctx.kernel('conv2d');
-    record('conv2d');
+    const detail = [describe, fused].filter((part) => part !== '').join(' + ');
     return makeStep(ctx, {
-      kernel: 'conv2d',
+      kernel: kernel.name,
       placement: 'device',
-      operands,
-      detail: `group ${info.group}, ${info.kernel.join('x')}, stride ${info.strides.join('x')}${fused}`,
-      run: async ([x]) => [restoreRank(await run(asImage(x), weight, bias, { ...conv, group: info.group }), outputShape)],
+      operands: [ctx.operand(0)],
+      ...(detail !== '' ? { detail } : {}),
+      run: async ([x]) => [restoreRank(await run(asImage(x)), outputShape)],
     });
   },
 };
+
+/** The kernel a Conv runs: sparse where its plan entry allows, else the dense kernel of its kind (see the comment at the top). */
+function convKernelName(kind: string, sparse: boolean, strided: boolean): 'dwSparse' | 'pwSparse' | 'dwDense' | 'pwDense' | 'conv2d' {
+  if (kind === 'dw') return sparse ? 'dwSparse' : 'dwDense';
+  if (kind === 'pw' && !strided) return sparse ? 'pwSparse' : 'pwDense';
+  return 'conv2d';
+}
 
 export const convTransposeOp: OpCompiler = {
   opTypes: ['ConvTranspose'],
