@@ -170,23 +170,23 @@ function flattenInto(value: unknown, out: Float32Array, offset: number): number 
 }
 
 /**
- * The one buffer behind a nested gpu.js result when its rows are consecutive views of exactly
- * `size` floats of it, in order (webasm's results are); undefined otherwise.
+ * The one buffer behind a nested gpu.js result made for this call (`StepOutput.fresh`: webasm's
+ * rows are consecutive views of one new slice of its memory), when its first row starts the
+ * buffer, its last row ends it, and the buffer holds exactly `size` floats; undefined otherwise.
+ * Only the two ends are looked at: walking every row (C * H of them) cost about as much as the
+ * copy it saves on layers with small planes.
  */
 function contiguousBuffer(value: unknown, size: number): Float32Array | undefined {
-  let buffer: ArrayBufferLike | undefined;
-  let expected = 0;
-  const walk = (item: unknown): boolean => {
-    if (item instanceof Float32Array) {
-      buffer ??= item.buffer;
-      if (item.buffer !== buffer || item.byteOffset !== expected * 4) return false;
-      expected += item.length;
-      return true;
-    }
-    return Array.isArray(item) && item.every(walk);
+  const end = (item: unknown, last: boolean): Float32Array | undefined => {
+    let at = item;
+    while (Array.isArray(at) && at.length > 0) at = at[last ? at.length - 1 : 0];
+    return at instanceof Float32Array ? at : undefined;
   };
-  if (!walk(value) || buffer === undefined || expected !== size || buffer.byteLength !== size * 4) return undefined;
-  return new Float32Array(buffer, 0, size);
+  const first = end(value, false);
+  const last = end(value, true);
+  if (first === undefined || last === undefined || first.buffer !== last.buffer || first.byteOffset !== 0) return undefined;
+  if (last.byteOffset + last.byteLength !== size * 4 || first.buffer.byteLength !== size * 4) return undefined;
+  return new Float32Array(first.buffer, 0, size);
 }
 
 /** Reads a step's result back to the host as a float32 tensor of `shape` (NCHW order). */

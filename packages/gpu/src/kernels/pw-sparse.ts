@@ -22,7 +22,6 @@ interface PwSparseConstants {
   outChannels: number;
   inChannels: number;
   tileRows: number;
-  width: number;
   slots: number;
   quads: number;
   rest: number;
@@ -38,12 +37,12 @@ interface PwSparseConstants {
  * the same loop shape as pwDense (see there), so only the trip count and the column lookup differ.
  */
 function pwSparseBody(this: IKernelFunctionThis<PwSparseConstants>, x: number[][], columns: number[], weights: number[], bias: number[]): number {
-  const plane = this.thread.z;
+  const plane = this.thread.y;
   const image = Math.floor(plane / this.constants.outChannels);
   const row = plane - image * this.constants.outChannels;
   const tile = Math.floor(row / this.constants.tileRows);
   const base = image * this.constants.inChannels;
-  const pixel = this.thread.y * this.constants.width + this.thread.x;
+  const pixel = this.thread.x;
   const weightFirst = row * this.constants.slots;
   const columnFirst = tile * this.constants.slots;
   let sum = 0;
@@ -82,12 +81,11 @@ export const pwSparseKernel: KernelRegistration<PwSparseFn> = {
       const out = await runStep(config, {
         label: 'gather-gemm',
         body: pwSparseBody,
-        output: [width, height, batch * table.outChannels],
+        output: [height * width, batch * table.outChannels],
         constants: {
           outChannels: table.outChannels,
           inChannels: table.inChannels,
           tileRows: table.tileRows,
-          width,
           slots: table.slots,
           quads: Math.floor(table.slots / 4),
           rest: table.slots % 4,
