@@ -4,7 +4,7 @@ import { Input, type IKernelFunctionThis } from 'gpu.js';
 import { encodeActivation, type Activation } from '../activation';
 import type { KernelCreateConfig } from '../registry';
 import type { ConvGeometry } from './conv-params';
-import { float32Data, nonEmpty, planeInput, readback, runStep } from './launch';
+import { float32Data, nonEmpty, planeInput, planeOutput, readback, runStep } from './launch';
 
 /** The fused epilogue, called by its bare name inside kernel bodies: see `runStep` in launch.ts. */
 declare function fusedActivation(value: number, code: number, alpha: number, beta: number): number;
@@ -36,12 +36,9 @@ declare function fusedActivation(value: number, code: number, alpha: number, bet
  * - **Tables and bias are per plane** (n * C + c), repeated for each image of a batch: a thread
  *   indexes them by its plane, with no division to find its channel (a per-output cost that, like
  *   the epilogue, no pruning removes).
- * - **Output dims [Ho * Wo, N * C]**, not [Wo, Ho, N * C]: the same flat NCHW memory, but webasm
- *   runs 4 consecutive threads of a row per SIMD step and finishes a row whose length is not a
- *   multiple of 4 one thread at a time, with a call from JavaScript per row. A plane's Ho * Wo
- *   pixels make far fewer, longer rows (14 x 14: 576 rows of 196 instead of 8,064 of 14, a
- *   quarter of them scalar), and gpu.js hands back one array view per row, so fewer views too.
- *   The thread finds its output row by a division (a few vector operations per 4 outputs).
+ * - **One output row per plane** (`planeOutput`, dims [Ho*Wo, 1, N*C]): the same flat NCHW memory,
+ *   far fewer and longer rows for webasm's 4-wide SIMD steps and gpu.js's result views. The
+ *   thread finds its output row and column by a division (a few vector operations per 4 outputs).
  */
 interface DirectTapsConstants {
   slots: number;
@@ -57,12 +54,13 @@ interface DirectTapsConstants {
 }
 
 function directTapsBody(this: IKernelFunctionThis<DirectTapsConstants>, x: number[][], pairs: number[], bias: number[]): number {
-  const plane = this.thread.y;
-  // The thread's output pixel, row-major in its plane. The + 0.5 keeps the floor exact where float
-  // division is not correctly rounded (GLSL allows 2.5 ulp): pixel + 0.5 is at least 0.5 / Wo
-  // away from a multiple of Wo.
-  const outRow = Math.floor((this.thread.x + 0.5) / this.constants.outWidth);
-  const outColumn = this.thread.x - outRow * this.constants.outWidth;
+  const plane = this.thread.z;
+  // The thread's output pixel, row-major in its plane (one output row per plane: see planeOutput).
+  // The + 0.5 keeps the floor exact where float division is not correctly rounded (GLSL allows
+  // 2.5 ulp): pixel + 0.5 is at least 0.5 / Wo away from a multiple of Wo.
+  const pixel = this.thread.x;
+  const outRow = Math.floor((pixel + 0.5) / this.constants.outWidth);
+  const outColumn = pixel - outRow * this.constants.outWidth;
   const origin = outRow * this.constants.strideH * this.constants.paddedWidth + outColumn * this.constants.strideW;
   const first = plane * this.constants.slots * 2;
   let sum = 0;
@@ -207,7 +205,7 @@ export async function runDirectTaps(config: KernelCreateConfig, spec: DirectTaps
   const out = await runStep(config, {
     label: 'taps',
     body: directTapsBody,
-    output: [g.outHeight * g.outWidth, g.batch * g.outChannels],
+    output: planeOutput(g.outHeight, g.outWidth, g.batch * g.outChannels),
     constants: {
       slots: spec.slots,
       quads: Math.floor(spec.slots / 4),

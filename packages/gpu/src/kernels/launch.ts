@@ -73,6 +73,20 @@ export function planeInput(x: Tensor): Input {
   return new Input(float32Data(x) as unknown as number[], [height * width, batch * channels]);
 }
 
+/**
+ * gpu.js output dims `[H*W, 1, planes]` for NCHW planes of H x W pixels: the same flat NCHW memory
+ * as `[W, H, planes]`, but each plane is one row. webasm runs 4 consecutive threads of a row per
+ * SIMD step and a row's tail (length mod 4) one thread at a time, with a call from JavaScript per
+ * row, and gpu.js returns one array view per row: 14 x 14 planes as rows of 14 meant 8,064 rows
+ * (a quarter of the threads scalar) on a 576-channel layer; as rows of 196, 576 rows and no tail.
+ * The middle dim of 1 keeps the output 3-D: gpu.js packs 3-D outputs into a texture of any shape in
+ * the GL modes, where a 2-D output's rows are texture rows (at most 8,192 wide in SwiftShader).
+ * A kernel reads its pixel as `this.thread.x` and its plane as `this.thread.z`.
+ */
+export function planeOutput(height: number, width: number, planes: number): [number, number, number] {
+  return [height * width, 1, planes];
+}
+
 /** gpu.js cannot take empty arrays; a kernel whose table is empty never reads it, so one zero stands in. */
 export function nonEmpty(values: Float32Array): Float32Array {
   return values.length > 0 ? values : new Float32Array(1);

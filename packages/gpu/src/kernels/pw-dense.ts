@@ -3,7 +3,7 @@ import type { Tensor } from '@deprune/tensor';
 import type { IKernelFunctionThis } from 'gpu.js';
 import { encodeActivation, type Activation } from '../activation';
 import type { KernelRegistration } from '../registry';
-import { biasVector, emptyResult, float32Data, planeInput, readback, runStep } from './launch';
+import { biasVector, emptyResult, float32Data, planeInput, planeOutput, readback, runStep } from './launch';
 
 /** The fused epilogue, called by its bare name inside kernel bodies: see `runStep` in launch.ts. */
 declare function fusedActivation(value: number, code: number, alpha: number, beta: number): number;
@@ -32,11 +32,11 @@ interface PwDenseConstants {
  * the rest. As in dw-taps.ts: gpu.js cannot unroll loops, and in webasm four independent gathers
  * per iteration run about twice as fast per channel as a one-channel loop; pwSparse walks its
  * kept columns the same way, so the comparison is fair. x is read through its [H*W, N*Cin] view
- * (`planeInput`) and the output dims are [H*W, N*Cout] (flat NCHW all the same): rows of whole
- * planes, so webasm's 4-wide SIMD steps seldom meet a row end (see dw-taps.ts).
+ * (`planeInput`); the output is one row per plane (`planeOutput`), so webasm's 4-wide SIMD steps
+ * seldom meet a row end.
  */
 function pwDenseBody(this: IKernelFunctionThis<PwDenseConstants>, x: number[][], weights: number[], bias: number[]): number {
-  const plane = this.thread.y;
+  const plane = this.thread.z;
   const image = Math.floor(plane / this.constants.outChannels);
   const row = plane - image * this.constants.outChannels;
   const base = image * this.constants.inChannels;
@@ -84,7 +84,7 @@ export const pwDenseKernel: KernelRegistration<PwDenseFn> = {
       const out = await runStep(config, {
         label: 'gemm',
         body: pwDenseBody,
-        output: [height * width, batch * outChannels],
+        output: planeOutput(height, width, shape[0] * shape[1]),
         constants: { inChannels, outChannels, quads: Math.floor(inChannels / 4), rest: inChannels % 4, activation: act.code, alpha: act.alpha, beta: act.beta },
         args: [planeInput(x), float32Data(weight), biasData],
       });

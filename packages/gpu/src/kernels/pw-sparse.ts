@@ -4,7 +4,7 @@ import type { IKernelFunctionThis } from 'gpu.js';
 import { encodeActivation } from '../activation';
 import type { KernelRegistration } from '../registry';
 import type { ColumnTable } from '../tables';
-import { biasVector, emptyResult, nonEmpty, planeInput, readback, runStep } from './launch';
+import { biasVector, emptyResult, nonEmpty, planeInput, planeOutput, readback, runStep } from './launch';
 import type { PwAttrs } from './pw-dense';
 
 /** The fused epilogue, called by its bare name inside kernel bodies: see `runStep` in launch.ts. */
@@ -37,7 +37,7 @@ interface PwSparseConstants {
  * the same loop shape as pwDense (see there), so only the trip count and the column lookup differ.
  */
 function pwSparseBody(this: IKernelFunctionThis<PwSparseConstants>, x: number[][], columns: number[], weights: number[], bias: number[]): number {
-  const plane = this.thread.y;
+  const plane = this.thread.z;
   const image = Math.floor(plane / this.constants.outChannels);
   const row = plane - image * this.constants.outChannels;
   const tile = Math.floor(row / this.constants.tileRows);
@@ -81,7 +81,7 @@ export const pwSparseKernel: KernelRegistration<PwSparseFn> = {
       const out = await runStep(config, {
         label: 'gather-gemm',
         body: pwSparseBody,
-        output: [height * width, batch * table.outChannels],
+        output: planeOutput(height, width, shape[0] * shape[1]),
         constants: {
           outChannels: table.outChannels,
           inChannels: table.inChannels,
