@@ -1,5 +1,5 @@
 // Public API of @deprune/bench: benchmark suites (the kernel suite today) and their reports.
-export { runKernelSuite, pairedDifference, KERNEL_VARIANTS, VARIANT_DESCRIPTIONS, DEFAULT_KERNEL_RATIO, LARGE_LAYER_MIN_OUTPUTS, BH_SIGNIFICANCE, DW_IDEAL_THRESHOLD } from './kernels';
+export { runKernelSuite, kernelSummary, pairedDifference, KERNEL_VARIANTS, VARIANT_DESCRIPTIONS, DEFAULT_KERNEL_RATIO, LARGE_LAYER_MIN_OUTPUTS, BH_SIGNIFICANCE, DW_IDEAL_THRESHOLD } from './kernels';
 export type {
   KernelSuiteOptions,
   KernelSuiteReport,

@@ -89,7 +89,7 @@ export interface StaircaseCurve {
   foundStep: number;
   /** How well the found staircase fits the window (R^2). */
   r2: number;
-  /** Per-stair rise (ms) of the least-squares staircase of the kernel's t over the window, and the smallest rise the timing resolves. */
+  /** Per-stair rise (ms) of the least-squares staircase of the kernel's t over the window's fastest calls, and the smallest rise the timing resolves. */
   perStairMs: number;
   resolvableMs: number;
   /** The window the step was read from: counts 0..windowCounts-1, each timed windowRepeats times. */
@@ -157,7 +157,7 @@ export interface KernelChecks {
     /** Summed BH / summed B DSConv medians, and the same from the fastest calls. */
     timeRatio: number;
     timeRatioFromMin: number;
-    /** Per timed round, BH minus B summed over the blocks (ms): its median and the median's standard error. */
+    /** BH minus B (ms): per block the median over the paired rounds, summed over blocks, with its standard error. */
     pairedDiffMs: number;
     pairedStandardErrorMs: number;
     /** 1 + pairedDiffMs / summed B median: the time ratio the paired rounds say. */
@@ -638,21 +638,39 @@ function speedups(rows: readonly KernelRow[], op: KernelOp, statistic: 'medianMs
 }
 
 /**
- * Paired comparison of two variants' DSConv timings: for each timed round r, the sum over blocks of
- * (a's call in round r - b's call in round r). Within a block the two calls of a round ran side by
- * side (interleaved), so a slow spell of the machine hits both and cancels in the difference.
- * Returns the median of the per-round differences and its standard error (`medianStandardError`).
+ * Paired comparison of two variants' DSConv timings. Within a block the two calls of a timed round
+ * ran side by side (interleaved), so a slow spell of the machine hits both and cancels in their
+ * difference. Per block: the median over rounds of (a's call - b's call) and that median's
+ * standard error (`medianStandardError`); summed over blocks, the errors added in quadrature.
+ * Taking the median per block first keeps one block's disturbed rounds from deciding the total
+ * (a first version summed the rounds over blocks before the median, and one noisy block of
+ * MobileNetV2 then made identical kernels look 8% apart).
  */
-export function pairedDifference(rows: readonly KernelRow[], a: KernelVariant, b: KernelVariant): { medianMs: number; standardErrorMs: number; rounds: number } {
-  const byLayer = (variant: KernelVariant) => new Map(rows.filter((row) => row.variant === variant).map((row) => [row.layer, row.samplesMs]));
-  const first = byLayer(a);
-  const second = byLayer(b);
-  const rounds = Math.min(...[...first.values(), ...second.values()].map((samples) => samples.length));
-  if (first.size === 0 || !Number.isFinite(rounds) || rounds === 0) return { medianMs: 0, standardErrorMs: 0, rounds: 0 };
-  const differences = Array.from({ length: rounds }, (_, round) =>
-    sumBy([...first.entries()], ([layer, samples]) => samples[round] - (second.get(layer)?.[round] ?? samples[round])),
-  );
-  return { medianMs: median(differences), standardErrorMs: medianStandardError(differences), rounds };
+export function pairedDifference(rows: readonly KernelRow[], a: KernelVariant, b: KernelVariant): { medianMs: number; standardErrorMs: number; blocks: number } {
+  const others = new Map(rows.filter((row) => row.variant === b).map((row) => [row.layer, row.samplesMs]));
+  let total = 0;
+  let variance = 0;
+  let blocks = 0;
+  for (const row of rows) {
+    const other = others.get(row.layer);
+    if (row.variant !== a || other === undefined) continue;
+    const rounds = Math.min(row.samplesMs.length, other.length);
+    if (rounds === 0) continue;
+    const differences = row.samplesMs.slice(0, rounds).map((sample, round) => sample - other[round]);
+    total += median(differences);
+    variance += medianStandardError(differences) ** 2;
+    blocks++;
+  }
+  return { medianMs: total, standardErrorMs: Math.sqrt(variance), blocks };
+}
+
+/**
+ * A report's summary (speedups, kept fractions, checks) from its rows, blocks and settings: what
+ * `runKernelSuite` computes at the end, and a way to recompute a stored report's checks after a
+ * change to how they are judged (the measurements, every call included, are in the rows).
+ */
+export function kernelSummary(report: Pick<KernelSuiteReport, 'rows' | 'layers' | 'settings'>): KernelSuiteReport['summary'] {
+  return summarize(report.rows, report.layers, report.settings);
 }
 
 function summarize(rows: readonly KernelRow[], details: readonly KernelLayerDetail[], settings: KernelSuiteSettings): KernelSuiteReport['summary'] {

@@ -138,10 +138,10 @@ describe('pairedDifference', () => {
     speedupVsDense: 1,
   });
 
-  it('sums the per-round differences over blocks: a slow round hits both variants and cancels', () => {
+  it('sums per-block medians of the paired rounds: a slow round hits both variants and cancels', () => {
     // Round 2 was a slow spell for both variants; BH is 0.5 ms slower in every round of block a.
     const rows = [row('a', 'deprune-b', [10, 10, 30, 10, 10]), row('a', 'deprune-bh', [10.5, 10.5, 30.5, 10.5, 10.5]), row('b', 'deprune-b', [5, 6, 20, 5, 6]), row('b', 'deprune-bh', [5, 6, 20, 5, 6])];
-    expect(pairedDifference(rows, 'deprune-bh', 'deprune-b')).toEqual({ medianMs: 0.5, standardErrorMs: 0, rounds: 5 });
+    expect(pairedDifference(rows, 'deprune-bh', 'deprune-b')).toEqual({ medianMs: 0.5, standardErrorMs: 0, blocks: 2 });
     // Differences 2, -1, 1.5, 1, -1: median 1, median absolute deviation 1, so a standard error of
     // 1.2533 * 1.4826 / sqrt(5) = 0.83: BH's 1 ms is within 2 standard errors, i.e. noise.
     const noisy = [row('a', 'deprune-b', [10, 11, 9, 12, 8]), row('a', 'deprune-bh', [12, 10, 10.5, 13, 7])];
@@ -149,6 +149,17 @@ describe('pairedDifference', () => {
     expect(result.medianMs).toBe(1);
     expect(result.standardErrorMs).toBeCloseTo((1.2533 * 1.4826) / Math.sqrt(5), 6);
     expect(result.medianMs).toBeLessThan(2 * result.standardErrorMs);
-    expect(pairedDifference([], 'deprune-bh', 'deprune-b')).toEqual({ medianMs: 0, standardErrorMs: 0, rounds: 0 });
+    // Blocks c and d each had two rounds where only BH's call was slowed, different rounds in each:
+    // per block the median shrugs them off, while summing each round over the blocks first would
+    // have had 4 of 5 round totals disturbed and put BH 40 ms behind.
+    const disturbed = [
+      ...rows,
+      row('c', 'deprune-b', [3, 3, 3, 3, 3]),
+      row('c', 'deprune-bh', [3, 43, 3, 43, 3]),
+      row('d', 'deprune-b', [4, 4, 4, 4, 4]),
+      row('d', 'deprune-bh', [44, 4, 44, 4, 4]),
+    ];
+    expect(pairedDifference(disturbed, 'deprune-bh', 'deprune-b').medianMs).toBe(0.5);
+    expect(pairedDifference([], 'deprune-bh', 'deprune-b')).toEqual({ medianMs: 0, standardErrorMs: 0, blocks: 0 });
   });
 });

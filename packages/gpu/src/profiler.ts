@@ -571,7 +571,11 @@ export async function profileLayers(layers: readonly ProfileLayer[], options: Pr
     // more timed calls there. A window of every count is the whole curve: `repeats`.
     const windowRepeats = window.length < setup.full + 1 ? positiveInteger(options.windowRepeats ?? 2 * repeats, 'windowRepeats') : repeats;
     await time(window, 'window', windowRepeats);
-    const windowMs = window.map((count) => median(measured.get(count)!));
+    // The step is a property of the compiled kernels, read off each count's fastest call: on a
+    // CPU, other work only ever adds time, so the fastest call is the least disturbed one. A
+    // median is pulled up wherever a slow spell of a shared machine covered most of a count's
+    // calls, and one such count can hide a stair edge.
+    const windowMs = window.map((count) => Math.min(...measured.get(count)!));
     const evidence = windowEvidence(window, measured);
     const found = findStepDetail(window, windowMs, evidence);
     const kernelFit = fitStaircase(window, windowMs, kernelStep);

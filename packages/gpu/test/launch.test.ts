@@ -91,6 +91,12 @@ describe('the direct DW kernel inputs', () => {
     );
   });
 
+  it('refuses output planes whose row arithmetic would be inexact', async () => {
+    const x = tensor(new Float32Array(1449 * 1449), [1, 1, 1449, 1449]);
+    const weight = tensor(Float32Array.of(1), [1, 1, 1, 1]);
+    await expect(getKernel('dwDense', 'webasm')(x, weight)).rejects.toThrow(/dwDense: an output plane of 2099601 pixels is more than 2097152/);
+  });
+
   it('repeats per-channel tables for each image of a batch', () => {
     expect(Array.from(perPlane(Float32Array.of(1, 2, 3), 2))).toEqual([1, 2, 3, 1, 2, 3]);
     const single = Float32Array.of(4);

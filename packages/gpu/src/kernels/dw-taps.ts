@@ -4,7 +4,7 @@ import { Input, type IKernelFunctionThis } from 'gpu.js';
 import { encodeActivation, type Activation } from '../activation';
 import type { KernelCreateConfig } from '../registry';
 import type { ConvGeometry } from './conv-params';
-import { float32Data, nonEmpty, planeInput, readback, runStep } from './launch';
+import { float32Data, nonEmpty, planeInput, planeOutput, readback, runStep } from './launch';
 
 /** The fused epilogue, called by its bare name inside kernel bodies: see `runStep` in launch.ts. */
 declare function fusedActivation(value: number, code: number, alpha: number, beta: number): number;
@@ -36,11 +36,15 @@ declare function fusedActivation(value: number, code: number, alpha: number, bet
  * - **Tables and bias are per plane** (n * C + c), repeated for each image of a batch: a thread
  *   indexes them by its plane, with no division to find its channel (a per-output cost that, like
  *   the epilogue, no pruning removes).
+ * - **One output row per plane** (`planeOutput`, dims [Ho*Wo, 1, N*C]): the same flat NCHW memory,
+ *   far fewer and longer rows for webasm's 4-wide SIMD steps and gpu.js's result views. The
+ *   thread finds its output row and column by a division (a few vector operations per 4 outputs).
  */
 interface DirectTapsConstants {
   slots: number;
   quads: number;
   rest: number;
+  outWidth: number;
   strideH: number;
   strideW: number;
   paddedWidth: number;
@@ -51,7 +55,13 @@ interface DirectTapsConstants {
 
 function directTapsBody(this: IKernelFunctionThis<DirectTapsConstants>, x: number[][], pairs: number[], bias: number[]): number {
   const plane = this.thread.z;
-  const origin = this.thread.y * this.constants.strideH * this.constants.paddedWidth + this.thread.x * this.constants.strideW;
+  // The thread's output pixel, row-major in its plane (one output row per plane: see planeOutput).
+  // The + 0.5 keeps the floor exact where float division is not correctly rounded (GLSL allows
+  // 2.5 ulp): pixel + 0.5 is at least 0.5 / Wo away from a multiple of Wo.
+  const pixel = this.thread.x;
+  const outRow = Math.floor((pixel + 0.5) / this.constants.outWidth);
+  const outColumn = pixel - outRow * this.constants.outWidth;
+  const origin = outRow * this.constants.strideH * this.constants.paddedWidth + outColumn * this.constants.strideW;
   const first = plane * this.constants.slots * 2;
   let sum = 0;
   for (let quad = 0; quad < this.constants.quads; quad++) {
@@ -69,8 +79,15 @@ function directTapsBody(this: IKernelFunctionThis<DirectTapsConstants>, x: numbe
   return fusedActivation(sum + bias[plane], this.constants.activation, this.constants.alpha, this.constants.beta);
 }
 
-/** Pixels per (padded) plane below which float32 offsets are exact integers. */
+/** Rows up to this many pixels are copied element by element (measured: faster below about 32). */
+const SHORT_ROW = 32;
+
+/**
+ * Pixels per padded input plane below which float32 offsets are exact integers, and per output
+ * plane below which the kernel's row division stays exact with GLSL's 2.5-ulp division.
+ */
 export const MAX_PLANE_PIXELS = 2 ** 24;
+export const MAX_OUTPUT_PLANE_PIXELS = 2 ** 21;
 
 /** An activation with its zero padding written in, as the 2-D gpu.js view the direct kernel reads. */
 export interface PaddedPlanes {
@@ -86,6 +103,13 @@ export interface PaddedPlanes {
 function checkPlane(pixels: number, op: string): void {
   if (pixels > MAX_PLANE_PIXELS) {
     throw new ShapeError(`${op}: a padded input plane of ${pixels} pixels is more than ${MAX_PLANE_PIXELS} (float32 pixel offsets would be inexact); split the image into tiles`);
+  }
+}
+
+function checkOutputPlane(g: ConvGeometry, op: string): void {
+  const pixels = g.outHeight * g.outWidth;
+  if (pixels > MAX_OUTPUT_PLANE_PIXELS) {
+    throw new ShapeError(`${op}: an output plane of ${pixels} pixels is more than ${MAX_OUTPUT_PLANE_PIXELS} (the kernel's row arithmetic would be inexact); split the image into tiles`);
   }
 }
 
@@ -112,7 +136,11 @@ export function paddedPlanes(x: Tensor, g: ConvGeometry, op: string): PaddedPlan
     for (let plane = 0; plane < planes; plane++) {
       for (let row = 0; row < rows; row++) {
         const from = (plane * g.height + row) * g.width;
-        padded.set(data.subarray(from, from + columns), (plane * paddedHeight + row + g.padTop) * paddedWidth + g.padLeft);
+        const to = (plane * paddedHeight + row + g.padTop) * paddedWidth + g.padLeft;
+        // A short row is cheaper to copy element by element than through a subarray view (an
+        // allocation per row: 8,000 of them on a 576-channel 14x14 layer); a long one via set().
+        if (columns <= SHORT_ROW) for (let column = 0; column < columns; column++) padded[to + column] = data[from + column];
+        else padded.set(data.subarray(from, from + columns), to);
       }
     }
   }
@@ -171,16 +199,18 @@ export function perPlane(values: Float32Array, batch: number): Float32Array {
 /** Pads x, builds the slot pairs and runs the direct kernel; the NCHW result. */
 export async function runDirectTaps(config: KernelCreateConfig, spec: DirectTapsSpec): Promise<Tensor<Float32Array>> {
   const g = spec.geometry;
+  checkOutputPlane(g, spec.op);
   const { input, paddedWidth } = paddedPlanes(spec.x, g, spec.op);
   const act = encodeActivation(spec.activation);
   const out = await runStep(config, {
     label: 'taps',
     body: directTapsBody,
-    output: [g.outWidth, g.outHeight, g.batch * g.outChannels],
+    output: planeOutput(g.outHeight, g.outWidth, g.batch * g.outChannels),
     constants: {
       slots: spec.slots,
       quads: Math.floor(spec.slots / 4),
       rest: spec.slots % 4,
+      outWidth: g.outWidth,
       strideH: g.strideH,
       strideW: g.strideW,
       paddedWidth,

@@ -79,6 +79,20 @@ export function planeInput(x: Tensor): Input {
   return new Input(float32Data(x) as unknown as number[], [height * width, batch * channels]);
 }
 
+/**
+ * gpu.js output dims `[H*W, 1, planes]` for NCHW planes of H x W pixels: the same flat NCHW memory
+ * as `[W, H, planes]`, but each plane is one row. webasm runs 4 consecutive threads of a row per
+ * SIMD step and a row's tail (length mod 4) one thread at a time, with a call from JavaScript per
+ * row, and gpu.js returns one array view per row: 14 x 14 planes as rows of 14 meant 8,064 rows
+ * (a quarter of the threads scalar) on a 576-channel layer; as rows of 196, 576 rows and no tail.
+ * The middle dim of 1 keeps the output 3-D: gpu.js packs 3-D outputs into a texture of any shape in
+ * the GL modes, where a 2-D output's rows are texture rows (at most 8,192 wide in SwiftShader).
+ * A kernel reads its pixel as `this.thread.x` and its plane as `this.thread.z`.
+ */
+export function planeOutput(height: number, width: number, planes: number): [number, number, number] {
+  return [height * width, 1, planes];
+}
+
 /** gpu.js cannot take empty arrays; a kernel whose table is empty never reads it, so one zero stands in. */
 export function nonEmpty(values: Float32Array): Float32Array {
   return values.length > 0 ? values : new Float32Array(1);
@@ -176,23 +190,23 @@ function flattenInto(value: unknown, out: Float32Array, offset: number): number 
 }
 
 /**
- * The one buffer behind a nested gpu.js result when its rows are consecutive views of exactly
- * `size` floats of it, in order (webasm's results are); undefined otherwise.
+ * The one buffer behind a nested gpu.js result made for this call (`StepOutput.fresh`: webasm's
+ * rows are consecutive views of one new slice of its memory), when its first row starts the
+ * buffer, its last row ends it, and the buffer holds exactly `size` floats; undefined otherwise.
+ * Only the two ends are looked at: walking every row (C * H of them) cost about as much as the
+ * copy it saves on layers with small planes.
  */
 function contiguousBuffer(value: unknown, size: number): Float32Array | undefined {
-  let buffer: ArrayBufferLike | undefined;
-  let expected = 0;
-  const walk = (item: unknown): boolean => {
-    if (item instanceof Float32Array) {
-      buffer ??= item.buffer;
-      if (item.buffer !== buffer || item.byteOffset !== expected * 4) return false;
-      expected += item.length;
-      return true;
-    }
-    return Array.isArray(item) && item.every(walk);
+  const end = (item: unknown, last: boolean): Float32Array | undefined => {
+    let at = item;
+    while (Array.isArray(at) && at.length > 0) at = at[last ? at.length - 1 : 0];
+    return at instanceof Float32Array ? at : undefined;
   };
-  if (!walk(value) || buffer === undefined || expected !== size || buffer.byteLength !== size * 4) return undefined;
-  return new Float32Array(buffer, 0, size);
+  const first = end(value, false);
+  const last = end(value, true);
+  if (first === undefined || last === undefined || first.buffer !== last.buffer || first.byteOffset !== 0) return undefined;
+  if (last.byteOffset + last.byteLength !== size * 4 || first.buffer.byteLength !== size * 4) return undefined;
+  return new Float32Array(first.buffer, 0, size);
 }
 
 /** Reads a step's result back to the host as a float32 tensor of `shape` (NCHW order). */

@@ -3,7 +3,7 @@ import type { Tensor } from '@deprune/tensor';
 import type { IKernelFunctionThis } from 'gpu.js';
 import { encodeActivation, type Activation } from '../activation';
 import type { KernelRegistration } from '../registry';
-import { biasVector, emptyResult, float32Data, planeInput, readback, runStep } from './launch';
+import { biasVector, emptyResult, float32Data, planeInput, planeOutput, readback, runStep } from './launch';
 
 /** The fused epilogue, called by its bare name inside kernel bodies: see `runStep` in launch.ts. */
 declare function fusedActivation(value: number, code: number, alpha: number, beta: number): number;
@@ -19,7 +19,6 @@ export type PwDenseFn = (x: Tensor, weight: Tensor, bias?: Tensor | null, attrs?
 interface PwDenseConstants {
   inChannels: number;
   outChannels: number;
-  width: number;
   quads: number;
   rest: number;
   activation: number;
@@ -28,19 +27,20 @@ interface PwDenseConstants {
 }
 
 /**
- * The GEMM W[Cout x Cin] * X[Cin x HW], one thread per output element (dims [W, H, N*Cout]): an
- * inner product over all Cin input channels at the thread's pixel, four channels at a time
- * written out (`quads`), then the rest. As in dw-taps.ts: gpu.js cannot unroll loops, and in
- * webasm four independent gathers per iteration run about twice as fast per channel as a
- * one-channel loop; pwSparse walks its kept columns the same way, so the comparison is fair.
- * x is read through its [H*W, N*Cin] view (`planeInput`).
+ * The GEMM W[Cout x Cin] * X[Cin x HW], one thread per output element: an inner product over all
+ * Cin input channels at the thread's pixel, four channels at a time written out (`quads`), then
+ * the rest. As in dw-taps.ts: gpu.js cannot unroll loops, and in webasm four independent gathers
+ * per iteration run about twice as fast per channel as a one-channel loop; pwSparse walks its
+ * kept columns the same way, so the comparison is fair. x is read through its [H*W, N*Cin] view
+ * (`planeInput`); the output is one row per plane (`planeOutput`), so webasm's 4-wide SIMD steps
+ * seldom meet a row end.
  */
 function pwDenseBody(this: IKernelFunctionThis<PwDenseConstants>, x: number[][], weights: number[], bias: number[]): number {
   const plane = this.thread.z;
   const image = Math.floor(plane / this.constants.outChannels);
   const row = plane - image * this.constants.outChannels;
   const base = image * this.constants.inChannels;
-  const pixel = this.thread.y * this.constants.width + this.thread.x;
+  const pixel = this.thread.x;
   const first = row * this.constants.inChannels;
   let sum = 0;
   for (let quad = 0; quad < this.constants.quads; quad++) {
@@ -84,8 +84,8 @@ export const pwDenseKernel: KernelRegistration<PwDenseFn> = {
       const out = await runStep(config, {
         label: 'gemm',
         body: pwDenseBody,
-        output: [width, height, batch * outChannels],
-        constants: { inChannels, outChannels, width, quads: Math.floor(inChannels / 4), rest: inChannels % 4, activation: act.code, alpha: act.alpha, beta: act.beta },
+        output: planeOutput(height, width, shape[0] * shape[1]),
+        constants: { inChannels, outChannels, quads: Math.floor(inChannels / 4), rest: inChannels % 4, activation: act.code, alpha: act.alpha, beta: act.beta },
         args: [planeInput(x), float32Data(weight), biasData],
       });
       return readback(out, shape);

@@ -4,7 +4,7 @@ import type { IKernelFunctionThis } from 'gpu.js';
 import { encodeActivation } from '../activation';
 import type { KernelRegistration } from '../registry';
 import type { ColumnTable } from '../tables';
-import { biasVector, emptyResult, nonEmpty, planeInput, readback, runStep } from './launch';
+import { biasVector, emptyResult, nonEmpty, planeInput, planeOutput, readback, runStep } from './launch';
 import type { PwAttrs } from './pw-dense';
 
 /** The fused epilogue, called by its bare name inside kernel bodies: see `runStep` in launch.ts. */
@@ -22,7 +22,6 @@ interface PwSparseConstants {
   outChannels: number;
   inChannels: number;
   tileRows: number;
-  width: number;
   slots: number;
   quads: number;
   rest: number;
@@ -43,7 +42,7 @@ function pwSparseBody(this: IKernelFunctionThis<PwSparseConstants>, x: number[][
   const row = plane - image * this.constants.outChannels;
   const tile = Math.floor(row / this.constants.tileRows);
   const base = image * this.constants.inChannels;
-  const pixel = this.thread.y * this.constants.width + this.thread.x;
+  const pixel = this.thread.x;
   const weightFirst = row * this.constants.slots;
   const columnFirst = tile * this.constants.slots;
   let sum = 0;
@@ -82,12 +81,11 @@ export const pwSparseKernel: KernelRegistration<PwSparseFn> = {
       const out = await runStep(config, {
         label: 'gather-gemm',
         body: pwSparseBody,
-        output: [width, height, batch * table.outChannels],
+        output: planeOutput(height, width, shape[0] * shape[1]),
         constants: {
           outChannels: table.outChannels,
           inChannels: table.inChannels,
           tileRows: table.tileRows,
-          width,
           slots: table.slots,
           quads: Math.floor(table.slots / 4),
           rest: table.slots % 4,

@@ -148,6 +148,8 @@ export interface DwCase {
   kernel: [number, number];
   attrs: ConvAttrs;
   bias?: boolean;
+  /** Only these kernels (default: all DW kernels). */
+  kernels?: readonly ParityKernel[];
 }
 
 /** Odd shapes of the issue: C not a multiple of 4, 5x5, stride 2 and (2,1), asymmetric pads, no pads, 1xN inputs, dilation, batch 2. */
@@ -167,6 +169,10 @@ export const DW_CASES: readonly DwCase[] = [
   // No padding, and the last input row and column are never read (stride 2 over odd sizes): the
   // direct DW kernel reads x in place, without its padded copy.
   { label: 'no pads stride 2 odd size N=2 relu', input: [2, 7, 10, 9], kernel: [3, 3], attrs: { strides: [2, 2], activation: 'relu' } },
+  // Planes of 9,216 pixels: more than a GL texture row (8,192 in SwiftShader), so the direct kernel's
+  // output must not be laid out one plane per row in the GPU modes. (dwDiagonal's im2col step does
+  // put Ho*Wo in a row, a known limit of the DR reference form: left out.)
+  { label: 'C=2 96x96 3x3 pad 1 (planes wider than a GL texture)', input: [1, 2, 96, 96], kernel: [3, 3], attrs: { pads: [1, 1, 1, 1] }, kernels: ['dwDense', 'dwSparse'] },
   // Larger than the others: inputs and tables span many texture rows in the GL modes.
   { label: 'C=24 29x31 3x3 stride 2 relu6', input: [1, 24, 29, 31], kernel: [3, 3], attrs: { strides: [2, 2], pads: [1, 1, 1, 1], activation: 'relu6' } },
 ];
@@ -221,7 +227,8 @@ function dwCases(seed: number): ParityCase[] {
   DW_CASES.forEach((testCase, index) => {
     const inputs = () => makeDwInputs(testCase, caseSeed(seed, 100 + index));
     const plans = (weight: Tensor) => dwPlansFor(weight, caseSeed(seed, 200 + index));
-    cases.push({
+    const wanted = (kernel: ParityKernel) => testCase.kernels === undefined || testCase.kernels.includes(kernel);
+    if (wanted('dwDense')) cases.push({
       kernel: 'dwDense',
       name: `dwDense | ${testCase.label}`,
       async run(mode) {
@@ -231,6 +238,7 @@ function dwCases(seed: number): ParityCase[] {
       },
     });
     DW_PLAN_LABELS.forEach((planLabel, planIndex) => {
+      if (!wanted('dwSparse')) return;
       cases.push({
         kernel: 'dwSparse',
         name: `dwSparse | ${testCase.label} | ${planLabel}`,
@@ -244,6 +252,7 @@ function dwCases(seed: number): ParityCase[] {
       });
     });
     DW_PLAN_LABELS.forEach((planLabel, planIndex) => {
+      if (!wanted('dwDiagonal')) return;
       cases.push({
         kernel: 'dwDiagonal',
         name: `dwDiagonal | ${testCase.label} | ${planLabel}, G=4`,
@@ -276,6 +285,8 @@ export const PW_CASES: readonly PwCase[] = [
   { label: 'Cout=13 1xN input, [M,C,1,1] weight, hardswish', input: [1, 16, 1, 9], outChannels: 13, onnxWeight: true, activation: 'hardswish' },
   { label: 'Cin=7 Cout=5 no activation', input: [1, 7, 4, 4], outChannels: 5 },
   { label: 'Cin=40 Cout=36 15x17 relu6', input: [1, 40, 15, 17], outChannels: 36, activation: 'relu6' },
+  // Planes of 9,216 pixels: more than a GL texture row (8,192 in SwiftShader).
+  { label: 'Cin=6 Cout=5 96x96 (planes wider than a GL texture)', input: [1, 6, 96, 96], outChannels: 5 },
 ];
 
 export function makePwInputs(testCase: PwCase, seed: number) {
