@@ -49,7 +49,31 @@ export function addCrossProducts(a: Float32Array, aRows: number, b: Float32Array
 export function addGram(x: Float32Array, rows: number, n: number, target: Float64Array, targetOffset = 0): void {
   for (let i = 0; i < rows; i++) {
     const rowI = i * n;
-    for (let j = 0; j <= i; j++) {
+    let j = 0;
+    // Four rows j per pass over row i (the hot loop of calibration): row i is loaded once for four sums.
+    for (; j + 3 <= i; j += 4) {
+      const j0 = j * n;
+      const j1 = j0 + n;
+      const j2 = j1 + n;
+      const j3 = j2 + n;
+      let s0 = 0;
+      let s1 = 0;
+      let s2 = 0;
+      let s3 = 0;
+      for (let p = 0; p < n; p++) {
+        const value = x[rowI + p];
+        s0 += value * x[j0 + p];
+        s1 += value * x[j1 + p];
+        s2 += value * x[j2 + p];
+        s3 += value * x[j3 + p];
+      }
+      const sums = [s0, s1, s2, s3];
+      for (let k = 0; k < 4; k++) {
+        target[targetOffset + i * rows + j + k] += sums[k];
+        if (j + k !== i) target[targetOffset + (j + k) * rows + i] += sums[k];
+      }
+    }
+    for (; j <= i; j++) {
       const rowJ = j * n;
       let sum = 0;
       for (let p = 0; p < n; p++) sum += x[rowI + p] * x[rowJ + p];
