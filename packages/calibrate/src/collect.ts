@@ -21,6 +21,8 @@ export interface CollectOptions {
   /** Layer names to collect for; default every DW and PW layer of the model. */
   layers?: readonly string[];
   onProgress?: (event: CalibrationProgress) => void;
+  /** DW patches per tap and sample (default `DEFAULT_DW_VECTORS_PER_TAP`; `Infinity`: every pixel, exact sums). */
+  dwVectorsPerTap?: number;
 }
 
 export interface CollectResult {
@@ -60,7 +62,7 @@ export async function collectStatistics(model: OnnxModel, samples: readonly Cali
     if (info === undefined || (info.kind !== 'dw' && info.kind !== 'pw')) {
       throw new UsageError(`layer '${name}' is not a DW or PW conv of the model`, { file: model.source, node: name });
     }
-    return { name, value: dataInputOf(index, name), accumulator: new StatisticsAccumulator({ kind: info.kind, name, channels: info.inChannels, geometry: geometryOf(info) }) };
+    return { name, value: dataInputOf(index, name), accumulator: new StatisticsAccumulator({ kind: info.kind, name, channels: info.inChannels, geometry: geometryOf(info), ...(options.dwVectorsPerTap === undefined ? {} : { dwVectorsPerTap: options.dwVectorsPerTap }) }) };
   });
   const fetched = [...new Set(accumulators.map((entry) => entry.value).filter((value) => value !== inputName))];
   const truncated = fetched.length > 0 ? truncateModel(model, fetched) : null;

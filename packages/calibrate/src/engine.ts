@@ -1,6 +1,7 @@
 import { DeprunError } from '@deprune/errors';
 import type { GpuMode } from '@deprune/gpu';
 import { indexGraph, type OnnxModel } from '@deprune/onnx';
+import type { PrunePlan } from '@deprune/pipeline';
 import { createSession, type HostTensor, type Session } from '@deprune/runtime';
 
 /**
@@ -21,6 +22,8 @@ export interface ForwardEngine {
 export interface RuntimeEngineOptions {
   /** gpu.js mode of @deprune/runtime (default 'webasm', the fastest in Node). */
   mode?: GpuMode | 'auto';
+  /** The deprune plan of a model, so its DCP/PCP layers run on the sparse kernels (default: none, dense). */
+  planFor?: (model: OnnxModel) => PrunePlan | null | undefined;
 }
 
 /** @deprune/runtime (gpu.js kernels) as the engine: no native dependency, the models run as deprune runs them. */
@@ -32,7 +35,7 @@ export function runtimeEngine(options: RuntimeEngineOptions = {}): ForwardEngine
     async run(model, feeds) {
       let session = sessions.get(model);
       if (session === undefined) {
-        session = createSession(model, { mode });
+        session = createSession(model, { mode, plan: options.planFor?.(model) ?? null });
         sessions.set(model, session);
       }
       const { outputs } = await (await session).run(feeds);

@@ -73,3 +73,53 @@ export function isIdentityWindow(geometry: ConvGeometry): boolean {
     geometry.pads.every((pad) => pad === 0)
   );
 }
+
+/**
+ * Output pixels a DW channel's patches are taken at: every `step`-th pixel (row-major), starting
+ * at `offset`. `step` 1 is every pixel.
+ */
+export function sampledPixelCount(pixels: number, step: number, offset: number): number {
+  return offset >= pixels ? 0 : Math.floor((pixels - 1 - offset) / step) + 1;
+}
+
+/**
+ * {@link planePatches} at every `step`-th output pixel from `offset` only: a K x count matrix.
+ * DW layers see tens of thousands of patches for K (9 or 25) weights per channel; a regular subset
+ * estimates the same K x K second moment at a fraction of the cost.
+ */
+export function sampledPlanePatches(plane: Float32Array, height: number, width: number, geometry: ConvGeometry, step: number, offset: number, out: Float32Array): number {
+  const [outHeight, outWidth] = outputSize(geometry, height, width);
+  const pixels = outHeight * outWidth;
+  if (step === 1 && offset === 0) {
+    planePatches(plane, height, width, geometry, out);
+    return pixels;
+  }
+  const count = sampledPixelCount(pixels, step, offset);
+  const [kh, kw] = geometry.kernel;
+  const [strideY, strideX] = geometry.strides;
+  const [dilationY, dilationX] = geometry.dilations;
+  const [top, left] = geometry.pads;
+  for (let column = 0; column < count; column++) {
+    const pixel = offset + column * step;
+    const oy = Math.floor(pixel / outWidth);
+    const ox = pixel - oy * outWidth;
+    for (let i = 0; i < kh; i++) {
+      const y = oy * strideY - top + i * dilationY;
+      for (let j = 0; j < kw; j++) {
+        const x = ox * strideX - left + j * dilationX;
+        out[(i * kw + j) * count + column] = y >= 0 && y < height && x >= 0 && x < width ? plane[y * width + x] : 0;
+      }
+    }
+  }
+  return count;
+}
+
+/**
+ * The pixel step that keeps about `vectorsPerTap` patches per tap of a DW channel per sample
+ * (`Infinity`: every pixel). 16 per tap and sample is 512 per tap over 32 samples: the K x K
+ * moments of a 5x5 channel from 12,800 patches rather than all of them.
+ */
+export function dwPixelStep(pixels: number, taps: number, vectorsPerTap: number): number {
+  if (!Number.isFinite(vectorsPerTap)) return 1;
+  return Math.max(1, Math.floor(pixels / Math.max(1, Math.ceil(vectorsPerTap * taps))));
+}

@@ -23,6 +23,16 @@ async function loadOrt(): Promise<Ort> {
   }
 }
 
+/** Whether onnxruntime-node can be loaded here (for an 'auto' engine choice). */
+export async function onnxruntimeAvailable(): Promise<boolean> {
+  try {
+    await loadOrt();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 export interface OnnxruntimeEngineOptions {
   /** Threads per session (default 1: the 2-core machines this project runs on share their cores). */
   threads?: number;

@@ -1,6 +1,7 @@
 import { ShapeError } from '@deprune/errors';
-import { checkInput, outputSize, planePatches, type ConvGeometry, type InputView } from './geometry';
-import { addCrossProducts, addGram, pwColumns } from './statistics';
+import type { LayerStatistics } from '@deprune/masks';
+import { checkInput, dwPixelStep, outputSize, sampledPlanePatches, type ConvGeometry, type InputView } from './geometry';
+import { addCrossProducts, addGram, DEFAULT_DW_VECTORS_PER_TAP, pwColumns } from './statistics';
 
 /**
  * The statistics reconstruction needs for one layer: its input in the PRUNED network (x_p, what the
@@ -38,6 +39,14 @@ export interface PairedSpec {
   /** DW: dense channel of each pruned channel (identity unless channels were removed). */
   channelMap?: Int32Array;
   geometry: ConvGeometry;
+  /** DW patches per tap and sample (default `DEFAULT_DW_VECTORS_PER_TAP`; `Infinity`: all). */
+  dwVectorsPerTap?: number;
+  /**
+   * The dense input's own statistics (`dd`, `sumD`, `count`) when they are known already (the
+   * calibration pass of the same samples): the pass then skips them. DW blocks are picked by
+   * `channelMap`.
+   */
+  dense?: LayerStatistics;
 }
 
 function rowSums(x: Float32Array, rows: number, n: number, target: Float64Array, offset: number): void {
@@ -53,6 +62,8 @@ export class PairedAccumulator {
   readonly stats: PairedStatistics;
   private readonly taps: number;
   private readonly channelMap: Int32Array;
+  private readonly denseKnown: boolean;
+  private samples = 0;
 
   constructor(spec: PairedSpec) {
     this.spec = spec;
@@ -80,6 +91,30 @@ export class PairedAccumulator {
       sumD: new Float64Array(blocks * denseLength),
       count: 0,
     };
+    this.denseKnown = spec.dense !== undefined;
+  }
+
+  /**
+   * The statistics, with the dense input's moments rescaled from `spec.dense` when given: `dd`
+   * and `sumD` are sums over that pass's `count` vectors, brought to this pass's count (both are
+   * estimates of the same moments over the same samples).
+   */
+  result(): PairedStatistics {
+    const { spec, stats } = this;
+    const known = spec.dense;
+    if (known === undefined) return stats;
+    if (known.gram === undefined || known.inputSum === undefined || !(known.count! > 0)) {
+      throw new ShapeError(`layer '${spec.name}': the dense statistics lack gram, inputSum or count`, { node: spec.name });
+    }
+    const scale = stats.count / known.count!;
+    const length = stats.denseLength;
+    const blockSize = length * length;
+    for (let block = 0; block < stats.blocks; block++) {
+      const source = spec.kind === 'dw' ? this.channelMap[block] : 0;
+      for (let i = 0; i < blockSize; i++) stats.dd[block * blockSize + i] = known.gram[source * blockSize + i] * scale;
+      for (let i = 0; i < length; i++) stats.sumD[block * length + i] = known.inputSum[source * length + i] * scale;
+    }
+    return stats;
   }
 
   /** Adds one batch: the layer's input in the pruned and in the dense network (same samples, same order). */
@@ -97,27 +132,35 @@ export class PairedAccumulator {
       const patchesP = new Float32Array(taps * pixels);
       const patchesD = new Float32Array(taps * pixels);
       const block = taps * taps;
+      const step = dwPixelStep(pixels, taps, spec.dwVectorsPerTap ?? DEFAULT_DW_VECTORS_PER_TAP);
       for (let n = 0; n < batch; n++) {
+        const phase = (this.samples + n) % step;
+        let count = 0;
         for (let c = 0; c < spec.prunedChannels; c++) {
           const offsetP = (n * spec.prunedChannels + c) * plane;
           const offsetD = (n * spec.denseChannels + this.channelMap[c]) * plane;
-          planePatches(pruned.data.subarray(offsetP, offsetP + plane), height, width, spec.geometry, patchesP);
-          planePatches(dense.data.subarray(offsetD, offsetD + plane), height, width, spec.geometry, patchesD);
-          addGram(patchesP, taps, pixels, stats.pp, c * block);
-          addCrossProducts(patchesP, taps, patchesD, taps, pixels, stats.pd, c * block);
-          addGram(patchesD, taps, pixels, stats.dd, c * block);
-          rowSums(patchesP, taps, pixels, stats.sumP, c * taps);
-          rowSums(patchesD, taps, pixels, stats.sumD, c * taps);
+          count = sampledPlanePatches(pruned.data.subarray(offsetP, offsetP + plane), height, width, spec.geometry, step, phase, patchesP);
+          sampledPlanePatches(dense.data.subarray(offsetD, offsetD + plane), height, width, spec.geometry, step, phase, patchesD);
+          addGram(patchesP, taps, count, stats.pp, c * block);
+          addCrossProducts(patchesP, taps, patchesD, taps, count, stats.pd, c * block);
+          rowSums(patchesP, taps, count, stats.sumP, c * taps);
+          if (this.denseKnown) continue;
+          addGram(patchesD, taps, count, stats.dd, c * block);
+          rowSums(patchesD, taps, count, stats.sumD, c * taps);
         }
+        stats.count += count;
       }
+      this.samples += batch;
+      return;
     } else {
       for (let n = 0; n < batch; n++) {
         const columnsP = pwColumns(pruned, n, spec.prunedChannels, height, width, spec.geometry);
         const columnsD = pwColumns(dense, n, spec.denseChannels, height, width, spec.geometry);
         addGram(columnsP, spec.prunedChannels, pixels, stats.pp);
         addCrossProducts(columnsP, spec.prunedChannels, columnsD, spec.denseChannels, pixels, stats.pd);
-        addGram(columnsD, spec.denseChannels, pixels, stats.dd);
         rowSums(columnsP, spec.prunedChannels, pixels, stats.sumP, 0);
+        if (this.denseKnown) continue;
+        addGram(columnsD, spec.denseChannels, pixels, stats.dd);
         rowSums(columnsD, spec.denseChannels, pixels, stats.sumD, 0);
       }
     }

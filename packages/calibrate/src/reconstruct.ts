@@ -1,5 +1,5 @@
 import { DeprunError } from '@deprune/errors';
-import { maskFromPlanEntry, type LayerPlanEntry } from '@deprune/masks';
+import { maskFromPlanEntry, type LayerPlanEntry, type LayerStatistics } from '@deprune/masks';
 import {
   constantSource,
   followingBatchNorm,
@@ -29,6 +29,13 @@ export interface ReconstructOptions {
   /** Relative damping (lambda = damping x mean diagonal of the kept inputs' covariance); default 0.01. */
   damping?: number;
   onProgress?: (event: CalibrationProgress) => void;
+  /**
+   * The dense model's statistics over the SAME samples (`collectStatistics`' result, when the
+   * importance scorer needed them): the passes then skip the dense inputs' own moments.
+   */
+  denseStatistics?: ReadonlyMap<string, LayerStatistics>;
+  /** DW patches per tap and sample (default `DEFAULT_DW_VECTORS_PER_TAP`; `Infinity`: every pixel). */
+  dwVectorsPerTap?: number;
 }
 
 export interface LayerReconstruction {
@@ -207,6 +214,8 @@ export async function reconstruct(
         denseChannels: denseInfo.inChannels,
         ...(prunedInfo.kind === 'dw' ? { channelMap: rowMap } : {}),
         geometry: geometryOf(prunedInfo),
+        ...(options.dwVectorsPerTap === undefined ? {} : { dwVectorsPerTap: options.dwVectorsPerTap }),
+        ...(options.denseStatistics?.has(denseInfo.name) ? { dense: options.denseStatistics.get(denseInfo.name)! } : {}),
       });
     });
     const prunedFetch = [...new Set(inputs.map((input) => input.pruned).filter((name) => name !== inputName))];
@@ -245,7 +254,7 @@ export async function reconstruct(
         denseBias: original.bias,
         denseLength: denseInfo.kind === 'dw' ? denseInfo.kernel[0] * denseInfo.kernel[1] : denseInfo.inChannels,
         rowMap: target.rowMap,
-        stats: accumulators[member].stats,
+        stats: accumulators[member].result(),
         ...(scale ? { outputScale: scale } : {}),
         damping,
       });

@@ -1,5 +1,5 @@
 import type { LayerStatistics } from '@deprune/masks';
-import { checkInput, isIdentityWindow, outputSize, planePatches, type ConvGeometry, type InputView } from './geometry';
+import { checkInput, dwPixelStep, isIdentityWindow, outputSize, planePatches, sampledPixelCount, sampledPlanePatches, type ConvGeometry, type InputView } from './geometry';
 
 /**
  * Streaming accumulation of a layer's input statistics (`LayerStatistics` of `@deprune/masks`):
@@ -100,7 +100,15 @@ export interface AccumulatorSpec {
   /** DW: C; PW: Cin. */
   channels: number;
   geometry: ConvGeometry;
+  /**
+   * DW only: patches kept per tap per sample (see `dwPixelStep`); default
+   * `DEFAULT_DW_VECTORS_PER_TAP`, `Infinity` for every output pixel (exact sums).
+   */
+  dwVectorsPerTap?: number;
 }
+
+/** DW patches per tap and sample that statistics keep by default (see `dwPixelStep`). */
+export const DEFAULT_DW_VECTORS_PER_TAP = 16;
 
 /** Sums of one layer's input vectors, filled sample by sample (`add`), read as `LayerStatistics`. */
 export class StatisticsAccumulator {
@@ -109,6 +117,8 @@ export class StatisticsAccumulator {
   readonly gram: Float64Array;
   readonly inputSum: Float64Array;
   count = 0;
+  /** Samples added so far (the phase of the DW pixel subset). */
+  private samples = 0;
 
   constructor(spec: AccumulatorSpec) {
     this.spec = spec;
@@ -127,15 +137,21 @@ export class StatisticsAccumulator {
     const pixels = outHeight * outWidth;
     const plane = height * width;
     if (spec.kind === 'dw') {
+      const step = dwPixelStep(pixels, taps, spec.dwVectorsPerTap ?? DEFAULT_DW_VECTORS_PER_TAP);
       const patches = new Float32Array(taps * pixels);
       for (let n = 0; n < batch; n++) {
+        // A different phase per sample, so the subset covers every pixel position across samples.
+        const phase = (this.samples + n) % step;
         for (let c = 0; c < spec.channels; c++) {
           const offset = (n * spec.channels + c) * plane;
-          planePatches(input.data.subarray(offset, offset + plane), height, width, spec.geometry, patches);
-          addGram(patches, taps, pixels, this.gram, c * taps * taps);
-          addRowSums(patches, taps, pixels, this.inputSum, c * taps);
+          const count = sampledPlanePatches(input.data.subarray(offset, offset + plane), height, width, spec.geometry, step, phase, patches);
+          addGram(patches, taps, count, this.gram, c * taps * taps);
+          addRowSums(patches, taps, count, this.inputSum, c * taps);
         }
+        this.count += sampledPixelCount(pixels, step, phase);
       }
+      this.samples += batch;
+      return;
     } else {
       for (let n = 0; n < batch; n++) {
         const columns = pwColumns(input, n, spec.channels, height, width, spec.geometry);

@@ -25,7 +25,7 @@ describe('statistics accumulators against im2col', () => {
 
   it('DW: each channel gets the K x K Gram of its patches (padding included as zeros), the sums and the count', () => {
     for (const geometry of geometries) {
-      const accumulator = new StatisticsAccumulator({ kind: 'dw', name: 'dw', channels: 3, geometry });
+      const accumulator = new StatisticsAccumulator({ kind: 'dw', name: 'dw', channels: 3, geometry, dwVectorsPerTap: Infinity });
       accumulator.add({ data, shape });
       const taps = geometry.kernel[0] * geometry.kernel[1];
       const stats = accumulator.statistics();
@@ -41,6 +41,22 @@ describe('statistics accumulators against im2col', () => {
       expect(stats.count).toBe(2 * pixels);
       for (let c = 0; c < 3; c++) for (let k = 0; k < taps; k++) expect(stats.inputNormSquared![c * taps + k]).toBe(stats.gram![c * taps * taps + k * taps + k]);
     }
+  });
+
+  it('DW sampling: a pixel subset (a new phase per sample) estimates the same second moments', () => {
+    const big = Float32Array.from({ length: 8 * 4 * 24 * 24 }, () => rng.normal());
+    const exact = new StatisticsAccumulator({ kind: 'dw', name: 'dw', channels: 4, geometry: geometries[0], dwVectorsPerTap: Infinity });
+    const sampled = new StatisticsAccumulator({ kind: 'dw', name: 'dw', channels: 4, geometry: geometries[0], dwVectorsPerTap: 8 });
+    for (let n = 0; n < 8; n++) {
+      const view = { data: big.subarray(n * 2304, (n + 1) * 2304), shape: [1, 4, 24, 24] };
+      exact.add(view);
+      sampled.add(view);
+    }
+    expect(sampled.count).toBeLessThan(exact.count / 4);
+    const a = exact.statistics();
+    const b = sampled.statistics();
+    // Means of x x^T agree within sampling noise (unit-variance inputs: diagonal 1, off-diagonal 0).
+    for (let i = 0; i < a.gram!.length; i++) expect(Math.abs(a.gram![i] / exact.count - b.gram![i] / sampled.count)).toBeLessThan(0.15);
   });
 
   it('PW: the Cin x Cin Gram; strided 1x1 reads every other pixel', () => {
@@ -63,7 +79,7 @@ describe('statistics accumulators against im2col', () => {
   it('paired: the cross Gram follows the channel map; inputs of another shape are refused', () => {
     const geometry = geometries[0];
     const pruned = data.subarray(0, 189 * 1).slice(63, 189); // sample 0, channels 1..2 -> 2 pruned channels
-    const accumulator = new PairedAccumulator({ kind: 'dw', name: 'dw', prunedChannels: 2, denseChannels: 3, channelMap: Int32Array.from([1, 2]), geometry });
+    const accumulator = new PairedAccumulator({ kind: 'dw', name: 'dw', prunedChannels: 2, denseChannels: 3, channelMap: Int32Array.from([1, 2]), geometry, dwVectorsPerTap: Infinity });
     const dense = data.slice(0, 189);
     accumulator.add({ data: pruned, shape: [1, 2, 7, 9] }, { data: dense, shape: [1, 3, 7, 9] });
     // Pruned channel c' is dense channel c'+1 here: pp, pd and dd of each block coincide.

@@ -8,5 +8,6 @@ import { pruneCommand } from './prune';
 import { zooCommand } from './zoo';
 import { profileCommand } from './profile';
 import { benchCommand } from './bench';
+import { evalCommand } from './eval';
 
-export const builtinCommands: readonly Command[] = [inspectCommand, zooCommand, pruneCommand, profileCommand, benchCommand];
+export const builtinCommands: readonly Command[] = [inspectCommand, zooCommand, pruneCommand, profileCommand, benchCommand, evalCommand];
