@@ -27,6 +27,7 @@ export interface CalibrationFlags {
   damping: number;
   /** The scorer needs statistics. */
   statistics: boolean;
+  importance: string;
 }
 
 export function parseCalibrationFlags(args: ParsedArgs, spec: string, config: PruneConfig): CalibrationFlags | undefined {
@@ -50,6 +51,7 @@ export function parseCalibrationFlags(args: ParsedArgs, spec: string, config: Pr
     reconstruct: !args.boolean('no-reconstruct'),
     damping,
     statistics: CALIBRATED_SCORERS.has(importance),
+    importance,
   };
 }
 
@@ -57,6 +59,8 @@ export interface CalibrationSummary {
   source: string;
   samples: number;
   preset: string;
+  /** The importance scorer the prune used. */
+  importance: string;
   engine: string;
   /** Time of the statistics pass; null when the scorer needed none. */
   statisticsMs: number | null;
@@ -83,7 +87,7 @@ export async function calibrate(out: Output, model: OnnxModel, flags: Calibratio
     statistics = collected.statistics;
     statisticsMs = collected.ms;
   }
-  return { samples, engine, ...(statistics ? { statistics } : {}), summary: { source: flags.path, samples: samples.length, preset: flags.preset, engine: engine.name, statisticsMs } };
+  return { samples, engine, ...(statistics ? { statistics } : {}), summary: { source: flags.path, samples: samples.length, preset: flags.preset, importance: flags.importance, engine: engine.name, statisticsMs } };
 }
 
 export async function reconstructLayers(out: Output, dense: OnnxModel, result: PruneResult, flags: CalibrationFlags, calibrated: Calibrated) {
@@ -103,7 +107,7 @@ const percent = (value: number) => `${(100 * value).toFixed(2)}%`;
 
 export function printCalibration(out: Output, summary: CalibrationSummary, report: ReconstructionReport | undefined): void {
   out.print();
-  out.print(`Calibration: ${summary.samples} samples from ${summary.source} (${summary.preset}), engine ${summary.engine}`);
+  out.print(`Calibration: ${summary.samples} samples from ${summary.source} (${summary.preset}), importance ${summary.importance}, engine ${summary.engine}`);
   if (!report) return;
   out.print(`Reconstruction (damping ${report.damping}): mean relative output error ${percent(report.meanErrorBefore)} -> ${percent(report.meanErrorAfter)}`);
   const rows = report.layers.map((layer) => [

@@ -56,13 +56,14 @@ describe('prune --calib: bad calibration input is exit 2 naming the file', () =>
 });
 
 describe('prune --calib on MobileNetV3-Small', () => {
-  it('collects statistics, prunes by OBS, reconstructs, and eval accepts the result with its plan', () => {
+  it('collects statistics, prunes by OBS (the default with --calib), reconstructs, and eval accepts the result with its plan', () => {
     const { document } = runJson<{
-      calibration: { samples: number; engine: string; statisticsMs: number };
+      calibration: { samples: number; engine: string; statisticsMs: number; importance: string };
       reconstruction: { layers: { name: string; errorBefore: number; errorAfter: number }[]; meanErrorBefore: number; meanErrorAfter: number };
       report: { totals: { dsconvSparsity: number } };
-    }>(['prune', 'zoo:mobilenetv3-small', '-o', 'mnv3.onnx', '--ratio', '0.5', '--calib', 'calib.npy', '--importance', 'obs', '--engine', 'onnxruntime'], { cwd: folder });
+    }>(['prune', 'zoo:mobilenetv3-small', '-o', 'mnv3.onnx', '--ratio', '0.5', '--calib', 'calib.npy', '--engine', 'onnxruntime'], { cwd: folder });
     expect(document.calibration.samples).toBe(4);
+    expect(document.calibration.importance).toBe('obs');
     expect(document.calibration.statisticsMs).toBeGreaterThan(0);
     expect(document.report.totals.dsconvSparsity).toBeCloseTo(0.5, 2);
     for (const layer of document.reconstruction.layers) expect(layer.errorAfter).toBeLessThanOrEqual(layer.errorBefore + 1e-12);

@@ -31,3 +31,10 @@ export function checkSamples(samples: readonly CalibrationSample[], expectedChan
     }
   }
 }
+
+/**
+ * The one-shot settings the accuracy benchmark found best (docs/benchmarks/accuracy/): OBS
+ * importance from the calibration statistics, then reconstruction, on 32 samples with 1% damping.
+ * `deprune prune --calib` uses them unless told otherwise; the demo should too.
+ */
+export const ONE_SHOT_DEFAULTS = { importance: 'obs', reconstruct: true, calibSamples: DEFAULT_CALIBRATION_SAMPLES, damping: 0.01 } as const;

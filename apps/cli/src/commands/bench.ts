@@ -7,7 +7,7 @@ import { formatTable, type Output } from '../output';
 import type { Command } from '../registry';
 import { loadModelWithShapes, MODE_NAMES, resolveGpuMode } from './kernel-common';
 
-const SUITES = ['kernels'] as const;
+const SUITES = ['kernels', 'accuracy'] as const;
 const HSR_MODELS = ['measured', 'analytic'] as const;
 
 function parseRatio(text: string | undefined): number | undefined {
@@ -90,6 +90,15 @@ Progress goes to stderr; --json prints the report.`,
     'group-size': { type: 'string', value: 'G', description: 'DW group of the DR variant (default 32)' },
     'skip-dr': { type: 'boolean', description: 'leave out the DR form (dwDiagonal is slow in the CPU modes)' },
     'hsr-model': { type: 'string', value: 'name', description: "DEPrune-BH's latency model: measured (default) | analytic" },
+    // --suite accuracy (src/commands/bench-accuracy.ts); --model there is ppocr-rec | ppocr-cls | ppocr-det.
+    variants: { type: 'string', value: 'list', description: 'accuracy: pruning variants (default unstructured,channel,deprune,deprune-b,deprune-bh)' },
+    importance: { type: 'string', value: 'list', description: 'accuracy: importance scorers (default magnitude,obs)' },
+    ratios: { type: 'string', value: 'list', description: 'accuracy: ratios (default 0.5)' },
+    'eval-count': { type: 'string', value: 'N', description: 'accuracy: rendered evaluation images (rec/cls 100, det 30)' },
+    'calib-samples': { type: 'string', value: 'N', description: 'accuracy: rendered calibration images (default 32)' },
+    'no-reconstruct': { type: 'boolean', description: 'accuracy: skip the reconstructed rows' },
+    speed: { type: 'boolean', description: 'accuracy: also time the DSConv layers on the runtime (webasm)' },
+    engine: { type: 'string', value: 'name', description: 'accuracy: auto | onnxruntime | deprune' },
   },
   examples: [
     'deprune bench --suite kernels --model zoo:mobilenetv2 --mode webasm --out docs/benchmarks',
@@ -101,6 +110,7 @@ Progress goes to stderr; --json prints the report.`,
     if (suite === undefined) throw new UsageError('missing --suite', { hint: `choose one of ${SUITES.join(', ')} (${helpHint('bench')})` });
     if (!(SUITES as readonly string[]).includes(suite)) throw new UsageError(`unknown --suite '${suite}'`, { hint: `choose one of ${SUITES.join(', ')}` });
     if (args.positionals.length > 0) throw new UsageError(`unexpected argument '${args.positional(0)}': give the model with --model`, { hint: helpHint('bench') });
+    if (suite === 'accuracy') return (await import('./bench-accuracy')).runAccuracyBench(args, out);
     const spec = args.string('model');
     if (spec === undefined) throw new UsageError('missing --model <model>', { hint: helpHint('bench') });
     const ratio = parseRatio(args.string('ratio'));

@@ -12,6 +12,8 @@ import { calibrate, parseCalibrationFlags, printCalibration, reconstructLayers, 
 /** Kept in sync with @deprune/pipeline's PRUNE_VARIANTS (checked in run); listed here so --help stays fast. */
 const VARIANTS: readonly PruneVariant[] = ['deprune', 'deprune-b', 'deprune-bh', 'channel', 'unstructured', 'nm'];
 const DEFAULT_VARIANT: PruneVariant = 'deprune-bh';
+/** @deprune/calibrate's ONE_SHOT_DEFAULTS.importance (written here so --help and flag checks need not load it). */
+const ONE_SHOT_IMPORTANCE = 'obs';
 /** Human output lists this many layers (most weights removed first) and skipped layers. */
 const TOP_LAYERS = 10;
 const SKIPPED_LIMIT = 12;
@@ -158,8 +160,8 @@ Progress goes to stderr; --json prints { output: { model, plan }, report }.
 
 Accuracy without retraining: --calib names a folder of images (preprocessed with --preset,
 default from the bundled model, else imagenet) or an .npy batch [N, C, H, W]; the first
---calib-samples (32) are used. With --importance activation or obs, one dense pass collects
-each layer's input statistics for the scorer. Then, unless --no-reconstruct, every pruned
+--calib-samples (32) are used. With --importance activation or obs (the default with --calib),
+one dense pass collects each layer's input statistics for the scorer. Then, unless --no-reconstruct, every pruned
 layer's kept weights and bias are re-fitted (damped least squares, --damping 0.01) to
 reproduce the dense layer's output, layer by layer; the zero pattern is the plan's.
 --engine: onnxruntime (fast on a CPU; needs onnxruntime-node), deprune (the gpu.js
@@ -182,7 +184,7 @@ runtime) or auto (onnxruntime when installed). --json adds calibration and recon
     calib: { type: 'string', value: 'path', description: 'calibration inputs: a folder of images or an .npy batch [N, C, H, W]' },
     'calib-samples': { type: 'string', value: 'N', description: 'how many calibration samples to use (default 32)' },
     preset: { type: 'string', value: 'name', description: 'image preprocessing for --calib folders: ppocr-rec | ppocr-cls | ppocr-det | imagenet' },
-    importance: { type: 'string', value: 'name', description: 'importance scorer: magnitude (default) | activation | obs (the last two need --calib)' },
+    importance: { type: 'string', value: 'name', description: 'importance scorer: magnitude | activation | obs (the last two need --calib; default obs with --calib, else magnitude)' },
     'no-reconstruct': { type: 'boolean', description: 'with --calib: keep the masked weights as they are (no reconstruction)' },
     damping: { type: 'string', value: 'D', description: 'relative damping of the reconstruction (default 0.01)' },
     engine: { type: 'string', value: 'name', description: 'forward passes for --calib: auto (default) | onnxruntime | deprune' },
@@ -226,6 +228,8 @@ runtime) or auto (onnxruntime when installed). --json adds calibration and recon
     if (pwRatio !== undefined) merged.pwRatio = pwRatio;
     const importance = args.string('importance');
     if (importance !== undefined) merged.importance = importance;
+    // Calibrating and then scoring by magnitude wastes the statistics: --calib defaults to the best scorer found.
+    else if (args.string('calib') !== undefined && merged.importance === undefined) merged.importance = ONE_SHOT_IMPORTANCE;
     const config: PruneConfig = pipeline.loadPruneConfig(merged, configPath ?? 'command line');
     const calibration = parseCalibrationFlags(args, spec, config);
 
