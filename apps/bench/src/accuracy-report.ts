@@ -19,7 +19,7 @@ export function accuracyReportMarkdown(report: AccuracySuiteReport, command: str
   const lines = [
     `# Accuracy without retraining: ${report.model}`,
     '',
-    `Machine: ${machineLine(report.machine)}. Started ${report.started}; the whole run took ${(report.ms / 60000).toFixed(1)} min.`,
+    `Machine: ${machineLine(report.machine)}. Started ${report.started}; ${report.ms > 0 ? `the whole run took ${(report.ms / 60000).toFixed(1)} min` : 'the run was stopped before its end (the rows it finished are below)'}.`,
     '',
     '```sh',
     command,

@@ -65,6 +65,7 @@ export interface AccuracySuiteOptions {
   calibSeed?: number;
   /** Time the DSConv layers on the deprune runtime (gpu.js webasm) per (variant, ratio). */
   speed?: boolean;
+  /** Interleaved timing rounds (default 5). */
   speedRepeats?: number;
   onProgress?: (message: string) => void;
   /** Called after every row (so a long run can be saved as it goes). */
@@ -87,7 +88,7 @@ export interface AccuracyRow {
 export interface SpeedRow {
   variant: PruneVariant | 'dense';
   ratio: number;
-  /** Summed wall time of the DSConv layers' runtime steps (min over repeats), ms. */
+  /** Summed wall time of the DSConv layers' runtime steps (median of the interleaved rounds), ms. */
   dsconvMs: number;
   speedup: number;
 }
@@ -118,24 +119,41 @@ export function dsconvLayerNames(model: OnnxModel): Set<string> {
 
 /**
  * DSConv latency on the deprune runtime: per-step wall times of a profiled run (webasm), summed
- * over the steps that compute a DSConv layer (fused BN/activation included); the minimum over
- * `repeats` runs after one warm-up. The plan makes DCP/PCP layers run on the sparse kernels.
+ * over the steps that compute a DSConv layer (fused BN/activation included). All models are
+ * timed INTERLEAVED: one warm-up run each, then `rounds` rounds that run every model once, and
+ * the median per model, so load from other work on a shared machine falls on every model alike.
+ * A plan makes DCP/PCP layers run on the sparse kernels.
  */
-export async function measureDsconv(model: OnnxModel, plan: PrunePlan | null, layers: ReadonlySet<string>, shape: number[], repeats: number): Promise<number> {
-  const session = await createSession(model, { mode: 'webasm', plan });
-  const input = indexGraph(model).inputs[0];
+export async function measureDsconvInterleaved(
+  entries: readonly { model: OnnxModel; plan: PrunePlan | null }[],
+  layers: ReadonlySet<string>,
+  shape: number[],
+  rounds: number,
+): Promise<number[]> {
   const data = Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, (_, index) => Math.sin(index) * 0.5);
-  let best = Number.POSITIVE_INFINITY;
-  for (let run = 0; run <= repeats; run++) {
-    const { profile } = await session.run({ [input]: { data, shape } }, { profile: true });
-    const steps = session.compile({ [input]: shape }).steps;
-    let total = 0;
-    profile!.forEach((timing, position) => {
-      if (steps[position].nodes.some((node) => layers.has(node))) total += timing.ms;
-    });
-    if (run > 0) best = Math.min(best, total);
+  const prepared = await Promise.all(
+    entries.map(async ({ model, plan }) => {
+      const session = await createSession(model, { mode: 'webasm', plan });
+      const input = indexGraph(model).inputs[0];
+      const steps = session.compile({ [input]: shape }).steps;
+      const timed = steps.map((step) => step.nodes.some((node) => layers.has(node)));
+      return { session, input, timed };
+    }),
+  );
+  const samples: number[][] = entries.map(() => []);
+  for (let round = 0; round <= rounds; round++) {
+    for (const [position, { session, input, timed }] of prepared.entries()) {
+      const { profile } = await session.run({ [input]: { data, shape } }, { profile: true });
+      const total = profile!.reduce((sum, timing, step) => sum + (timed[step] ? timing.ms : 0), 0);
+      if (round > 0) samples[position].push(total);
+    }
   }
-  return best;
+  return samples.map((values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]);
+}
+
+/** One model's DSConv latency (see {@link measureDsconvInterleaved}). */
+export async function measureDsconv(model: OnnxModel, plan: PrunePlan | null, layers: ReadonlySet<string>, shape: number[], rounds: number): Promise<number> {
+  return (await measureDsconvInterleaved([{ model, plan }], layers, shape, rounds))[0];
 }
 
 function calibrationSet(setup: ModelSetup, count: number, seed: number): CalibrationSample[] {
@@ -188,11 +206,8 @@ export async function runAccuracySuite(options: AccuracySuiteOptions): Promise<A
     options.onRow?.(report);
     const inputShapes = { [indexGraph(dense).inputs[0]]: setup.timingShape };
     const layers = dsconvLayerNames(dense);
-    const timed = new Set<string>();
-    if (options.speed) {
-      const ms = await measureDsconv(dense, null, layers, setup.timingShape, options.speedRepeats ?? 2);
-      report.speed.push({ variant: 'dense', ratio: 0, dsconvMs: ms, speedup: 1 });
-    }
+    // (variant, ratio) -> the first pruned model: timed together at the end (interleaved).
+    const toTime = new Map<string, { variant: PruneVariant; ratio: number; model: OnnxModel; plan: PrunePlan }>();
     for (const config of options.configs) {
       const label = `${config.variant} r=${config.ratio} ${config.importance}`;
       const pruneStart = performance.now();
@@ -221,13 +236,20 @@ export async function runAccuracySuite(options: AccuracySuiteOptions): Promise<A
         options.onRow?.(report);
       }
       const key = `${config.variant}@${config.ratio}`;
-      if (options.speed && !timed.has(key)) {
-        timed.add(key);
-        const ms = await measureDsconv(pruned.model, pruned.plan, layers, setup.timingShape, options.speedRepeats ?? 2);
-        report.speed.push({ variant: config.variant, ratio: config.ratio, dsconvMs: ms, speedup: report.speed[0].dsconvMs / ms });
-        log(`${key}: DSConv ${ms.toFixed(0)} ms, ${(report.speed[0].dsconvMs / ms).toFixed(2)}x`);
-        options.onRow?.(report);
-      }
+      if (options.speed && !toTime.has(key)) toTime.set(key, { variant: config.variant, ratio: config.ratio, model: pruned.model, plan: pruned.plan });
+    }
+    if (options.speed) {
+      log(`timing DSConv layers of dense and ${toTime.size} pruned models, interleaved`);
+      const entries = [{ model: dense, plan: null }, ...toTime.values()];
+      const times = await measureDsconvInterleaved(entries, layers, setup.timingShape, options.speedRepeats ?? 5);
+      report.speed = entries.map((entry, position) => ({
+        variant: position === 0 ? 'dense' : (entry as { variant: PruneVariant }).variant,
+        ratio: position === 0 ? 0 : (entry as { ratio: number }).ratio,
+        dsconvMs: times[position],
+        speedup: times[0] / times[position],
+      }));
+      for (const row of report.speed) log(`${row.variant}@${row.ratio}: DSConv ${row.dsconvMs.toFixed(0)} ms, ${row.speedup.toFixed(2)}x`);
+      options.onRow?.(report);
     }
   } finally {
     rmSync(folder, { recursive: true, force: true });

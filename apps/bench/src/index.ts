@@ -20,6 +20,6 @@ export { machineInfo, machineLine } from './machine';
 export type { MachineInfo } from './machine';
 export { layerMatcher, modelDsconvBlocks, modelProfileLayers } from './layers';
 export type { ModelLayerOptions, ProfileLayerOptions, ShapedBlock } from './layers';
-export { runAccuracySuite, measureDsconv, dsconvLayerNames, ACCURACY_MODELS } from './accuracy';
+export { runAccuracySuite, measureDsconv, measureDsconvInterleaved, dsconvLayerNames, ACCURACY_MODELS } from './accuracy';
 export type { AccuracyModel, AccuracyConfig, AccuracySuiteOptions, AccuracySuiteReport, AccuracyRow, SpeedRow, Importance } from './accuracy';
 export { writeAccuracyReport, accuracyReportMarkdown, accuracyChartSpec } from './accuracy-report';

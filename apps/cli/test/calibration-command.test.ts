@@ -4,7 +4,31 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateClsSet, generateDetSet, generateRecSet, writeDataset } from '@deprune/textdata';
 import { createRng } from '@deprune/tensor';
 import { encodeNpy } from '../src/npy';
-import { cleanup, listFiles, runCli, runJson, tempDir } from './helpers';
+import { spawn } from 'node:child_process';
+import { CLI, cleanup, listFiles, runCli, tempDir, type CliResult } from './helpers';
+
+/**
+ * The CLI in a child process WITHOUT blocking this worker (runCli's spawnSync would): calibration
+ * runs take tens of seconds, longer on a loaded machine, and a worker blocked that long misses
+ * vitest's own heartbeats.
+ */
+function runCliAsync(args: readonly string[]): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, ...args], { cwd: folder, env: { ...process.env, NO_COLOR: '1' } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on('error', reject);
+    child.on('close', (status) => resolve({ status, stdout, stderr }));
+  });
+}
+
+async function runJsonAsync<T>(args: readonly string[]): Promise<{ document: T }> {
+  const result = await runCliAsync([...args, '--json']);
+  if (result.status !== 0) throw new Error(`deprune ${args.join(' ')} --json exited ${result.status}: ${result.stderr}`);
+  return { document: JSON.parse(result.stdout) as T };
+}
 
 let folder: string;
 beforeAll(() => {
@@ -56,12 +80,12 @@ describe('prune --calib: bad calibration input is exit 2 naming the file', () =>
 });
 
 describe('prune --calib on MobileNetV3-Small', () => {
-  it('collects statistics, prunes by OBS (the default with --calib), reconstructs, and eval accepts the result with its plan', () => {
-    const { document } = runJson<{
+  it('collects statistics, prunes by OBS (the default with --calib), reconstructs, and eval accepts the result with its plan', async () => {
+    const { document } = await runJsonAsync<{
       calibration: { samples: number; engine: string; statisticsMs: number; importance: string };
       reconstruction: { layers: { name: string; errorBefore: number; errorAfter: number }[]; meanErrorBefore: number; meanErrorAfter: number };
       report: { totals: { dsconvSparsity: number } };
-    }>(['prune', 'zoo:mobilenetv3-small', '-o', 'mnv3.onnx', '--ratio', '0.5', '--calib', 'calib.npy', '--engine', 'onnxruntime'], { cwd: folder });
+    }>(['prune', 'zoo:mobilenetv3-small', '-o', 'mnv3.onnx', '--ratio', '0.5', '--calib', 'calib.npy', '--engine', 'onnxruntime']);
     expect(document.calibration.samples).toBe(4);
     expect(document.calibration.importance).toBe('obs');
     expect(document.calibration.statisticsMs).toBeGreaterThan(0);
@@ -69,24 +93,23 @@ describe('prune --calib on MobileNetV3-Small', () => {
     for (const layer of document.reconstruction.layers) expect(layer.errorAfter).toBeLessThanOrEqual(layer.errorBefore + 1e-12);
     expect(document.reconstruction.meanErrorAfter).toBeLessThan(document.reconstruction.meanErrorBefore);
     // The plan still matches the reconstructed model (names, shapes, every pruned weight 0).
-    const fidelity = runJson<{ metrics: { cosine: number; items: number } }>(
-      ['eval', 'mnv3.onnx', '--plan', 'mnv3.deprune.json', '--task', 'fidelity', '--reference', 'zoo:mobilenetv3-small', '--data', 'rec', '--engine', 'onnxruntime'],
-      { cwd: folder },
-    );
+    const fidelity = await runJsonAsync<{ metrics: { cosine: number; items: number } }>([
+      'eval', 'mnv3.onnx', '--plan', 'mnv3.deprune.json', '--task', 'fidelity', '--reference', 'zoo:mobilenetv3-small', '--data', 'rec', '--engine', 'onnxruntime',
+    ]);
     expect(fidelity.document.metrics.items).toBe(4);
     expect(fidelity.document.metrics.cosine).toBeGreaterThan(0);
   }, 240_000);
 });
 
 describe('eval on rendered PP-OCR data', () => {
-  it('rec, cls and det of the dense bundled models', () => {
-    const rec = runJson<{ metrics: { lineAccuracy: number; charAccuracy: number; items: number } }>(['eval', 'ppocr-rec', '--task', 'ppocr-rec', '--data', 'rec', '--engine', 'onnxruntime'], { cwd: folder });
+  it('rec, cls and det of the dense bundled models', async () => {
+    const rec = await runJsonAsync<{ metrics: { lineAccuracy: number; charAccuracy: number; items: number } }>(['eval', 'ppocr-rec', '--task', 'ppocr-rec', '--data', 'rec', '--engine', 'onnxruntime']);
     expect(rec.document.metrics).toMatchObject({ items: 4, lineAccuracy: 1, charAccuracy: 1 });
-    const cls = runJson<{ metrics: { accuracy: number } }>(['eval', 'ppocr-cls', '--task', 'ppocr-cls', '--data', 'cls', '--engine', 'onnxruntime'], { cwd: folder });
+    const cls = await runJsonAsync<{ metrics: { accuracy: number } }>(['eval', 'ppocr-cls', '--task', 'ppocr-cls', '--data', 'cls', '--engine', 'onnxruntime']);
     expect(cls.document.metrics.accuracy).toBeGreaterThanOrEqual(5 / 6);
-    const det = runJson<{ metrics: { recall: number; precision: number } }>(['eval', 'ppocr-det', '--task', 'ppocr-det', '--data', 'det', '--engine', 'onnxruntime'], { cwd: folder });
+    const det = await runJsonAsync<{ metrics: { recall: number; precision: number } }>(['eval', 'ppocr-det', '--task', 'ppocr-det', '--data', 'det', '--engine', 'onnxruntime']);
     expect(det.document.metrics.recall).toBeGreaterThanOrEqual(0.5);
-    const human = runCli(['eval', 'ppocr-rec', '--task', 'ppocr-rec', '--data', 'rec', '--limit', '2', '--engine', 'onnxruntime'], { cwd: folder });
+    const human = await runCliAsync(['eval', 'ppocr-rec', '--task', 'ppocr-rec', '--data', 'rec', '--limit', '2', '--engine', 'onnxruntime']);
     expect(human.stdout).toMatch(/line accuracy 100\.00%, character accuracy 100\.00%/);
   }, 120_000);
 
