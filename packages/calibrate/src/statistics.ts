@@ -83,7 +83,8 @@ export function addGram(x: Float32Array, rows: number, n: number, target: Float6
   }
 }
 
-function addRowSums(x: Float32Array, rows: number, n: number, target: Float64Array, targetOffset = 0): void {
+/** Adds each row's sum of a row-major `rows x n` matrix into `target` (from `targetOffset`). */
+export function addRowSums(x: Float32Array, rows: number, n: number, target: Float64Array, targetOffset = 0): void {
   for (let i = 0; i < rows; i++) {
     let sum = 0;
     for (let p = 0; p < n; p++) sum += x[i * n + p];

@@ -8,8 +8,8 @@ import { UsageError } from '@deprune/errors';
 import type { AccuracyConfig, AccuracyModel, Importance } from '@deprune/bench';
 import type { PruneVariant } from '@deprune/pipeline';
 import type { ParsedArgs } from '../args';
-import { createEngine, parseCount, parseEngine } from '../calib';
-import { bundledModelPath, bundledModels, resolveModel } from '../models';
+import { bundledKeysPath, createEngine, parseCount, parseEngine } from '../calib';
+import { resolveModel } from '../models';
 import type { Output } from '../output';
 
 const MODELS: readonly AccuracyModel[] = ['ppocr-rec', 'ppocr-cls', 'ppocr-det'];
@@ -44,7 +44,7 @@ export async function runAccuracyBench(args: ParsedArgs, out: Output): Promise<n
   const engine = await createEngine(parseEngine(args.string('engine')));
   const bench = await import('@deprune/bench');
   const resolved = await resolveModel(model);
-  const keys = model === 'ppocr-rec' ? readFileSync(bundledModelPath(bundledModels[0]).replace(/[^/\\]+$/, 'ppocr_keys_v1.txt'), 'utf8') : undefined;
+  const keys = model === 'ppocr-rec' ? readFileSync(await bundledKeysPath(), 'utf8') : undefined;
   const configs: AccuracyConfig[] = [];
   for (const ratio of ratioList) for (const variant of variants) for (const importance of importances) configs.push({ variant, ratio, importance, reconstruct: reconstructRows });
   const command = [

@@ -3,8 +3,8 @@ import { UsageError, closestName } from '@deprune/errors';
 import type { EvaluationReport, Task } from '@deprune/evaluate';
 import type { PrunePlan } from '@deprune/pipeline';
 import { helpHint } from '../args';
-import { createEngine, parseCount, parseEngine, parsePreset } from '../calib';
-import { bundledModelPath, bundledModels, modelNamesText, resolveModel } from '../models';
+import { bundledKeysPath, createEngine, parseCount, parseEngine, parsePreset } from '../calib';
+import { modelNamesText, resolveModel } from '../models';
 import type { Output } from '../output';
 import type { Command } from '../registry';
 
@@ -20,8 +20,8 @@ function parseTask(text: string | undefined): Task {
 }
 
 /** The key file of PP-OCR rec: --keys, else the one shipped with the bundled models. */
-function keysText(path: string | undefined): string {
-  const file = path ?? bundledModelPath(bundledModels[0]).replace(/[^/\\]+$/, 'ppocr_keys_v1.txt');
+async function keysText(path: string | undefined): Promise<string> {
+  const file = path ?? (await bundledKeysPath());
   if (!existsSync(file)) throw new UsageError('no such key file', { file, hint: 'pass --keys <ppocr_keys_v1.txt>' });
   return readFileSync(file, 'utf8');
 }
@@ -109,7 +109,7 @@ Generate labelled text data with @deprune/textdata (see the bench's accuracy sui
     const presetText = args.string('preset');
     const preset = task === 'fidelity' ? parsePreset(presetText, referenceSpec ?? spec) : presetText === undefined ? undefined : parsePreset(presetText, spec);
     const { ppocrCharset } = await import('@deprune/ocr');
-    const charset = task === 'ppocr-rec' ? ppocrCharset(keysText(args.string('keys'))) : undefined;
+    const charset = task === 'ppocr-rec' ? ppocrCharset(await keysText(args.string('keys'))) : undefined;
     const engine = await createEngine(engineName, plan ? { model: resolved.model, plan } : undefined);
     const progress = out.progress(`evaluating ${spec} (${task})`, items.length);
     try {
