@@ -26,3 +26,6 @@ export { runModelSuite, MODEL_VARIANTS, DEFAULT_MODEL_RATIO } from './models';
 export type { ModelSuiteOptions, ModelSuiteReport, ModelSuiteProgress, ModelRow, ModelVariant } from './models';
 export { writeModelReport, modelReportMarkdown, modelChartSpec, modelReportStem } from './models-report';
 export { suiteReportPaths, writeReportFiles } from './report';
+export { runAccuracySuite, measureDsconv, measureDsconvInterleaved, dsconvLayerNames, ACCURACY_MODELS } from './accuracy';
+export type { AccuracyModel, AccuracyConfig, AccuracySuiteOptions, AccuracySuiteReport, AccuracyRow, SpeedRow, Importance } from './accuracy';
+export { writeAccuracyReport, accuracyReportMarkdown, accuracyChartSpec } from './accuracy-report';

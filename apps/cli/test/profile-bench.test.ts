@@ -178,8 +178,8 @@ describe('deprune bench --suite models', () => {
   }, 120_000);
 
   it('rejects options of the other suite and unknown variants', () => {
-    expectUsageError(runCli(['bench', '--suite', 'models', '--model', 'zoo:mobilenetv3-small', '--layers', 'x']), /--layers is a --suite kernels option/);
-    expectUsageError(runCli(['bench', '--suite', 'kernels', '--model', 'zoo:mobilenetv3-small', '--variants', 'dense']), /--variants is a --suite models option/);
+    expectUsageError(runCli(['bench', '--suite', 'models', '--model', 'zoo:mobilenetv3-small', '--layers', 'x']), /--layers is not a --suite models option/);
+    expectUsageError(runCli(['bench', '--suite', 'kernels', '--model', 'zoo:mobilenetv3-small', '--variants', 'dense']), /--variants is not a --suite kernels option/);
     expectUsageError(runCli(['bench', '--suite', 'models', '--model', 'zoo:mobilenetv3-small', '--variants', 'dense,magic']), /unknown variant 'magic' in --variants/);
   });
 });

@@ -44,6 +44,7 @@ export type { PlanMeta, PwPlanMeta } from './plan';
 export { imbalance } from './imbalance';
 export { segmentNorms, channelNorms, columnNorms } from './segments';
 export { magnitudeScorer } from './scorers';
+export { activationScorer, obsScorer, DEFAULT_OBS_DAMPING } from './calibrated-scorers';
 export { dcpStrategy } from './strategies/dcp';
 export { pcpStrategy, selectColumnsPerTile, balancedColumnsPerTile, DEFAULT_TILE_ROWS } from './strategies/pcp';
 export type { PcpOptions } from './strategies/pcp';

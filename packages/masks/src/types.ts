@@ -38,13 +38,25 @@ export type PrunableLayer = DwLayer | PwLayer;
 export type LayerKind = PrunableLayer['kind'];
 
 /**
- * Calibration statistics a scorer may use. Filled later by calibration; absent today.
- * `inputNormSquared`: for a DW layer, length `C * K` in the weight layout (the squared L2 norm, over
- * the calibration set, of the im2col row that tap `k` of channel `c` multiplies); for a PW layer,
- * length `Cin` (the squared norm of input channel `i`).
+ * Calibration statistics of a layer's INPUT, accumulated over a calibration set (sums, not means,
+ * so sets merge by adding; `count` turns them into means). Produced by `@deprune/calibrate`;
+ * scorers and reconstruction read them. Every field is optional: a scorer checks for what it needs.
+ *
+ * The input vectors are the GEMM columns the layer's weights multiply:
+ * - DW: for channel c, the K = kh*kw values of its im2col patch at one output pixel (padding gives
+ *   zeros). Per-channel fields are laid out like the weights, `[c * K + k]`; `gram` holds C blocks
+ *   of K x K, `gram[c * K * K + a * K + b]`.
+ * - PW: the Cin values at one pixel; per-column fields have length Cin, `gram` is Cin x Cin.
  */
 export interface LayerStatistics {
+  /** Squared L2 norm of each input row over all vectors (DW: length C*K, PW: Cin); the diagonal of `gram`. */
   inputNormSquared?: Float64Array;
+  /** Sum of x x^T over all input vectors (float64): DW C blocks of K x K, PW Cin x Cin. */
+  gram?: Float64Array;
+  /** Sum of x over all input vectors (DW: C*K, PW: Cin): the mean input, for bias correction. */
+  inputSum?: Float64Array;
+  /** How many input vectors were summed (samples x output pixels). */
+  count?: number;
 }
 
 /** Scores every weight of a layer. Higher = more important = keep. Scores should be non-negative. */

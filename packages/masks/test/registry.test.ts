@@ -36,7 +36,7 @@ describe('strategy registry', () => {
   it('names the registered strategies when a name is unknown', () => {
     expect(() => getStrategy('dcpp')).toThrow(UsageError);
     expect(() => getStrategy('dcpp')).toThrow("unknown mask strategy 'dcpp'; registered: channel, dcp, nm, pcp, unstructured");
-    expect(() => getScorer('taylor')).toThrow("unknown importance scorer 'taylor'; registered: magnitude");
+    expect(() => getScorer('taylor')).toThrow("unknown importance scorer 'taylor'; registered: activation, magnitude, obs");
   });
 
   it('refuses duplicates unless override is set', () => {

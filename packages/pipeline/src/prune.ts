@@ -32,6 +32,7 @@ import {
   type DwLayer,
   type LayerPlan,
   type LayerPlanShape,
+  type LayerStatistics,
   type PrunableLayer,
   type PwLayer,
   type StrategyOptions,
@@ -56,6 +57,12 @@ export interface PruneProgress {
 export interface PruneOptions {
   /** Called as the work advances (the only side effect of prune()). */
   onProgress?: (event: PruneProgress) => void;
+  /**
+   * Calibration statistics of each layer's input, by layer (node) name, from `@deprune/calibrate`:
+   * handed to the `importance` scorer (`activation` and `obs` need them). Computed outside so
+   * this package stays pure (no forward passes here).
+   */
+  statistics?: ReadonlyMap<string, LayerStatistics>;
 }
 
 export interface PruneResult {
@@ -229,8 +236,8 @@ export function prune(model: OnnxModel, config: PruneConfig, options: PruneOptio
 
   const outcome =
     resolved.variant === 'channel'
-      ? pruneChannels(model, index, selection.targets, resolved, emit)
-      : pruneMasks(model, index, selection.targets, resolved, emit, warnings);
+      ? pruneChannels(model, index, selection.targets, resolved, emit, options.statistics)
+      : pruneMasks(model, index, selection.targets, resolved, emit, warnings, options.statistics);
   const skipped = [...selection.skipped, ...outcome.skipped];
 
   emit('report', 0, 1);
@@ -305,8 +312,8 @@ interface Outcome {
 
 type Emit = (stage: PruneStage, done: number, total: number, layer?: string) => void;
 
-function scoreLayer(layer: PrunableLayer, config: ResolvedPruneConfig): Float64Array {
-  return getScorer(config.importance).score(layer);
+function scoreLayer(layer: PrunableLayer, config: ResolvedPruneConfig, statistics: PruneOptions['statistics']): Float64Array {
+  return getScorer(config.importance).score(layer, statistics?.get(layer.name));
 }
 
 function pruneMasks(
@@ -316,13 +323,14 @@ function pruneMasks(
   config: ResolvedPruneConfig,
   emit: Emit,
   warnings: string[],
+  statistics: PruneOptions['statistics'],
 ): Outcome {
   const layers: LayerOutcome[] = [];
   const skipped: SkippedLayer[] = [];
   targets.forEach((target, position) => {
     emit('score', position, targets.length, target.info.name);
     const layer = prunableLayer(index, target);
-    const scores = scoreLayer(layer, config);
+    const scores = scoreLayer(layer, config, statistics);
     if (target.ratio === 0) {
       layers.push({ target, layer, scores, plan: densePlan(layer) });
       return;
@@ -392,7 +400,14 @@ function pruneMasks(
   return { model: output, layers, skipped, ...(hsr ? { hsr } : {}) };
 }
 
-function pruneChannels(model: OnnxModel, index: GraphIndex, targets: readonly PruneTarget[], config: ResolvedPruneConfig, emit: Emit): Outcome {
+function pruneChannels(
+  model: OnnxModel,
+  index: GraphIndex,
+  targets: readonly PruneTarget[],
+  config: ResolvedPruneConfig,
+  emit: Emit,
+  statistics: PruneOptions['statistics'],
+): Outcome {
   const skipped: SkippedLayer[] = [];
   const byName = new Map(targets.map((target) => [target.info.name, target]));
   const pairs: { dw: PruneTarget; pw: PruneTarget }[] = [];
@@ -437,8 +452,8 @@ function pruneChannels(model: OnnxModel, index: GraphIndex, targets: readonly Pr
     emit('score', position, pairs.length, dw.info.name);
     const dwLayer = prunableLayer(index, dw) as DwLayer;
     const pwLayer = prunableLayer(index, pw) as PwLayer;
-    const dwScores = scoreLayer(dwLayer, config);
-    const pwScores = scoreLayer(pwLayer, config);
+    const dwScores = scoreLayer(dwLayer, config, statistics);
+    const pwScores = scoreLayer(pwLayer, config, statistics);
     if (dw.ratio === 0) {
       layers.push({ target: dw, layer: dwLayer, scores: dwScores, plan: densePlan(dwLayer) });
       layers.push({ target: pw, layer: pwLayer, scores: pwScores, plan: densePlan(pwLayer) });

@@ -85,7 +85,7 @@ describe('loadPruneConfig', () => {
 
   it('checks strategy and scorer names against the registries', () => {
     let error = configError({ variant: 'deprune', importance: 'taylor' });
-    expect(error.message).toContain("config key 'importance' names no registered scorer: 'taylor' (registered: magnitude");
+    expect(error.message).toContain("config key 'importance' names no registered scorer: 'taylor' (registered: activation, magnitude, obs");
     error = configError({ variant: 'deprune', strategy: { dw: 'nope' } });
     expect(error.message).toContain("config key 'strategy.dw' names no registered strategy: 'nope'");
     error = configError({ variant: 'deprune', strategy: { dw: 'pcp' } });

@@ -9,8 +9,8 @@ import { helpHint, type ParsedArgs } from '../args';
 import { formatTable, type Output } from '../output';
 import { loadModelWithShapes, resolveGpuMode } from './kernel-common';
 
-/** Flags of the kernel suite that mean nothing here: refused rather than ignored. */
-const KERNEL_ONLY_FLAGS = ['layers', 'step', 'tile-rows', 'group-size', 'skip-dr', 'hsr-model', 'browser'] as const;
+/** Flags of the other suites that mean nothing here: refused rather than ignored. */
+const OTHER_SUITES_FLAGS = ['layers', 'step', 'tile-rows', 'group-size', 'skip-dr', 'hsr-model', 'browser', 'importance', 'ratios', 'eval-count', 'calib-samples', 'no-reconstruct', 'speed', 'engine'] as const;
 
 function printModelReport(out: Output, report: ModelSuiteReport, files: { json: string; markdown: string; chart: string } | null): void {
   out.print(`End-to-end benchmark: ${report.model} ${report.input.shape.join('x')}, gpu.js ${report.mode}, r = ${report.settings.ratio}, ${report.seconds} s`);
@@ -37,7 +37,7 @@ function printModelReport(out: Output, report: ModelSuiteReport, files: { json: 
 }
 
 export async function runModelsBench(args: ParsedArgs, out: Output): Promise<number> {
-  for (const flag of KERNEL_ONLY_FLAGS) if (args.has(flag)) throw new UsageError(`--${flag} is a --suite kernels option`, { hint: helpHint('bench') });
+  for (const flag of OTHER_SUITES_FLAGS) if (args.has(flag)) throw new UsageError(`--${flag} is not a --suite models option`, { hint: helpHint('bench') });
   const bench = await import('@deprune/bench');
   const spec = args.string('model');
   if (spec === undefined) throw new UsageError('missing --model <model>', { hint: helpHint('bench') });

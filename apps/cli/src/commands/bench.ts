@@ -9,7 +9,7 @@ import type { Command } from '../registry';
 import { runModelsBench } from './bench-models';
 import { loadModelWithShapes, MODE_NAMES, resolveGpuMode } from './kernel-common';
 
-const SUITES = ['kernels', 'models'] as const;
+const SUITES = ['kernels', 'models', 'accuracy'] as const;
 const HSR_MODELS = ['measured', 'analytic'] as const;
 const BROWSERS = ['chromium'] as const;
 /** gpu.js modes that exist only in a browser: they run in headless Chromium without asking. */
@@ -110,7 +110,15 @@ Progress goes to stderr; --json prints the report.`,
     'group-size': { type: 'string', value: 'G', description: 'DW group of the DR variant (default 32)' },
     'skip-dr': { type: 'boolean', description: 'leave out the DR form (dwDiagonal is slow in the CPU modes)' },
     'hsr-model': { type: 'string', value: 'name', description: "DEPrune-BH's latency model: measured (default) | analytic" },
-    variants: { type: 'string', value: 'a,b', description: 'models suite: variants to run (default all)' },
+    // --suite accuracy (src/commands/bench-accuracy.ts); --model there is ppocr-rec | ppocr-cls | ppocr-det.
+    variants: { type: 'string', value: 'list', description: 'models, accuracy: pruning variants (default: every variant)' },
+    importance: { type: 'string', value: 'list', description: 'accuracy: importance scorers (default magnitude,obs)' },
+    ratios: { type: 'string', value: 'list', description: 'accuracy: ratios (default 0.5)' },
+    'eval-count': { type: 'string', value: 'N', description: 'accuracy: rendered evaluation images (rec/cls 100, det 30)' },
+    'calib-samples': { type: 'string', value: 'N', description: 'accuracy: rendered calibration images (default 32)' },
+    'no-reconstruct': { type: 'boolean', description: 'accuracy: skip the reconstructed rows' },
+    speed: { type: 'boolean', description: 'accuracy: also time the DSConv layers on the runtime (webasm)' },
+    engine: { type: 'string', value: 'name', description: 'accuracy: auto | onnxruntime | deprune' },
     'no-onnxruntime': { type: 'boolean', description: 'models suite: leave out the onnxruntime-node yardstick' },
   },
   examples: [
@@ -126,7 +134,8 @@ Progress goes to stderr; --json prints the report.`,
     if (!(SUITES as readonly string[]).includes(suite)) throw new UsageError(`unknown --suite '${suite}'`, { hint: `choose one of ${SUITES.join(', ')}` });
     if (args.positionals.length > 0) throw new UsageError(`unexpected argument '${args.positional(0)}': give the model with --model`, { hint: helpHint('bench') });
     if (suite === 'models') return runModelsBench(args, out);
-    for (const flag of ['variants', 'no-onnxruntime']) if (args.has(flag)) throw new UsageError(`--${flag} is a --suite models option`, { hint: helpHint('bench') });
+    if (suite === 'accuracy') return (await import('./bench-accuracy')).runAccuracyBench(args, out);
+    for (const flag of ['variants', 'no-onnxruntime']) if (args.has(flag)) throw new UsageError(`--${flag} is not a --suite kernels option`, { hint: helpHint('bench') });
     const spec = args.string('model');
     if (spec === undefined) throw new UsageError('missing --model <model>', { hint: helpHint('bench') });
     const ratio = parseRatio(args.string('ratio'));

@@ -10,5 +10,6 @@ import { profileCommand } from './profile';
 import { benchCommand } from './bench';
 import { runCommand } from './run';
 import { demoCommand } from './demo';
+import { evalCommand } from './eval';
 
-export const builtinCommands: readonly Command[] = [demoCommand, inspectCommand, zooCommand, pruneCommand, runCommand, profileCommand, benchCommand];
+export const builtinCommands: readonly Command[] = [demoCommand, inspectCommand, zooCommand, pruneCommand, runCommand, evalCommand, profileCommand, benchCommand];

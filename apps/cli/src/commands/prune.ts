@@ -7,10 +7,13 @@ import { modelNamesText, resolveModel } from '../models';
 import { formatCount, formatShort, formatTable, type Output } from '../output';
 import type { Command } from '../registry';
 import { parseInputShapeFlags, resolveInputShapes } from '../shapes';
+import { calibrate, parseCalibrationFlags, printCalibration, reconstructLayers, type ReconstructionReport } from '../calibration';
 
 /** Kept in sync with @deprune/pipeline's PRUNE_VARIANTS (checked in run); listed here so --help stays fast. */
 const VARIANTS: readonly PruneVariant[] = ['deprune', 'deprune-b', 'deprune-bh', 'channel', 'unstructured', 'nm'];
 const DEFAULT_VARIANT: PruneVariant = 'deprune-bh';
+/** @deprune/calibrate's ONE_SHOT_DEFAULTS.importance (written here so --help and flag checks need not load it). */
+const ONE_SHOT_IMPORTANCE = 'obs';
 /** Human output lists this many layers (most weights removed first) and skipped layers. */
 const TOP_LAYERS = 10;
 const SKIPPED_LIMIT = 12;
@@ -170,6 +173,7 @@ export const pruneCommand: Command = {
   usage: [
     'prune <model> -o <out.onnx> [--variant V] [--ratio R] [--dw R] [--pw R] [--config file.json] [--input-shape 1,3,H,W] [--force] [--json]',
     'prune <model> -o <out.onnx> --hsr-table table.json [--bwt-granularity channel|group] [--group-size G] [--tile-rows T] ...',
+    'prune <model> -o <out.onnx> --calib <images/ | batch.npy> [--calib-samples N] [--preset P] [--importance magnitude|activation|obs] [--no-reconstruct] [--damping D] [--engine E]',
   ],
   description: `
 Prunes the depth-wise (DW) and point-wise (PW) convs of a model and writes two files:
@@ -186,7 +190,16 @@ config's hsr.table) and takes the BWT units the table was measured for: DW granu
 'channel', or 'group' with its G, and the PW tile rows T (and, unless hsr.step is set, the
 kernels' step t for layers the table lacks). A BWT setting given by flag or in the config
 file that contradicts the table is refused, naming the table file.
-Progress goes to stderr; --json prints { output: { model, plan }, report }.`,
+Progress goes to stderr; --json prints { output: { model, plan }, report }.
+
+Accuracy without retraining: --calib names a folder of images (preprocessed with --preset,
+default from the bundled model, else imagenet) or an .npy batch [N, C, H, W]; the first
+--calib-samples (32) are used. With --importance activation or obs (the default with --calib),
+one dense pass collects each layer's input statistics for the scorer. Then, unless --no-reconstruct, every pruned
+layer's kept weights and bias are re-fitted (damped least squares, --damping 0.01) to
+reproduce the dense layer's output, layer by layer; the zero pattern is the plan's.
+--engine: onnxruntime (fast on a CPU; needs onnxruntime-node), deprune (the gpu.js
+runtime) or auto (onnxruntime when installed). --json adds calibration and reconstruction.`,
   args: [{ name: 'model', description: `an .onnx file, or one of ${modelNamesText()} (zoo names take ':folded')` }],
   flags: {
     output: { type: 'string', short: 'o', value: 'out.onnx', description: 'where to write the pruned model (the plan goes next to it)' },
@@ -206,12 +219,20 @@ Progress goes to stderr; --json prints { output: { model, plan }, report }.`,
       description: 'input shape as 1,3,H,W (for MACs and latency models); with several inputs name=1,3,H,W',
     },
     force: { type: 'boolean', short: 'f', description: 'overwrite the output files if they exist' },
+    calib: { type: 'string', value: 'path', description: 'calibration inputs: a folder of images or an .npy batch [N, C, H, W]' },
+    'calib-samples': { type: 'string', value: 'N', description: 'how many calibration samples to use (default 32)' },
+    preset: { type: 'string', value: 'name', description: 'image preprocessing for --calib folders: ppocr-rec | ppocr-cls | ppocr-det | imagenet' },
+    importance: { type: 'string', value: 'name', description: 'importance scorer: magnitude | activation | obs (the last two need --calib; default obs with --calib, else magnitude)' },
+    'no-reconstruct': { type: 'boolean', description: 'with --calib: keep the masked weights as they are (no reconstruction)' },
+    damping: { type: 'string', value: 'D', description: 'relative damping of the reconstruction (default 0.01)' },
+    engine: { type: 'string', value: 'name', description: 'forward passes for --calib: auto (default) | onnxruntime | deprune' },
   },
   examples: [
     'deprune prune zoo:mobilenetv2 -o mnv2-bh.onnx',
     'deprune prune ppocr-det -o det-b.onnx --variant deprune-b --dw 0.6 --pw 0.4',
     'deprune prune model.onnx -o pruned.onnx --config prune.json --input-shape 1,3,224,224 --json > report.json',
     'deprune profile zoo:mobilenetv2 --mode webasm -o mnv2-webasm.json && deprune prune zoo:mobilenetv2 -o mnv2-bh.onnx --hsr-table mnv2-webasm.json',
+    'deprune prune ppocr-rec -o rec-bh.onnx --ratio 0.5 --calib lines/ --importance obs',
   ],
   async run({ args, out }) {
     const spec = args.positional(0);
@@ -247,12 +268,17 @@ Progress goes to stderr; --json prints { output: { model, plan }, report }.`,
     }
     if (dwRatio !== undefined) merged.dwRatio = dwRatio;
     if (pwRatio !== undefined) merged.pwRatio = pwRatio;
+    const importance = args.string('importance');
+    if (importance !== undefined) merged.importance = importance;
+    // Calibrating and then scoring by magnitude wastes the statistics: --calib defaults to the best scorer found.
+    else if (args.string('calib') !== undefined && merged.importance === undefined) merged.importance = ONE_SHOT_IMPORTANCE;
     // A bwt value that is not an object is left for loadPruneConfig to refuse, naming the file.
     if (Object.keys(bwt.values).length > 0 && (merged.bwt === undefined || (merged.bwt !== null && typeof merged.bwt === 'object' && !Array.isArray(merged.bwt)))) {
       merged.bwt = { ...(merged.bwt as object | undefined), ...bwt.values };
     }
     let config: PruneConfig = pipeline.loadPruneConfig(merged, configPath ?? 'command line');
     if (tablePath !== undefined) config = pipeline.withLatencyTable(config, table, { file: tablePath, origins: bwt.origins });
+    const calibration = parseCalibrationFlags(args, spec, config);
 
     const planPath = planPathFor(output);
     const inputFile = existsSync(spec) ? spec : null;
@@ -274,18 +300,32 @@ Progress goes to stderr; --json prints { output: { model, plan }, report }.`,
       config.inputShapes = Object.fromEntries(shapes.map((input) => [input.name, input.shape]));
     }
 
+    const calibrated = calibration ? await calibrate(out, resolved.model, calibration) : undefined;
     const progress = out.progress(`pruning ${spec} (${config.variant})`);
-    const result = pipeline.prune(resolved.model, config, {
+    let result = pipeline.prune(resolved.model, config, {
       onProgress: (event) => progress.update(event.done, `of ${event.total} ${event.stage}${event.layer ? ` ${event.layer}` : ''}`),
+      ...(calibrated?.statistics ? { statistics: calibrated.statistics } : {}),
     });
     progress.done(`pruned ${spec} (${config.variant}): ${result.plan.layers.length} layers`);
     for (const warning of result.report.warnings) out.warn(warning);
+    let reconstruction: ReconstructionReport | undefined;
+    if (calibration && calibrated && calibration.reconstruct) {
+      const rebuilt = await reconstructLayers(out, resolved.model, result, calibration, calibrated);
+      result = { ...result, model: rebuilt.model, plan: rebuilt.plan };
+      reconstruction = rebuilt.report;
+    }
+    await calibrated?.engine.dispose();
 
     const { saveModel, writeFileAtomic } = await import('@deprune/onnx/node');
     saveModel(result.model, output, { inputs: resolved.file === null ? [] : [resolved.file] });
     writeFileAtomic(planPath, pipeline.serializePlan(result.plan));
 
-    out.result({ output: { model: output, plan: planPath }, report: result.report });
+    out.result({
+      output: { model: output, plan: planPath },
+      report: result.report,
+      ...(calibrated ? { calibration: calibrated.summary } : {}),
+      ...(reconstruction ? { reconstruction } : {}),
+    });
     if (!out.json) {
       const resolvedConfig = result.plan.config;
       const ratios =
@@ -293,6 +333,7 @@ Progress goes to stderr; --json prints { output: { model, plan }, report }.`,
           ? `${resolvedConfig.nm.n}:${resolvedConfig.nm.m}`
           : `dw ratio ${resolvedConfig.dwRatio}, pw ratio ${resolvedConfig.pwRatio}`;
       printReport(out, result.report, { spec, model: output, plan: planPath, ratios });
+      if (calibrated) printCalibration(out, calibrated.summary, reconstruction);
     }
     return 0;
   },

@@ -1,0 +1,91 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { writeFileAtomic } from '@deprune/onnx/node';
+import type { AccuracyRow, AccuracySuiteReport } from './accuracy';
+import { machineLine } from './machine';
+import { renderVegaLiteSvg, type WrittenReport } from './report';
+
+const percent = (value: number) => `${(100 * value).toFixed(1)}`;
+
+function label(row: AccuracyRow): string {
+  if (row.variant === 'dense') return 'dense';
+  return `${row.variant} ${row.importance}${row.reconstructed ? ' + recon' : ''}`;
+}
+
+/** The Markdown page: settings, the command, then one table row per measured model. */
+export function accuracyReportMarkdown(report: AccuracySuiteReport, command: string, chartFile?: string): string {
+  const { settings } = report;
+  const speed = new Map(report.speed.map((row) => [`${row.variant}@${row.ratio}`, row]));
+  const lines = [
+    `# Accuracy without retraining: ${report.model}`,
+    '',
+    `Machine: ${machineLine(report.machine)}. Started ${report.started}; ${report.ms > 0 ? `the whole run took ${(report.ms / 60000).toFixed(1)} min` : 'the run was stopped before its end (the rows it finished are below)'}.`,
+    '',
+    '```sh',
+    command,
+    '```',
+    '',
+    `Evaluation: ${settings.evalCount} rendered images (seed ${settings.evalSeed}); calibration: ${settings.calibSamples} other rendered images (seed ${settings.calibSeed}), unlabelled; accuracy engine ${settings.engine}; metric: **${settings.primary}**` +
+      (settings.speedMode ? `; DSConv latency on the deprune runtime (${settings.speedMode}), sparse kernels per plan.` : '.'),
+  ];
+  if (report.calibration) {
+    lines.push('', `Calibration pass (statistics of every DW/PW layer): ${report.calibration.samples} samples in ${(report.calibration.ms / 1000).toFixed(1)} s, process RSS ${report.calibration.rssMiB} MiB (${report.calibration.engine}).`);
+  }
+  lines.push(
+    '',
+    `| model | DSConv sparsity | ${settings.primary} (%) | DSConv speedup | rel. layer error before -> after | prune s | reconstruct s |`,
+    '| --- | ---: | ---: | ---: | --- | ---: | ---: |',
+  );
+  for (const row of report.rows) {
+    const timing = speed.get(`${row.variant}@${row.ratio}`);
+    const recon = row.reconstruction;
+    lines.push(
+      `| ${label(row)}${row.variant === 'dense' ? '' : ` (r=${row.ratio})`} | ${row.dsconvSparsity.toFixed(3)} | ${percent(row.metric)} | ${timing ? `${timing.speedup.toFixed(2)}x` : '-'} | ${recon ? `${recon.meanErrorBefore.toFixed(3)} -> ${recon.meanErrorAfter.toFixed(3)}` : '-'} | ${row.pruneMs === undefined ? '-' : (row.pruneMs / 1000).toFixed(1)} | ${recon ? (recon.ms / 1000).toFixed(0) : '-'} |`,
+    );
+  }
+  if (chartFile) lines.push('', `![${settings.primary} against DSConv sparsity and speedup](${chartFile})`);
+  lines.push('');
+  return lines.join('\n');
+}
+
+export function accuracyChartSpec(report: AccuracySuiteReport): Record<string, unknown> {
+  const speed = new Map(report.speed.map((row) => [`${row.variant}@${row.ratio}`, row.speedup]));
+  const values = report.rows.map((row) => ({
+    series: row.variant === 'dense' ? 'dense' : `${row.importance}${row.reconstructed ? ' + recon' : ''}`,
+    variant: row.variant,
+    sparsity: row.dsconvSparsity,
+    speedup: speed.get(`${row.variant}@${row.ratio}`) ?? (row.variant === 'dense' ? 1 : null),
+    metric: 100 * row.metric,
+  }));
+  const panel = (x: string, title: string) => ({
+    width: 360,
+    height: 260,
+    data: { values: x === 'speedup' ? values.filter((value) => value.speedup !== null) : values },
+    mark: { type: 'line', point: true },
+    encoding: {
+      x: { field: x, type: 'quantitative', title },
+      y: { field: 'metric', type: 'quantitative', title: `${report.settings.primary} (%)`, scale: { domain: [0, 100] } },
+      color: { field: 'variant', type: 'nominal', scale: { scheme: 'tableau10' } },
+      strokeDash: { field: 'series', type: 'nominal' },
+      shape: { field: 'series', type: 'nominal' },
+    },
+  });
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    title: { text: `Accuracy without retraining: ${report.model}`, subtitle: `${machineLine(report.machine)}; ${report.started.slice(0, 10)}` },
+    background: 'white',
+    hconcat: [panel('sparsity', 'DSConv weight sparsity'), panel('speedup', 'measured DSConv speedup (x)')],
+  };
+}
+
+/** Writes `<dir>/accuracy/<model>.{json,md,svg}` atomically. */
+export async function writeAccuracyReport(report: AccuracySuiteReport, outDir: string, command: string): Promise<WrittenReport> {
+  const folder = join(outDir, 'accuracy');
+  mkdirSync(folder, { recursive: true });
+  const stem = report.model;
+  const paths = { folder, json: join(folder, `${stem}.json`), markdown: join(folder, `${stem}.md`), chart: join(folder, `${stem}.svg`) };
+  writeFileAtomic(paths.json, `${JSON.stringify({ ...report, command }, null, 2)}\n`);
+  writeFileAtomic(paths.chart, await renderVegaLiteSvg(accuracyChartSpec(report)));
+  writeFileAtomic(paths.markdown, accuracyReportMarkdown(report, command, `${stem}.svg`));
+  return paths;
+}

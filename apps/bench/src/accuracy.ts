@@ -1,0 +1,260 @@
+/**
+ * The accuracy suite: task accuracy of PP-OCR models against DSConv weight sparsity and measured
+ * DSConv speedup, for every pruning variant, with magnitude or calibrated importance, with and
+ * without reconstruction (issue 7: accuracy without retraining). Data is rendered here
+ * (@deprune/textdata, seeded); nothing is downloaded.
+ *
+ * What is timed is named: `pruneMs` (prune()), `reconstruction.ms` (reconstruct()),
+ * `calibration.ms` (collectStatistics()), and the DSConv latency of the runtime's steps (see
+ * `measureDsconv`). Accuracy runs use the engine passed in (onnxruntime-node for the committed
+ * reports: the models' weights are what is judged, and the runtime gives the same outputs up to
+ * float error, as its parity tests check).
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { collectStatistics, reconstruct, type CalibrationSample, type ForwardEngine } from '@deprune/calibrate';
+import { evaluate, readDataset, type DatasetItem, type TaskMetrics } from '@deprune/evaluate';
+import { preprocessImage, type PresetName } from '@deprune/images';
+import { disposeBackend } from '@deprune/gpu';
+import { ppocrCharset } from '@deprune/ocr';
+import { findDsconvBlocks, indexGraph, listLayers, type OnnxModel } from '@deprune/onnx';
+import { prune, type PrunePlan, type PruneVariant } from '@deprune/pipeline';
+import { createSession } from '@deprune/runtime';
+import { generateClsSet, generateDetSet, generateRecSet, writeDataset, type DatasetKind } from '@deprune/textdata';
+import { machineInfo, type MachineInfo } from './machine';
+
+export type AccuracyModel = 'ppocr-rec' | 'ppocr-cls' | 'ppocr-det';
+export type Importance = 'magnitude' | 'activation' | 'obs';
+
+interface ModelSetup {
+  task: AccuracyModel;
+  preset: PresetName;
+  kind: DatasetKind;
+  /** The input the runtime is timed on. */
+  timingShape: number[];
+  /** Which metric the table and chart use. */
+  primary: string;
+}
+
+export const ACCURACY_MODELS: Readonly<Record<AccuracyModel, ModelSetup>> = {
+  'ppocr-rec': { task: 'ppocr-rec', preset: 'ppocr-rec', kind: 'rec', timingShape: [1, 3, 48, 320], primary: 'lineAccuracy' },
+  'ppocr-cls': { task: 'ppocr-cls', preset: 'ppocr-cls', kind: 'cls', timingShape: [1, 3, 48, 192], primary: 'accuracy' },
+  'ppocr-det': { task: 'ppocr-det', preset: 'ppocr-det', kind: 'det', timingShape: [1, 3, 320, 320], primary: 'f1' },
+};
+
+export interface AccuracyConfig {
+  variant: PruneVariant;
+  ratio: number;
+  importance: Importance;
+  /** Also reconstruct (the row without it is always measured: it is the same prune). */
+  reconstruct: boolean;
+}
+
+export interface AccuracySuiteOptions {
+  model: AccuracyModel;
+  dense: OnnxModel;
+  /** ppocr-rec: the key file's text. */
+  keys?: string;
+  configs: readonly AccuracyConfig[];
+  engine: ForwardEngine;
+  evalCount: number;
+  calibSamples: number;
+  /** Seeds of the evaluation and calibration sets (different images). */
+  evalSeed?: number;
+  calibSeed?: number;
+  /** Time the DSConv layers on the deprune runtime (gpu.js webasm) per (variant, ratio). */
+  speed?: boolean;
+  /** Interleaved timing rounds (default 5). */
+  speedRepeats?: number;
+  onProgress?: (message: string) => void;
+  /** Called after every row (so a long run can be saved as it goes). */
+  onRow?: (report: AccuracySuiteReport) => void;
+}
+
+export interface AccuracyRow {
+  variant: PruneVariant | 'dense';
+  ratio: number;
+  importance: Importance | null;
+  reconstructed: boolean;
+  dsconvSparsity: number;
+  /** The model's primary metric (rec: line accuracy; cls: accuracy; det: F1). */
+  metric: number;
+  metrics: TaskMetrics;
+  pruneMs?: number;
+  reconstruction?: { meanErrorBefore: number; meanErrorAfter: number; ms: number; passes: number };
+}
+
+export interface SpeedRow {
+  variant: PruneVariant | 'dense';
+  ratio: number;
+  /** Summed wall time of the DSConv layers' runtime steps (median of the interleaved rounds), ms. */
+  dsconvMs: number;
+  speedup: number;
+}
+
+export interface AccuracySuiteReport {
+  suite: 'accuracy';
+  model: AccuracyModel;
+  machine: MachineInfo;
+  settings: { evalCount: number; calibSamples: number; evalSeed: number; calibSeed: number; engine: string; primary: string; speedMode: string | null };
+  calibration: { samples: number; ms: number; rssMiB: number; engine: string } | null;
+  rows: AccuracyRow[];
+  speed: SpeedRow[];
+  started: string;
+  ms: number;
+}
+
+function primaryOf(metrics: TaskMetrics, key: string): number {
+  return (metrics as unknown as Record<string, number>)[key];
+}
+
+/** Names of the DSConv layers (every DW, and the PW of each DSConv block) of the dense model. */
+export function dsconvLayerNames(model: OnnxModel): Set<string> {
+  const infos = listLayers(model);
+  const names = new Set(infos.filter((info) => info.kind === 'dw').map((info) => info.name));
+  for (const block of findDsconvBlocks(model, infos)) names.add(block.pw);
+  return names;
+}
+
+/**
+ * DSConv latency on the deprune runtime: per-step wall times of a profiled run (webasm), summed
+ * over the steps that compute a DSConv layer (fused BN/activation included). All models are
+ * timed INTERLEAVED: one warm-up run each, then `rounds` rounds that run every model once, and
+ * the median per model, so load from other work on a shared machine falls on every model alike.
+ * A plan makes DCP/PCP layers run on the sparse kernels.
+ */
+export async function measureDsconvInterleaved(
+  entries: readonly { model: OnnxModel; plan: PrunePlan | null }[],
+  layers: ReadonlySet<string>,
+  shape: number[],
+  rounds: number,
+): Promise<number[]> {
+  const data = Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, (_, index) => Math.sin(index) * 0.5);
+  const prepared = await Promise.all(
+    entries.map(async ({ model, plan }) => {
+      const session = await createSession(model, { mode: 'webasm', plan });
+      const input = indexGraph(model).inputs[0];
+      const steps = session.compile({ [input]: shape }).steps;
+      const timed = steps.map((step) => step.nodes.some((node) => layers.has(node)));
+      return { session, input, timed };
+    }),
+  );
+  const samples: number[][] = entries.map(() => []);
+  for (let round = 0; round <= rounds; round++) {
+    for (const [position, { session, input, timed }] of prepared.entries()) {
+      const { profile } = await session.run({ [input]: { data, shape } }, { profile: true });
+      const total = profile!.reduce((sum, timing, step) => sum + (timed[step] ? timing.ms : 0), 0);
+      if (round > 0) samples[position].push(total);
+    }
+  }
+  return samples.map((values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]);
+}
+
+/** One model's DSConv latency (see {@link measureDsconvInterleaved}). */
+export async function measureDsconv(model: OnnxModel, plan: PrunePlan | null, layers: ReadonlySet<string>, shape: number[], rounds: number): Promise<number> {
+  return (await measureDsconvInterleaved([{ model, plan }], layers, shape, rounds))[0];
+}
+
+function calibrationSet(setup: ModelSetup, count: number, seed: number): CalibrationSample[] {
+  const images =
+    setup.kind === 'rec'
+      ? generateRecSet(count, seed).map((sample) => sample.image)
+      : setup.kind === 'cls'
+        ? generateClsSet(count, seed).map((sample) => sample.image)
+        : generateDetSet(count, seed).map((sample) => sample.image);
+  return images.map((image, index) => ({ tensor: preprocessImage(image, setup.preset).tensor, source: `${setup.kind} calibration ${index}` }));
+}
+
+function writeEvalSet(setup: ModelSetup, count: number, seed: number, folder: string): DatasetItem[] {
+  const samples = setup.kind === 'rec' ? generateRecSet(count, seed) : setup.kind === 'cls' ? generateClsSet(count, seed) : generateDetSet(count, seed);
+  writeDataset(folder, setup.kind, samples);
+  return readDataset(folder, setup.task);
+}
+
+export async function runAccuracySuite(options: AccuracySuiteOptions): Promise<AccuracySuiteReport> {
+  const started = performance.now();
+  const setup = ACCURACY_MODELS[options.model];
+  const evalSeed = options.evalSeed ?? 1000;
+  const calibSeed = options.calibSeed ?? 7;
+  const log = options.onProgress ?? (() => {});
+  const folder = mkdtempSync(join(tmpdir(), 'deprune-accuracy-'));
+  const { engine, dense } = options;
+  const report: AccuracySuiteReport = {
+    suite: 'accuracy',
+    model: options.model,
+    machine: machineInfo(),
+    settings: { evalCount: options.evalCount, calibSamples: options.calibSamples, evalSeed, calibSeed, engine: engine.name, primary: setup.primary, speedMode: options.speed ? 'webasm' : null },
+    calibration: null,
+    rows: [],
+    speed: [],
+    started: new Date().toISOString(),
+    ms: 0,
+  };
+  try {
+    const items = writeEvalSet(setup, options.evalCount, evalSeed, join(folder, 'eval'));
+    const charset = options.keys ? ppocrCharset(options.keys) : undefined;
+    const score = async (model: OnnxModel) => (await evaluate(model, setup.task, items, { engine, ...(charset ? { charset } : {}) })).metrics;
+    const denseMetrics = await score(dense);
+    report.rows.push({ variant: 'dense', ratio: 0, importance: null, reconstructed: false, dsconvSparsity: 0, metric: primaryOf(denseMetrics, setup.primary), metrics: denseMetrics });
+    log(`dense ${setup.primary} ${primaryOf(denseMetrics, setup.primary)}`);
+    const samples = calibrationSet(setup, options.calibSamples, calibSeed);
+    const rssBefore = process.memoryUsage().rss;
+    const calibrated = await collectStatistics(dense, samples, { engine });
+    report.calibration = { samples: samples.length, ms: calibrated.ms, rssMiB: Math.round(Math.max(rssBefore, process.memoryUsage().rss) / 2 ** 20), engine: engine.name };
+    log(`calibration: ${samples.length} samples in ${(calibrated.ms / 1000).toFixed(1)} s`);
+    options.onRow?.(report);
+    const inputShapes = { [indexGraph(dense).inputs[0]]: setup.timingShape };
+    const layers = dsconvLayerNames(dense);
+    // (variant, ratio) -> the first pruned model: timed together at the end (interleaved).
+    const toTime = new Map<string, { variant: PruneVariant; ratio: number; model: OnnxModel; plan: PrunePlan }>();
+    for (const config of options.configs) {
+      const label = `${config.variant} r=${config.ratio} ${config.importance}`;
+      const pruneStart = performance.now();
+      const pruned = prune(dense, { variant: config.variant, ratio: config.ratio, importance: config.importance, inputShapes }, config.importance === 'magnitude' ? {} : { statistics: calibrated.statistics });
+      const pruneMs = performance.now() - pruneStart;
+      const sparsity = pruned.report.totals.dsconvSparsity;
+      const plain = await score(pruned.model);
+      report.rows.push({ variant: config.variant, ratio: config.ratio, importance: config.importance, reconstructed: false, dsconvSparsity: sparsity, metric: primaryOf(plain, setup.primary), metrics: plain, pruneMs });
+      log(`${label}: ${setup.primary} ${primaryOf(plain, setup.primary)}`);
+      options.onRow?.(report);
+      if (config.reconstruct) {
+        const rebuilt = await reconstruct(dense, pruned.model, pruned.plan, samples, { engine, denseStatistics: calibrated.statistics });
+        const metrics = await score(rebuilt.model);
+        report.rows.push({
+          variant: config.variant,
+          ratio: config.ratio,
+          importance: config.importance,
+          reconstructed: true,
+          dsconvSparsity: sparsity,
+          metric: primaryOf(metrics, setup.primary),
+          metrics,
+          pruneMs,
+          reconstruction: { meanErrorBefore: rebuilt.report.meanErrorBefore, meanErrorAfter: rebuilt.report.meanErrorAfter, ms: rebuilt.report.ms, passes: rebuilt.report.passes },
+        });
+        log(`${label} + reconstruction: ${setup.primary} ${primaryOf(metrics, setup.primary)} (${(rebuilt.report.ms / 1000).toFixed(0)} s)`);
+        options.onRow?.(report);
+      }
+      const key = `${config.variant}@${config.ratio}`;
+      if (options.speed && !toTime.has(key)) toTime.set(key, { variant: config.variant, ratio: config.ratio, model: pruned.model, plan: pruned.plan });
+    }
+    if (options.speed) {
+      log(`timing DSConv layers of dense and ${toTime.size} pruned models, interleaved`);
+      const entries = [{ model: dense, plan: null }, ...toTime.values()];
+      const times = await measureDsconvInterleaved(entries, layers, setup.timingShape, options.speedRepeats ?? 5);
+      report.speed = entries.map((entry, position) => ({
+        variant: position === 0 ? 'dense' : (entry as { variant: PruneVariant }).variant,
+        ratio: position === 0 ? 0 : (entry as { ratio: number }).ratio,
+        dsconvMs: times[position],
+        speedup: times[0] / times[position],
+      }));
+      for (const row of report.speed) log(`${row.variant}@${row.ratio}: DSConv ${row.dsconvMs.toFixed(0)} ms, ${row.speedup.toFixed(2)}x`);
+      options.onRow?.(report);
+    }
+  } finally {
+    rmSync(folder, { recursive: true, force: true });
+    if (options.speed) await disposeBackend();
+  }
+  report.ms = performance.now() - started;
+  return report;
+}

@@ -1,0 +1,87 @@
+/**
+ * `deprune bench --suite accuracy`: task accuracy of a bundled PP-OCR model against DSConv
+ * sparsity and measured DSConv speedup, per variant, importance and reconstruction (the
+ * @deprune/bench accuracy suite). Kept in its own file; bench.ts only dispatches here.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { UsageError } from '@deprune/errors';
+import type { AccuracyConfig, AccuracyModel, Importance } from '@deprune/bench';
+import type { PruneVariant } from '@deprune/pipeline';
+import type { ParsedArgs } from '../args';
+import { bundledKeysPath, createEngine, parseCount, parseEngine } from '../calib';
+import { resolveModel } from '../models';
+import type { Output } from '../output';
+
+const MODELS: readonly AccuracyModel[] = ['ppocr-rec', 'ppocr-cls', 'ppocr-det'];
+const VARIANTS: readonly PruneVariant[] = ['unstructured', 'channel', 'deprune', 'deprune-b', 'deprune-bh'];
+const IMPORTANCES: readonly Importance[] = ['magnitude', 'activation', 'obs'];
+const DEFAULT_EVAL: Readonly<Record<AccuracyModel, number>> = { 'ppocr-rec': 100, 'ppocr-cls': 100, 'ppocr-det': 30 };
+
+function list<T extends string>(flag: string, text: string | undefined, allowed: readonly T[], fallback: readonly T[]): T[] {
+  if (text === undefined) return [...fallback];
+  const values = text.split(',').map((value) => value.trim());
+  for (const value of values) if (!(allowed as readonly string[]).includes(value)) throw new UsageError(`--${flag}: unknown '${value}'`, { hint: `choose from ${allowed.join(', ')}` });
+  return values as T[];
+}
+
+function ratios(text: string | undefined): number[] {
+  const values = (text ?? '0.5').split(',').map((value) => Number(value.trim()));
+  if (values.some((value) => !Number.isFinite(value) || value <= 0 || value >= 1)) throw new UsageError(`--ratios must be numbers in (0, 1), got '${text}'`);
+  return values;
+}
+
+export async function runAccuracyBench(args: ParsedArgs, out: Output): Promise<number> {
+  const model = args.string('model') as AccuracyModel | undefined;
+  if (model === undefined || !MODELS.includes(model)) throw new UsageError(`--suite accuracy needs --model ${MODELS.join(' | ')}`);
+  const variants = list('variants', args.string('variants'), VARIANTS, VARIANTS);
+  const importances = list('importance', args.string('importance'), IMPORTANCES, ['magnitude', 'obs']);
+  const ratioList = ratios(args.string('ratios'));
+  const evalCount = parseCount('eval-count', args.string('eval-count'), DEFAULT_EVAL[model]);
+  const calibSamples = parseCount('calib-samples', args.string('calib-samples'), 32);
+  const reconstructRows = !args.boolean('no-reconstruct');
+  const outDir = args.string('out');
+  if (outDir !== undefined && !existsSync(outDir)) throw new UsageError('the --out folder does not exist', { file: outDir });
+  const engine = await createEngine(parseEngine(args.string('engine')));
+  const bench = await import('@deprune/bench');
+  const resolved = await resolveModel(model);
+  const keys = model === 'ppocr-rec' ? readFileSync(await bundledKeysPath(), 'utf8') : undefined;
+  const configs: AccuracyConfig[] = [];
+  for (const ratio of ratioList) for (const variant of variants) for (const importance of importances) configs.push({ variant, ratio, importance, reconstruct: reconstructRows });
+  const command = [
+    'deprune bench --suite accuracy',
+    `--model ${model}`,
+    `--variants ${variants.join(',')}`,
+    `--importance ${importances.join(',')}`,
+    `--ratios ${ratioList.join(',')}`,
+    `--eval-count ${evalCount}`,
+    `--calib-samples ${calibSamples}`,
+    ...(reconstructRows ? [] : ['--no-reconstruct']),
+    ...(args.boolean('speed') ? ['--speed'] : []),
+    `--engine ${args.string('engine') ?? 'auto'}`,
+    ...(outDir ? [`--out ${outDir}`] : []),
+  ].join(' ');
+  const save = async (report: Parameters<typeof bench.writeAccuracyReport>[0]) => {
+    if (outDir !== undefined) await bench.writeAccuracyReport({ ...report, ms: report.ms || 0 }, outDir, command);
+  };
+  try {
+    const report = await bench.runAccuracySuite({
+      model,
+      dense: resolved.model,
+      ...(keys ? { keys } : {}),
+      configs,
+      engine,
+      evalCount,
+      calibSamples,
+      speed: args.boolean('speed'),
+      onProgress: (message) => out.log(`accuracy ${model}: ${message}`),
+      // Saved after every row: a long run that is stopped keeps what it measured.
+      onRow: (partial) => void save(partial),
+    });
+    await save(report);
+    out.result(report);
+    for (const row of report.rows) out.print(`${row.variant} r=${row.ratio} ${row.importance ?? ''}${row.reconstructed ? ' + recon' : ''}: sparsity ${row.dsconvSparsity.toFixed(3)}, ${report.settings.primary} ${(100 * row.metric).toFixed(1)}%`);
+  } finally {
+    await engine.dispose();
+  }
+  return 0;
+}

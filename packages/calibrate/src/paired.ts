@@ -1,0 +1,161 @@
+import { ShapeError } from '@deprune/errors';
+import type { LayerStatistics } from '@deprune/masks';
+import { checkInput, dwPixelStep, outputSize, sampledPlanePatches, type ConvGeometry, type InputView } from './geometry';
+import { addCrossProducts, addGram, addRowSums, DEFAULT_DW_VECTORS_PER_TAP, pwColumns } from './statistics';
+
+/**
+ * The statistics reconstruction needs for one layer: its input in the PRUNED network (x_p, what the
+ * layer will actually see once its predecessors are pruned and reconstructed) next to its input in
+ * the DENSE network (x_d, what the dense layer's target output is computed from), summed in float64
+ * over every input vector of the calibration set:
+ * `pp = sum x_p x_p^T`, `pd = sum x_p x_d^T`, `dd = sum x_d x_d^T`, `sumP`, `sumD`, `count`.
+ *
+ * DW: one K x K block per PRUNED channel c' (paired with dense channel `channelMap[c']`); PW: one
+ * block, P x P, P x D and D x D (P < D when a `channel` plan removed input columns).
+ */
+export interface PairedStatistics {
+  kind: 'dw' | 'pw';
+  /** DW: pruned channels; PW: 1. */
+  blocks: number;
+  /** Length of a pruned input vector (DW: K; PW: P). */
+  prunedLength: number;
+  /** Length of a dense input vector (DW: K; PW: D). */
+  denseLength: number;
+  pp: Float64Array;
+  pd: Float64Array;
+  dd: Float64Array;
+  sumP: Float64Array;
+  sumD: Float64Array;
+  count: number;
+}
+
+export interface PairedSpec {
+  kind: 'dw' | 'pw';
+  name: string;
+  /** Input channels of the layer in the pruned model (DW: its channels; PW: P). */
+  prunedChannels: number;
+  /** Input channels of the layer in the dense model. */
+  denseChannels: number;
+  /** DW: dense channel of each pruned channel (identity unless channels were removed). */
+  channelMap?: Int32Array;
+  geometry: ConvGeometry;
+  /** DW patches per tap and sample (default `DEFAULT_DW_VECTORS_PER_TAP`; `Infinity`: all). */
+  dwVectorsPerTap?: number;
+  /**
+   * The dense input's own statistics (`dd`, `sumD`, `count`) when they are known already (the
+   * calibration pass of the same samples): the pass then skips them. DW blocks are picked by
+   * `channelMap`.
+   */
+  dense?: LayerStatistics;
+}
+
+export class PairedAccumulator {
+  readonly spec: PairedSpec;
+  readonly stats: PairedStatistics;
+  private readonly taps: number;
+  private readonly channelMap: Int32Array;
+  private readonly denseKnown: boolean;
+  private samples = 0;
+
+  constructor(spec: PairedSpec) {
+    this.spec = spec;
+    this.taps = spec.geometry.kernel[0] * spec.geometry.kernel[1];
+    if (spec.kind === 'dw') {
+      this.channelMap = spec.channelMap ?? Int32Array.from({ length: spec.prunedChannels }, (_, c) => c);
+      if (this.channelMap.length !== spec.prunedChannels || this.channelMap.some((c) => c < 0 || c >= spec.denseChannels)) {
+        throw new ShapeError(`layer '${spec.name}': channel map does not fit ${spec.prunedChannels} pruned and ${spec.denseChannels} dense channels`, { node: spec.name });
+      }
+    } else {
+      this.channelMap = new Int32Array(0);
+    }
+    const blocks = spec.kind === 'dw' ? spec.prunedChannels : 1;
+    const prunedLength = spec.kind === 'dw' ? this.taps : spec.prunedChannels;
+    const denseLength = spec.kind === 'dw' ? this.taps : spec.denseChannels;
+    this.stats = {
+      kind: spec.kind,
+      blocks,
+      prunedLength,
+      denseLength,
+      pp: new Float64Array(blocks * prunedLength * prunedLength),
+      pd: new Float64Array(blocks * prunedLength * denseLength),
+      dd: new Float64Array(blocks * denseLength * denseLength),
+      sumP: new Float64Array(blocks * prunedLength),
+      sumD: new Float64Array(blocks * denseLength),
+      count: 0,
+    };
+    this.denseKnown = spec.dense !== undefined;
+  }
+
+  /**
+   * The statistics, with the dense input's moments rescaled from `spec.dense` when given: `dd`
+   * and `sumD` are sums over that pass's `count` vectors, brought to this pass's count (both are
+   * estimates of the same moments over the same samples).
+   */
+  result(): PairedStatistics {
+    const { spec, stats } = this;
+    const known = spec.dense;
+    if (known === undefined) return stats;
+    if (known.gram === undefined || known.inputSum === undefined || !(known.count! > 0)) {
+      throw new ShapeError(`layer '${spec.name}': the dense statistics lack gram, inputSum or count`, { node: spec.name });
+    }
+    const scale = stats.count / known.count!;
+    const length = stats.denseLength;
+    const blockSize = length * length;
+    for (let block = 0; block < stats.blocks; block++) {
+      const source = spec.kind === 'dw' ? this.channelMap[block] : 0;
+      for (let i = 0; i < blockSize; i++) stats.dd[block * blockSize + i] = known.gram[source * blockSize + i] * scale;
+      for (let i = 0; i < length; i++) stats.sumD[block * length + i] = known.inputSum[source * length + i] * scale;
+    }
+    return stats;
+  }
+
+  /** Adds one batch: the layer's input in the pruned and in the dense network (same samples, same order). */
+  add(pruned: InputView, dense: InputView): void {
+    const { spec, stats, taps } = this;
+    const [batch, height, width] = checkInput(pruned, spec.prunedChannels, spec.name);
+    const [denseBatch, denseHeight, denseWidth] = checkInput(dense, spec.denseChannels, spec.name);
+    if (batch !== denseBatch || height !== denseHeight || width !== denseWidth) {
+      throw new ShapeError(`layer '${spec.name}': pruned input [${pruned.shape.join(', ')}] and dense input [${dense.shape.join(', ')}] differ in batch or size`, { node: spec.name });
+    }
+    const [outHeight, outWidth] = outputSize(spec.geometry, height, width);
+    const pixels = outHeight * outWidth;
+    const plane = height * width;
+    if (spec.kind === 'dw') {
+      const patchesP = new Float32Array(taps * pixels);
+      const patchesD = new Float32Array(taps * pixels);
+      const block = taps * taps;
+      const step = dwPixelStep(pixels, taps, spec.dwVectorsPerTap ?? DEFAULT_DW_VECTORS_PER_TAP);
+      for (let n = 0; n < batch; n++) {
+        const phase = (this.samples + n) % step;
+        let count = 0;
+        for (let c = 0; c < spec.prunedChannels; c++) {
+          const offsetP = (n * spec.prunedChannels + c) * plane;
+          const offsetD = (n * spec.denseChannels + this.channelMap[c]) * plane;
+          count = sampledPlanePatches(pruned.data.subarray(offsetP, offsetP + plane), height, width, spec.geometry, step, phase, patchesP);
+          sampledPlanePatches(dense.data.subarray(offsetD, offsetD + plane), height, width, spec.geometry, step, phase, patchesD);
+          addGram(patchesP, taps, count, stats.pp, c * block);
+          addCrossProducts(patchesP, taps, patchesD, taps, count, stats.pd, c * block);
+          addRowSums(patchesP, taps, count, stats.sumP, c * taps);
+          if (this.denseKnown) continue;
+          addGram(patchesD, taps, count, stats.dd, c * block);
+          addRowSums(patchesD, taps, count, stats.sumD, c * taps);
+        }
+        stats.count += count;
+      }
+      this.samples += batch;
+      return;
+    } else {
+      for (let n = 0; n < batch; n++) {
+        const columnsP = pwColumns(pruned, n, spec.prunedChannels, height, width, spec.geometry);
+        const columnsD = pwColumns(dense, n, spec.denseChannels, height, width, spec.geometry);
+        addGram(columnsP, spec.prunedChannels, pixels, stats.pp);
+        addCrossProducts(columnsP, spec.prunedChannels, columnsD, spec.denseChannels, pixels, stats.pd);
+        addRowSums(columnsP, spec.prunedChannels, pixels, stats.sumP, 0);
+        if (this.denseKnown) continue;
+        addGram(columnsD, spec.denseChannels, pixels, stats.dd);
+        addRowSums(columnsD, spec.denseChannels, pixels, stats.sumD, 0);
+      }
+    }
+    stats.count += batch * pixels;
+  }
+}

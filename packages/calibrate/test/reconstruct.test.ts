@@ -1,0 +1,104 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { disposeBackend } from '@deprune/gpu';
+import { maskFromPlanEntry } from '@deprune/masks';
+import { constantSource, indexGraph, listLayers, readFloatConstant, type OnnxModel } from '@deprune/onnx';
+import { prune, validatePlanForModel, type PruneVariant } from '@deprune/pipeline';
+import { cosineSimilarity, createRng, randomTensor, toFloat32 } from '@deprune/tensor';
+import { buildZooModel } from '@deprune/zoo';
+import { collectStatistics, reconstruct, runtimeEngine, type CalibrationSample, type ForwardEngine } from '../src/index';
+import { onnxruntimeEngine } from '../src/onnxruntime';
+
+const SIZE = 96;
+let dense: OnnxModel;
+let engine: ForwardEngine;
+const samples = (count: number, seed: number): CalibrationSample[] =>
+  Array.from({ length: count }, (_, index) => ({ tensor: toFloat32(randomTensor([1, 3, SIZE, SIZE], createRng(seed + index))) as CalibrationSample['tensor'], source: `sample ${index}` }));
+
+beforeAll(() => {
+  dense = buildZooModel('mobilenetv3-small', { seed: 4, inputSize: SIZE });
+  engine = onnxruntimeEngine();
+});
+afterAll(async () => {
+  await engine.dispose();
+  await disposeBackend();
+});
+
+function storedWeights(model: OnnxModel, name: string): Float32Array {
+  const index = indexGraph(model);
+  const info = listLayers(model).find((layer) => layer.name === name)!;
+  return readFloatConstant(index, constantSource(index, info.weight)!)!.data;
+}
+
+async function fidelity(model: OnnxModel, inputs: readonly CalibrationSample[]): Promise<number> {
+  let total = 0;
+  for (const sample of inputs) {
+    const reference = Object.values(await engine.run(dense, { input: sample.tensor }))[0];
+    const output = Object.values(await engine.run(model, { input: sample.tensor }))[0];
+    total += cosineSimilarity(output.data, reference.data);
+  }
+  return total / inputs.length;
+}
+
+describe('calibration statistics', () => {
+  it('the deprune runtime and onnxruntime collect the same statistics', async () => {
+    const set = samples(2, 100);
+    const layers = ['features.1.block.0.0', 'features.1.block.2.0'].filter((name) => listLayers(dense).some((layer) => layer.name === name));
+    expect(layers.length).toBeGreaterThan(0);
+    const viaOrt = await collectStatistics(dense, set, { engine, layers });
+    const runtime = runtimeEngine({ mode: 'cpu' });
+    const viaRuntime = await collectStatistics(dense, set, { engine: runtime, layers });
+    await runtime.dispose();
+    for (const name of layers) {
+      const a = viaOrt.statistics.get(name)!.gram!;
+      const b = viaRuntime.statistics.get(name)!.gram!;
+      expect(cosineSimilarity(a, b)).toBeGreaterThan(1 - 1e-6);
+      expect(viaOrt.vectors[name]).toBe(viaRuntime.vectors[name]);
+    }
+  });
+});
+
+describe('reconstruction on MobileNetV3-Small', () => {
+  const cases: { variant: PruneVariant; importance: 'magnitude' | 'obs' }[] = [
+    { variant: 'deprune-bh', importance: 'magnitude' },
+    { variant: 'unstructured', importance: 'obs' },
+    { variant: 'channel', importance: 'magnitude' },
+  ];
+  for (const { variant, importance } of cases) {
+    it(`${variant} (${importance}): zero pattern and counts unchanged, every layer's error down, output closer to dense`, async () => {
+      const calibration = samples(8, 1);
+      const statistics = importance === 'magnitude' ? undefined : (await collectStatistics(dense, calibration, { engine })).statistics;
+      const pruned = prune(dense, { variant, ratio: 0.5 }, statistics ? { statistics } : {});
+      const result = await reconstruct(dense, pruned.model, pruned.plan, calibration, { engine });
+      // Masks: the plan's, unchanged; the runtime's gate accepts the reconstructed model.
+      validatePlanForModel(result.plan, result.model, { checkWeights: true });
+      expect(result.plan.layers).toEqual(pruned.plan.layers);
+      if (variant !== 'channel') {
+        for (const entry of result.plan.layers) {
+          const mask = maskFromPlanEntry(entry);
+          const weights = storedWeights(result.model, entry.name);
+          const original = storedWeights(dense, entry.name);
+          // Zero exactly where the mask prunes (or the dense weight was 0 already), nowhere else.
+          const wrong = weights.filter((value, index) => (value === 0) !== (mask[index] === 0 || original[index] === 0)).length;
+          expect(wrong, entry.name).toBe(0);
+        }
+      }
+      const { report } = result;
+      expect(report.layers.map((layer) => layer.name)).toEqual(pruned.plan.layers.map((entry) => entry.name));
+      for (const layer of report.layers) expect(layer.errorAfter).toBeLessThanOrEqual(layer.errorBefore + 1e-12);
+      expect(report.meanErrorAfter).toBeLessThan(report.meanErrorBefore);
+      expect(report.passes).toBeLessThanOrEqual(report.layers.length);
+      const heldOut = samples(3, 50);
+      expect(await fidelity(result.model, heldOut)).toBeGreaterThan(await fidelity(pruned.model, heldOut));
+    });
+  }
+
+  it('refuses bad calibration input by source', async () => {
+    const pruned = prune(dense, { variant: 'deprune', ratio: 0.5 });
+    const bad: CalibrationSample[] = [{ tensor: { data: new Float32Array(2 * SIZE * SIZE), shape: [1, 2, SIZE, SIZE] }, source: 'gray.npy' }];
+    await expect(reconstruct(dense, pruned.model, pruned.plan, bad, { engine })).rejects.toThrow(/gray\.npy: calibration input has 2 channels, the model expects 3/);
+    await expect(collectStatistics(dense, [], { engine })).rejects.toThrow(/no calibration samples/);
+    const nan = samples(1, 0);
+    nan[0].tensor.data[5] = Number.NaN;
+    await expect(collectStatistics(dense, nan, { engine })).rejects.toThrow(/sample 0: calibration input has a non-finite value/);
+  });
+});

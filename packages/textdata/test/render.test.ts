@@ -1,0 +1,64 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { readImage } from '@deprune/images/node';
+import { describe, expect, it } from 'vitest';
+import { encodePng, generateClsSet, generateDetSet, generateRecSet, writeDataset } from '../src/index';
+
+describe('rendered datasets', () => {
+  it('are deterministic in the seed and differ between seeds', () => {
+    const a = generateRecSet(3, 7);
+    const b = generateRecSet(3, 7);
+    const c = generateRecSet(3, 8);
+    expect(a.map((sample) => sample.text)).toEqual(b.map((sample) => sample.text));
+    a.forEach((sample, index) => expect(Buffer.from(encodePng(sample.image)).equals(Buffer.from(encodePng(b[index].image)))).toBe(true));
+    expect(a.map((sample) => sample.text)).not.toEqual(c.map((sample) => sample.text));
+  });
+
+  it('rec lines hold dark ink on a light background and fit a 48 x 320 input', () => {
+    for (const { image, text } of generateRecSet(5, 2)) {
+      expect(image.width / image.height).toBeLessThanOrEqual(6.5);
+      const values = Array.from(image.data);
+      expect(Math.min(...values)).toBeLessThan(100);
+      expect(values.filter((value) => value > 180).length).toBeGreaterThan(values.length / 2);
+      expect(text.length).toBeGreaterThan(1);
+    }
+  });
+
+  it('cls flips about half of the lines', () => {
+    const labels = generateClsSet(40, 3).map((sample) => sample.label);
+    expect(labels.filter((label) => label === '180').length).toBeGreaterThan(10);
+    expect(labels.filter((label) => label === '0').length).toBeGreaterThan(10);
+  });
+
+  it('det boxes enclose the ink: dark pixels inside every box, none outside all boxes', () => {
+    for (const { image, boxes } of generateDetSet(2, 4)) {
+      expect(boxes.length).toBeGreaterThanOrEqual(3);
+      const inside = (x: number, y: number) => boxes.some(({ points }) => x >= points[0][0] - 1 && x <= points[2][0] + 1 && y >= points[0][1] - 1 && y <= points[2][1] + 1);
+      let darkOutside = 0;
+      for (let y = 0; y < image.height; y++) for (let x = 0; x < image.width; x++) if (image.data[(y * image.width + x) * 3] < 120 && !inside(x, y)) darkOutside++;
+      expect(darkOutside).toBe(0);
+      for (const { points } of boxes) {
+        let dark = 0;
+        for (let y = Math.ceil(points[0][1]); y < points[2][1]; y++) for (let x = Math.ceil(points[0][0]); x < points[2][0]; x++) if (image.data[(y * image.width + x) * 3] < 120) dark++;
+        expect(dark).toBeGreaterThan(10);
+      }
+    }
+  });
+
+  it('writes PNGs and a PaddleOCR label file; refuses a folder that is not empty', () => {
+    const folder = mkdtempSync(join(tmpdir(), 'textdata-'));
+    try {
+      const samples = generateDetSet(1, 5);
+      writeDataset(join(folder, 'det'), 'det', samples);
+      const [line] = readFileSync(join(folder, 'det', 'labels.txt'), 'utf8').trim().split('\n');
+      const [file, json] = line.split('\t');
+      expect(file).toBe('det_0000.png');
+      expect(JSON.parse(json)[0]).toEqual({ transcription: samples[0].boxes[0].text, points: samples[0].boxes[0].points });
+      expect(readImage(join(folder, 'det', file)).width).toBe(320);
+      expect(() => writeDataset(join(folder, 'det'), 'det', samples)).toThrow(/not empty/);
+    } finally {
+      rmSync(folder, { recursive: true, force: true });
+    }
+  });
+});
