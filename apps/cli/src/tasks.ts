@@ -89,6 +89,7 @@ export interface Fidelity {
 export function fidelity(output: HostTensor, reference: HostTensor, task: OutputTask): Fidelity {
   const result: Fidelity = { maxAbsDiff: maxAbsDifference(output.data, reference.data), cosine: cosineSimilarity(output.data, reference.data) };
   if (task === 'classify' || task === 'ppocr-cls') result.agrees = topK(output.data, 1)[0].index === topK(reference.data, 1)[0].index;
-  if (task === 'ppocr-rec') result.agrees = summarizeOutput('', output, task).text === summarizeOutput('', reference, task).text;
+  // Leading and trailing spaces are CTC artefacts of the line's margins, not text.
+  if (task === 'ppocr-rec') result.agrees = summarizeOutput('', output, task).text?.trim() === summarizeOutput('', reference, task).text?.trim();
   return result;
 }

