@@ -7,7 +7,7 @@
 // (`^build`) before this test and re-run it when they change, so their dist is complete.
 // To check another package, add `"@deprune/<name>": "workspace:*"` to devDependencies in
 // tooling/release-checks/package.json and run `npx -y pnpm@12.4.2 install`.
-import { execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -84,29 +84,35 @@ function cleanEnv(): NodeJS.ProcessEnv {
 }
 
 /**
- * A command that hangs (a stuck registry request) must fail the check, not CI: the
- * synchronous call blocks vitest's own timeouts, so the child gets a deadline of its own.
+ * A command that hangs (a stuck registry request) must fail the check, not CI: the child gets
+ * a deadline of its own. Commands run asynchronously: a synchronous call blocks the vitest
+ * worker's event loop for the whole pack-and-install, and on a loaded machine the worker then
+ * misses its own RPC deadline ("Timeout calling onTaskUpdate") and the run fails.
  */
 const COMMAND_TIMEOUT_MS = 240_000;
 
-function run(command: string, args: string[], cwd: string): string {
-  try {
-    return execFileSync(command, args, {
-      cwd,
-      env: cleanEnv(),
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'pipe'],
-      maxBuffer: 64 * 1024 * 1024,
-      timeout: COMMAND_TIMEOUT_MS,
-      killSignal: 'SIGKILL',
-    });
-  } catch (error) {
-    const failure = error as { status?: number; stdout?: string; stderr?: string };
-    throw new Error(
-      `\`${command} ${args.join(' ')}\` in ${cwd} failed (exit ${failure.status}${failure.status === null ? `, killed after ${COMMAND_TIMEOUT_MS / 1000} s or by a signal` : ''}):\n` +
-        `${failure.stdout ?? ''}\n${failure.stderr ?? ''}`,
+function run(command: string, args: string[], cwd: string): Promise<string> {
+  return new Promise((resolvePromise, reject) => {
+    const child = execFile(
+      command,
+      args,
+      { cwd, env: cleanEnv(), encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, timeout: COMMAND_TIMEOUT_MS, killSignal: 'SIGKILL' },
+      (error, stdout, stderr) => {
+        if (!error) {
+          resolvePromise(stdout);
+          return;
+        }
+        const status = typeof error.code === 'number' ? error.code : null;
+        reject(
+          new Error(
+            `\`${command} ${args.join(' ')}\` in ${cwd} failed (exit ${status}${status === null ? `, killed after ${COMMAND_TIMEOUT_MS / 1000} s or by a signal` : ''}):\n` +
+              `${stdout}\n${stderr}`,
+          ),
+        );
+      },
     );
-  }
+    child.stdin?.end();
+  });
 }
 
 /** Regular files of a .tgz, keyed by path without the leading `package/`. */
@@ -190,7 +196,7 @@ describe('npm pack -> install in an empty folder -> import', () => {
   let consumerDir = '';
   const packed: Packed[] = [];
 
-  beforeAll(() => {
+  beforeAll(async () => {
     workDir = mkdtempSync(join(tmpdir(), 'deprune-release-checks-'));
     const tarballDir = join(workDir, 'tarballs');
     consumerDir = join(workDir, 'consumer');
@@ -201,7 +207,7 @@ describe('npm pack -> install in an empty folder -> import', () => {
       if (!existsSync(join(pkg.dir, 'dist'))) {
         throw new Error(`${pkg.manifest.name} has no dist/: turbo should have built it (is it in devDependencies?)`);
       }
-      const stdout = run('npx', [...PNPM, 'pack', '--json', '--pack-destination', tarballDir], pkg.dir);
+      const stdout = await run('npx', [...PNPM, 'pack', '--json', '--pack-destination', tarballDir], pkg.dir);
       const report = JSON.parse(stdout.slice(stdout.indexOf('{'))) as { filename: string };
       const tarball = resolve(pkg.dir, report.filename);
       const files = readTarball(tarball);
@@ -215,7 +221,7 @@ describe('npm pack -> install in an empty folder -> import', () => {
       JSON.stringify({ name: 'release-check-consumer', version: '0.0.0', private: true }, null, 2),
     );
     if (packed.length > 0) {
-      run(
+      await run(
         'npm',
         [
           'install',
@@ -236,7 +242,7 @@ describe('npm pack -> install in an empty folder -> import', () => {
     if (workDir) rmSync(workDir, { recursive: true, force: true });
   });
 
-  it.each(checked.map((pkg) => [pkg.manifest.name, pkg] as const))('%s', (name) => {
+  it.each(checked.map((pkg) => [pkg.manifest.name, pkg] as const))('%s', async (name) => {
     const pkg = packed.find((candidate) => candidate.manifest.name === name);
     if (!pkg) throw new Error(`${name} was not packed`);
     const paths = [...pkg.files.keys()];
@@ -261,7 +267,7 @@ describe('npm pack -> install in an empty folder -> import', () => {
     expect(pkg.files.has('dist/index.d.ts'), 'dist/index.d.ts in the tarball').toBe(true);
 
     const esmKeys = JSON.parse(
-      run(
+      await run(
         'node',
         ['--input-type=module', '-e', `const m = await import(${JSON.stringify(name)}); console.log(JSON.stringify(Object.keys(m)));`],
         consumerDir,
@@ -270,7 +276,7 @@ describe('npm pack -> install in an empty folder -> import', () => {
     expect(esmKeys.filter((key) => key !== 'default').length, `${name}'s ESM exports`).toBeGreaterThan(0);
 
     const cjsKeys = JSON.parse(
-      run('node', ['-e', `console.log(JSON.stringify(Object.keys(require(${JSON.stringify(name)}))))`], consumerDir),
+      await run('node', ['-e', `console.log(JSON.stringify(Object.keys(require(${JSON.stringify(name)}))))`], consumerDir),
     ) as string[];
     expect(cjsKeys.length, `${name}'s CommonJS exports`).toBeGreaterThan(0);
   });

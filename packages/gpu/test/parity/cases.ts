@@ -13,15 +13,12 @@ import {
   depthwiseConv2d,
   gemm,
   pointwiseConv2d,
-  randomTensor,
   relativeL2Error,
   tensor,
-  toFloat32,
   type Rng,
   type Tensor,
 } from '@deprune/tensor';
 import {
-  applyActivation,
   buildColumnTable,
   buildDiagonalTable,
   buildTapTable,
