@@ -174,8 +174,12 @@ export interface KernelChecks {
     /** Layers where it did not (none when sameStairs). */
     stairCrossings: { layer: string; op: 'dw' | 'pw'; keptB: number; keptBH: number; slotsB: number; slotsBH: number }[];
   };
-  /** The balanced sparse DW kernel reaches `threshold` of the ideal K/m speedup on the large layers. */
-  dwIdeal: { pass: boolean; threshold: number; layers: DwIdealCheck[] };
+  /**
+   * The balanced sparse DW kernel reaches `threshold` of the ideal K/m speedup on the large layers
+   * (DEPrune-BH): `pass` judged on the medians, `passFromMin` on each kernel's fastest call (on a
+   * loaded machine most of a kernel's calls can be slowed, and then only the fastest is undisturbed).
+   */
+  dwIdeal: { pass: boolean; passFromMin: boolean; threshold: number; layers: DwIdealCheck[] };
   /** The measured staircases show the kernel's step. */
   staircase: { kernelStep: number; dwMatching: number; dwLayers: number; pwMatching: number; pwLayers: number; dwSteps: number[]; pwSteps: number[] };
 }
@@ -762,7 +766,12 @@ function summarize(rows: readonly KernelRow[], details: readonly KernelLayerDeta
         sameStairs: stairCrossings.length === 0,
         stairCrossings,
       },
-      dwIdeal: { pass: bhIdeal.length > 0 && bhIdeal.every((check) => check.pass), threshold: DW_IDEAL_THRESHOLD, layers: dwIdeal },
+      dwIdeal: {
+        pass: bhIdeal.length > 0 && bhIdeal.every((check) => check.pass),
+        passFromMin: bhIdeal.length > 0 && bhIdeal.every((check) => check.fractionFromMin >= DW_IDEAL_THRESHOLD),
+        threshold: DW_IDEAL_THRESHOLD,
+        layers: dwIdeal,
+      },
       staircase: {
         kernelStep: settings.step,
         dwMatching: dwSteps.filter((step) => step === settings.step).length,
