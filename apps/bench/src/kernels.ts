@@ -89,7 +89,7 @@ export interface StaircaseCurve {
   foundStep: number;
   /** How well the found staircase fits the window (R^2). */
   r2: number;
-  /** Per-stair rise (ms) of the least-squares staircase of the kernel's t over the window's fastest calls, and the smallest rise the timing resolves. */
+  /** Jump (ms) at the stair edges of the kernel's t, fitted beside a ramp to the window's fastest calls (`stairRise`), and the smallest jump the timing resolves (3 standard errors; -1: window too short). */
   perStairMs: number;
   resolvableMs: number;
   /** The window the step was read from: counts 0..windowCounts-1, each timed windowRepeats times. */

@@ -155,7 +155,7 @@ export function kernelReportMarkdown(report: KernelSuiteReport, chartFile?: stri
   }
   lines.push('', '## Measured staircases and HSR moves (DEPrune-B -> DEPrune-BH)', '');
   lines.push(
-    `Step found per layer on its window of small counts (1 = not resolved), and the per-stair rise of a staircase of the kernel's t = ${settings.step} fitted to the window against the smallest rise the timing resolves (2 standard errors of a window count's median, from the median absolute deviation of its calls).`,
+    `Step found per layer on the fastest calls of its window of small counts (1 = not resolved), and the jump at the stair edges of the kernel's t = ${settings.step} (fitted beside a ramp) against the smallest jump the timing resolves (3 standard errors; -1: window too short).`,
     '',
   );
   const rise = (curve: KernelSuiteReport['layers'][number]['staircase']['dw']) =>

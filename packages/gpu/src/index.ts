@@ -22,5 +22,5 @@ export type { PwDenseFn, PwAttrs } from './kernels/pw-dense';
 export type { PwSparseFn, PwSparseAttrs } from './kernels/pw-sparse';
 export type { Conv2dFn, Conv2dAttrs } from './kernels/conv2d';
 export type { GemmFn, GemmAttrs } from './kernels/gemm';
-export { profileLayers, measureInterleaved, findStep, findStepDetail, fitStaircase, measuredLatencyModel, defaultKeptGrid, GPU_JS_VERSION, PROFILE_DEFAULT_STEP, STAIR_TIE_BREAK_US } from './profiler';
+export { profileLayers, measureInterleaved, findStep, findStepDetail, fitStaircase, stairRise, measuredLatencyModel, defaultKeptGrid, GPU_JS_VERSION, PROFILE_DEFAULT_STEP, STAIR_TIE_BREAK_US } from './profiler';
 export type { ProfileLayer, DwProfileLayer, PwProfileLayer, ProfileOptions, ProfileProgress, ProfiledLatencyTable, ProfiledLatencyEntry, ProfileMetadata, InterleavedOptions, StaircaseFit, StepEstimate, FindStepOptions } from './profiler';
