@@ -89,7 +89,7 @@ export interface StaircaseCurve {
   foundStep: number;
   /** How well the found staircase fits the window (R^2). */
   r2: number;
-  /** Per-stair rise (ms) of the least-squares staircase of the kernel's t over the window's fastest calls, and the smallest rise the timing resolves. */
+  /** Jump (ms) at the stair edges of the kernel's t, fitted beside a ramp to the window's fastest calls (`stairRise`), and the smallest jump the timing resolves (3 standard errors; -1: window too short). */
   perStairMs: number;
   resolvableMs: number;
   /** The window the step was read from: counts 0..windowCounts-1, each timed windowRepeats times. */
@@ -174,8 +174,12 @@ export interface KernelChecks {
     /** Layers where it did not (none when sameStairs). */
     stairCrossings: { layer: string; op: 'dw' | 'pw'; keptB: number; keptBH: number; slotsB: number; slotsBH: number }[];
   };
-  /** The balanced sparse DW kernel reaches `threshold` of the ideal K/m speedup on the large layers. */
-  dwIdeal: { pass: boolean; threshold: number; layers: DwIdealCheck[] };
+  /**
+   * The balanced sparse DW kernel reaches `threshold` of the ideal K/m speedup on the large layers
+   * (DEPrune-BH): `pass` judged on the medians, `passFromMin` on each kernel's fastest call (on a
+   * loaded machine most of a kernel's calls can be slowed, and then only the fastest is undisturbed).
+   */
+  dwIdeal: { pass: boolean; passFromMin: boolean; threshold: number; layers: DwIdealCheck[] };
   /** The measured staircases show the kernel's step. */
   staircase: { kernelStep: number; dwMatching: number; dwLayers: number; pwMatching: number; pwLayers: number; dwSteps: number[]; pwSteps: number[] };
 }
@@ -762,7 +766,12 @@ function summarize(rows: readonly KernelRow[], details: readonly KernelLayerDeta
         sameStairs: stairCrossings.length === 0,
         stairCrossings,
       },
-      dwIdeal: { pass: bhIdeal.length > 0 && bhIdeal.every((check) => check.pass), threshold: DW_IDEAL_THRESHOLD, layers: dwIdeal },
+      dwIdeal: {
+        pass: bhIdeal.length > 0 && bhIdeal.every((check) => check.pass),
+        passFromMin: bhIdeal.length > 0 && bhIdeal.every((check) => check.fractionFromMin >= DW_IDEAL_THRESHOLD),
+        threshold: DW_IDEAL_THRESHOLD,
+        layers: dwIdeal,
+      },
       staircase: {
         kernelStep: settings.step,
         dwMatching: dwSteps.filter((step) => step === settings.step).length,

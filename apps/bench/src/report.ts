@@ -86,7 +86,7 @@ export function kernelReportMarkdown(report: KernelSuiteReport, chartFile?: stri
   const ideal = checks.dwIdeal.layers;
   lines.push(
     `- Sparse DW kernel reaches ${percent(checks.dwIdeal.threshold)} of the ideal K/m speedup on the large layers (>= ${settings.largeLayerMinOutputs.toLocaleString('en-US')} output elements): ` +
-      `${ideal.length === 0 ? 'no large layer in this run' : verdict(checks.dwIdeal.pass)} (judged on DEPrune-BH, whose m is a step edge).`,
+      `${ideal.length === 0 ? 'no large layer in this run' : `${verdict(checks.dwIdeal.pass)} from the medians, ${verdict(checks.dwIdeal.passFromMin)} from the fastest calls`} (judged on DEPrune-BH, whose m is a step edge).`,
   );
   const { staircase } = checks;
   lines.push(
@@ -156,7 +156,7 @@ export function kernelReportMarkdown(report: KernelSuiteReport, chartFile?: stri
   }
   lines.push('', '## Measured staircases and HSR moves (DEPrune-B -> DEPrune-BH)', '');
   lines.push(
-    `Step found per layer on its window of small counts (1 = not resolved), and the per-stair rise of a staircase of the kernel's t = ${settings.step} fitted to the window against the smallest rise the timing resolves (2 standard errors of a window count's median, from the median absolute deviation of its calls).`,
+    `Step found per layer on the fastest calls of its window of small counts (1 = not resolved), and the jump at the stair edges of the kernel's t = ${settings.step} (fitted beside a ramp) against the smallest jump the timing resolves (3 standard errors; -1: window too short).`,
     '',
   );
   const rise = (curve: KernelSuiteReport['layers'][number]['staircase']['dw']) =>

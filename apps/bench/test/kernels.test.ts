@@ -83,6 +83,9 @@ describe('runKernelSuite (quick, 2 blocks of MobileNetV3-Small)', () => {
     expect(detail.staircase.dw!.kept).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
     expect(report.summary.checks.bhNoSlowerThanB.keptAtLeast).toBe(true);
     expect(report.summary.checks.staircase.dwLayers).toBe(2);
+    const ideal = report.summary.checks.dwIdeal;
+    const bh = ideal.layers.filter((check) => check.variant === 'deprune-bh');
+    expect(ideal.passFromMin).toBe(bh.length > 0 && bh.every((check) => check.fractionFromMin >= ideal.threshold));
     // The PW step is read off q = 0..16, timed twice as often as the rest.
     expect(detail.staircase.pw).toMatchObject({ windowCounts: 17, windowRepeats: 6 });
     expect(report.summary.checks.staircase.pwSteps).toEqual(report.layers.map((layer) => layer.staircase.pw!.foundStep));

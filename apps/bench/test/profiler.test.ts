@@ -13,6 +13,7 @@ import {
   measuredLatencyModel,
   medianStandardError,
   profileLayers,
+  stairRise,
 } from '@deprune/gpu';
 import { describe, expect, it } from 'vitest';
 
@@ -65,20 +66,28 @@ describe('findStep', () => {
     expect(lost).toMatchObject({ step: 1, detected: false });
   });
 
-  it('a ramp with noise is not a staircase, whatever step fits it best', () => {
-    const counts = range(0, 16);
+  it('a ramp with noise is not a staircase, whatever step fits it best; a long noisy staircase is', () => {
+    const counts = range(0, 25);
     let state = 3;
     const noise = () => {
       state = (state * 1103515245 + 12345) % 2147483648;
       return state / 2147483648 - 0.5;
     };
     const ramp = counts.map((count) => 100 + 10 * count + 6 * noise());
-    const estimate = findStepDetail(counts, ramp);
-    expect(estimate.step).toBe(1);
-    expect(estimate.candidates[0].rss).toBeLessThan(2 * Math.min(...estimate.candidates.slice(1).map((candidate) => candidate.rss)));
-    // A rise lost in the scatter of the curve itself (3 standard errors of the fitted rise) is not one either.
-    const flat = counts.map((count) => 100 + 0.2 * Math.ceil(count / 4) + 20 * noise());
-    expect(findStepDetail(counts, flat).detected).toBe(false);
+    expect(findStepDetail(counts, ramp).step).toBe(1);
+    // Fitted beside a ramp, the jumps at every fourth count are nothing: the ramp took the rise.
+    const jumps = stairRise(counts, ramp, 4);
+    expect(Math.abs(jumps.rise)).toBeLessThan(3 * jumps.standardError);
+    // A 5x5 layer's staircase (7 stairs of 4 taps) with noise of half a stair is found; a straight
+    // ramp fits it fairly well, which is why jumps are tested beside a ramp and not against one.
+    const stairs = counts.map((count) => 100 + 40 * Math.ceil(count / 4) + 20 * noise());
+    expect(findStepDetail(counts, stairs)).toMatchObject({ step: 4, detected: true });
+    const found = stairRise(counts, stairs, 4);
+    expect(found.rise).toBeGreaterThan(3 * found.standardError);
+    expect(Math.abs(found.rise - 40)).toBeLessThan(3 * found.standardError);
+    // A rise lost in the scatter of the curve itself is not one either.
+    const flat = range(0, 16).map((count) => 100 + 0.2 * Math.ceil(count / 4) + 20 * noise());
+    expect(findStepDetail(range(0, 16), flat).detected).toBe(false);
   });
 
   it('medianStandardError is robust to the odd slow call', () => {

@@ -30,5 +30,5 @@ export type { Pool2dFn, Pool2dAttrs } from './kernels/pool';
 export type { Resize2dFn, Resize2dAttrs } from './kernels/resize';
 export { REDUCE_KINDS } from './kernels/reduce';
 export type { ReduceAxisFn, ReduceKernelKind, SoftmaxFn, AxisView } from './kernels/reduce';
-export { profileLayers, measureInterleaved, findStep, findStepDetail, fitStaircase, measuredLatencyModel, defaultKeptGrid, GPU_JS_VERSION, PROFILE_DEFAULT_STEP, STAIR_TIE_BREAK_US } from './profiler';
+export { profileLayers, measureInterleaved, findStep, findStepDetail, fitStaircase, stairRise, measuredLatencyModel, defaultKeptGrid, GPU_JS_VERSION, PROFILE_DEFAULT_STEP, STAIR_TIE_BREAK_US } from './profiler';
 export type { ProfileLayer, DwProfileLayer, PwProfileLayer, ProfileOptions, ProfileProgress, ProfiledLatencyTable, ProfiledLatencyEntry, ProfileMetadata, InterleavedOptions, StaircaseFit, StepEstimate, FindStepOptions } from './profiler';

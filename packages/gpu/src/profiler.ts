@@ -7,7 +7,7 @@ import type { ConvAttrs } from './kernels/conv-params';
 import { isGpuMode, type GpuMode } from './modes';
 import { getKernel } from './registry';
 import { buildColumnTable, buildDiagonalTable, buildTapTable, DEFAULT_DIAGONAL_GROUP_SIZE, DEFAULT_STEP } from './tables';
-import { median, medianStandardError, type Measurement } from './timing';
+import { median, type Measurement } from './timing';
 
 /**
  * The latency profiler: times the real sparse kernels of this package at many kept counts for
@@ -147,15 +147,17 @@ export interface ProfiledLatencyEntry extends LatencyTableEntry {
   inputShape: number[];
   /** Median of each count's own samples, in microseconds (before pooling by stair). */
   rawLatencyUs: number[];
+  /** Each count's fastest call, in microseconds: what the step is read from in the window. */
+  fastestUs: number[];
   /** max - min of each count's samples, in microseconds. */
   spreadUs: number[];
   /** How well a staircase of the found step explains the window's curve (R^2 of the least-squares fit). */
   fitR2: number;
   /**
-   * Whether the timing resolved a staircase, on the window's counts: the per-stair rise of the
-   * least-squares staircase of the kernel's own t, against the smallest rise the timing can tell
-   * from noise (twice the typical standard error of a count's median, see `findStep`), and the
-   * counts and timed calls per count the step was read from.
+   * Whether the timing resolved a staircase, on the window's fastest calls: the jump at the kernel's
+   * own stair edges (every t counts, fitted beside a ramp: `stairRise`) against the smallest jump
+   * the timing resolves (3 of its standard errors; -1 when the window is too short to tell), and
+   * the counts and timed calls per count the step was read from.
    */
   resolution: { kernelStep: number; perStairUs: number; minJumpUs: number; detected: boolean; windowCounts: number; windowRepeats: number };
   /** Stairs whose pooled median was raised to STAIR_TIE_BREAK_US above the stair below (noise had inverted or tied them). */
@@ -277,16 +279,47 @@ export interface FindStepOptions {
 
 /** A staircase's per-stair rise must be this many of its standard errors (from the fit's residuals). */
 const STEP_SIGNIFICANCE = 3;
-/** A straight ramp (step 1) must leave at least this many times the residual of a staircase of step t > 1: its stairs are real, not noise around a ramp. */
-const STAIRS_OVER_RAMP = 2;
 
-/** Standard error of the fitted per-stair rise: sqrt(RSS / (n - 2) / Sxx), the usual least-squares slope error. */
-function perStairStandardError(n: readonly number[], y: readonly number[], fit: StaircaseFit): number {
-  if (n.length < 3) return Number.POSITIVE_INFINITY;
-  const x = n.map((count) => Math.ceil(count / fit.step));
-  const meanX = x.reduce((sum, value) => sum + value, 0) / x.length;
-  const sxx = x.reduce((sum, value) => sum + (value - meanX) ** 2, 0);
-  return sxx === 0 ? Number.POSITIVE_INFINITY : Math.sqrt(fit.rss / (n.length - 2) / sxx);
+/**
+ * The per-stair rise and its standard error in a fit that also has a ramp: latency = a +
+ * b * ceil(n / t) + c * n. The ramp term takes whatever rises smoothly with n, so b measures only
+ * the jumps at the stair edges: a curve that is really a ramp with noise gets b near 0, while a
+ * staircase keeps b at its stair height. For t = 1 the two terms coincide, so b is the plain slope.
+ */
+export function stairRise(kept: readonly number[], latency: readonly number[], step: number): { rise: number; standardError: number } {
+  const { n, y } = sortedPairs(kept, latency);
+  const s = n.map((count) => Math.ceil(count / step));
+  const count = n.length;
+  const mean = (values: readonly number[]) => values.reduce((sum, value) => sum + value, 0) / count;
+  const [ms, mn, my] = [mean(s), mean(n), mean(y)];
+  let sss = 0;
+  let snn = 0;
+  let ssn = 0;
+  let ssy = 0;
+  let sny = 0;
+  let syy = 0;
+  for (let i = 0; i < count; i++) {
+    const [ds, dn, dy] = [s[i] - ms, n[i] - mn, y[i] - my];
+    sss += ds * ds;
+    snn += dn * dn;
+    ssn += ds * dn;
+    ssy += ds * dy;
+    sny += dn * dy;
+    syy += dy * dy;
+  }
+  if (step === 1 || count < 4) {
+    // The plain slope and its usual error.
+    if (count < 3 || sss === 0) return { rise: sss === 0 ? 0 : ssy / sss, standardError: Number.POSITIVE_INFINITY };
+    const rise = ssy / sss;
+    return { rise, standardError: Math.sqrt(Math.max(0, syy - rise * ssy) / (count - 2) / sss) };
+  }
+  const determinant = sss * snn - ssn * ssn;
+  // Too few stairs in the counts to tell jumps from a ramp.
+  if (determinant <= 1e-9 * sss * snn) return { rise: 0, standardError: Number.POSITIVE_INFINITY };
+  const rise = (ssy * snn - sny * ssn) / determinant;
+  const ramp = (sny * sss - ssy * ssn) / determinant;
+  const residual = Math.max(0, syy - rise * ssy - ramp * sny);
+  return { rise, standardError: Math.sqrt((residual / (count - 3)) * (snn / determinant)) };
 }
 
 /** `findStep`'s answer with the evidence. */
@@ -312,9 +345,8 @@ export interface StepEstimate {
  * edges of the true staircase must lie inside the counts given (`maxStep` keeps the candidates to
  * what the counts can show). Returns 1 (not detected: HSR then moves nothing, the safe answer) when
  * - the curve does not rise by more than `minJump` per stair (a staircase lost in timing noise), or
- * - the rise is less than 3 standard errors of the fitted rise (from the fit's own residuals), or
- * - for t > 1, a straight ramp (t = 1) fits nearly as well: its residual is less than twice the
- *   staircase's (the "stairs" would be noise around a ramp), or
+ * - the jumps at the stair edges, fitted with a ramp beside them (`stairRise`), are less than 3 of
+ *   their standard errors: the "stairs" would be noise around a ramp, or noise alone, or
  * - the best staircase explains less than half the variance (R^2 < 0.5).
  */
 export function findStepDetail(kept: readonly number[], latency: readonly number[], options: FindStepOptions = {}): StepEstimate {
@@ -332,13 +364,9 @@ export function findStepDetail(kept: readonly number[], latency: readonly number
     if (best === undefined || fit.rss < best.rss * (1 - 1e-9)) best = fit;
   }
   const fit = best ?? fitStaircase(n, y, 1);
-  const ramp = candidates[0].rss;
+  const jumps = stairRise(n, y, fit.step);
   const detected =
-    n.length >= 3 &&
-    fit.perStair > Math.max(0, options.minJump ?? 0) &&
-    fit.r2 >= 0.5 &&
-    fit.perStair >= STEP_SIGNIFICANCE * perStairStandardError(n, y, fit) &&
-    (fit.step === 1 || ramp >= STAIRS_OVER_RAMP * fit.rss);
+    n.length >= 3 && fit.perStair > Math.max(0, options.minJump ?? 0) && fit.r2 >= 0.5 && jumps.rise >= STEP_SIGNIFICANCE * jumps.standardError;
   return { step: detected ? fit.step : 1, fit, candidates, detected };
 }
 
@@ -475,18 +503,6 @@ function consecutiveRun(counts: ReadonlySet<number> | ReadonlyMap<number, unknow
   return counts.has(0) ? Array.from({ length: run + 1 }, (_, count) => count) : [];
 }
 
-/**
- * What the timing of the window (the counts 0..w) can resolve: steps up to half of w (two stair
- * edges must show inside it), and a per-stair rise of at least twice the typical standard error
- * of a window count's median (`medianStandardError`, the median over the window's counts). Only
- * the window's own samples count: the large counts above it have proportionally larger absolute
- * noise, which says nothing about how well the small stairs were measured.
- */
-function windowEvidence(window: readonly number[], measured: ReadonlyMap<number, number[]>): FindStepOptions {
-  const errors = window.map((count) => medianStandardError(measured.get(count)!));
-  return { maxStep: Math.max(1, Math.floor((window.length - 1) / 2)), minJump: 2 * median(errors) };
-}
-
 function gcd(a: number, b: number): number {
   return b === 0 ? a : gcd(b, a % b);
 }
@@ -576,9 +592,12 @@ export async function profileLayers(layers: readonly ProfileLayer[], options: Pr
     // median is pulled up wherever a slow spell of a shared machine covered most of a count's
     // calls, and one such count can hide a stair edge.
     const windowMs = window.map((count) => Math.min(...measured.get(count)!));
-    const evidence = windowEvidence(window, measured);
-    const found = findStepDetail(window, windowMs, evidence);
-    const kernelFit = fitStaircase(window, windowMs, kernelStep);
+    // Steps up to half the window (two stair edges must show inside it). What the timing resolves
+    // is read off the fit itself: the stair jumps must stand 3 standard errors above the scatter of
+    // these fastest calls around the staircase (findStepDetail, stairRise). A median's standard
+    // error from the calls' spread would say how noisy the medians are, not the fastest calls.
+    const found = findStepDetail(window, windowMs, { maxStep: Math.max(1, Math.floor((window.length - 1) / 2)) });
+    const kernelJumps = stairRise(window, windowMs, kernelStep);
     // The table's stairs: the step found, kept to a divisor of the kernel's own t, so that a
     // stair never spans a padding edge of the kernel (noise can merge two real stairs into one).
     const stairStep = found.detected ? gcd(found.step, kernelStep) : 1;
@@ -624,6 +643,7 @@ export async function profileLayers(layers: readonly ProfileLayer[], options: Pr
       kernel: setup.kernel,
       inputShape: [...layer.inputShape],
       rawLatencyUs: rawMs.map(toUs),
+      fastestUs: kept.map((count) => toUs(Math.min(...measured.get(count)!))),
       spreadUs: kept.map((count) => {
         const samples = measured.get(count)!;
         return toUs(Math.max(...samples) - Math.min(...samples));
@@ -631,8 +651,8 @@ export async function profileLayers(layers: readonly ProfileLayer[], options: Pr
       fitR2: Math.round(found.fit.r2 * 10000) / 10000,
       resolution: {
         kernelStep,
-        perStairUs: toUs(kernelFit.perStair),
-        minJumpUs: toUs(evidence.minJump ?? 0),
+        perStairUs: toUs(kernelJumps.rise),
+        minJumpUs: Number.isFinite(kernelJumps.standardError) ? toUs(STEP_SIGNIFICANCE * kernelJumps.standardError) : -1,
         detected: found.detected,
         windowCounts: window.length,
         windowRepeats,
