@@ -6,23 +6,11 @@ import { helpHint } from '../args';
 import { modelNamesText } from '../models';
 import { formatTable, type Output } from '../output';
 import type { Command } from '../registry';
-import { runModelsBench } from './bench-models';
+import { BROWSER_ONLY_MODES, BROWSERS, DEFAULT_BENCH_MODEL, parseRatio, refuseForeignFlags, SUITE_FLAGS, SUITES, type BenchSuite } from './bench-common';
+import { runSuiteBench } from './bench-suites';
 import { loadModelWithShapes, MODE_NAMES, resolveGpuMode } from './kernel-common';
 
-const SUITES = ['kernels', 'models'] as const;
 const HSR_MODELS = ['measured', 'analytic'] as const;
-const BROWSERS = ['chromium'] as const;
-/** gpu.js modes that exist only in a browser: they run in headless Chromium without asking. */
-const BROWSER_ONLY_MODES: readonly GpuMode[] = ['webgl2', 'webgpu'];
-
-function parseRatio(text: string | undefined): number | undefined {
-  if (text === undefined) return undefined;
-  const value = /^\s*(\d+\.?\d*|\.\d+)\s*$/.test(text) ? Number(text) : Number.NaN;
-  if (!Number.isFinite(value) || value < 0 || value >= 1) {
-    throw new UsageError(`--ratio must be a number in [0, 1) (the fraction of weights removed), got '${text}'`, { hint: helpHint('bench') });
-  }
-  return value;
-}
 
 const fixed = (value: number | undefined, digits = 2) => (value === undefined ? '-' : value.toFixed(digits));
 
@@ -69,7 +57,9 @@ export const benchCommand: Command = {
   summary: 'benchmark suites: kernels (DW, PW, DSConv kernels per pruning variant), models (end-to-end latency vs onnxruntime)',
   usage: [
     'bench --suite kernels --model <model> [--mode M] [--browser chromium] [--quick] [--ratio R] [--layers pattern] [--out dir] [--force] [--json]',
-    'bench --suite models --model <model> [--mode M] [--ratio R] [--variants a,b] [--quick] [--no-onnxruntime] [--out dir] [--force] [--json]',
+    'bench --suite models [--model <model>] [--mode M] [--browser chromium] [--ratio R] [--variants a,b] [--quick] [--no-onnxruntime] [--ort-backends wasm,webgpu] [--ort-threads N] [--out dir] [--force] [--json]',
+    'bench --suite prune [--model <model>] [--browser chromium] [--ratio R] [--variants a,b] [--quick] [--no-memory] [--out dir] [--force] [--json]',
+    'bench --suite hsr [--model <model>] [--mode M] [--browser chromium] [--ratio R] [--layers pattern] [--quick] [--out dir] [--force] [--json]',
   ],
   description: `
 --suite kernels: for every DSConv block (DW conv -> PW conv) of the model, times the DW, the
@@ -89,8 +79,20 @@ implementations, so ratios mean something and absolute times are not GPU times);
 each variant (--variants; default all of dense, unstructured, channel, deprune, deprune-b,
 deprune-bh) at --ratio (default 0.5), DEPrune layers on the sparse kernels, and
 onnxruntime-node running the dense model on the same input with 1 thread and with every
-core, all interleaved round by round (--warmup 1, --repeats 7; --quick 3). --out writes
+core, all interleaved round by round (--warmup 1, --repeats 7; --quick 3). In headless
+Chromium (webgl2, webgpu, --browser chromium) the benchmark page runs the same suite with
+onnxruntime-web's wasm and webgpu backends as the yardstick (--ort-backends, --ort-threads;
+a backend that cannot run there is listed with the reason). --out writes
 <dir>/models/<mode>/<model>-<HxW>-r<ratio>.{json,md,svg}.
+--suite prune: how long prune() takes per variant (interleaved; --repeats 5) and, in Node,
+its peak memory (each variant once more in a fresh Node process, RSS sampled during the
+call; --no-memory skips it). prune() uses no gpu.js mode: --mode is refused; --browser
+chromium runs it in the page. --out writes <dir>/prune/<node|chromium>/...
+--suite hsr: the measured latency staircase (kept count vs latency) of every DW and PW layer
+on the sparse kernels in the mode, and where HSR moved each layer's kept count against it
+(DEPrune-B vs DEPrune-BH, and the analytic staircase's move). --out writes
+<dir>/hsr/<mode>/...
+--model defaults to ${DEFAULT_BENCH_MODEL}. Flags a suite does not take are refused.
 Progress goes to stderr; --json prints the report.`,
   flags: {
     suite: { type: 'string', value: 'name', description: `benchmark suite: ${SUITES.join(' | ')}` },
@@ -98,10 +100,10 @@ Progress goes to stderr; --json prints the report.`,
     mode: { type: 'string', value: 'M', description: `gpu.js mode: ${MODE_NAMES.join(' | ')} (default auto; webgl2 and webgpu run in headless Chromium)` },
     browser: { type: 'string', value: 'name', description: `run the suite in a headless browser: ${BROWSERS.join(' | ')} (webgl2 and webgpu always do)` },
     quick: { type: 'boolean', description: 'fewer timed calls (1 warm-up, 3 timed): rough numbers, fast' },
-    ratio: { type: 'string', value: 'R', description: 'nominal sparsity of every DW and PW layer, in [0, 1) (default 0.56 kernels, 0.5 models)' },
+    ratio: { type: 'string', value: 'R', description: 'nominal sparsity of every DW and PW layer, in [0, 1) (default 0.56 kernels, 0.5 the others)' },
     layers: { type: 'string', value: 'pattern', description: 'only blocks whose DW or PW node name matches these globs (comma separated)' },
     'input-shape': { type: 'string', multiple: true, value: 'shape', description: 'input shape as 1,3,H,W; with several inputs name=1,3,H,W' },
-    out: { type: 'string', value: 'dir', description: 'write JSON, Markdown and SVG chart under <dir>/kernels/<mode>/' },
+    out: { type: 'string', value: 'dir', description: 'write JSON, Markdown and SVG chart under <dir>/<suite>/<mode>/' },
     force: { type: 'boolean', short: 'f', description: 'overwrite report files that exist' },
     repeats: { type: 'string', value: 'N', description: 'timed calls per kernel (default 7; --quick 3)' },
     warmup: { type: 'string', value: 'N', description: 'untimed calls per kernel first (default 2; --quick 1)' },
@@ -110,8 +112,11 @@ Progress goes to stderr; --json prints the report.`,
     'group-size': { type: 'string', value: 'G', description: 'DW group of the DR variant (default 32)' },
     'skip-dr': { type: 'boolean', description: 'leave out the DR form (dwDiagonal is slow in the CPU modes)' },
     'hsr-model': { type: 'string', value: 'name', description: "DEPrune-BH's latency model: measured (default) | analytic" },
-    variants: { type: 'string', value: 'a,b', description: 'models suite: variants to run (default all)' },
-    'no-onnxruntime': { type: 'boolean', description: 'models suite: leave out the onnxruntime-node yardstick' },
+    variants: { type: 'string', value: 'a,b', description: 'models, prune suites: variants to run (default all)' },
+    'no-onnxruntime': { type: 'boolean', description: 'models suite: leave out the onnxruntime yardstick' },
+    'ort-backends': { type: 'string', value: 'a,b', description: 'models suite in a browser: onnxruntime-web backends (default wasm,webgpu)' },
+    'ort-threads': { type: 'string', value: 'N', description: 'models suite in a browser: onnxruntime-web threads (default 1)' },
+    'no-memory': { type: 'boolean', description: 'prune suite: skip the peak-memory runs' },
   },
   examples: [
     'deprune bench --suite kernels --model zoo:mobilenetv2 --mode webasm --out docs/benchmarks',
@@ -119,16 +124,18 @@ Progress goes to stderr; --json prints the report.`,
     'deprune bench --suite kernels --model zoo:mobilenetv3-small --layers "features.1.*" --quick',
     'deprune bench --suite kernels --model zoo:mobilenetv2 --mode webgl2 --quick --skip-dr --out docs/benchmarks',
     'deprune bench --suite models --model zoo:mobilenetv2 --mode webasm --out docs/benchmarks',
+    'deprune bench --suite models --model zoo:efficientnet-b0 --mode webgpu --quick --out docs/benchmarks',
+    'deprune bench --suite prune --model zoo:mobilenetv2 --out docs/benchmarks',
+    'deprune bench --suite hsr --model zoo:mobilenetv2 --mode webgl2 --quick --out docs/benchmarks',
   ],
   async run({ args, out }) {
     const suite = args.string('suite');
     if (suite === undefined) throw new UsageError('missing --suite', { hint: `choose one of ${SUITES.join(', ')} (${helpHint('bench')})` });
     if (!(SUITES as readonly string[]).includes(suite)) throw new UsageError(`unknown --suite '${suite}'`, { hint: `choose one of ${SUITES.join(', ')}` });
     if (args.positionals.length > 0) throw new UsageError(`unexpected argument '${args.positional(0)}': give the model with --model`, { hint: helpHint('bench') });
-    if (suite === 'models') return runModelsBench(args, out);
-    for (const flag of ['variants', 'no-onnxruntime']) if (args.has(flag)) throw new UsageError(`--${flag} is a --suite models option`, { hint: helpHint('bench') });
-    const spec = args.string('model');
-    if (spec === undefined) throw new UsageError('missing --model <model>', { hint: helpHint('bench') });
+    refuseForeignFlags(args, suite as BenchSuite, [...new Set(Object.values(SUITE_FLAGS).flat())]);
+    if (suite !== 'kernels') return runSuiteBench(args, out, suite as Exclude<BenchSuite, 'kernels'>);
+    const spec = args.string('model') ?? DEFAULT_BENCH_MODEL;
     const ratio = parseRatio(args.string('ratio'));
     const quick = args.boolean('quick');
     const repeats = args.integer('repeats', { min: 1 });
