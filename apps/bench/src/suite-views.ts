@@ -11,9 +11,11 @@ import type { ModelSuiteReport } from './models';
 import { modelChartSpec, modelReportMarkdown, modelReportStem, modelTable, yardstickSentences } from './models-report';
 import { pruneChartSpec, pruneReportMarkdown, pruneTable } from './prune-report';
 import type { PruneSuiteReport } from './prune-suite';
+import { repeatabilityMarkdown, type Repeatability } from './repeatability';
 import { fixed, kernelChartSpec, kernelReportMarkdown, percent, PAPER_DSCONV_SPEEDUP, reportStem, suiteReportPaths, writeReportFiles, type ReportTable, type WrittenReport } from './report';
 
-export type AnySuiteReport = ModelSuiteReport | KernelSuiteReport | PruneSuiteReport | HsrSuiteReport;
+/** Any suite's report; `repeatability` is there when the run was compared with an earlier one (`compareRuns`). */
+export type AnySuiteReport = (ModelSuiteReport | KernelSuiteReport | PruneSuiteReport | HsrSuiteReport) & { repeatability?: Repeatability };
 
 export interface SuiteView<R> {
   /** The report's tables, most important first. */
@@ -88,9 +90,17 @@ export const SUITE_VIEWS: {
   },
 };
 
-/** The view of any report, by its `suite` field. */
+/** The view of any report, by its `suite` field; a comparison with an earlier run is added to its summary and page. */
 export function suiteView(report: AnySuiteReport): SuiteView<AnySuiteReport> {
-  return SUITE_VIEWS[report.suite] as SuiteView<AnySuiteReport>;
+  const view = SUITE_VIEWS[report.suite] as SuiteView<AnySuiteReport>;
+  return {
+    ...view,
+    summary: (shown) => [
+      ...view.summary(shown),
+      ...(shown.repeatability ? [`Repeatability: ${shown.repeatability.within} of ${shown.repeatability.rows} medians within the earlier run's spread (${shown.repeatability.previous.date}).`] : []),
+    ],
+    markdown: (shown, chartFile) => view.markdown(shown, chartFile) + repeatabilityMarkdown(shown.repeatability),
+  };
 }
 
 /** Where `writeSuiteReport` puts a report: `<outDir>/<suite>/<mode or environment>/<stem>.{json,md,svg}`. */

@@ -4,7 +4,9 @@ import { join } from 'node:path';
 import { buildZooModel } from '@deprune/zoo';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  compareRuns,
   nodePruneMemoryProbe,
+  repeatabilityMarkdown,
   runHsrSuite,
   runPruneSuite,
   suiteReportFiles,
@@ -108,5 +110,25 @@ describe('runHsrSuite (webasm, two layers)', () => {
     for (const line of [/- Command: `test`/, /- Machine: .* cores/, /- Versions: gpu\.js 2\.24\.1/, /- Date: \d{4}-/]) expect(markdown).toMatch(line);
     expect(markdown).toMatch(/\| features\.1\.block\.0\.0 \| dw dwSparse \|/);
     expect(readFileSync(files.chart, 'utf8')).toMatch(/^<svg/);
+  });
+});
+
+describe('compareRuns', () => {
+  const run = (date: string, rows: [string, number[]][]) =>
+    ({
+      suite: 'prune',
+      date,
+      command: `run ${date}`,
+      rows: rows.map(([variant, samplesMs]) => ({ variant, samplesMs, medianMs: [...samplesMs].sort((a, b) => a - b)[Math.floor(samplesMs.length / 2)] })),
+    }) as unknown as PruneSuiteReport;
+
+  it('counts a row within when each median sits inside the other run fastest-to-slowest range', () => {
+    const before = run('d1', [['deprune', [10, 11, 12]], ['channel', [5, 5.1, 5.2]], ['dropped', [1, 1, 1]]]);
+    const after = run('d2', [['deprune', [10.5, 11.5, 13]], ['channel', [6, 6.1, 6.2]], ['new', [2, 2, 2]]]);
+    const result = compareRuns(before, after);
+    expect(result).toMatchObject({ previous: { date: 'd1', command: 'run d1' }, rows: 2, within: 1, unmatched: ['dropped', 'new'] });
+    expect(result.details.map((detail) => [detail.key, detail.within])).toEqual([['deprune', true], ['channel', false]]);
+    expect(repeatabilityMarkdown(result)).toMatch(/\*\*1 of 2\*\* medians within/);
+    expect(() => compareRuns(before, { ...after, suite: 'models' } as unknown as PruneSuiteReport)).toThrow(/cannot compare a prune report with a models report/);
   });
 });

@@ -253,10 +253,24 @@ describe('deprune bench --suite prune and --suite hsr', () => {
     expect(readFileSync(`${stem}.svg`, 'utf8')).toMatch(/^<svg/);
   }, 120_000);
 
+  it('--compare checks each median against an earlier run of the suite and records it', async () => {
+    const args = ['bench', '--suite', 'prune', '--model', 'zoo:mobilenetv3-small', '--variants', 'deprune,deprune-b', '--repeats', '2', '--warmup', '0', '--no-memory'];
+    const first = join(folder, 'first.json');
+    writeFileSync(first, (await runCliAsync([...args, '--json'])).stdout);
+    const { document } = await runJsonAsync<{ repeatability: { rows: number; within: number; details: { key: string; within: boolean }[]; previous: { date: string } } }>([...args, '--compare', first]);
+    expect(document.repeatability.rows).toBe(2);
+    expect(document.repeatability.details.map((detail) => detail.key)).toEqual(['deprune', 'deprune-b']);
+    expect(document.repeatability.within).toBe(document.repeatability.details.filter((detail) => detail.within).length);
+    expect(document.repeatability.previous.date).toBe((JSON.parse(readFileSync(first, 'utf8')) as { date: string }).date);
+    expectUsageError(runCli([...args, '--compare', join(folder, 'missing.json')]), /missing\.json: cannot read it as a JSON report/);
+  }, 120_000);
+
   it('refuses what a suite does not take', () => {
     expectUsageError(runCli(['bench', '--suite', 'prune', '--mode', 'webgl2']), /--mode is not an option of --suite prune \(it is for --suite kernels, models, hsr\)/);
     expectUsageError(runCli(['bench', '--suite', 'hsr', '--variants', 'dense']), /--variants is not an option of --suite hsr/);
     expectUsageError(runCli(['bench', '--suite', 'prune', '--variants', 'dense']), /unknown variant 'dense' in --variants/);
     expectUsageError(runCli(['bench', '--suite', 'hsr', '--mode', 'cpu', '--layers', 'nope', '--quick']), /no DW or PW layer matches 'nope'/);
+    writeFileSync(join(folder, 'models.json'), JSON.stringify({ suite: 'models', date: '2026-01-01' }));
+    expectUsageError(runCli(['bench', '--suite', 'prune', '--compare', join(folder, 'models.json')]), /models\.json: is not a --suite prune report/);
   });
 });

@@ -4,7 +4,7 @@
  * model and its input shape, the command line recorded in the report, existing report files,
  * and printing a report with the suite's own tables.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { UsageError } from '@deprune/errors';
 import type { AnySuiteReport, PageProgress } from '@deprune/bench';
 import type { GpuMode } from '@deprune/gpu';
@@ -22,7 +22,7 @@ export const DEFAULT_BENCH_MODEL = 'zoo:mobilenetv2';
 export const BROWSER_ONLY_MODES: readonly GpuMode[] = ['webgl2', 'webgpu'];
 export const BROWSERS = ['chromium'] as const;
 
-const COMMON = ['suite', 'model', 'input-shape', 'ratio', 'quick', 'repeats', 'warmup', 'browser', 'out', 'force'];
+const COMMON = ['suite', 'model', 'input-shape', 'ratio', 'quick', 'repeats', 'warmup', 'browser', 'out', 'force', 'compare'];
 
 /** Flags each suite takes, in the order the recorded command line lists them. */
 export const SUITE_FLAGS: Readonly<Record<BenchSuite, readonly string[]>> = {
@@ -113,6 +113,22 @@ export function refuseExistingReport(files: { json: string; markdown: string; ch
   for (const file of [files.json, files.markdown, files.chart]) {
     if (existsSync(file)) throw new UsageError('already exists; not overwriting it', { file, hint: 'pass --force to replace the report, or choose another --out' });
   }
+}
+
+/** --compare earlier.json: an earlier report of the same suite, read and checked before the run. */
+export function readEarlierReport(args: ParsedArgs, suite: BenchSuite): AnySuiteReport | null {
+  const file = args.string('compare');
+  if (file === undefined) return null;
+  let report: { suite?: unknown; date?: unknown };
+  try {
+    report = JSON.parse(readFileSync(file, 'utf8')) as typeof report;
+  } catch (cause) {
+    throw new UsageError(`cannot read it as a JSON report: ${(cause as Error).message.split('\n')[0]}`, { file, hint: 'give a .json file that deprune bench --out wrote', cause });
+  }
+  if (report === null || typeof report !== 'object' || report.suite !== suite || typeof report.date !== 'string') {
+    throw new UsageError(`is not a --suite ${suite} report`, { file, hint: `give a .json file that deprune bench --suite ${suite} --out wrote` });
+  }
+  return report as AnySuiteReport;
 }
 
 /** A progress line on stderr from the benchmark page's (or a Node suite's) events. */

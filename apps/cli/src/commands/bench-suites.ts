@@ -9,7 +9,7 @@ import type { AnySuiteReport, HsrSuiteReport, ModelSuiteReport, ModelVariant, Pa
 import type { GpuMode } from '@deprune/gpu';
 import { helpHint, type ParsedArgs } from '../args';
 import type { Output } from '../output';
-import { benchCommandLine, benchModel, benchPlace, pageProgress, parseRatio, parseVariants, printSuiteReport, refuseExistingReport, type BenchSuite } from './bench-common';
+import { benchCommandLine, benchModel, benchPlace, pageProgress, parseRatio, parseVariants, printSuiteReport, readEarlierReport, refuseExistingReport, type BenchSuite } from './bench-common';
 
 const ORT_WEB_BACKENDS = ['wasm', 'webgpu'] as const;
 
@@ -35,6 +35,7 @@ export async function runSuiteBench(args: ParsedArgs, out: Output, suite: Exclud
   if (!place.inBrowser && (args.has('ort-backends') || args.has('ort-threads'))) {
     throw new UsageError('--ort-backends and --ort-threads set onnxruntime-web, the yardstick in the browser; in Node the yardstick is onnxruntime-node (1 thread and every core)', { hint: helpHint('bench') });
   }
+  const earlier = readEarlierReport(args, suite);
   const { spec, resolved, inputShape } = await benchModel(args, suite);
   const command = benchCommandLine(args, suite, spec);
   const where = suite === 'prune' ? (place.inBrowser ? 'chromium' : 'node') : place.mode!;
@@ -102,6 +103,7 @@ export async function runSuiteBench(args: ParsedArgs, out: Output, suite: Exclud
       await gpu.disposeBackend();
     }
   }
+  if (earlier !== null) report = { ...report, repeatability: bench.compareRuns(earlier, report) };
   progress.done(`benchmarked ${spec}: suite ${suite} (${suite === 'prune' ? where : mode}${place.inBrowser && suite !== 'prune' ? ', headless Chromium' : ''}), ${report.seconds} s`);
   const files = outDir === undefined ? null : await bench.writeSuiteReport(report, outDir);
   out.result({ ...report, files });

@@ -6,7 +6,7 @@ import { helpHint } from '../args';
 import { modelNamesText } from '../models';
 import { formatTable, type Output } from '../output';
 import type { Command } from '../registry';
-import { BROWSER_ONLY_MODES, BROWSERS, DEFAULT_BENCH_MODEL, parseRatio, refuseForeignFlags, SUITE_FLAGS, SUITES, type BenchSuite } from './bench-common';
+import { BROWSER_ONLY_MODES, BROWSERS, DEFAULT_BENCH_MODEL, parseRatio, readEarlierReport, refuseForeignFlags, SUITE_FLAGS, SUITES, type BenchSuite } from './bench-common';
 import { runSuiteBench } from './bench-suites';
 import { loadModelWithShapes, MODE_NAMES, resolveGpuMode } from './kernel-common';
 
@@ -117,6 +117,7 @@ Progress goes to stderr; --json prints the report.`,
     'ort-backends': { type: 'string', value: 'a,b', description: 'models suite in a browser: onnxruntime-web backends (default wasm,webgpu)' },
     'ort-threads': { type: 'string', value: 'N', description: 'models suite in a browser: onnxruntime-web threads (default 1)' },
     'no-memory': { type: 'boolean', description: 'prune suite: skip the peak-memory runs' },
+    compare: { type: 'string', value: 'earlier.json', description: "an earlier report of the same suite: each median checked against its spread (recorded as 'repeatability')" },
   },
   examples: [
     'deprune bench --suite kernels --model zoo:mobilenetv2 --mode webasm --out docs/benchmarks',
@@ -136,6 +137,7 @@ Progress goes to stderr; --json prints the report.`,
     refuseForeignFlags(args, suite as BenchSuite, [...new Set(Object.values(SUITE_FLAGS).flat())]);
     if (suite !== 'kernels') return runSuiteBench(args, out, suite as Exclude<BenchSuite, 'kernels'>);
     const spec = args.string('model') ?? DEFAULT_BENCH_MODEL;
+    const earlier = readEarlierReport(args, 'kernels');
     const ratio = parseRatio(args.string('ratio'));
     const quick = args.boolean('quick');
     const repeats = args.integer('repeats', { min: 1 });
@@ -224,9 +226,12 @@ Progress goes to stderr; --json prints the report.`,
       }
     }
     progress.done(`benchmarked ${report.layers.length} DSConv block(s) of ${spec} in ${mode}${inBrowser ? ' (headless Chromium)' : ''} (${report.seconds} s)`);
-    const files = outDir === undefined ? null : await bench.writeKernelReport(report, outDir);
+    if (earlier !== null) report = { ...report, repeatability: bench.compareRuns(earlier, report) } as KernelSuiteReport;
+    const files = outDir === undefined ? null : await bench.writeSuiteReport(report, outDir);
     out.result({ ...report, files });
     if (!out.json) printReport(out, report, files);
+    const repeatability = (report as { repeatability?: { within: number; rows: number; previous: { date: string } } }).repeatability;
+    if (!out.json && repeatability) out.print(`repeatability: ${repeatability.within} of ${repeatability.rows} medians within the earlier run's spread (${repeatability.previous.date})`);
     return 0;
   },
 };
