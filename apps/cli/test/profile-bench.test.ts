@@ -202,7 +202,7 @@ describe('deprune bench --suite models', () => {
     expect(document.machine.browser).toMatch(/headless Chromium .*swiftshader/i);
     expect(document.rows.map((row) => `${row.backend}:${row.variant}`)).toEqual(['gpu.js webgpu:dense', 'gpu.js webgpu:deprune-bh', 'onnxruntime-web wasm:dense']);
     expect(document.versions).toMatchObject({ 'gpu.js': '2.24.1', 'onnxruntime-web': '1.30.0' });
-    expect(document.command).toBe('deprune bench --suite models --model zoo:mobilenetv3-small --repeats 1 --warmup 0 --mode webgpu --variants deprune-bh --ort-backends wasm');
+    expect(document.command).toBe('deprune bench --suite models --model zoo:mobilenetv3-small --mode webgpu --variants deprune-bh --repeats 1 --warmup 0 --ort-backends wasm');
     expect(result.stderr).toMatch(/headless Chromium/);
   }, 240_000);
 });

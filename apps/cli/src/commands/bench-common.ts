@@ -22,15 +22,24 @@ export const DEFAULT_BENCH_MODEL = 'zoo:mobilenetv2';
 export const BROWSER_ONLY_MODES: readonly GpuMode[] = ['webgl2', 'webgpu'];
 export const BROWSERS = ['chromium'] as const;
 
-const COMMON = ['suite', 'model', 'input-shape', 'ratio', 'quick', 'repeats', 'warmup', 'browser', 'out', 'force', 'compare'];
+/** Every flag of `deprune bench` but the common ones, in the order the recorded command line lists them. */
+const FLAG_ORDER = [
+  'suite', 'model', 'mode', 'browser', 'input-shape', 'ratio', 'variants', 'layers', 'quick', 'repeats', 'warmup',
+  'step', 'tile-rows', 'group-size', 'skip-dr', 'hsr-model', 'no-onnxruntime', 'ort-backends', 'ort-threads', 'no-memory',
+  'compare', 'out', 'force',
+] as const;
+const COMMON = ['suite', 'model', 'browser', 'input-shape', 'ratio', 'quick', 'repeats', 'warmup', 'compare', 'out', 'force'];
+const OWN: Readonly<Record<BenchSuite, readonly string[]>> = {
+  kernels: ['mode', 'layers', 'step', 'tile-rows', 'group-size', 'skip-dr', 'hsr-model'],
+  models: ['mode', 'variants', 'no-onnxruntime', 'ort-backends', 'ort-threads'],
+  prune: ['variants', 'no-memory'],
+  hsr: ['mode', 'layers', 'step', 'tile-rows'],
+};
 
 /** Flags each suite takes, in the order the recorded command line lists them. */
-export const SUITE_FLAGS: Readonly<Record<BenchSuite, readonly string[]>> = {
-  kernels: [...COMMON, 'mode', 'layers', 'step', 'tile-rows', 'group-size', 'skip-dr', 'hsr-model'],
-  models: [...COMMON, 'mode', 'variants', 'no-onnxruntime', 'ort-backends', 'ort-threads'],
-  prune: [...COMMON, 'variants', 'no-memory'],
-  hsr: [...COMMON, 'mode', 'layers', 'step', 'tile-rows'],
-};
+export const SUITE_FLAGS: Readonly<Record<BenchSuite, readonly string[]>> = Object.fromEntries(
+  SUITES.map((suite) => [suite, FLAG_ORDER.filter((flag) => COMMON.includes(flag) || OWN[suite].includes(flag))]),
+) as unknown as Record<BenchSuite, readonly string[]>;
 
 /** Refuses a flag the suite does not take, naming the suites that do. */
 export function refuseForeignFlags(args: ParsedArgs, suite: BenchSuite, flags: readonly string[]): void {
