@@ -4,6 +4,7 @@ import { indexGraph, type OnnxModel } from '@deprune/onnx';
 import { prune, withLatencyTable, type LayerReport, type PruneConfig } from '@deprune/pipeline';
 import { modelProfileLayers } from './layers';
 import { machineInfo, machineLine, type MachineInfo } from './machine';
+import { timingSettings, type SuiteReportHeader } from './suite-common';
 
 /**
  * The hsr suite: the latency-vs-kept-count staircase of every DW and PW layer that DEPrune prunes,
@@ -87,14 +88,9 @@ export interface HsrLayerResult {
   move: HsrLayerMove | null;
 }
 
-export interface HsrSuiteReport {
+export interface HsrSuiteReport extends SuiteReportHeader {
   suite: 'hsr';
-  command: string;
-  machine: MachineInfo;
-  date: string;
   mode: GpuMode;
-  model: string;
-  input: { name: string; shape: number[] };
   settings: { ratio: number; quick: boolean; warmup: number; repeats: number; stepWindow: number; kernelStep: number; tileRows: number; layers: string | null; seed: number };
   versions: Record<string, string>;
   layers: HsrLayerResult[];
@@ -125,11 +121,8 @@ function latencyAt(entry: ProfiledLatencyEntry, count: number): number {
 
 export async function runHsrSuite(options: HsrSuiteOptions): Promise<HsrSuiteReport> {
   const started = performance.now();
-  const ratio = options.ratio ?? DEFAULT_HSR_RATIO;
-  if (!(ratio >= 0 && ratio < 1)) throw new UsageError(`ratio must be in [0, 1), got ${String(ratio)}`);
   const quick = options.quick ?? false;
-  const warmup = options.warmup ?? 1;
-  const repeats = options.repeats ?? (quick ? 3 : 7);
+  const { ratio, warmup, repeats } = timingSettings(options, { ratio: DEFAULT_HSR_RATIO, warmup: 1, repeats: quick ? 3 : 7 });
   const stepWindow = quick ? 12 : 16;
   const kernelStep = options.kernelStep ?? 4;
   const tileRows = options.tileRows ?? 32;

@@ -45,3 +45,4 @@ export { SUITE_VIEWS, suiteView, suiteReportFiles, writeSuiteReport } from './su
 export type { SuiteView, AnySuiteReport } from './suite-views';
 export { compareRuns, timedRows, repeatabilityMarkdown } from './repeatability';
 export type { Repeatability, RepeatabilityRow, TimedRow } from './repeatability';
+export type { SuiteReportHeader } from './suite-common';

@@ -5,6 +5,7 @@ import { prune, type PruneVariant } from '@deprune/pipeline';
 import { createSession, type HostTensor } from '@deprune/runtime';
 import { cosineSimilarity, createRng, maxAbsDifference, randomTensor, toFloat32 } from '@deprune/tensor';
 import { machineInfo, type MachineInfo } from './machine';
+import { timingSettings, type SuiteReportHeader } from './suite-common';
 import { isUnavailable, type Yardstick, type YardstickUnavailable } from './yardsticks';
 
 /**
@@ -87,14 +88,9 @@ export interface ModelRow {
   top1AgreesWithDense?: boolean;
 }
 
-export interface ModelSuiteReport {
+export interface ModelSuiteReport extends SuiteReportHeader {
   suite: 'models';
-  command: string;
-  machine: MachineInfo;
-  date: string;
   mode: GpuMode;
-  model: string;
-  input: { name: string; shape: number[] };
   settings: { ratio: number; warmup: number; repeats: number; seed: number; variants: ModelVariant[]; yardsticks: string[] };
   /** Versions of what ran: gpu.js and every yardstick. */
   versions: Record<string, string>;
@@ -109,11 +105,6 @@ export interface ModelSuiteReport {
     yardstickVsDense: Record<string, number>;
   };
   seconds: number;
-}
-
-function positive(name: string, value: number, minimum: number): number {
-  if (!Number.isInteger(value) || value < minimum) throw new UsageError(`${name} must be an integer >= ${minimum}, got ${String(value)}`);
-  return value;
 }
 
 interface Entry {
@@ -143,10 +134,7 @@ function argmax(data: Float32Array): number {
 
 export async function runModelSuite(options: ModelSuiteOptions): Promise<ModelSuiteReport> {
   const started = performance.now();
-  const ratio = options.ratio ?? DEFAULT_MODEL_RATIO;
-  if (!(ratio >= 0 && ratio < 1)) throw new UsageError(`ratio must be in [0, 1), got ${String(ratio)}`);
-  const warmup = positive('warmup', options.warmup ?? 1, 0);
-  const repeats = positive('repeats', options.repeats ?? 5, 1);
+  const { ratio, warmup, repeats } = timingSettings(options, { ratio: DEFAULT_MODEL_RATIO, warmup: 1, repeats: 5 });
   const seed = options.seed ?? 0;
   const variants = [...new Set<ModelVariant>(['dense', ...(options.variants ?? MODEL_VARIANTS)])];
   for (const variant of variants) if (!MODEL_VARIANTS.includes(variant)) throw new UsageError(`unknown variant '${String(variant)}' (known: ${MODEL_VARIANTS.join(', ')})`);

@@ -3,6 +3,7 @@ import { measureInterleaved } from '@deprune/gpu';
 import { indexGraph, type OnnxModel } from '@deprune/onnx';
 import { prune, type PruneConfig, type PruneVariant } from '@deprune/pipeline';
 import { machineInfo, type MachineInfo } from './machine';
+import { timingSettings, type SuiteReportHeader } from './suite-common';
 
 /**
  * The prune suite: how long `prune()` takes per variant, and how much memory it needs. `prune()`
@@ -84,14 +85,9 @@ export interface PruneSuiteRow {
   memory: PruneMemory | null;
 }
 
-export interface PruneSuiteReport {
+export interface PruneSuiteReport extends SuiteReportHeader {
   suite: 'prune';
-  command: string;
-  machine: MachineInfo;
-  date: string;
   environment: string;
-  model: string;
-  input: { name: string; shape: number[] };
   settings: { ratio: number; warmup: number; repeats: number; variants: PruneSuiteVariant[] };
   versions: Record<string, string>;
   /** How memory was measured, or why it was not. */
@@ -107,17 +103,9 @@ function engineVersions(): Record<string, string> {
   return v8 === undefined ? {} : { v8 };
 }
 
-function count(name: string, value: number, minimum: number): number {
-  if (!Number.isInteger(value) || value < minimum) throw new UsageError(`${name} must be an integer >= ${minimum}, got ${String(value)}`);
-  return value;
-}
-
 export async function runPruneSuite(options: PruneSuiteOptions): Promise<PruneSuiteReport> {
   const started = performance.now();
-  const ratio = options.ratio ?? DEFAULT_PRUNE_RATIO;
-  if (!(ratio >= 0 && ratio < 1)) throw new UsageError(`ratio must be in [0, 1), got ${String(ratio)}`);
-  const warmup = count('warmup', options.warmup ?? 1, 0);
-  const repeats = count('repeats', options.repeats ?? 5, 1);
+  const { ratio, warmup, repeats } = timingSettings(options, { ratio: DEFAULT_PRUNE_RATIO, warmup: 1, repeats: 5 });
   const variants = [...new Set(options.variants ?? PRUNE_SUITE_VARIANTS)];
   for (const variant of variants) if (!PRUNE_SUITE_VARIANTS.includes(variant)) throw new UsageError(`unknown variant '${String(variant)}' (known: ${PRUNE_SUITE_VARIANTS.join(', ')})`);
   const { model } = options;

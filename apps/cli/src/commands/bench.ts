@@ -54,9 +54,9 @@ function printReport(out: Output, report: KernelSuiteReport, files: { json: stri
 
 export const benchCommand: Command = {
   name: 'bench',
-  summary: 'benchmark suites: kernels (DW, PW, DSConv kernels per pruning variant), models (end-to-end latency vs onnxruntime)',
+  summary: 'benchmark suites: kernels (DSConv kernels per variant), models (end to end vs onnxruntime), prune (pruning cost), hsr (staircases and HSR moves)',
   usage: [
-    'bench --suite kernels --model <model> [--mode M] [--browser chromium] [--quick] [--ratio R] [--layers pattern] [--out dir] [--force] [--json]',
+    'bench --suite kernels [--model <model>] [--mode M] [--browser chromium] [--quick] [--ratio R] [--layers pattern] [--out dir] [--force] [--json]',
     'bench --suite models [--model <model>] [--mode M] [--browser chromium] [--ratio R] [--variants a,b] [--quick] [--no-onnxruntime] [--ort-backends wasm,webgpu] [--ort-threads N] [--out dir] [--force] [--json]',
     'bench --suite prune [--model <model>] [--browser chromium] [--ratio R] [--variants a,b] [--quick] [--no-memory] [--out dir] [--force] [--json]',
     'bench --suite hsr [--model <model>] [--mode M] [--browser chromium] [--ratio R] [--layers pattern] [--quick] [--out dir] [--force] [--json]',
