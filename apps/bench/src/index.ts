@@ -43,6 +43,6 @@ export type { HsrSuiteOptions, HsrSuiteReport, HsrLayerResult, HsrLayerMove, Hsr
 export { hsrReportMarkdown, hsrChartSpec, hsrTable, hsrSummaryLines } from './hsr-report';
 export { SUITE_VIEWS, suiteView, suiteReportFiles, writeSuiteReport } from './suite-views';
 export type { SuiteView, AnySuiteReport } from './suite-views';
-export { compareRuns, timedRows, repeatabilityMarkdown } from './repeatability';
+export { compareRuns, timedRows, ratioRows, repeatabilityMarkdown } from './repeatability';
 export type { Repeatability, RepeatabilityRow, TimedRow } from './repeatability';
 export type { SuiteReportHeader } from './suite-common';

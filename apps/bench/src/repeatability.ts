@@ -33,6 +33,13 @@ export interface Repeatability {
   previous: { date: string; command: string };
   rows: number;
   within: number;
+  /**
+   * The same check on the ratios the suite reports (models: each run against our dense run;
+   * kernels: each variant against dense, per block and op), taken round by round: in round r
+   * both were timed side by side, so a slow spell of a shared machine cancels. `null` for suites
+   * without such ratios (prune, hsr).
+   */
+  ratios: { rows: number; within: number; details: RepeatabilityRow[] } | null;
   /** Rows of one run missing from the other (a changed setting). */
   unmatched: string[];
   /** Every compared row. */
@@ -42,6 +49,50 @@ export interface Repeatability {
 }
 
 const range = (samples: readonly number[]) => ({ lowMs: Math.min(...samples), highMs: Math.max(...samples) });
+
+function medianOf(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+}
+
+/** Per-round ratios reference / row (samples are in round order), as a timed row of unitless values. */
+function roundRatios(key: string, reference: readonly number[], samples: readonly number[]): TimedRow {
+  const ratios = samples.map((sample, round) => reference[round] / sample);
+  return { key, medianMs: medianOf(ratios), ...range(ratios) };
+}
+
+/** The ratios a report states, per round: models against our dense run, kernels against dense per block and op. */
+export function ratioRows(report: Report): TimedRow[] | null {
+  if (report.suite === 'models') {
+    const dense = report.rows.find((row) => !row.yardstick && row.variant === 'dense');
+    if (dense === undefined) return null;
+    return report.rows.filter((row) => row !== dense).map((row) => roundRatios(`${row.backend} ${row.variant} (${row.threads} thread${row.threads === 1 ? '' : 's'}) vs dense`, dense.samplesMs, row.samplesMs));
+  }
+  if (report.suite === 'kernels') {
+    return report.rows
+      .filter((row) => row.variant !== 'dense')
+      .flatMap((row) => {
+        const dense = report.rows.find((other) => other.layer === row.layer && other.op === row.op && other.variant === 'dense');
+        return dense === undefined ? [] : [roundRatios(`${row.layer} ${row.op} ${row.variant} vs dense`, dense.samplesMs, row.samplesMs)];
+      });
+  }
+  return null;
+}
+
+function compareRows(before: readonly TimedRow[], now: readonly TimedRow[]): { details: RepeatabilityRow[]; unmatched: string[] } {
+  const earlier = new Map(before.map((row) => [row.key, row]));
+  const current = new Map(now.map((row) => [row.key, row]));
+  const details: RepeatabilityRow[] = [];
+  for (const [key, row] of current) {
+    const old = earlier.get(key);
+    if (old === undefined) continue;
+    const within = row.medianMs >= old.lowMs && row.medianMs <= old.highMs && old.medianMs >= row.lowMs && old.medianMs <= row.highMs;
+    details.push({ key, previous: { medianMs: old.medianMs, lowMs: old.lowMs, highMs: old.highMs }, current: { medianMs: row.medianMs, lowMs: row.lowMs, highMs: row.highMs }, within });
+  }
+  const unmatched = [...[...earlier.keys()].filter((key) => !current.has(key)), ...[...current.keys()].filter((key) => !earlier.has(key))];
+  return { details, unmatched };
+}
 
 /**
  * The timed rows of a report. hsr reports keep each count's median and spread (max - min), not its
@@ -68,20 +119,15 @@ export function timedRows(report: Report): TimedRow[] {
 
 export function compareRuns(previous: Report, current: Report): Repeatability {
   if (previous.suite !== current.suite) throw new Error(`cannot compare a ${previous.suite} report with a ${current.suite} report`);
-  const before = new Map(timedRows(previous).map((row) => [row.key, row]));
-  const now = new Map(timedRows(current).map((row) => [row.key, row]));
-  const details: RepeatabilityRow[] = [];
-  for (const [key, row] of now) {
-    const old = before.get(key);
-    if (old === undefined) continue;
-    const within = row.medianMs >= old.lowMs && row.medianMs <= old.highMs && old.medianMs >= row.lowMs && old.medianMs <= row.highMs;
-    details.push({ key, previous: { medianMs: old.medianMs, lowMs: old.lowMs, highMs: old.highMs }, current: { medianMs: row.medianMs, lowMs: row.lowMs, highMs: row.highMs }, within });
-  }
-  const unmatched = [...[...before.keys()].filter((key) => !now.has(key)), ...[...now.keys()].filter((key) => !before.has(key))];
+  const { details, unmatched } = compareRows(timedRows(previous), timedRows(current));
+  const ratiosBefore = ratioRows(previous);
+  const ratiosNow = ratioRows(current);
+  const ratios = ratiosBefore === null || ratiosNow === null ? null : compareRows(ratiosBefore, ratiosNow).details;
   return {
     previous: { date: previous.date, command: previous.command },
     rows: details.length,
     within: details.filter((detail) => detail.within).length,
+    ratios: ratios === null ? null : { rows: ratios.length, within: ratios.filter((detail) => detail.within).length, details: ratios },
     unmatched,
     details,
     method:
@@ -101,6 +147,12 @@ export function repeatabilityMarkdown(repeatability: Repeatability | undefined):
     '',
     `Compared with the run of ${repeatability.previous.date} (\`${repeatability.previous.command}\`): **${repeatability.within} of ${repeatability.rows}** medians within the other run's spread (${repeatability.method}).`,
   ];
+  if (repeatability.ratios !== null) {
+    lines.push(
+      '',
+      `Ratios (each row against dense, per round: both were timed side by side, so a slow spell of the machine cancels): **${repeatability.ratios.within} of ${repeatability.ratios.rows}** medians within the other run's range of per-round ratios.`,
+    );
+  }
   if (outside.length > 0) {
     lines.push('', 'Outside:', '');
     for (const detail of outside.slice(0, 20)) {

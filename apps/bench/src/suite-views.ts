@@ -97,7 +97,12 @@ export function suiteView(report: AnySuiteReport): SuiteView<AnySuiteReport> {
     ...view,
     summary: (shown) => [
       ...view.summary(shown),
-      ...(shown.repeatability ? [`Repeatability: ${shown.repeatability.within} of ${shown.repeatability.rows} medians within the earlier run's spread (${shown.repeatability.previous.date}).`] : []),
+      ...(shown.repeatability
+        ? [
+            `Repeatability: ${shown.repeatability.within} of ${shown.repeatability.rows} medians within the earlier run's spread (${shown.repeatability.previous.date})` +
+              (shown.repeatability.ratios ? `; ratios to dense: ${shown.repeatability.ratios.within} of ${shown.repeatability.ratios.rows}.` : '.'),
+          ]
+        : []),
     ],
     markdown: (shown, chartFile) => view.markdown(shown, chartFile) + repeatabilityMarkdown(shown.repeatability),
   };

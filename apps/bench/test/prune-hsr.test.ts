@@ -12,6 +12,7 @@ import {
   suiteReportFiles,
   writeSuiteReport,
   type HsrSuiteReport,
+  type ModelSuiteReport,
   type PruneMemoryProbe,
   type PruneSuiteReport,
 } from '../src/index';
@@ -130,5 +131,25 @@ describe('compareRuns', () => {
     expect(result.details.map((detail) => [detail.key, detail.within])).toEqual([['deprune', true], ['channel', false]]);
     expect(repeatabilityMarkdown(result)).toMatch(/\*\*1 of 2\*\* medians within/);
     expect(() => compareRuns(before, { ...after, suite: 'models' } as unknown as PruneSuiteReport)).toThrow(/cannot compare a prune report with a models report/);
+    expect(result.ratios).toBeNull();
+  });
+
+  it('checks the ratios to dense round by round, so a machine that slowed down between runs still compares', () => {
+    const models = (date: string, scale: number) =>
+      ({
+        suite: 'models',
+        date,
+        command: date,
+        rows: [
+          { variant: 'dense', backend: 'gpu.js webasm', threads: 1, yardstick: false, samplesMs: [10, 12, 11].map((value) => value * scale), medianMs: 11 * scale },
+          { variant: 'deprune-bh', backend: 'gpu.js webasm', threads: 1, yardstick: false, samplesMs: [5, 6, 5.4].map((value) => value * scale), medianMs: 5.4 * scale },
+        ],
+      }) as unknown as ModelSuiteReport;
+    // Everything twice as slow in the second run: medians are not within, the ratios are.
+    const result = compareRuns(models('d1', 1), models('d2', 2));
+    expect(result.within).toBe(0);
+    expect(result.ratios).toMatchObject({ rows: 1, within: 1 });
+    expect(result.ratios!.details[0].current.medianMs).toBeCloseTo(2, 10);
+    expect(repeatabilityMarkdown(result)).toMatch(/Ratios .*\*\*1 of 1\*\*/);
   });
 });
