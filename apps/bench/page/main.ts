@@ -7,6 +7,7 @@
  */
 import * as ort from 'onnxruntime-web';
 import ortWasmUrl from 'onnxruntime-web/ort-wasm-simd-threaded.jsep.wasm?url';
+import ortMjsUrl from 'onnxruntime-web/ort-wasm-simd-threaded.jsep.mjs?url';
 import * as vega from 'vega';
 import * as vegaLite from 'vega-lite';
 import type { GpuMode } from '@deprune/gpu';
@@ -84,7 +85,7 @@ const out = {
   downloads: $<HTMLParagraphElement>('downloads'),
 };
 
-const environment: PageEnvironment = { ort: ort as unknown as PageEnvironment['ort'], ortWasmUrl };
+const environment: PageEnvironment = { ort: ort as unknown as PageEnvironment['ort'], ortWasmUrl, ortMjsUrl };
 // The Node runner (and anyone scripting the page) calls the same functions as the form.
 publishPageApi(environment);
 

@@ -61,10 +61,11 @@ export interface PageProgress {
   event?: unknown;
 }
 
-/** What the page needs besides the suites: onnxruntime-web and where its wasm file is served. */
+/** What the page needs besides the suites: onnxruntime-web and where its wasm binary and JavaScript glue are served. */
 export interface PageEnvironment {
   ort: Parameters<typeof onnxruntimeWebYardstick>[0]['ort'];
   ortWasmUrl: string;
+  ortMjsUrl: string;
 }
 
 /** Every gpu.js mode as this page sees it (a real compile and run of a small kernel). */
@@ -125,7 +126,7 @@ export async function runInPage(request: PageRunRequest, environment: PageEnviro
         ...(request.quick && request.repeats === undefined ? { repeats: 3 } : {}),
         mode,
         inputShape: shape(),
-        yardsticks: ortWeb.backends.length === 0 ? [] : [onnxruntimeWebYardstick({ ort: environment.ort, wasmUrl: environment.ortWasmUrl, backends: ortWeb.backends, threads: ortWeb.threads })],
+        yardsticks: ortWeb.backends.length === 0 ? [] : [onnxruntimeWebYardstick({ ort: environment.ort, wasmUrl: environment.ortWasmUrl, mjsUrl: environment.ortMjsUrl, backends: ortWeb.backends, threads: ortWeb.threads })],
         onProgress: (event) => say(event.total === 0 ? null : event.done / event.total, `${event.stage}${event.detail ? ` ${event.detail}` : ''} ${event.done}/${event.total}`, event),
         ...extra,
       });
