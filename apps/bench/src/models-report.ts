@@ -40,7 +40,7 @@ export function modelTable(report: ModelSuiteReport): ReportTable {
         fixed(row.cosineVsDense, 4),
         row.top1AgreesWithDense === undefined ? '-' : row.top1AgreesWithDense ? 'yes' : 'no',
       ]),
-      ...report.unavailable.map((entry) => [`${entry.backend} dense`, entry.backend, entry.threads === null ? '-' : String(entry.threads), '-', '-', `unavailable: ${entry.reason}`, '-', '-', '-', '-', '-', '-']),
+      ...report.unavailable.map((entry) => [`${entry.variant ?? `${entry.backend} dense`}`, entry.backend, entry.threads === null ? '-' : String(entry.threads), '-', '-', `unavailable: ${entry.reason}`, '-', '-', '-', '-', '-', '-']),
     ],
     align: ['l', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
   };
@@ -72,7 +72,8 @@ export function modelReportMarkdown(report: ModelSuiteReport, chartFile?: string
   lines.push('');
   lines.push(`Best pruned variant: **${summary.best.variant}, ${fixed(summary.best.speedup)}x** faster than dense on gpu.js ${report.mode}.`);
   lines.push(...yardstickSentences(report));
-  for (const entry of report.unavailable) lines.push(`${entry.backend}: not run here: ${entry.reason}.`);
+  for (const entry of report.unavailable) lines.push(`${entry.backend}${entry.variant ? ` ${entry.variant}` : ''}: not run here: ${entry.reason}.`);
+  if (!summary.reference.startsWith(`gpu.js ${report.mode} dense`)) lines.push(`Our dense run could not run in this mode, so every speedup and output comparison is against **${summary.reference}**.`);
   lines.push('');
   lines.push(
     '"speedup vs our dense" is our dense median over the row\'s median (yardstick rows: our dense over the yardstick\'s); "from fastest calls" the same from each run\'s fastest call (other work on a shared machine only adds time). ' +

@@ -1,4 +1,4 @@
-import { UsageError } from '@deprune/errors';
+import { UnsupportedError, UsageError } from '@deprune/errors';
 import { GPU_JS_VERSION, measureInterleaved, type GpuMode } from '@deprune/gpu';
 import { indexGraph, serializeModel, type OnnxModel } from '@deprune/onnx';
 import { prune, type PruneVariant } from '@deprune/pipeline';
@@ -6,7 +6,7 @@ import { createSession, type HostTensor } from '@deprune/runtime';
 import { cosineSimilarity, createRng, maxAbsDifference, randomTensor, toFloat32 } from '@deprune/tensor';
 import { machineInfo, type MachineInfo } from './machine';
 import { timingSettings, type SuiteReportHeader } from './suite-common';
-import { isUnavailable, type Yardstick, type YardstickUnavailable } from './yardsticks';
+import { isUnavailable, reasonOf, type Yardstick, type YardstickUnavailable } from './yardsticks';
 
 /**
  * The models suite: end-to-end latency of a whole model, dense and pruned by each variant at the
@@ -77,7 +77,7 @@ export interface ModelRow {
   /** The fastest call: other work on a shared machine only adds time, so it is the least disturbed view. */
   minMs: number;
   samplesMs: number[];
-  /** Our dense median over this row's median (same backend for our rows). */
+  /** The reference's median over this row's median: our dense run's, unless it could not run (see `summary.reference`). */
   speedupVsDense: number;
   /** The same from the fastest calls. */
   speedupVsDenseFromMin: number;
@@ -98,6 +98,8 @@ export interface ModelSuiteReport extends SuiteReportHeader {
   /** Yardstick backends that could not run here, with the reason (e.g. no WebGPU adapter). */
   unavailable: YardstickUnavailable[];
   summary: {
+    /** The run every speedup and output comparison is against: our dense run ('gpu.js webasm dense'), or a yardstick's when ours could not run. */
+    reference: string;
     /** Our dense time over each variant's, same backend. */
     speedup: Partial<Record<ModelVariant, number>>;
     best: { variant: ModelVariant; speedup: number };
@@ -144,30 +146,40 @@ export async function runModelSuite(options: ModelSuiteOptions): Promise<ModelSu
   const input = toFloat32(randomTensor(options.inputShape, createRng(seed))) as HostTensor;
   const feeds = { [inputName]: input };
 
-  const entries: Entry[] = [];
+  // Our runs: a session per variant, each run once now (it compiles the kernels). A variant the
+  // mode cannot run (a kernel the mode lacks, a texture too large) is reported with the reason,
+  // and the rest of the suite goes on.
+  const candidates: Entry[] = [];
+  const unavailable: YardstickUnavailable[] = [];
+  const backend = `gpu.js ${mode}`;
   for (const [index, variant] of variants.entries()) {
     options.onProgress?.({ stage: 'prune', done: index, total: variants.length, detail: variant });
     const pruned = variant === 'dense' ? null : prune(model, { variant: variant as PruneVariant, ratio, inputShapes: { [inputName]: [...options.inputShape] } });
-    const session = await createSession(pruned?.model ?? model, { mode, plan: pruned?.plan ?? null });
-    const uses = session.compile({ [inputName]: options.inputShape }).planLayers;
-    const layers = pruned?.report.layers ?? [];
-    const weights = layers.reduce((sum, layer) => sum + layer.weights, 0);
-    const keptWeights = layers.reduce((sum, layer) => sum + layer.keptWeights, 0);
-    entries.push({
-      variant,
-      backend: `gpu.js ${mode}`,
-      yardstick: false,
-      threads: 1,
-      sparsity: weights === 0 ? 0 : 1 - keptWeights / weights,
-      keptWeights,
-      weights,
-      planLayers: uses.length,
-      sparseLayers: uses.filter((use) => use.kernel === 'dwSparse' || use.kernel === 'pwSparse').length,
-      run: async () => Object.values((await session.run(feeds)).outputs)[0],
-    });
+    try {
+      const session = await createSession(pruned?.model ?? model, { mode, plan: pruned?.plan ?? null });
+      const uses = session.compile({ [inputName]: options.inputShape }).planLayers;
+      const layers = pruned?.report.layers ?? [];
+      const weights = layers.reduce((sum, layer) => sum + layer.weights, 0);
+      const keptWeights = layers.reduce((sum, layer) => sum + layer.keptWeights, 0);
+      const entry: Entry = {
+        variant,
+        backend,
+        yardstick: false,
+        threads: 1,
+        sparsity: weights === 0 ? 0 : 1 - keptWeights / weights,
+        keptWeights,
+        weights,
+        planLayers: uses.length,
+        sparseLayers: uses.filter((use) => use.kernel === 'dwSparse' || use.kernel === 'pwSparse').length,
+        run: async () => Object.values((await session.run(feeds)).outputs)[0],
+      };
+      await entry.run();
+      candidates.push(entry);
+    } catch (error) {
+      unavailable.push({ backend, variant, threads: 1, reason: reasonOf(error) });
+    }
   }
   options.onProgress?.({ stage: 'prune', done: variants.length, total: variants.length });
-  const unavailable: YardstickUnavailable[] = [];
   const bytes = yardsticks.length === 0 ? null : serializeModel(model);
   for (const yardstick of yardsticks) {
     for (const opened of await yardstick.open(bytes!, inputName, input)) {
@@ -176,9 +188,14 @@ export async function runModelSuite(options: ModelSuiteOptions): Promise<ModelSu
         continue;
       }
       const { run, ...rest } = opened;
-      entries.push({ variant: 'dense', yardstick: true, sparsity: 0, keptWeights: 0, weights: 0, planLayers: 0, sparseLayers: 0, ...rest, run });
+      candidates.push({ variant: 'dense', yardstick: true, sparsity: 0, keptWeights: 0, weights: 0, planLayers: 0, sparseLayers: 0, ...rest, run });
     }
   }
+  if (candidates.length === 0) throw new UnsupportedError(`nothing of ${options.modelName} could run in gpu.js ${mode}: ${unavailable.map((entry) => `${entry.variant ?? entry.backend}: ${entry.reason}`).join('; ')}`);
+  const entries = candidates;
+  // The reference of every speedup and output comparison: our dense run (ours come first), else
+  // (it could not run here) a yardstick's run of the same dense model.
+  const referenceIndex = Math.max(0, entries.findIndex((entry) => entry.variant === 'dense'));
 
   const outputs: HostTensor[] = new Array(entries.length);
   const measured = await measureInterleaved(
@@ -190,8 +207,9 @@ export async function runModelSuite(options: ModelSuiteOptions): Promise<ModelSu
     },
   );
 
-  const dense = outputs[0];
-  const denseMs = measured[0].medianMs;
+  const dense = outputs[referenceIndex];
+  const denseMs = measured[referenceIndex].medianMs;
+  const denseMinMs = Math.min(...measured[referenceIndex].samples);
   const classifier = dense.shape.length === 2 && dense.shape[0] === 1 && dense.shape[1] > 1;
   const rows: ModelRow[] = entries.map((entry, index) => ({
     variant: entry.variant,
@@ -209,7 +227,7 @@ export async function runModelSuite(options: ModelSuiteOptions): Promise<ModelSu
     minMs: Math.min(...measured[index].samples),
     samplesMs: measured[index].samples,
     speedupVsDense: denseMs / measured[index].medianMs,
-    speedupVsDenseFromMin: Math.min(...measured[0].samples) / Math.min(...measured[index].samples),
+    speedupVsDenseFromMin: denseMinMs / Math.min(...measured[index].samples),
     cosineVsDense: cosineSimilarity(outputs[index].data, dense.data),
     maxAbsDiffVsDense: maxAbsDifference(outputs[index].data, dense.data),
     ...(classifier ? { top1AgreesWithDense: argmax(outputs[index].data) === argmax(dense.data) } : {}),
@@ -230,6 +248,7 @@ export async function runModelSuite(options: ModelSuiteOptions): Promise<ModelSu
     rows,
     unavailable,
     summary: {
+      reference: `${rows[referenceIndex].yardstick ? yardstickLabel(rows[referenceIndex]) : rows[referenceIndex].backend} ${rows[referenceIndex].variant}`,
       speedup,
       best: { variant: bestRow?.variant ?? 'dense', speedup: bestRow?.speedupVsDense ?? 1 },
       yardstickVsDense: Object.fromEntries(rows.filter((row) => row.yardstick).map((row) => [yardstickLabel(row), row.medianMs / denseMs])),

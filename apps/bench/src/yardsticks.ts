@@ -20,11 +20,13 @@ export interface YardstickRun {
   run(): Promise<HostTensor>;
 }
 
-/** A backend a yardstick could not run here, and why. */
+/** A backend (a yardstick's, or ours for one variant) that could not run here, and why. */
 export interface YardstickUnavailable {
   backend: string;
   threads: number | null;
   reason: string;
+  /** Which of our variants, for our own runs (a yardstick runs the dense model). */
+  variant?: string;
 }
 
 export interface Yardstick {
