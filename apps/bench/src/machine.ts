@@ -10,11 +10,11 @@ export interface MachineInfo {
   memoryGiB: number;
   /** OS name and kernel release. */
   os: string;
-  /** Node version. */
+  /** Node version ('' for a page opened by hand: no Node side). */
   node: string;
   /** gpu.js version the kernels ran on. */
   gpuJs: string;
-  /** 1, 5 and 15 minute load averages when the run started: other work on a shared machine is noise. */
+  /** 1, 5 and 15 minute load averages when the run started: other work on a shared machine is noise. Empty where unknown (a browser page). */
   loadAverage: number[];
   /** When the suite ran in a browser page (driven from this Node): the browser and what computed, e.g. the WebGL2 renderer. */
   browser?: string;
@@ -36,5 +36,7 @@ export function machineInfo(): MachineInfo {
 /** One line: `Intel Xeon ..., 2 cores, 23.5 GiB, Linux 6.1, Node v20.20.2, gpu.js 2.24.1 (load 1.2 0.9 0.8)`. */
 export function machineLine(machine: MachineInfo): string {
   const browser = machine.browser === undefined ? '' : `, in ${machine.browser}`;
-  return `${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB, ${machine.os}, Node ${machine.node}${browser}, gpu.js ${machine.gpuJs} (load average at start ${machine.loadAverage.join(' ')})`;
+  const node = machine.node === '' ? '' : `, Node ${machine.node}`;
+  const load = machine.loadAverage.length === 0 ? 'load average unknown' : `load average at start ${machine.loadAverage.join(' ')}`;
+  return `${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB, ${machine.os}${node}${browser}, gpu.js ${machine.gpuJs} (${load})`;
 }

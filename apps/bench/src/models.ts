@@ -1,17 +1,20 @@
-import { UsageError } from '@deprune/errors';
-import { measureInterleaved, type GpuMode } from '@deprune/gpu';
+import { UnsupportedError, UsageError } from '@deprune/errors';
+import { GPU_JS_VERSION, measureInterleaved, type GpuMode } from '@deprune/gpu';
 import { indexGraph, serializeModel, type OnnxModel } from '@deprune/onnx';
 import { prune, type PruneVariant } from '@deprune/pipeline';
 import { createSession, type HostTensor } from '@deprune/runtime';
 import { cosineSimilarity, createRng, maxAbsDifference, randomTensor, toFloat32 } from '@deprune/tensor';
 import { machineInfo, type MachineInfo } from './machine';
+import { timingSettings, type SuiteReportHeader } from './suite-common';
+import { isUnavailable, reasonOf, type Yardstick, type YardstickUnavailable } from './yardsticks';
 
 /**
  * The models suite: end-to-end latency of a whole model, dense and pruned by each variant at the
- * same nominal sparsity, on @deprune/runtime in one gpu.js mode, with onnxruntime-node running the
- * dense model on the same input in the same run (one thread, and every core) as the yardstick.
- * Everything is timed interleaved (each round runs every entry once, rotating the order), so a
- * slow spell of a shared machine lands on all of them alike and the ratios hold.
+ * same nominal sparsity, on @deprune/runtime in one gpu.js mode, with yardsticks (onnxruntime-node
+ * in Node, onnxruntime-web's wasm and webgpu backends in the browser page) running the dense model
+ * on the same input in the same run. Everything is timed interleaved (each round runs every entry
+ * once, rotating the order), so a slow spell of a shared machine lands on all of them alike and
+ * the ratios hold. The same code runs in Node and in the page; only the yardsticks differ.
  */
 
 export const MODEL_VARIANTS = ['dense', 'unstructured', 'channel', 'deprune', 'deprune-b', 'deprune-bh'] as const;
@@ -40,8 +43,11 @@ export interface ModelSuiteOptions {
   warmup?: number;
   /** Timed rounds (each runs every entry once). Default 5. */
   repeats?: number;
-  /** Time onnxruntime-node on the dense model too (Node only). Default true. */
-  onnxruntime?: boolean;
+  /**
+   * Other runtimes timed on the dense model in the same rounds: `onnxruntimeNodeYardstick()` in
+   * Node, onnxruntime-web in the browser page. Default none.
+   */
+  yardsticks?: readonly Yardstick[];
   seed?: number;
   machine?: MachineInfo;
   /** The command line that ran the suite, recorded in the report. */
@@ -51,10 +57,14 @@ export interface ModelSuiteOptions {
 
 export interface ModelRow {
   variant: ModelVariant;
-  /** What ran it: 'gpu.js webasm' (our runtime) or 'onnxruntime-node' (the yardstick, dense model). */
+  /** What ran it: 'gpu.js webasm' (our runtime) or a yardstick's backend ('onnxruntime-node', 'onnxruntime-web wasm', ...) on the dense model. */
   backend: string;
-  /** CPU threads the backend used (gpu.js's modes are single-threaded in Node). */
+  /** True for a yardstick's row (another runtime on the dense model). */
+  yardstick: boolean;
+  /** CPU threads the backend used (gpu.js's modes are single-threaded). */
   threads: number;
+  /** How the backend ran, where it matters (a yardstick's execution provider). */
+  detail?: string;
   /** Fraction of the pruned layers' weights that are zero or removed; 0 for dense. */
   sparsity: number;
   keptWeights: number;
@@ -64,9 +74,13 @@ export interface ModelRow {
   sparseLayers: number;
   medianMs: number;
   spreadMs: number;
+  /** The fastest call: other work on a shared machine only adds time, so it is the least disturbed view. */
+  minMs: number;
   samplesMs: number[];
-  /** Our dense median over this row's median (same backend for our rows). */
+  /** The reference's median over this row's median: our dense run's, unless it could not run (see `summary.reference`). */
   speedupVsDense: number;
+  /** The same from the fastest calls. */
+  speedupVsDenseFromMin: number;
   /** This row's first output against our dense model's: how much pruning changed it (1 = identical). */
   cosineVsDense: number;
   maxAbsDiffVsDense: number;
@@ -74,35 +88,33 @@ export interface ModelRow {
   top1AgreesWithDense?: boolean;
 }
 
-export interface ModelSuiteReport {
+export interface ModelSuiteReport extends SuiteReportHeader {
   suite: 'models';
-  command: string;
-  machine: MachineInfo;
-  date: string;
   mode: GpuMode;
-  model: string;
-  input: { name: string; shape: number[] };
-  settings: { ratio: number; warmup: number; repeats: number; seed: number; variants: ModelVariant[]; onnxruntime: boolean };
+  settings: { ratio: number; warmup: number; repeats: number; seed: number; variants: ModelVariant[]; yardsticks: string[] };
+  /** Versions of what ran: gpu.js and every yardstick. */
+  versions: Record<string, string>;
   rows: ModelRow[];
+  /** Yardstick backends that could not run here, with the reason (e.g. no WebGPU adapter). */
+  unavailable: YardstickUnavailable[];
   summary: {
+    /** The run every speedup and output comparison is against: our dense run ('gpu.js webasm dense'), or a yardstick's when ours could not run. */
+    reference: string;
     /** Our dense time over each variant's, same backend. */
     speedup: Partial<Record<ModelVariant, number>>;
     best: { variant: ModelVariant; speedup: number };
-    /** onnxruntime-node's median over our dense median, per thread count: > 1 means onnxruntime is slower. */
-    onnxruntimeVsDense: Record<string, number>;
+    /** Each yardstick row's median over our dense median, by `yardstickLabel`: > 1 means the yardstick is slower. */
+    yardstickVsDense: Record<string, number>;
   };
   seconds: number;
-}
-
-function positive(name: string, value: number, minimum: number): number {
-  if (!Number.isInteger(value) || value < minimum) throw new UsageError(`${name} must be an integer >= ${minimum}, got ${String(value)}`);
-  return value;
 }
 
 interface Entry {
   variant: ModelVariant;
   backend: string;
+  yardstick: boolean;
   threads: number;
+  detail?: string;
   sparsity: number;
   keptWeights: number;
   weights: number;
@@ -111,26 +123,9 @@ interface Entry {
   run(): Promise<HostTensor>;
 }
 
-/** An onnxruntime-node session over the dense model: its first output as a float32 tensor. */
-async function onnxruntimeEntry(model: OnnxModel, inputName: string, input: HostTensor, threads: number): Promise<Entry> {
-  const ort = await import('onnxruntime-node');
-  const session = await ort.InferenceSession.create(serializeModel(model), { intraOpNumThreads: threads, interOpNumThreads: 1, graphOptimizationLevel: 'all' });
-  const feed = { [inputName]: new ort.Tensor('float32', input.data, [...input.shape]) };
-  return {
-    variant: 'dense',
-    backend: 'onnxruntime-node',
-    threads,
-    sparsity: 0,
-    keptWeights: 0,
-    weights: 0,
-    planLayers: 0,
-    sparseLayers: 0,
-    async run() {
-      const result = await session.run(feed);
-      const output = result[session.outputNames[0]];
-      return { data: output.data as Float32Array, shape: output.dims.map(Number) };
-    },
-  };
+/** `onnxruntime-node (1 thread)`: how reports name a yardstick row. */
+export function yardstickLabel(row: Pick<ModelRow, 'backend' | 'threads'>): string {
+  return `${row.backend} (${row.threads} thread${row.threads === 1 ? '' : 's'})`;
 }
 
 function argmax(data: Float32Array): number {
@@ -141,45 +136,66 @@ function argmax(data: Float32Array): number {
 
 export async function runModelSuite(options: ModelSuiteOptions): Promise<ModelSuiteReport> {
   const started = performance.now();
-  const ratio = options.ratio ?? DEFAULT_MODEL_RATIO;
-  if (!(ratio >= 0 && ratio < 1)) throw new UsageError(`ratio must be in [0, 1), got ${String(ratio)}`);
-  const warmup = positive('warmup', options.warmup ?? 1, 0);
-  const repeats = positive('repeats', options.repeats ?? 5, 1);
+  const { ratio, warmup, repeats } = timingSettings(options, { ratio: DEFAULT_MODEL_RATIO, warmup: 1, repeats: 5 });
   const seed = options.seed ?? 0;
   const variants = [...new Set<ModelVariant>(['dense', ...(options.variants ?? MODEL_VARIANTS)])];
   for (const variant of variants) if (!MODEL_VARIANTS.includes(variant)) throw new UsageError(`unknown variant '${String(variant)}' (known: ${MODEL_VARIANTS.join(', ')})`);
-  const onnxruntime = options.onnxruntime ?? true;
+  const yardsticks = options.yardsticks ?? [];
   const { model, mode } = options;
   const inputName = indexGraph(model).inputs[0];
   const input = toFloat32(randomTensor(options.inputShape, createRng(seed))) as HostTensor;
   const feeds = { [inputName]: input };
 
-  const entries: Entry[] = [];
+  // Our runs: a session per variant, each run once now (it compiles the kernels). A variant the
+  // mode cannot run (a kernel the mode lacks, a texture too large) is reported with the reason,
+  // and the rest of the suite goes on.
+  const candidates: Entry[] = [];
+  const unavailable: YardstickUnavailable[] = [];
+  const backend = `gpu.js ${mode}`;
   for (const [index, variant] of variants.entries()) {
     options.onProgress?.({ stage: 'prune', done: index, total: variants.length, detail: variant });
     const pruned = variant === 'dense' ? null : prune(model, { variant: variant as PruneVariant, ratio, inputShapes: { [inputName]: [...options.inputShape] } });
-    const session = await createSession(pruned?.model ?? model, { mode, plan: pruned?.plan ?? null });
-    const uses = session.compile({ [inputName]: options.inputShape }).planLayers;
-    const layers = pruned?.report.layers ?? [];
-    const weights = layers.reduce((sum, layer) => sum + layer.weights, 0);
-    const keptWeights = layers.reduce((sum, layer) => sum + layer.keptWeights, 0);
-    entries.push({
-      variant,
-      backend: `gpu.js ${mode}`,
-      threads: 1,
-      sparsity: weights === 0 ? 0 : 1 - keptWeights / weights,
-      keptWeights,
-      weights,
-      planLayers: uses.length,
-      sparseLayers: uses.filter((use) => use.kernel === 'dwSparse' || use.kernel === 'pwSparse').length,
-      run: async () => Object.values((await session.run(feeds)).outputs)[0],
-    });
+    try {
+      const session = await createSession(pruned?.model ?? model, { mode, plan: pruned?.plan ?? null });
+      const uses = session.compile({ [inputName]: options.inputShape }).planLayers;
+      const layers = pruned?.report.layers ?? [];
+      const weights = layers.reduce((sum, layer) => sum + layer.weights, 0);
+      const keptWeights = layers.reduce((sum, layer) => sum + layer.keptWeights, 0);
+      const entry: Entry = {
+        variant,
+        backend,
+        yardstick: false,
+        threads: 1,
+        sparsity: weights === 0 ? 0 : 1 - keptWeights / weights,
+        keptWeights,
+        weights,
+        planLayers: uses.length,
+        sparseLayers: uses.filter((use) => use.kernel === 'dwSparse' || use.kernel === 'pwSparse').length,
+        run: async () => Object.values((await session.run(feeds)).outputs)[0],
+      };
+      await entry.run();
+      candidates.push(entry);
+    } catch (error) {
+      unavailable.push({ backend, variant, threads: 1, reason: reasonOf(error) });
+    }
   }
   options.onProgress?.({ stage: 'prune', done: variants.length, total: variants.length });
-  if (onnxruntime) {
-    const cores = (options.machine ?? machineInfo()).cores;
-    for (const threads of [...new Set([1, cores])]) entries.push(await onnxruntimeEntry(model, inputName, input, threads));
+  const bytes = yardsticks.length === 0 ? null : serializeModel(model);
+  for (const yardstick of yardsticks) {
+    for (const opened of await yardstick.open(bytes!, inputName, input)) {
+      if (isUnavailable(opened)) {
+        unavailable.push(opened);
+        continue;
+      }
+      const { run, ...rest } = opened;
+      candidates.push({ variant: 'dense', yardstick: true, sparsity: 0, keptWeights: 0, weights: 0, planLayers: 0, sparseLayers: 0, ...rest, run });
+    }
   }
+  if (candidates.length === 0) throw new UnsupportedError(`nothing of ${options.modelName} could run in gpu.js ${mode}: ${unavailable.map((entry) => `${entry.variant ?? entry.backend}: ${entry.reason}`).join('; ')}`);
+  const entries = candidates;
+  // The reference of every speedup and output comparison: our dense run (ours come first), else
+  // (it could not run here) a yardstick's run of the same dense model.
+  const referenceIndex = Math.max(0, entries.findIndex((entry) => entry.variant === 'dense'));
 
   const outputs: HostTensor[] = new Array(entries.length);
   const measured = await measureInterleaved(
@@ -191,13 +207,16 @@ export async function runModelSuite(options: ModelSuiteOptions): Promise<ModelSu
     },
   );
 
-  const dense = outputs[0];
-  const denseMs = measured[0].medianMs;
+  const dense = outputs[referenceIndex];
+  const denseMs = measured[referenceIndex].medianMs;
+  const denseMinMs = Math.min(...measured[referenceIndex].samples);
   const classifier = dense.shape.length === 2 && dense.shape[0] === 1 && dense.shape[1] > 1;
   const rows: ModelRow[] = entries.map((entry, index) => ({
     variant: entry.variant,
     backend: entry.backend,
+    yardstick: entry.yardstick,
     threads: entry.threads,
+    ...(entry.detail === undefined ? {} : { detail: entry.detail }),
     sparsity: entry.sparsity,
     keptWeights: entry.keptWeights,
     weights: entry.weights,
@@ -205,13 +224,15 @@ export async function runModelSuite(options: ModelSuiteOptions): Promise<ModelSu
     sparseLayers: entry.sparseLayers,
     medianMs: measured[index].medianMs,
     spreadMs: measured[index].spreadMs,
+    minMs: Math.min(...measured[index].samples),
     samplesMs: measured[index].samples,
     speedupVsDense: denseMs / measured[index].medianMs,
+    speedupVsDenseFromMin: denseMinMs / Math.min(...measured[index].samples),
     cosineVsDense: cosineSimilarity(outputs[index].data, dense.data),
     maxAbsDiffVsDense: maxAbsDifference(outputs[index].data, dense.data),
     ...(classifier ? { top1AgreesWithDense: argmax(outputs[index].data) === argmax(dense.data) } : {}),
   }));
-  const ours = rows.filter((row) => row.backend !== 'onnxruntime-node');
+  const ours = rows.filter((row) => !row.yardstick);
   const speedup = Object.fromEntries(ours.map((row) => [row.variant, row.speedupVsDense])) as Partial<Record<ModelVariant, number>>;
   const bestRow = ours.filter((row) => row.variant !== 'dense').reduce<ModelRow | undefined>((best, row) => (best === undefined || row.speedupVsDense > best.speedupVsDense ? row : best), undefined);
   return {
@@ -222,12 +243,15 @@ export async function runModelSuite(options: ModelSuiteOptions): Promise<ModelSu
     mode,
     model: options.modelName,
     input: { name: inputName, shape: [...options.inputShape] },
-    settings: { ratio, warmup, repeats, seed, variants, onnxruntime },
+    settings: { ratio, warmup, repeats, seed, variants, yardsticks: yardsticks.map((yardstick) => yardstick.name) },
+    versions: { 'gpu.js': GPU_JS_VERSION, ...Object.fromEntries(yardsticks.map((yardstick) => [yardstick.name, yardstick.version])) },
     rows,
+    unavailable,
     summary: {
+      reference: `${rows[referenceIndex].yardstick ? yardstickLabel(rows[referenceIndex]) : rows[referenceIndex].backend} ${rows[referenceIndex].variant}`,
       speedup,
       best: { variant: bestRow?.variant ?? 'dense', speedup: bestRow?.speedupVsDense ?? 1 },
-      onnxruntimeVsDense: Object.fromEntries(rows.filter((row) => row.backend === 'onnxruntime-node').map((row) => [`${row.threads} thread${row.threads === 1 ? '' : 's'}`, row.medianMs / denseMs])),
+      yardstickVsDense: Object.fromEntries(rows.filter((row) => row.yardstick).map((row) => [yardstickLabel(row), row.medianMs / denseMs])),
     },
     seconds: Math.round((performance.now() - started) / 100) / 10,
   };

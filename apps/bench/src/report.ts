@@ -24,6 +24,21 @@ function variantsIn(report: KernelSuiteReport): KernelVariant[] {
   return KERNEL_VARIANTS.filter((variant) => report.rows.some((row) => row.variant === variant));
 }
 
+/** A table of a report as plain strings: the Markdown pages and the browser page render the same ones. */
+export interface ReportTable {
+  title?: string;
+  headers: string[];
+  rows: string[][];
+  align?: ('l' | 'r')[];
+}
+
+/** `gpu.js 2.24.1, onnxruntime-node 1.30.0`. */
+export function versionsLine(versions: Readonly<Record<string, string>>): string {
+  return Object.entries(versions)
+    .map(([name, version]) => `${name} ${version}`)
+    .join(', ');
+}
+
 /** A Markdown table; `align` 'r' right-aligns a column. */
 export function table(headers: readonly string[], rows: readonly (readonly string[])[], align?: readonly ('l' | 'r')[]): string {
   const rule = headers.map((_, index) => ((align?.[index] ?? 'l') === 'r' ? '---:' : '---'));

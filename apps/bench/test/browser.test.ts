@@ -1,7 +1,7 @@
 import { buildZooModel } from '@deprune/zoo';
 import { describe, expect, it } from 'vitest';
 import { chromiumMissingReason } from '@deprune/gpu/chromium';
-import { machineLine, pageBundlePath, runKernelSuiteInBrowser } from '../src/index';
+import { machineLine, pageFolderPath, runKernelSuiteInBrowser } from '../src/index';
 
 /**
  * The kernel suite in headless Chromium (SwiftShader): the browser-only gpu.js modes. Skipped with
@@ -15,7 +15,7 @@ const run = missing === undefined || required;
 
 describe.skipIf(!run)('the kernel suite in headless Chromium', () => {
   it('runs the kernel suite in webgl2 on SwiftShader, with the browser in the machine record', async () => {
-    expect(pageBundlePath()).toMatch(/kernel-suite-page\.js$/);
+    expect(pageFolderPath()).toMatch(/dist[\\/]page$/);
     const stages: string[] = [];
     const report = await runKernelSuiteInBrowser({
       model: buildZooModel('mobilenetv3-small', { seed: 0 }),

@@ -3,7 +3,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildZooModel } from '@deprune/zoo';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MODEL_VARIANTS, modelReportMarkdown, runModelSuite, writeModelReport, type ModelSuiteReport } from '../src/index';
+import { MODEL_VARIANTS, modelReportMarkdown, onnxruntimeNodeYardstick, runModelSuite, writeModelReport, type ModelSuiteReport, type Yardstick } from '../src/index';
+
+/** A yardstick whose only backend cannot run: the report must list it with the reason. */
+const unavailableYardstick: Yardstick = {
+  name: 'absent-runtime',
+  version: '0.0.0',
+  open: async () => [{ backend: 'absent-runtime gpu', threads: null, reason: 'no such device here' }],
+};
 
 /** MobileNetV3-Small at 64x64, one warm-up and two rounds: checks rows and arithmetic, never timings. */
 describe('runModelSuite (MobileNetV3-Small 64x64)', () => {
@@ -20,6 +27,7 @@ describe('runModelSuite (MobileNetV3-Small 64x64)', () => {
       inputShape: [1, 3, 64, 64],
       repeats: 2,
       command: 'test',
+      yardsticks: [onnxruntimeNodeYardstick(), unavailableYardstick],
       onProgress: (event) => stages.push(event.stage),
     });
   }, 120_000);
@@ -28,8 +36,13 @@ describe('runModelSuite (MobileNetV3-Small 64x64)', () => {
   it('has a row per variant on gpu.js and two onnxruntime-node rows (1 thread, every core)', () => {
     const ours = report.rows.filter((row) => row.backend === 'gpu.js webasm');
     expect(ours.map((row) => row.variant)).toEqual([...MODEL_VARIANTS]);
+    expect(ours.every((row) => !row.yardstick)).toBe(true);
     const ort = report.rows.filter((row) => row.backend === 'onnxruntime-node');
     expect(ort.map((row) => row.threads)).toEqual([...new Set([1, report.machine.cores])]);
+    expect(ort.every((row) => row.yardstick && row.variant === 'dense')).toBe(true);
+    expect(report.unavailable).toEqual([{ backend: 'absent-runtime gpu', threads: null, reason: 'no such device here' }]);
+    expect(report.versions).toEqual({ 'gpu.js': '2.24.1', 'onnxruntime-node': '1.30.0', 'absent-runtime': '0.0.0' });
+    expect(report.settings.yardsticks).toEqual(['onnxruntime-node', 'absent-runtime']);
     expect(stages).toEqual(expect.arrayContaining(['prune', 'warmup', 'time']));
   });
 
@@ -52,7 +65,7 @@ describe('runModelSuite (MobileNetV3-Small 64x64)', () => {
     }
     expect(report.rows.find((row) => row.variant === 'unstructured')!.sparseLayers).toBe(0);
     expect(report.summary.speedup.dense).toBe(1);
-    expect(Object.keys(report.summary.onnxruntimeVsDense)).toContain('1 thread');
+    expect(Object.keys(report.summary.yardstickVsDense)).toContain('onnxruntime-node (1 thread)');
   });
 
   it('writes the JSON, a Markdown page with the command and machine, and an SVG chart', async () => {
@@ -63,7 +76,9 @@ describe('runModelSuite (MobileNetV3-Small 64x64)', () => {
     expect(readFileSync(files.chart, 'utf8')).toMatch(/^<svg/);
     const markdown = modelReportMarkdown(report, 'chart.svg');
     expect(markdown).toMatch(/- Command: `test`/);
-    expect(markdown).toMatch(/onnxruntime-node dense \(1 thread\)/);
+    expect(markdown).toMatch(/onnxruntime-node \(1 thread\) dense/);
+    expect(markdown).toMatch(/- Versions: gpu\.js 2\.24\.1, onnxruntime-node 1\.30\.0/);
+    expect(markdown).toMatch(/absent-runtime gpu: not run here: no such device here\./);
     expect(markdown).toMatch(/!\[median latency per run\]\(chart\.svg\)/);
   });
 });

@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -36,6 +36,30 @@ export function runCli(args: readonly string[], options: { cwd?: string; timeout
 /** Runs with --json and parses stdout, which must be exactly one JSON document. */
 export function runJson<T = Record<string, unknown>>(args: readonly string[], options: { cwd?: string } = {}): { result: CliResult; document: T } {
   const result = runCli([...args, '--json'], options);
+  if (result.status !== 0) throw new Error(`deprune ${args.join(' ')} --json exited ${result.status}: ${result.stderr}`);
+  return { result, document: JSON.parse(result.stdout) as T };
+}
+
+/**
+ * `runCli` without blocking the test worker: for runs of many seconds (a blocked worker misses
+ * vitest's RPC deadlines and the run reports an unhandled timeout).
+ */
+export function runCliAsync(args: readonly string[], options: { cwd?: string; timeout?: number } = {}): Promise<CliResult> {
+  assertBuilt();
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, ...args], { cwd: options.cwd, env: { ...process.env, NO_COLOR: '1' }, timeout: options.timeout ?? 240_000 });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    child.once('error', reject);
+    child.once('close', (status) => resolve({ status, stdout, stderr }));
+  });
+}
+
+/** `runJson` without blocking the test worker. */
+export async function runJsonAsync<T = Record<string, unknown>>(args: readonly string[], options: { cwd?: string } = {}): Promise<{ result: CliResult; document: T }> {
+  const result = await runCliAsync([...args, '--json'], options);
   if (result.status !== 0) throw new Error(`deprune ${args.join(' ')} --json exited ${result.status}: ${result.stderr}`);
   return { result, document: JSON.parse(result.stdout) as T };
 }

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cleanup, listFiles, runCli, runJson, tempDir } from './helpers';
+import { cleanup, listFiles, runCli, runCliAsync, runJson, runJsonAsync, tempDir } from './helpers';
 
 /** Two small layers of MobileNetV3-Small: these tests check shapes and files, never timings. */
 const LAYERS = 'features.1.block.0.0,features.1.block.2.0';
@@ -146,7 +146,6 @@ describe('deprune bench --suite kernels', () => {
     expectUsageError(runCli(['bench', '--suite', 'kernels', '--model', 'zoo:mobilenetv3-small', '--browser', 'firefox', '--mode', 'webgl2']), /--browser must be one of chromium, got 'firefox'/);
     expectUsageError(runCli(['bench', '--model', 'zoo:mobilenetv3-small']), /missing --suite/);
     expectUsageError(runCli(['bench', '--suite', 'e2e', '--model', 'zoo:mobilenetv3-small']), /unknown --suite 'e2e'/);
-    expectUsageError(runCli(['bench', '--suite', 'kernels']), /missing --model/);
     expectUsageError(runCli(['bench', '--suite', 'kernels', '--model', 'zoo:mobilenetv3-small', '--ratio', '1']), /--ratio must be a number in \[0, 1\)/);
     expectUsageError(runCli(['bench', '--suite', 'kernels', '--model', 'zoo:mobilenetv3-small', '--mode', 'cpu', '--layers', 'nope']), /no DSConv block matches/);
   });
@@ -173,13 +172,105 @@ describe('deprune bench --suite models', () => {
     for (const row of document.rows) expect(row.medianMs).toBeGreaterThan(0);
     expect(document.files.markdown).toBe(join(folder, 'models', 'webasm', 'mobilenetv3-small-224x224-r0.5.md'));
     expect(readFileSync(document.files.markdown, 'utf8')).toMatch(/deprune bench --suite models --model zoo:mobilenetv3-small/);
-    expect(result.stderr).toMatch(/benchmarked zoo:mobilenetv3-small end to end/);
+    expect(result.stderr).toMatch(/benchmarked zoo:mobilenetv3-small: suite models \(webasm\)/);
     expectUsageError(runCli(['bench', '--suite', 'models', '--model', 'zoo:mobilenetv3-small', '--mode', 'webasm', '--variants', 'deprune-bh', '--out', folder]), /already exists; not overwriting it/);
   }, 120_000);
 
   it('rejects options of the other suite and unknown variants', () => {
-    expectUsageError(runCli(['bench', '--suite', 'models', '--model', 'zoo:mobilenetv3-small', '--layers', 'x']), /--layers is not a --suite models option/);
-    expectUsageError(runCli(['bench', '--suite', 'kernels', '--model', 'zoo:mobilenetv3-small', '--variants', 'dense']), /--variants is not a --suite kernels option/);
+    expectUsageError(runCli(['bench', '--suite', 'models', '--model', 'zoo:mobilenetv3-small', '--layers', 'x']), /--layers is not an option of --suite models \(it is for --suite kernels, hsr\)/);
+    expectUsageError(runCli(['bench', '--suite', 'kernels', '--model', 'zoo:mobilenetv3-small', '--variants', 'dense']), /--variants is not an option of --suite kernels \(it is for --suite models, prune, accuracy\)/);
     expectUsageError(runCli(['bench', '--suite', 'models', '--model', 'zoo:mobilenetv3-small', '--variants', 'dense,magic']), /unknown variant 'magic' in --variants/);
+    expectUsageError(runCli(['bench', '--suite', 'models', '--model', 'zoo:mobilenetv3-small', '--mode', 'webasm', '--ort-threads', '2']), /--ort-backends and --ort-threads set onnxruntime-web, the yardstick in the browser/);
+    expectUsageError(runCli(['bench', '--suite', 'models', '--model', 'zoo:mobilenetv3-small', '--mode', 'webgpu', '--ort-backends', 'wasm,webgl']), /unknown onnxruntime-web backend 'webgl' in --ort-backends/);
+  });
+
+  const chromium = process.env.DEPRUNE_CHROMIUM || '/usr/bin/chromium';
+  const haveChromium = existsSync(chromium) || process.env.CI === 'true' || process.env.DEPRUNE_REQUIRE_GPU_MODES === '1';
+  if (!haveChromium) console.log(`SKIPPED deprune bench --suite models --mode webgpu: no Chromium at ${chromium}`);
+
+  it.skipIf(!haveChromium)('--mode webgpu runs the suite in the benchmark page with onnxruntime-web as the yardstick', async () => {
+    interface ModelsDocument {
+      mode: string;
+      machine: { browser?: string };
+      rows: { variant: string; backend: string; yardstick: boolean; medianMs: number }[];
+      unavailable: { backend: string; reason: string }[];
+      versions: Record<string, string>;
+      command: string;
+    }
+    const { document, result } = await runJsonAsync<ModelsDocument>(['bench', '--suite', 'models', '--model', 'zoo:mobilenetv3-small', '--mode', 'webgpu', '--variants', 'deprune-bh', '--repeats', '1', '--warmup', '0', '--ort-backends', 'wasm']);
+    expect(document.mode).toBe('webgpu');
+    expect(document.machine.browser).toMatch(/headless Chromium .*swiftshader/i);
+    expect(document.rows.map((row) => `${row.backend}:${row.variant}`)).toEqual(['gpu.js webgpu:dense', 'gpu.js webgpu:deprune-bh', 'onnxruntime-web wasm:dense']);
+    expect(document.versions).toMatchObject({ 'gpu.js': '2.24.1', 'onnxruntime-web': '1.30.0' });
+    expect(document.command).toBe('deprune bench --suite models --model zoo:mobilenetv3-small --mode webgpu --variants deprune-bh --repeats 1 --warmup 0 --ort-backends wasm');
+    expect(result.stderr).toMatch(/headless Chromium/);
+  }, 240_000);
+});
+
+describe('deprune bench --suite prune and --suite hsr', () => {
+  let folder: string;
+  beforeAll(() => {
+    folder = tempDir();
+  });
+  afterAll(() => cleanup(folder));
+
+  it('times prune() per variant with its peak memory (a fresh Node process each), MobileNetV2 when no --model is given', async () => {
+    interface PruneDocument {
+      suite: string;
+      model: string;
+      environment: string;
+      memory: { measured: boolean; method?: string };
+      rows: { variant: string; medianMs: number; samplesMs: number[]; memory: { peakRssMiB: number; peakExtraMiB: number; baselineRssMiB: number; samples: number } | null }[];
+      files: { json: string; markdown: string; chart: string };
+    }
+    const { document, result } = await runJsonAsync<PruneDocument>(['bench', '--suite', 'prune', '--variants', 'channel,deprune-bh', '--repeats', '1', '--warmup', '0', '--out', folder]);
+    expect(document).toMatchObject({ suite: 'prune', model: 'zoo:mobilenetv2', environment: 'node', memory: { measured: true } });
+    expect(document.rows.map((row) => row.variant)).toEqual(['channel', 'deprune-bh']);
+    for (const row of document.rows) {
+      expect(row.medianMs).toBeGreaterThan(0);
+      expect(row.memory!.peakRssMiB).toBeGreaterThanOrEqual(row.memory!.baselineRssMiB);
+      expect(row.memory!.peakExtraMiB).toBeGreaterThanOrEqual(0);
+      expect(row.memory!.samples).toBeGreaterThan(0);
+    }
+    expect(document.files.json).toBe(join(folder, 'prune', 'node', 'mobilenetv2-224x224-r0.5.json'));
+    expect(readFileSync(document.files.markdown, 'utf8')).toMatch(/Memory: each variant pruned once more in a fresh Node process/);
+    expect(result.stderr).toMatch(/suite prune \(node\)/);
+    expectUsageError(runCli(['bench', '--suite', 'prune', '--variants', 'channel', '--out', folder]), /already exists; not overwriting it/);
+  }, 120_000);
+
+  it('measures staircases and HSR moves per layer, and writes them under hsr/<mode>/', async () => {
+    const human = await runCliAsync(['bench', '--suite', 'hsr', '--model', 'zoo:mobilenetv3-small', '--mode', 'cpu', '--quick', '--layers', LAYERS, '--out', folder]);
+    expect(human.status, human.stderr).toBe(0);
+    expect(human.stdout).toMatch(/features\.1\.block\.0\.0 +dw dwSparse +10 of 0\.\.9 taps per channel/);
+    expect(human.stdout).toMatch(/HSR \(recover, against the table measured in this run\) moved \d+ of 2 layers/);
+    const stem = join(folder, 'hsr', 'cpu', 'mobilenetv3-small-224x224-r0.5');
+    const report = JSON.parse(readFileSync(`${stem}.json`, 'utf8')) as { layers: { layer: string; kept: number[]; latencyUs: number[]; move: { keptB: number; keptBH: number } | null }[] };
+    expect(report.layers.map((layer) => layer.layer)).toEqual(LAYERS.split(','));
+    for (const layer of report.layers) {
+      expect(layer.latencyUs.every((value) => value > 0)).toBe(true);
+      expect(layer.move!.keptBH).toBeGreaterThanOrEqual(layer.move!.keptB);
+    }
+    expect(readFileSync(`${stem}.svg`, 'utf8')).toMatch(/^<svg/);
+  }, 120_000);
+
+  it('--compare checks each median against an earlier run of the suite and records it', async () => {
+    const args = ['bench', '--suite', 'prune', '--model', 'zoo:mobilenetv3-small', '--variants', 'deprune,deprune-b', '--repeats', '2', '--warmup', '0', '--no-memory'];
+    const first = join(folder, 'first.json');
+    writeFileSync(first, (await runCliAsync([...args, '--json'])).stdout);
+    const { document } = await runJsonAsync<{ repeatability: { rows: number; within: number; details: { key: string; within: boolean }[]; previous: { date: string } } }>([...args, '--compare', first]);
+    expect(document.repeatability.rows).toBe(2);
+    expect(document.repeatability.details.map((detail) => detail.key)).toEqual(['deprune', 'deprune-b']);
+    expect(document.repeatability.within).toBe(document.repeatability.details.filter((detail) => detail.within).length);
+    expect(document.repeatability.previous.date).toBe((JSON.parse(readFileSync(first, 'utf8')) as { date: string }).date);
+    expectUsageError(runCli([...args, '--compare', join(folder, 'missing.json')]), /missing\.json: cannot read it as a JSON report/);
+  }, 120_000);
+
+  it('refuses what a suite does not take', () => {
+    expectUsageError(runCli(['bench', '--suite', 'prune', '--mode', 'webgl2']), /--mode is not an option of --suite prune \(it is for --suite kernels, models, hsr\)/);
+    expectUsageError(runCli(['bench', '--suite', 'hsr', '--variants', 'dense']), /--variants is not an option of --suite hsr/);
+    expectUsageError(runCli(['bench', '--suite', 'prune', '--variants', 'dense']), /unknown variant 'dense' in --variants/);
+    expectUsageError(runCli(['bench', '--suite', 'hsr', '--mode', 'cpu', '--layers', 'nope', '--quick']), /no DW or PW layer matches 'nope'/);
+    writeFileSync(join(folder, 'models.json'), JSON.stringify({ suite: 'models', date: '2026-01-01' }));
+    expectUsageError(runCli(['bench', '--suite', 'prune', '--compare', join(folder, 'models.json')]), /models\.json: is not a --suite prune report/);
   });
 });

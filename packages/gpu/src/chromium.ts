@@ -1,8 +1,8 @@
 /**
  * `@deprune/gpu/chromium` (Node only): running code in headless Chromium, for the gpu.js modes
  * that exist only in a browser (webgl2, webgpu). Used by this package's browser parity suite and by
- * `@deprune/bench`'s kernel suite; a Vite benchmark page is a later issue. It serves an ES module
- * (a browser bundle's text) and any assets from a
+ * `@deprune/bench`'s suites and benchmark page. It serves an ES module (a browser bundle's text) or
+ * a folder of built files (the Vite page), and any assets, from a
  * loopback-only HTTP server (127.0.0.1, random port: a secure context, which WebGPU needs, and
  * about:blank is not one), opens it in the system's Chromium through playwright-core (no
  * `playwright install`: Debian's /usr/bin/chromium, a fresh empty profile, SwiftShader for WebGL2
@@ -12,12 +12,13 @@
  * playwright-core is an optional peer dependency, loaded only here: a user who never runs a
  * browser mode never needs it.
  */
-import { accessSync, constants, mkdtempSync, rmSync } from 'node:fs';
+import { accessSync, constants, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { extname, join, resolve, sep } from 'node:path';
 import { UnsupportedError } from '@deprune/errors';
+import type { Page } from 'playwright-core';
 
 /** Debian's `chromium` package; DEPRUNE_CHROMIUM overrides it. */
 export const DEFAULT_CHROMIUM_PATH = '/usr/bin/chromium';
@@ -65,8 +66,19 @@ export async function withTimeout<T>(promise: Promise<T>, ms: number, what: stri
 }
 
 export interface BrowserPageOptions {
-  /** The ES module the page loads (a browser bundle's text). */
-  script: string;
+  /** The ES module the page loads (a browser bundle's text), at '/entry.js' behind a generated '/'. Give this or `root`. */
+  script?: string;
+  /**
+   * A folder of built files (a Vite build) served as they are, its `index.html` at '/': a page
+   * that is its own app. `assets` are served in front of it.
+   */
+  root?: string;
+  /**
+   * Extra headers on every response. `{ 'cross-origin-opener-policy': 'same-origin',
+   * 'cross-origin-embedder-policy': 'require-corp' }` makes the page cross-origin isolated, which
+   * WebAssembly threads (SharedArrayBuffer) need.
+   */
+  headers?: Readonly<Record<string, string>>;
   /** The global the module sets to its API object once it is ready. */
   globalName: string;
   /** More files to serve, by path ('/model.onnx'). */
@@ -87,24 +99,66 @@ export interface BrowserPage {
   messages: string[];
   /** Calls `globalThis[globalName][name](arg)` in the page and returns its (JSON) result. */
   call<T>(name: string, arg: unknown, timeoutMs: number): Promise<T>;
+  /** The playwright page itself, for driving a page's own UI (clicks, form fields, downloads). */
+  page: Page;
   close(): Promise<void>;
+}
+
+/** Content types by file extension: module scripts and WebAssembly (streaming compilation) need theirs. */
+const CONTENT_TYPES: Readonly<Record<string, string>> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.json': 'application/json',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.wasm': 'application/wasm',
+  '.txt': 'text/plain; charset=utf-8',
+};
+
+function contentType(path: string): string {
+  return CONTENT_TYPES[extname(path).toLowerCase()] ?? 'application/octet-stream';
+}
+
+/** The file under `root` that `path` names, or undefined (outside the folder, missing, a folder). */
+function fileUnder(root: string, path: string): string | undefined {
+  const base = resolve(root);
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(path === '/' ? '/index.html' : path);
+  } catch {
+    return undefined;
+  }
+  const file = resolve(base, `.${decoded}`);
+  if (!file.startsWith(base + sep)) return undefined;
+  try {
+    return statSync(file).isFile() ? file : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 function serve(options: BrowserPageOptions): Promise<Server> {
   const assets = options.assets ?? {};
+  const headers = options.headers ?? {};
   const server = createServer((request, response) => {
     const path = (request.url ?? '/').split('?')[0];
-    if (path === '/entry.js') {
-      response.writeHead(200, { 'content-type': 'text/javascript; charset=utf-8', 'cache-control': 'no-store' });
+    const file = options.root === undefined ? undefined : fileUnder(options.root, path);
+    if (options.script !== undefined && path === '/entry.js') {
+      response.writeHead(200, { ...headers, 'content-type': 'text/javascript; charset=utf-8', 'cache-control': 'no-store' });
       response.end(options.script);
-    } else if (path === '/') {
-      response.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+    } else if (options.script !== undefined && path === '/') {
+      response.writeHead(200, { ...headers, 'content-type': 'text/html; charset=utf-8' });
       response.end(`<!doctype html><meta charset="utf-8"><title>${options.title ?? 'deprune'}</title><script type="module" src="/entry.js"></script>`);
     } else if (Object.hasOwn(assets, path)) {
-      response.writeHead(200, { 'content-type': 'application/octet-stream', 'cache-control': 'no-store' });
+      response.writeHead(200, { ...headers, 'content-type': 'application/octet-stream', 'cache-control': 'no-store' });
       response.end(assets[path]);
+    } else if (file !== undefined) {
+      response.writeHead(200, { ...headers, 'content-type': contentType(file), 'cache-control': 'no-store' });
+      response.end(readFileSync(file));
     } else {
-      response.writeHead(path === '/favicon.ico' ? 204 : 404).end();
+      response.writeHead(path === '/favicon.ico' ? 204 : 404, headers).end();
     }
   });
   return new Promise((resolve, reject) => {
@@ -116,6 +170,7 @@ function serve(options: BrowserPageOptions): Promise<Server> {
 /** Serves the script and assets, opens them in headless Chromium and waits for the API; throws saying which step failed. */
 export async function openBrowserPage(options: BrowserPageOptions): Promise<BrowserPage> {
   const timeoutMs = options.timeoutMs ?? 60_000;
+  if (options.script === undefined && options.root === undefined) throw new TypeError('openBrowserPage needs a script or a root folder');
   const executablePath = options.executablePath ?? chromiumPath();
   const missing = chromiumMissingReason(executablePath);
   if (missing !== undefined) throw new UnsupportedError(`headless Chromium is needed for the browser modes: ${missing}`);
@@ -163,6 +218,7 @@ export async function openBrowserPage(options: BrowserPageOptions): Promise<Brow
           callTimeoutMs,
           `${options.globalName}.${name} in Chromium`,
         ),
+      page,
       close: cleanup,
     };
   } catch (error) {

@@ -6,23 +6,11 @@ import { helpHint } from '../args';
 import { modelNamesText } from '../models';
 import { formatTable, type Output } from '../output';
 import type { Command } from '../registry';
-import { runModelsBench } from './bench-models';
+import { BROWSER_ONLY_MODES, BROWSERS, DEFAULT_BENCH_MODEL, parseRatio, readEarlierReport, refuseForeignFlags, SUITE_FLAGS, SUITES, type BenchSuite } from './bench-common';
+import { runSuiteBench } from './bench-suites';
 import { loadModelWithShapes, MODE_NAMES, resolveGpuMode } from './kernel-common';
 
-const SUITES = ['kernels', 'models', 'accuracy'] as const;
 const HSR_MODELS = ['measured', 'analytic'] as const;
-const BROWSERS = ['chromium'] as const;
-/** gpu.js modes that exist only in a browser: they run in headless Chromium without asking. */
-const BROWSER_ONLY_MODES: readonly GpuMode[] = ['webgl2', 'webgpu'];
-
-function parseRatio(text: string | undefined): number | undefined {
-  if (text === undefined) return undefined;
-  const value = /^\s*(\d+\.?\d*|\.\d+)\s*$/.test(text) ? Number(text) : Number.NaN;
-  if (!Number.isFinite(value) || value < 0 || value >= 1) {
-    throw new UsageError(`--ratio must be a number in [0, 1) (the fraction of weights removed), got '${text}'`, { hint: helpHint('bench') });
-  }
-  return value;
-}
 
 const fixed = (value: number | undefined, digits = 2) => (value === undefined ? '-' : value.toFixed(digits));
 
@@ -55,8 +43,8 @@ function printReport(out: Output, report: KernelSuiteReport, files: { json: stri
   );
   const ideal = checks.dwIdeal.layers.filter((check) => check.variant === 'deprune-bh');
   out.print(
-    `sparse DW >= 70% of ideal K/m on large layers: ${ideal.length === 0 ? 'no large layer' : `${checks.dwIdeal.pass ? 'yes' : 'no'} from medians, ${checks.dwIdeal.passFromMin ? 'yes' : 'no'} from fastest calls`}` +
-      (ideal.length === 0 ? '' : ` (${ideal.map((check) => `${Math.round(100 * check.fraction)}%/${Math.round(100 * check.fractionFromMin)}%`).join(', ')})`),
+    `sparse DW >= 70% of ideal K/m on large layers: ${ideal.length === 0 ? 'no large layer' : checks.dwIdeal.pass ? 'yes' : 'no'}` +
+      (ideal.length === 0 ? '' : ` (${ideal.map((check) => `${Math.round(100 * check.fraction)}%`).join(', ')})`),
   );
   out.print(
     `staircase step (kernel t = ${checks.staircase.kernelStep}): DW ${checks.staircase.dwMatching}/${checks.staircase.dwLayers} layers, PW ${checks.staircase.pwMatching}/${checks.staircase.pwLayers}`,
@@ -66,10 +54,13 @@ function printReport(out: Output, report: KernelSuiteReport, files: { json: stri
 
 export const benchCommand: Command = {
   name: 'bench',
-  summary: 'benchmark suites: kernels (DW, PW, DSConv kernels per pruning variant), models (end-to-end latency vs onnxruntime)',
+  summary: 'benchmark suites: kernels (DSConv kernels per variant), models (end to end vs onnxruntime), prune (pruning cost), hsr (staircases and HSR moves)',
   usage: [
-    'bench --suite kernels --model <model> [--mode M] [--browser chromium] [--quick] [--ratio R] [--layers pattern] [--out dir] [--force] [--json]',
-    'bench --suite models --model <model> [--mode M] [--ratio R] [--variants a,b] [--quick] [--no-onnxruntime] [--out dir] [--force] [--json]',
+    'bench --suite kernels [--model <model>] [--mode M] [--browser chromium] [--quick] [--ratio R] [--layers pattern] [--out dir] [--force] [--json]',
+    'bench --suite models [--model <model>] [--mode M] [--browser chromium] [--ratio R] [--variants a,b] [--quick] [--no-onnxruntime] [--ort-backends wasm,webgpu] [--ort-threads N] [--out dir] [--force] [--json]',
+    'bench --suite prune [--model <model>] [--browser chromium] [--ratio R] [--variants a,b] [--quick] [--no-memory] [--out dir] [--force] [--json]',
+    'bench --suite hsr [--model <model>] [--mode M] [--browser chromium] [--ratio R] [--layers pattern] [--quick] [--out dir] [--force] [--json]',
+    'bench --suite accuracy --model ppocr-rec|ppocr-cls|ppocr-det [--variants a,b] [--importance a,b] [--ratios r1,r2] [--eval-count N] [--calib-samples N] [--no-reconstruct] [--speed] [--engine E] [--out dir] [--json]',
   ],
   description: `
 --suite kernels: for every DSConv block (DW conv -> PW conv) of the model, times the DW, the
@@ -89,8 +80,26 @@ implementations, so ratios mean something and absolute times are not GPU times);
 each variant (--variants; default all of dense, unstructured, channel, deprune, deprune-b,
 deprune-bh) at --ratio (default 0.5), DEPrune layers on the sparse kernels, and
 onnxruntime-node running the dense model on the same input with 1 thread and with every
-core, all interleaved round by round (--warmup 1, --repeats 7; --quick 3). --out writes
+core, all interleaved round by round (--warmup 1, --repeats 7; --quick 3). In headless
+Chromium (webgl2, webgpu, --browser chromium) the benchmark page runs the same suite with
+onnxruntime-web's wasm and webgpu backends as the yardstick (--ort-backends, --ort-threads;
+a backend that cannot run there is listed with the reason). --out writes
 <dir>/models/<mode>/<model>-<HxW>-r<ratio>.{json,md,svg}.
+--suite prune: how long prune() takes per variant (interleaved; --repeats 5) and, in Node,
+its peak memory (each variant once more in a fresh Node process, RSS sampled during the
+call; --no-memory skips it). prune() uses no gpu.js mode: --mode is refused; --browser
+chromium runs it in the page. --out writes <dir>/prune/<node|chromium>/...
+--suite hsr: the measured latency staircase (kept count vs latency) of every DW and PW layer
+on the sparse kernels in the mode, and where HSR moved each layer's kept count against it
+(DEPrune-B vs DEPrune-BH, and the analytic staircase's move). --out writes
+<dir>/hsr/<mode>/...
+--suite accuracy: task accuracy of a bundled PP-OCR model (rec line and character accuracy,
+cls accuracy, det precision/recall) on rendered labelled data, against DSConv sparsity and
+(--speed) the measured DSConv speedup, per variant, importance scorer (--importance
+magnitude,activation,obs; default magnitude,obs) and with or without reconstruction, at
+--ratios (default 0.5). --engine runs the forward passes (auto: onnxruntime-node).
+--out writes <dir>/accuracy/<model>.{json,md,svg}.
+--model defaults to ${DEFAULT_BENCH_MODEL}. Flags a suite does not take are refused.
 Progress goes to stderr; --json prints the report.`,
   flags: {
     suite: { type: 'string', value: 'name', description: `benchmark suite: ${SUITES.join(' | ')}` },
@@ -98,10 +107,10 @@ Progress goes to stderr; --json prints the report.`,
     mode: { type: 'string', value: 'M', description: `gpu.js mode: ${MODE_NAMES.join(' | ')} (default auto; webgl2 and webgpu run in headless Chromium)` },
     browser: { type: 'string', value: 'name', description: `run the suite in a headless browser: ${BROWSERS.join(' | ')} (webgl2 and webgpu always do)` },
     quick: { type: 'boolean', description: 'fewer timed calls (1 warm-up, 3 timed): rough numbers, fast' },
-    ratio: { type: 'string', value: 'R', description: 'nominal sparsity of every DW and PW layer, in [0, 1) (default 0.56 kernels, 0.5 models)' },
+    ratio: { type: 'string', value: 'R', description: 'nominal sparsity of every DW and PW layer, in [0, 1) (default 0.56 kernels, 0.5 the others)' },
     layers: { type: 'string', value: 'pattern', description: 'only blocks whose DW or PW node name matches these globs (comma separated)' },
     'input-shape': { type: 'string', multiple: true, value: 'shape', description: 'input shape as 1,3,H,W; with several inputs name=1,3,H,W' },
-    out: { type: 'string', value: 'dir', description: 'write JSON, Markdown and SVG chart under <dir>/kernels/<mode>/' },
+    out: { type: 'string', value: 'dir', description: 'write JSON, Markdown and SVG chart under <dir>/<suite>/<mode>/' },
     force: { type: 'boolean', short: 'f', description: 'overwrite report files that exist' },
     repeats: { type: 'string', value: 'N', description: 'timed calls per kernel (default 7; --quick 3)' },
     warmup: { type: 'string', value: 'N', description: 'untimed calls per kernel first (default 2; --quick 1)' },
@@ -110,16 +119,19 @@ Progress goes to stderr; --json prints the report.`,
     'group-size': { type: 'string', value: 'G', description: 'DW group of the DR variant (default 32)' },
     'skip-dr': { type: 'boolean', description: 'leave out the DR form (dwDiagonal is slow in the CPU modes)' },
     'hsr-model': { type: 'string', value: 'name', description: "DEPrune-BH's latency model: measured (default) | analytic" },
-    // --suite accuracy (src/commands/bench-accuracy.ts); --model there is ppocr-rec | ppocr-cls | ppocr-det.
-    variants: { type: 'string', value: 'list', description: 'models, accuracy: pruning variants (default: every variant)' },
-    importance: { type: 'string', value: 'list', description: 'accuracy: importance scorers (default magnitude,obs)' },
-    ratios: { type: 'string', value: 'list', description: 'accuracy: ratios (default 0.5)' },
-    'eval-count': { type: 'string', value: 'N', description: 'accuracy: rendered evaluation images (rec/cls 100, det 30)' },
-    'calib-samples': { type: 'string', value: 'N', description: 'accuracy: rendered calibration images (default 32)' },
-    'no-reconstruct': { type: 'boolean', description: 'accuracy: skip the reconstructed rows' },
-    speed: { type: 'boolean', description: 'accuracy: also time the DSConv layers on the runtime (webasm)' },
-    engine: { type: 'string', value: 'name', description: 'accuracy: auto | onnxruntime | deprune' },
-    'no-onnxruntime': { type: 'boolean', description: 'models suite: leave out the onnxruntime-node yardstick' },
+    variants: { type: 'string', value: 'a,b', description: 'models, prune, accuracy suites: variants to run (default all)' },
+    'no-onnxruntime': { type: 'boolean', description: 'models suite: leave out the onnxruntime yardstick' },
+    'ort-backends': { type: 'string', value: 'a,b', description: 'models suite in a browser: onnxruntime-web backends (default wasm,webgpu)' },
+    'ort-threads': { type: 'string', value: 'N', description: 'models suite in a browser: onnxruntime-web threads (default 1)' },
+    'no-memory': { type: 'boolean', description: 'prune suite: skip the peak-memory runs' },
+    importance: { type: 'string', value: 'list', description: 'accuracy suite: importance scorers (default magnitude,obs)' },
+    ratios: { type: 'string', value: 'list', description: 'accuracy suite: ratios (default 0.5)' },
+    'eval-count': { type: 'string', value: 'N', description: 'accuracy suite: rendered evaluation images (rec/cls 100, det 30)' },
+    'calib-samples': { type: 'string', value: 'N', description: 'accuracy suite: rendered calibration images (default 32)' },
+    'no-reconstruct': { type: 'boolean', description: 'accuracy suite: skip the reconstructed rows' },
+    speed: { type: 'boolean', description: 'accuracy suite: also time the DSConv layers on the runtime (webasm)' },
+    engine: { type: 'string', value: 'name', description: 'accuracy suite: auto | onnxruntime | deprune' },
+    compare: { type: 'string', value: 'earlier.json', description: "an earlier report of the same suite: each median checked against its spread (recorded as 'repeatability')" },
   },
   examples: [
     'deprune bench --suite kernels --model zoo:mobilenetv2 --mode webasm --out docs/benchmarks',
@@ -127,17 +139,21 @@ Progress goes to stderr; --json prints the report.`,
     'deprune bench --suite kernels --model zoo:mobilenetv3-small --layers "features.1.*" --quick',
     'deprune bench --suite kernels --model zoo:mobilenetv2 --mode webgl2 --quick --skip-dr --out docs/benchmarks',
     'deprune bench --suite models --model zoo:mobilenetv2 --mode webasm --out docs/benchmarks',
+    'deprune bench --suite models --model zoo:efficientnet-b0 --mode webgpu --quick --out docs/benchmarks',
+    'deprune bench --suite prune --model zoo:mobilenetv2 --out docs/benchmarks',
+    'deprune bench --suite hsr --model zoo:mobilenetv2 --mode webgl2 --quick --out docs/benchmarks',
+    'deprune bench --suite accuracy --model ppocr-rec --variants channel,deprune-bh --ratios 0.3,0.5 --speed --out docs/benchmarks',
   ],
   async run({ args, out }) {
     const suite = args.string('suite');
     if (suite === undefined) throw new UsageError('missing --suite', { hint: `choose one of ${SUITES.join(', ')} (${helpHint('bench')})` });
     if (!(SUITES as readonly string[]).includes(suite)) throw new UsageError(`unknown --suite '${suite}'`, { hint: `choose one of ${SUITES.join(', ')}` });
     if (args.positionals.length > 0) throw new UsageError(`unexpected argument '${args.positional(0)}': give the model with --model`, { hint: helpHint('bench') });
-    if (suite === 'models') return runModelsBench(args, out);
+    refuseForeignFlags(args, suite as BenchSuite, [...new Set(Object.values(SUITE_FLAGS).flat())]);
     if (suite === 'accuracy') return (await import('./bench-accuracy')).runAccuracyBench(args, out);
-    for (const flag of ['variants', 'no-onnxruntime']) if (args.has(flag)) throw new UsageError(`--${flag} is not a --suite kernels option`, { hint: helpHint('bench') });
-    const spec = args.string('model');
-    if (spec === undefined) throw new UsageError('missing --model <model>', { hint: helpHint('bench') });
+    if (suite !== 'kernels') return runSuiteBench(args, out, suite as Exclude<BenchSuite, 'kernels' | 'accuracy'>);
+    const spec = args.string('model') ?? DEFAULT_BENCH_MODEL;
+    const earlier = readEarlierReport(args, 'kernels');
     const ratio = parseRatio(args.string('ratio'));
     const quick = args.boolean('quick');
     const repeats = args.integer('repeats', { min: 1 });
@@ -226,9 +242,12 @@ Progress goes to stderr; --json prints the report.`,
       }
     }
     progress.done(`benchmarked ${report.layers.length} DSConv block(s) of ${spec} in ${mode}${inBrowser ? ' (headless Chromium)' : ''} (${report.seconds} s)`);
-    const files = outDir === undefined ? null : await bench.writeKernelReport(report, outDir);
+    if (earlier !== null) report = { ...report, repeatability: bench.compareRuns(earlier, report) } as KernelSuiteReport;
+    const files = outDir === undefined ? null : await bench.writeSuiteReport(report, outDir);
     out.result({ ...report, files });
     if (!out.json) printReport(out, report, files);
+    const repeatability = (report as { repeatability?: { within: number; rows: number; previous: { date: string } } }).repeatability;
+    if (!out.json && repeatability) out.print(`repeatability: ${repeatability.within} of ${repeatability.rows} medians within the earlier run's spread (${repeatability.previous.date})`);
     return 0;
   },
 };
