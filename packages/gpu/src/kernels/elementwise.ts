@@ -11,9 +11,9 @@ declare function fusedActivation(value: number, code: number, alpha: number, bet
 /**
  * Element-wise kernels: one input (`unary`) or two broadcast inputs (`binary`), each with the fused
  * epilogue, so `Add -> Relu` or `Mul -> HardSigmoid` is one kernel. Every shape is first collapsed
- * on the host to at most 4 axes (adjacent axes merge when every input broadcasts them alike), and
- * the output is laid out as gpu.js dims [D3, D2, D0 * D1]: for an NCHW tensor that is the
- * [W, H, N*C] layout every conv kernel uses, so results line up with the conv kernels' outputs.
+ * on the host to at most 4 axes (adjacent axes merge when every input broadcasts them alike). The
+ * output keeps the collapsed tensor's memory order (row-major, D3 fastest), so the host reads it
+ * back as is; `binaryOutputDims` says why its gpu.js dims are [D3, 1, D0*D1*D2].
  */
 
 /** ONNX binary operators the `binary` kernel computes (comparisons give 1 or 0). */
@@ -185,6 +185,7 @@ function unaryBody(this: IKernelFunctionThis<UnaryConstants>, x: number[]): numb
 interface BinaryConstants {
   op: number;
   dim1: number;
+  dim2: number;
   a0: number;
   a1: number;
   a2: number;
@@ -198,12 +199,14 @@ interface BinaryConstants {
   beta: number;
 }
 
-/** Output dims [D3, D2, D0*D1]; each input is read through its broadcast strides. */
+/** Output dims [D3, 1, D0*D1*D2] (see binaryOutputDims); each input is read through its broadcast strides. */
 function binaryBody(this: IKernelFunctionThis<BinaryConstants>, a: number[], b: number[]): number {
-  const i0 = Math.floor((this.thread.z + 0.5) / this.constants.dim1); // + 0.5: exact even with a reciprocal division
-  const i1 = this.thread.z - i0 * this.constants.dim1;
-  const u = a[i0 * this.constants.a0 + i1 * this.constants.a1 + this.thread.y * this.constants.a2 + this.thread.x * this.constants.a3];
-  const v = b[i0 * this.constants.b0 + i1 * this.constants.b1 + this.thread.y * this.constants.b2 + this.thread.x * this.constants.b3];
+  const i01 = Math.floor((this.thread.z + 0.5) / this.constants.dim2); // + 0.5: exact even with a reciprocal division
+  const i2 = this.thread.z - i01 * this.constants.dim2;
+  const i0 = Math.floor((i01 + 0.5) / this.constants.dim1);
+  const i1 = i01 - i0 * this.constants.dim1;
+  const u = a[i0 * this.constants.a0 + i1 * this.constants.a1 + i2 * this.constants.a2 + this.thread.x * this.constants.a3];
+  const v = b[i0 * this.constants.b0 + i1 * this.constants.b1 + i2 * this.constants.b2 + this.thread.x * this.constants.b3];
   const op = this.constants.op;
   let y = u + v;
   if (op === 1) y = u - v;
@@ -242,6 +245,17 @@ function opCode<T extends Record<string, number>>(table: T, op: string, kernel: 
 /** Collapsed output dims as gpu.js dims [D3, D2, D0*D1]. */
 function outputDims(dims: readonly [number, number, number, number]): number[] {
   return [dims[3], dims[2], dims[0] * dims[1]];
+}
+
+/**
+ * Binary output dims [D3, 1, D0*D1*D2]: the same memory order, with a middle dim of 1. gpu.js's GL
+ * modes store an output whose depth is 1 as a texture of exactly [x, y], at most 8,192 texels a
+ * side; a broadcast that collapses to two axes (EfficientNet's squeeze-excitation gate over a
+ * 32-channel 112x112 map: [12544, 32]) would not fit. With y = 1 gpu.js packs the output into a
+ * near-square texture instead, whatever the axes' sizes.
+ */
+function binaryOutputDims(dims: readonly [number, number, number, number]): number[] {
+  return [dims[3], 1, dims[0] * dims[1] * dims[2]];
 }
 
 export const unaryKernel: KernelRegistration<UnaryFn> = {
@@ -283,10 +297,11 @@ export const binaryKernel: KernelRegistration<BinaryFn> = {
       const out = await runStep(config, {
         label: 'binary',
         body: binaryBody,
-        output: outputDims(dims),
+        output: binaryOutputDims(dims),
         constants: {
           op: code,
           dim1: dims[1],
+          dim2: dims[2],
           a0: sa[0],
           a1: sa[1],
           a2: sa[2],

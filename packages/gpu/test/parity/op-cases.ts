@@ -113,6 +113,8 @@ const BINARY_CASES: readonly BinaryCase[] = [
   { op: 'equal', reference: (a, b) => (a === b ? 1 : 0), a: [3, 4], b: [3, 4], values: (shape, rng) => integers(shape, rng, 0, 2) },
   { op: 'less', reference: (a, b) => (a < b ? 1 : 0), a: [3, 4], b: [4], values: (shape, rng) => integers(shape, rng, 0, 2) },
   { op: 'greaterOrEqual', reference: (a, b) => (a >= b ? 1 : 0), a: [1, 7], b: [3, 1], values: (shape, rng) => integers(shape, rng, 0, 2) },
+  // A squeeze-excitation gate over planes wider than a GL texture row (97 * 101 = 9,797 > 8,192).
+  { op: 'mul', reference: (a, b) => a * b, a: [1, 3, 97, 101], b: [1, 3, 1, 1] },
 ];
 
 interface PoolCase {
