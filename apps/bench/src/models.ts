@@ -81,7 +81,7 @@ export interface ModelRow {
   speedupVsDense: number;
   /** The same from the fastest calls. */
   speedupVsDenseFromMin: number;
-  /** This row's first output against our dense model's: how much pruning changed it (1 = identical). */
+  /** This row's first output against the reference run's (our dense model's, see `summary.reference`): how much pruning changed it (1 = identical). */
   cosineVsDense: number;
   maxAbsDiffVsDense: number;
   /** Classifier outputs ([1, K]): whether the best class is the dense model's. */
@@ -95,7 +95,7 @@ export interface ModelSuiteReport extends SuiteReportHeader {
   /** Versions of what ran: gpu.js and every yardstick. */
   versions: Record<string, string>;
   rows: ModelRow[];
-  /** Yardstick backends that could not run here, with the reason (e.g. no WebGPU adapter). */
+  /** Backends that could not run here, with the reason: a yardstick's (e.g. no WebGPU adapter), or ours for one variant (`variant` set). */
   unavailable: YardstickUnavailable[];
   summary: {
     /** The run every speedup and output comparison is against: our dense run ('gpu.js webasm dense'), or a yardstick's when ours could not run. */
@@ -109,19 +109,10 @@ export interface ModelSuiteReport extends SuiteReportHeader {
   seconds: number;
 }
 
-interface Entry {
-  variant: ModelVariant;
-  backend: string;
-  yardstick: boolean;
-  threads: number;
-  detail?: string;
-  sparsity: number;
-  keptWeights: number;
-  weights: number;
-  planLayers: number;
-  sparseLayers: number;
+/** A run to time: the row's fields known before timing, and the call itself. */
+type Entry = Pick<ModelRow, 'variant' | 'backend' | 'yardstick' | 'threads' | 'detail' | 'sparsity' | 'keptWeights' | 'weights' | 'planLayers' | 'sparseLayers'> & {
   run(): Promise<HostTensor>;
-}
+};
 
 /** `onnxruntime-node (1 thread)`: how reports name a yardstick row. */
 export function yardstickLabel(row: Pick<ModelRow, 'backend' | 'threads'>): string {
@@ -149,7 +140,7 @@ export async function runModelSuite(options: ModelSuiteOptions): Promise<ModelSu
   // Our runs: a session per variant, each run once now (it compiles the kernels). A variant the
   // mode cannot run (a kernel the mode lacks, a texture too large) is reported with the reason,
   // and the rest of the suite goes on.
-  const candidates: Entry[] = [];
+  const entries: Entry[] = [];
   const unavailable: YardstickUnavailable[] = [];
   const backend = `gpu.js ${mode}`;
   for (const [index, variant] of variants.entries()) {
@@ -174,7 +165,7 @@ export async function runModelSuite(options: ModelSuiteOptions): Promise<ModelSu
         run: async () => Object.values((await session.run(feeds)).outputs)[0],
       };
       await entry.run();
-      candidates.push(entry);
+      entries.push(entry);
     } catch (error) {
       unavailable.push({ backend, variant, threads: 1, reason: reasonOf(error) });
     }
@@ -188,11 +179,10 @@ export async function runModelSuite(options: ModelSuiteOptions): Promise<ModelSu
         continue;
       }
       const { run, ...rest } = opened;
-      candidates.push({ variant: 'dense', yardstick: true, sparsity: 0, keptWeights: 0, weights: 0, planLayers: 0, sparseLayers: 0, ...rest, run });
+      entries.push({ variant: 'dense', yardstick: true, sparsity: 0, keptWeights: 0, weights: 0, planLayers: 0, sparseLayers: 0, ...rest, run });
     }
   }
-  if (candidates.length === 0) throw new UnsupportedError(`nothing of ${options.modelName} could run in gpu.js ${mode}: ${unavailable.map((entry) => `${entry.variant ?? entry.backend}: ${entry.reason}`).join('; ')}`);
-  const entries = candidates;
+  if (entries.length === 0) throw new UnsupportedError(`nothing of ${options.modelName} could run in gpu.js ${mode}: ${unavailable.map((entry) => `${entry.variant ?? entry.backend}: ${entry.reason}`).join('; ')}`);
   // The reference of every speedup and output comparison: our dense run (ours come first), else
   // (it could not run here) a yardstick's run of the same dense model.
   const referenceIndex = Math.max(0, entries.findIndex((entry) => entry.variant === 'dense'));
