@@ -25,7 +25,7 @@ import { generateClsSet, generateDetSet, generateRecSet, writeDataset, type Data
 import { machineInfo, type MachineInfo } from './machine';
 
 export type AccuracyModel = 'ppocr-rec' | 'ppocr-cls' | 'ppocr-det';
-export type Importance = 'magnitude' | 'activation' | 'obs';
+export type Importance = 'magnitude' | 'activation' | 'obs' | 'obs-greedy';
 
 interface ModelSetup {
   task: AccuracyModel;

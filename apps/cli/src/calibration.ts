@@ -15,7 +15,7 @@ import { formatTable, type Output } from './output';
 export type { ReconstructionReport };
 
 /** Scorers that need calibration statistics (the rest score weights alone). */
-const CALIBRATED_SCORERS = new Set(['activation', 'obs']);
+const CALIBRATED_SCORERS = new Set(['activation', 'obs', 'obs-greedy']);
 const DEFAULT_SAMPLES = 32;
 
 export interface CalibrationFlags {

@@ -24,14 +24,14 @@ function inputIndex(layer: PrunableLayer, index: number): number {
   return layer.kind === 'dw' ? index : index % layer.inChannels;
 }
 
-function needs(scorer: string, field: string, layer: PrunableLayer): UsageError {
+export function needs(scorer: string, field: string, layer: PrunableLayer): UsageError {
   return new UsageError(`scorer '${scorer}' needs calibration statistics (${field}) for layer '${layer.name}'`, {
     node: layer.name,
     hint: 'calibrate first (deprune prune --calib <images or .npy>), or use --importance magnitude',
   });
 }
 
-function checkLength(scorer: string, field: string, layer: PrunableLayer, values: Float64Array, expected: number): void {
+export function checkLength(scorer: string, field: string, layer: PrunableLayer, values: Float64Array, expected: number): void {
   if (values.length !== expected) {
     throw new UsageError(`scorer '${scorer}': ${field} of layer '${layer.name}' has ${values.length} values, expected ${expected}`, {
       node: layer.name,

@@ -3,6 +3,7 @@ export type {
   DwLayer,
   Granularity,
   ImportanceScorer,
+  ScoreContext,
   LayerKind,
   LayerPlan,
   LayerPlanEntry,
@@ -45,6 +46,8 @@ export { imbalance } from './imbalance';
 export { segmentNorms, channelNorms, columnNorms } from './segments';
 export { magnitudeScorer } from './scorers';
 export { activationScorer, obsScorer, DEFAULT_OBS_DAMPING } from './calibrated-scorers';
+export { obsGreedyScorer, greedyObsRemoval } from './greedy-obs';
+export type { GreedyRemoval } from './greedy-obs';
 export { dcpStrategy } from './strategies/dcp';
 export { pcpStrategy, selectColumnsPerTile, balancedColumnsPerTile, DEFAULT_TILE_ROWS } from './strategies/pcp';
 export type { PcpOptions } from './strategies/pcp';

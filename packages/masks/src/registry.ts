@@ -1,6 +1,7 @@
 import { UsageError } from '@deprune/errors';
 import { magnitudeScorer } from './scorers';
 import { activationScorer, obsScorer } from './calibrated-scorers';
+import { obsGreedyScorer } from './greedy-obs';
 import { channelStrategy } from './strategies/channel';
 import { dcpStrategy } from './strategies/dcp';
 import { nmStrategy } from './strategies/nm';
@@ -102,9 +103,9 @@ export function unregisterScorer(name: string): boolean {
 
 /** Names of the strategies and scorers registered when the package loads. */
 export const BUILTIN_STRATEGIES = ['channel', 'dcp', 'nm', 'pcp', 'unstructured'] as const;
-export const BUILTIN_SCORERS = ['activation', 'magnitude', 'obs'] as const;
+export const BUILTIN_SCORERS = ['activation', 'magnitude', 'obs', 'obs-greedy'] as const;
 
 for (const strategy of [dcpStrategy, pcpStrategy, unstructuredStrategy, nmStrategy, channelStrategy] as MaskStrategy<never>[]) {
   strategies.set(strategy.name, strategy as unknown as AnyStrategy);
 }
-for (const scorer of [magnitudeScorer, activationScorer, obsScorer]) scorers.set(scorer.name, scorer);
+for (const scorer of [magnitudeScorer, activationScorer, obsScorer, obsGreedyScorer]) scorers.set(scorer.name, scorer);

@@ -59,12 +59,18 @@ export interface LayerStatistics {
   count?: number;
 }
 
+/** How the strategy that will use the scores groups a layer's weights (scorers that score groups read it). */
+export interface ScoreContext {
+  /** Rows of a PW row tile that share one set of kept input columns (PCP / BWT `tileRows`). */
+  tileRows?: number;
+}
+
 /** Scores every weight of a layer. Higher = more important = keep. Scores should be non-negative. */
 export interface ImportanceScorer {
   name: string;
   description: string;
   /** Returns one score per weight, same length and layout as `layer.weights`. */
-  score(layer: PrunableLayer, stats?: LayerStatistics): Float64Array;
+  score(layer: PrunableLayer, stats?: LayerStatistics, context?: ScoreContext): Float64Array;
 }
 
 /** How the kept work of a plan is balanced or structured. */

@@ -313,7 +313,8 @@ interface Outcome {
 type Emit = (stage: PruneStage, done: number, total: number, layer?: string) => void;
 
 function scoreLayer(layer: PrunableLayer, config: ResolvedPruneConfig, statistics: PruneOptions['statistics']): Float64Array {
-  return getScorer(config.importance).score(layer, statistics?.get(layer.name));
+  // Scorers that rank groups (obs-greedy) need the PW tile the strategy will use.
+  return getScorer(config.importance).score(layer, statistics?.get(layer.name), { tileRows: config.bwt.tileRows });
 }
 
 function pruneMasks(

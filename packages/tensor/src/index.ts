@@ -23,5 +23,5 @@ export type { ResizeCoordinateMode, ResizeNearestMode, Resize2dParams } from './
 export { reduce, softmax, logSoftmax, coercedSoftmaxShape } from './reduce';
 export type { ReduceKind } from './reduce';
 export { transpose, concat, slice, gather, pad, expand, tile, depthToSpace } from './layout';
-export { choleskyFactor, choleskySolve, inverseDiagonalFromFactor, dampedCholesky } from './linalg';
+export { choleskyFactor, choleskySolve, inverseDiagonalFromFactor, inverseFromFactor, dampedCholesky } from './linalg';
 export type { DampedFactor } from './linalg';

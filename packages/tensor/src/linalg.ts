@@ -76,6 +76,32 @@ export function inverseDiagonalFromFactor(factor: Float64Array, n: number): Floa
   return diagonal;
 }
 
+/** The whole inverse `A^-1 = L^-T L^-1` (symmetric, row-major) from A's Cholesky factor. */
+export function inverseFromFactor(factor: Float64Array, n: number): Float64Array {
+  checkSquare(factor, n, 'inverseFromFactor');
+  // L^-1, lower triangular, column by column by forward substitution.
+  const lowerInverse = new Float64Array(n * n);
+  for (let k = 0; k < n; k++) {
+    lowerInverse[k * n + k] = 1 / factor[k * n + k];
+    for (let row = k + 1; row < n; row++) {
+      let sum = 0;
+      for (let j = k; j < row; j++) sum -= factor[row * n + j] * lowerInverse[j * n + k];
+      lowerInverse[row * n + k] = sum / factor[row * n + row];
+    }
+  }
+  // [A^-1]_ij = sum_k>=max(i,j) [L^-1]_ki [L^-1]_kj.
+  const inverse = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j <= i; j++) {
+      let sum = 0;
+      for (let k = i; k < n; k++) sum += lowerInverse[k * n + i] * lowerInverse[k * n + j];
+      inverse[i * n + j] = sum;
+      inverse[j * n + i] = sum;
+    }
+  }
+  return inverse;
+}
+
 export interface DampedFactor {
   factor: Float64Array;
   /** The damping actually added to the diagonal (absolute). */

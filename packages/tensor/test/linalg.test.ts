@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { choleskyFactor, choleskySolve, createRng, dampedCholesky, inverseDiagonalFromFactor } from '../src/index';
+import { choleskyFactor, choleskySolve, createRng, dampedCholesky, inverseDiagonalFromFactor, inverseFromFactor } from '../src/index';
 
 /** A random symmetric positive-definite matrix X X^T + n I. */
 function randomSpd(n: number, seed: number): Float64Array {
@@ -46,6 +46,22 @@ describe('Cholesky helpers', () => {
       const unit = new Float64Array(n);
       unit[k] = 1;
       expect(diagonal[k]).toBeCloseTo(choleskySolve(factor, n, unit)[k], 10);
+    }
+  });
+
+  it('the whole inverse times the matrix is the identity, and its diagonal is inverseDiagonalFromFactor', () => {
+    const n = 9;
+    const a = randomSpd(n, 4);
+    const factor = choleskyFactor(a, n)!;
+    const inverse = inverseFromFactor(factor, n);
+    const diagonal = inverseDiagonalFromFactor(factor, n);
+    for (let i = 0; i < n; i++) {
+      expect(inverse[i * n + i]).toBeCloseTo(diagonal[i], 10);
+      for (let j = 0; j < n; j++) {
+        let sum = 0;
+        for (let k = 0; k < n; k++) sum += inverse[i * n + k] * a[k * n + j];
+        expect(sum).toBeCloseTo(i === j ? 1 : 0, 9);
+      }
     }
   });
 

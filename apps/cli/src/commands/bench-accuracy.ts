@@ -14,7 +14,7 @@ import type { Output } from '../output';
 
 const MODELS: readonly AccuracyModel[] = ['ppocr-rec', 'ppocr-cls', 'ppocr-det'];
 const VARIANTS: readonly PruneVariant[] = ['unstructured', 'channel', 'deprune', 'deprune-b', 'deprune-bh'];
-const IMPORTANCES: readonly Importance[] = ['magnitude', 'activation', 'obs'];
+const IMPORTANCES: readonly Importance[] = ['magnitude', 'activation', 'obs', 'obs-greedy'];
 const DEFAULT_EVAL: Readonly<Record<AccuracyModel, number>> = { 'ppocr-rec': 100, 'ppocr-cls': 100, 'ppocr-det': 30 };
 
 function list<T extends string>(flag: string, text: string | undefined, allowed: readonly T[], fallback: readonly T[]): T[] {

@@ -222,7 +222,7 @@ runtime) or auto (onnxruntime when installed). --json adds calibration and recon
     calib: { type: 'string', value: 'path', description: 'calibration inputs: a folder of images or an .npy batch [N, C, H, W]' },
     'calib-samples': { type: 'string', value: 'N', description: 'how many calibration samples to use (default 32)' },
     preset: { type: 'string', value: 'name', description: 'image preprocessing for --calib folders: ppocr-rec | ppocr-cls | ppocr-det | imagenet' },
-    importance: { type: 'string', value: 'name', description: 'importance scorer: magnitude | activation | obs (the last two need --calib; default obs with --calib, else magnitude)' },
+    importance: { type: 'string', value: 'name', description: 'importance scorer: magnitude | activation | obs | obs-greedy (all but magnitude need --calib; default obs with --calib, else magnitude)' },
     'no-reconstruct': { type: 'boolean', description: 'with --calib: keep the masked weights as they are (no reconstruction)' },
     damping: { type: 'string', value: 'D', description: 'relative damping of the reconstruction (default 0.01)' },
     engine: { type: 'string', value: 'name', description: 'forward passes for --calib: auto (default) | onnxruntime | deprune' },

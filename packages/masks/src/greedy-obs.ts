@@ -1,0 +1,131 @@
+import { dampedCholesky, inverseFromFactor } from '@deprune/tensor';
+import { DEFAULT_OBS_DAMPING, checkLength, needs } from './calibrated-scorers';
+import type { ImportanceScorer, LayerStatistics, PrunableLayer, ScoreContext } from './types';
+import { validateLayer } from './validate';
+
+/**
+ * Greedy Optimal Brain Surgeon: the order in which to remove the inputs of a group of weight rows
+ * that share them (a PW row tile shares its kept input columns; a DW channel has its own taps),
+ * each removal chosen with the earlier ones already made and compensated.
+ *
+ * The one-shot `obs` scorer ranks every input by `sum_r w_rj^2 / [H^-1]_jj` once, as if each were
+ * the only one removed. Removing several correlated inputs costs more (or less) than the sum of
+ * their one-at-a-time costs, and the order misses that. Here, after each removal, the remaining
+ * weights are re-fitted (the OBS update) and input j is dropped from H^-1, so the next choice sees
+ * the compensated weights: the "ExactOBS" greedy of Frantar & Alistarh (Optimal Brain Compression,
+ * 2022), applied to whole input columns.
+ */
+
+export interface GreedyRemoval {
+  /** Removal step of each input (0 = removed first = least important). */
+  step: Int32Array;
+  /** Squared output error (over the statistics' vectors) each input's removal added, in step order of the inputs. */
+  loss: Float64Array;
+}
+
+/**
+ * Removes all `n` inputs of `rows` weight rows (`weights`, row-major rows x n, not modified) one at
+ * a time: each step the input j with the least `sum_r w_rj^2 / [H^-1]_jj`, then for every row
+ * `w_r -= (w_rj / [H^-1]_jj) [H^-1]_j` (the others re-fitted to make up for it) and
+ * `H^-1 -= [H^-1]_:j [H^-1]_j: / [H^-1]_jj` (j leaves the problem). `inverse` is H^-1 of the
+ * damped Gram matrix (n x n, not modified). Ties go to the lower index. O(n^2 (rows + n)).
+ */
+export function greedyObsRemoval(weights: Float64Array, rows: number, n: number, inverse: Float64Array): GreedyRemoval {
+  const w = Float64Array.from(weights);
+  const h = Float64Array.from(inverse);
+  const removed = new Uint8Array(n);
+  const step = new Int32Array(n);
+  const loss = new Float64Array(n);
+  for (let at = 0; at < n; at++) {
+    let best = -1;
+    let bestLoss = Number.POSITIVE_INFINITY;
+    for (let j = 0; j < n; j++) {
+      if (removed[j]) continue;
+      let sum = 0;
+      for (let r = 0; r < rows; r++) sum += w[r * n + j] * w[r * n + j];
+      const cost = sum / h[j * n + j];
+      if (cost < bestLoss) {
+        bestLoss = cost;
+        best = j;
+      }
+    }
+    const pivot = h[best * n + best];
+    for (let r = 0; r < rows; r++) {
+      const factor = w[r * n + best] / pivot;
+      if (factor === 0) continue;
+      for (let k = 0; k < n; k++) if (!removed[k]) w[r * n + k] -= factor * h[best * n + k];
+      w[r * n + best] = 0;
+    }
+    for (let i = 0; i < n; i++) {
+      if (removed[i] || i === best) continue;
+      const scale = h[i * n + best] / pivot;
+      if (scale === 0) continue;
+      for (let k = 0; k < n; k++) if (!removed[k]) h[i * n + k] -= scale * h[best * n + k];
+    }
+    removed[best] = 1;
+    step[best] = at;
+    loss[best] = Math.max(0, bestLoss);
+  }
+  return { step, loss };
+}
+
+/**
+ * Scores of a group's inputs from its greedy removal: the square root of the running maximum of the
+ * losses in removal order (so later-removed inputs never score lower), plus a step-sized nudge that
+ * keeps the greedy order through ties. Units are those of `obs` (sqrt of squared output error), so
+ * groups of different layers' tiles and channels compare as the one-shot scores do.
+ */
+function removalScores(removal: GreedyRemoval, n: number): Float64Array {
+  const order = Array.from({ length: n }, (_, j) => j).sort((a, b) => removal.step[a] - removal.step[b]);
+  let largest = 0;
+  for (const value of removal.loss) largest = Math.max(largest, value);
+  const nudge = (largest > 0 ? largest : 1) * 1e-12;
+  const scores = new Float64Array(n);
+  let running = 0;
+  for (const j of order) {
+    running = Math.max(running, removal.loss[j]);
+    scores[j] = Math.sqrt(running + nudge * removal.step[j]);
+  }
+  return scores;
+}
+
+/** Default rows of a PW tile when the strategy does not say (PCP / BWT's default). */
+const DEFAULT_GREEDY_TILE_ROWS = 32;
+
+/**
+ * `obs-greedy`: greedy OBS removal order per DW channel (its K taps, its own K x K Gram) and per PW
+ * row tile (`context.tileRows` rows sharing input columns, the Cin x Cin Gram): every weight of
+ * column j in a tile gets that column's score (see `removalScores`), divided by sqrt(rows) so a
+ * tile segment's L2 norm, which PCP and BWT rank, is the score itself.
+ */
+export const obsGreedyScorer: ImportanceScorer = {
+  name: 'obs-greedy',
+  description: 'greedy OBS: removes inputs one at a time per DW channel / PW row tile, re-fitting the rest after each (needs calibration)',
+  score(layer: PrunableLayer, stats?: LayerStatistics, context: ScoreContext = {}): Float64Array {
+    validateLayer(layer);
+    if (stats?.gram === undefined) throw needs('obs-greedy', 'gram', layer);
+    const scores = new Float64Array(layer.weights.length);
+    if (layer.kind === 'dw') {
+      const taps = layer.kernel[0] * layer.kernel[1];
+      checkLength('obs-greedy', 'gram', layer, stats.gram, layer.channels * taps * taps);
+      for (let channel = 0; channel < layer.channels; channel++) {
+        const gram = stats.gram.subarray(channel * taps * taps, (channel + 1) * taps * taps);
+        const inverse = inverseFromFactor(dampedCholesky(gram, taps, DEFAULT_OBS_DAMPING).factor, taps);
+        const weights = layer.weights.subarray(channel * taps, (channel + 1) * taps);
+        scores.set(removalScores(greedyObsRemoval(weights, 1, taps, inverse), taps), channel * taps);
+      }
+      return scores;
+    }
+    const n = layer.inChannels;
+    checkLength('obs-greedy', 'gram', layer, stats.gram, n * n);
+    const inverse = inverseFromFactor(dampedCholesky(stats.gram, n, DEFAULT_OBS_DAMPING).factor, n);
+    const tileRows = Math.max(1, Math.min(layer.outChannels, context.tileRows ?? DEFAULT_GREEDY_TILE_ROWS));
+    for (let first = 0; first < layer.outChannels; first += tileRows) {
+      const rows = Math.min(tileRows, layer.outChannels - first);
+      const column = removalScores(greedyObsRemoval(layer.weights.subarray(first * n, (first + rows) * n), rows, n, inverse), n);
+      const perWeight = 1 / Math.sqrt(rows);
+      for (let r = 0; r < rows; r++) for (let j = 0; j < n; j++) scores[(first + r) * n + j] = column[j] * perWeight;
+    }
+    return scores;
+  },
+};
