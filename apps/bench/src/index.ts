@@ -36,7 +36,7 @@ export { suiteReportPaths, writeReportFiles, versionsLine } from './report';
 export type { ReportTable } from './report';
 export { runPruneSuite, PRUNE_SUITE_VARIANTS, DEFAULT_PRUNE_RATIO } from './prune-suite';
 export type { PruneSuiteOptions, PruneSuiteReport, PruneSuiteRow, PruneSuiteProgress, PruneSuiteVariant, PruneMemory, PruneMemoryProbe } from './prune-suite';
-export { nodePruneMemoryProbe, pruneMemoryChildPath, NODE_PRUNE_MEMORY_METHOD } from './prune-memory-node';
+export { nodePruneMemoryProbe, nodeGarbageCollector, pruneMemoryChildPath, NODE_PRUNE_MEMORY_METHOD } from './prune-memory-node';
 export { pruneReportMarkdown, pruneChartSpec, pruneTable } from './prune-report';
 export { runHsrSuite, DEFAULT_HSR_RATIO } from './hsr-suite';
 export type { HsrSuiteOptions, HsrSuiteReport, HsrLayerResult, HsrLayerMove, HsrSuiteProgress } from './hsr-suite';
@@ -45,7 +45,8 @@ export { SUITE_VIEWS, suiteView, suiteReportFiles, writeSuiteReport } from './su
 export type { SuiteView, AnySuiteReport } from './suite-views';
 export { compareRuns, timedRows, ratioRows, repeatabilityMarkdown } from './repeatability';
 export type { Repeatability, RepeatabilityRow, TimedRow } from './repeatability';
-export type { SuiteReportHeader } from './suite-common';
+export { exposedGarbageCollector } from './suite-common';
+export type { SuiteReportHeader, CollectGarbage } from './suite-common';
 export { runAccuracySuite, measureDsconv, measureDsconvInterleaved, dsconvLayerNames, ACCURACY_MODELS } from './accuracy';
 export type { AccuracyModel, AccuracyConfig, AccuracySuiteOptions, AccuracySuiteReport, AccuracyRow, SpeedRow, Importance } from './accuracy';
 export { writeAccuracyReport, accuracyReportMarkdown, accuracyChartSpec } from './accuracy-report';

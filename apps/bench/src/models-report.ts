@@ -1,5 +1,6 @@
 import { yardstickLabel, type ModelSuiteReport } from './models';
 import { machineLine } from './machine';
+import { gcNote } from './suite-common';
 import { fixed, percent, suiteReportPaths, table, versionsLine, writeReportFiles, type ReportTable, type WrittenReport } from './report';
 
 /** What a report file name is made of: the model, its input and the sparsity. */
@@ -64,7 +65,7 @@ export function modelReportMarkdown(report: ModelSuiteReport, chartFile?: string
   lines.push(`- Date: ${report.date}; run time ${report.seconds} s`);
   lines.push(
     `- Settings: every variant pruned by \`prune()\` at nominal sparsity r = ${settings.ratio} and run whole by @deprune/runtime (DEPrune layers on the sparse kernels with their plan; DEPrune-BH's HSR against the analytic ceil(n / t) staircase); ` +
-      `${settings.yardsticks.length === 0 ? 'no yardstick' : `${settings.yardsticks.join(', ')} run${settings.yardsticks.length === 1 ? 's' : ''} the dense model on the same input`}; ${settings.warmup} warm-up + ${settings.repeats} timed runs of each, interleaved round by round; median reported; input seed ${settings.seed}.`,
+      `${settings.yardsticks.length === 0 ? 'no yardstick' : `${settings.yardsticks.join(', ')} run${settings.yardsticks.length === 1 ? 's' : ''} the dense model on the same input`}; ${settings.warmup} warm-up + ${settings.repeats} timed runs of each, interleaved round by round${gcNote(settings.gcBeforeCall)}; median reported; input seed ${settings.seed}.`,
   );
   lines.push('');
   const main = modelTable(report);

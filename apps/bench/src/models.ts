@@ -5,7 +5,7 @@ import { prune, type PruneVariant } from '@deprune/pipeline';
 import { createSession, type HostTensor } from '@deprune/runtime';
 import { cosineSimilarity, createRng, maxAbsDifference, randomTensor, toFloat32 } from '@deprune/tensor';
 import { machineInfo, type MachineInfo } from './machine';
-import { timingSettings, type SuiteReportHeader } from './suite-common';
+import { timingSettings, type CollectGarbage, type SuiteReportHeader } from './suite-common';
 import { isUnavailable, reasonOf, type Yardstick, type YardstickUnavailable } from './yardsticks';
 
 /**
@@ -39,10 +39,12 @@ export interface ModelSuiteOptions {
   /** Nominal sparsity of every pruned variant. Default 0.5. */
   ratio?: number;
   variants?: readonly ModelVariant[];
-  /** Untimed runs of each entry first. Default 1. */
+  /** Untimed runs of each entry first. Default 2 (a GL mode compiles its shaders in the first call; the second lets the engine settle). */
   warmup?: number;
-  /** Timed rounds (each runs every entry once). Default 5. */
+  /** Timed rounds (each runs every entry once). Default 7. */
   repeats?: number;
+  /** Run untimed before every timed call (see `CollectGarbage`); the report records whether there was one. */
+  collectGarbage?: CollectGarbage;
   /**
    * Other runtimes timed on the dense model in the same rounds: `onnxruntimeNodeYardstick()` in
    * Node, onnxruntime-web in the browser page. Default none.
@@ -91,7 +93,8 @@ export interface ModelRow {
 export interface ModelSuiteReport extends SuiteReportHeader {
   suite: 'models';
   mode: GpuMode;
-  settings: { ratio: number; warmup: number; repeats: number; seed: number; variants: ModelVariant[]; yardsticks: string[] };
+  /** gcBeforeCall: whether a full garbage collection ran (untimed) before every timed call. */
+  settings: { ratio: number; warmup: number; repeats: number; seed: number; variants: ModelVariant[]; yardsticks: string[]; gcBeforeCall: boolean };
   /** Versions of what ran: gpu.js and every yardstick. */
   versions: Record<string, string>;
   rows: ModelRow[];
@@ -127,7 +130,7 @@ function argmax(data: Float32Array): number {
 
 export async function runModelSuite(options: ModelSuiteOptions): Promise<ModelSuiteReport> {
   const started = performance.now();
-  const { ratio, warmup, repeats } = timingSettings(options, { ratio: DEFAULT_MODEL_RATIO, warmup: 1, repeats: 5 });
+  const { ratio, warmup, repeats } = timingSettings(options, { ratio: DEFAULT_MODEL_RATIO, warmup: 2, repeats: 7 });
   const seed = options.seed ?? 0;
   const variants = [...new Set<ModelVariant>(['dense', ...(options.variants ?? MODEL_VARIANTS)])];
   for (const variant of variants) if (!MODEL_VARIANTS.includes(variant)) throw new UsageError(`unknown variant '${String(variant)}' (known: ${MODEL_VARIANTS.join(', ')})`);
@@ -193,6 +196,7 @@ export async function runModelSuite(options: ModelSuiteOptions): Promise<ModelSu
     {
       warmup,
       repeats,
+      ...(options.collectGarbage === undefined ? {} : { beforeCall: options.collectGarbage }),
       onRound: (round, rounds) => options.onProgress?.({ stage: round === 0 ? 'warmup' : 'time', done: round, total: rounds }),
     },
   );
@@ -233,7 +237,7 @@ export async function runModelSuite(options: ModelSuiteOptions): Promise<ModelSu
     mode,
     model: options.modelName,
     input: { name: inputName, shape: [...options.inputShape] },
-    settings: { ratio, warmup, repeats, seed, variants, yardsticks: yardsticks.map((yardstick) => yardstick.name) },
+    settings: { ratio, warmup, repeats, seed, variants, yardsticks: yardsticks.map((yardstick) => yardstick.name), gcBeforeCall: options.collectGarbage !== undefined },
     versions: { 'gpu.js': GPU_JS_VERSION, ...Object.fromEntries(yardsticks.map((yardstick) => [yardstick.name, yardstick.version])) },
     rows,
     unavailable,

@@ -9,9 +9,24 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { DeprunError } from '@deprune/errors';
 import { serializeModel } from '@deprune/onnx';
 import type { PruneMemory, PruneMemoryProbe } from './prune-suite';
+import { exposedGarbageCollector, type CollectGarbage } from './suite-common';
+
+/**
+ * A full garbage collection in this Node process, for the timed suites: `gc` when Node was started
+ * with --expose-gc, else the same function got by setting the flag now (V8 takes it at run time and
+ * hands `gc` to contexts made after that, hence the fresh vm context).
+ */
+export function nodeGarbageCollector(): CollectGarbage {
+  const exposed = exposedGarbageCollector();
+  if (exposed !== undefined) return exposed;
+  setFlagsFromString('--expose-gc');
+  return runInNewContext('gc') as CollectGarbage;
+}
 
 export const PRUNE_MEMORY_CHILD = 'prune-memory-child.js';
 

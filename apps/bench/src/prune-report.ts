@@ -1,4 +1,5 @@
 import { machineLine } from './machine';
+import { gcNote } from './suite-common';
 import type { PruneSuiteReport } from './prune-suite';
 import { fixed, percent, table, versionsLine, type ReportTable } from './report';
 
@@ -33,7 +34,7 @@ export function pruneReportMarkdown(report: PruneSuiteReport, chartFile?: string
   lines.push(`- Date: ${report.date}; run time ${report.seconds} s`);
   lines.push(
     `- Settings: \`prune(model, { variant, ratio: ${settings.ratio} })\` from @deprune/pipeline on the parsed model (DEPrune-BH: HSR against the analytic ceil(n / t) staircase), ` +
-      `${settings.warmup} warm-up + ${settings.repeats} timed calls of each variant, interleaved round by round; median reported. No gpu.js mode is involved: prune() is JavaScript on the CPU.`,
+      `${settings.warmup} warm-up + ${settings.repeats} timed calls of each variant, interleaved round by round${gcNote(settings.gcBeforeCall)}; median reported. No gpu.js mode is involved: prune() is JavaScript on the CPU.`,
   );
   lines.push(`- Memory: ${report.memory.measured ? report.memory.method : `not measured: ${report.memory.reason}`}.`);
   lines.push('');

@@ -3,7 +3,7 @@ import { measureInterleaved } from '@deprune/gpu';
 import { indexGraph, type OnnxModel } from '@deprune/onnx';
 import { prune, type PruneConfig, type PruneVariant } from '@deprune/pipeline';
 import { machineInfo, type MachineInfo } from './machine';
-import { timingSettings, type SuiteReportHeader } from './suite-common';
+import { timingSettings, type CollectGarbage, type SuiteReportHeader } from './suite-common';
 
 /**
  * The prune suite: how long `prune()` takes per variant, and how much memory it needs. `prune()`
@@ -54,10 +54,12 @@ export interface PruneSuiteOptions {
   inputShape: readonly number[];
   ratio?: number;
   variants?: readonly PruneSuiteVariant[];
-  /** Untimed calls of each variant first. Default 1. */
+  /** Untimed calls of each variant first. Default 2 (V8 optimises prune()'s loops over the first calls). */
   warmup?: number;
-  /** Timed rounds. Default 5. */
+  /** Timed rounds. Default 7. */
   repeats?: number;
+  /** Run untimed before every timed call (see `CollectGarbage`); the report records whether there was one. */
+  collectGarbage?: CollectGarbage;
   /** Where it runs: 'node' or 'chromium' (the report's folder). Default 'node'. */
   environment?: string;
   /** Peak memory per variant; without one the report says memory was not measured and why. */
@@ -88,7 +90,8 @@ export interface PruneSuiteRow {
 export interface PruneSuiteReport extends SuiteReportHeader {
   suite: 'prune';
   environment: string;
-  settings: { ratio: number; warmup: number; repeats: number; variants: PruneSuiteVariant[] };
+  /** gcBeforeCall: whether a full garbage collection ran (untimed) before every timed call. */
+  settings: { ratio: number; warmup: number; repeats: number; variants: PruneSuiteVariant[]; gcBeforeCall: boolean };
   versions: Record<string, string>;
   /** How memory was measured, or why it was not. */
   memory: { measured: true; method: string } | { measured: false; reason: string };
@@ -105,18 +108,27 @@ function engineVersions(): Record<string, string> {
 
 export async function runPruneSuite(options: PruneSuiteOptions): Promise<PruneSuiteReport> {
   const started = performance.now();
-  const { ratio, warmup, repeats } = timingSettings(options, { ratio: DEFAULT_PRUNE_RATIO, warmup: 1, repeats: 5 });
+  const { ratio, warmup, repeats } = timingSettings(options, { ratio: DEFAULT_PRUNE_RATIO, warmup: 2, repeats: 7 });
   const variants = [...new Set(options.variants ?? PRUNE_SUITE_VARIANTS)];
   for (const variant of variants) if (!PRUNE_SUITE_VARIANTS.includes(variant)) throw new UsageError(`unknown variant '${String(variant)}' (known: ${PRUNE_SUITE_VARIANTS.join(', ')})`);
   const { model } = options;
   const inputName = indexGraph(model).inputs[0];
   const configs = variants.map((variant): PruneConfig => ({ variant, ratio, inputShapes: { [inputName]: [...options.inputShape] } }));
 
-  // Every call prunes from the same parsed model; prune() never changes its input.
+  // Every call prunes from the same parsed model; prune() never changes its input. Only each
+  // variant's first result is kept (for the report), so later calls leave all their memory as garbage.
   const results = configs.map(() => null as ReturnType<typeof prune> | null);
   const measured = await measureInterleaved(
-    configs.map((config, index) => () => void (results[index] = prune(model, config))),
-    { warmup, repeats, onRound: (round, rounds) => options.onProgress?.({ stage: round === 0 ? 'warmup' : 'time', done: round, total: rounds }) },
+    configs.map((config, index) => () => {
+      const result = prune(model, config);
+      results[index] ??= result;
+    }),
+    {
+      warmup,
+      repeats,
+      ...(options.collectGarbage === undefined ? {} : { beforeCall: options.collectGarbage }),
+      onRound: (round, rounds) => options.onProgress?.({ stage: round === 0 ? 'warmup' : 'time', done: round, total: rounds }),
+    },
   );
 
   const memory: (PruneMemory | null)[] = configs.map(() => null);
@@ -156,7 +168,7 @@ export async function runPruneSuite(options: PruneSuiteOptions): Promise<PruneSu
     environment: options.environment ?? 'node',
     model: options.modelName,
     input: { name: inputName, shape: [...options.inputShape] },
-    settings: { ratio, warmup, repeats, variants },
+    settings: { ratio, warmup, repeats, variants, gcBeforeCall: options.collectGarbage !== undefined },
     versions: engineVersions(),
     memory: options.memory
       ? { measured: true, method: options.memory.method }

@@ -18,6 +18,27 @@ export interface SuiteReportHeader {
   input: { name: string; shape: number[] };
 }
 
+/**
+ * A full garbage collection, run untimed before every timed call of the suites whose calls
+ * allocate a lot (models, prune). Without it a call can pay for the garbage of the call before
+ * it, and medians of the same variant moved by a third between two runs of the prune suite.
+ * Node: `nodeGarbageCollector()`; a page: `exposedGarbageCollector()` (Chromium started with
+ * --js-flags=--expose-gc, as the bench runner does). Reports record whether one was used.
+ */
+export type CollectGarbage = () => void;
+
+/** The engine's `gc` when it is exposed (node --expose-gc, Chromium --js-flags=--expose-gc). */
+export function exposedGarbageCollector(): CollectGarbage | undefined {
+  const gc = (globalThis as { gc?: unknown }).gc;
+  return typeof gc === 'function' ? (gc as CollectGarbage) : undefined;
+}
+
+/** How a report's method line states the garbage collection (`undefined`: a report made before it was recorded). */
+export function gcNote(gcBeforeCall: boolean | undefined): string {
+  if (gcBeforeCall === undefined) return '';
+  return gcBeforeCall ? ', a full garbage collection (untimed) before every timed call' : ', no garbage collection between calls (the engine exposes none)';
+}
+
 function wholeNumber(name: string, value: number, minimum: number): number {
   if (!Number.isInteger(value) || value < minimum) throw new UsageError(`${name} must be an integer >= ${minimum}, got ${String(value)}`);
   return value;

@@ -66,6 +66,7 @@ describe.skipIf(!run)('the benchmark page in headless Chromium', () => {
       const report = JSON.parse(readFileSync((await download.path())!, 'utf8')) as ModelSuiteReport;
       expect(report).toMatchObject({ suite: 'models', mode, model: 'zoo:mobilenetv3-small', input: { shape: [1, 3, 64, 64] } });
       expect(report.machine.browser).toMatch(/Chromium/);
+      expect(report.settings.gcBeforeCall).toBe(true);
       const ours = report.rows.filter((row) => !row.yardstick);
       expect(ours.map((row) => `${row.backend}:${row.variant}`)).toEqual(MODEL_VARIANTS.map((variant) => `gpu.js ${mode}:${variant}`));
       const yardsticks = [...report.rows.filter((row) => row.yardstick).map((row) => row.backend), ...report.unavailable.map((entry) => entry.backend)];
@@ -102,6 +103,8 @@ describe.skipIf(!run)('the benchmark page in headless Chromium', () => {
     const prune = await browser.call<PruneSuiteReport>('run', { ...common, suite: 'prune', mode: 'cpu', variants: ['channel', 'deprune-bh'], repeats: 1, warmup: 0 }, 120_000);
     expect(prune.rows.map((row) => row.variant)).toEqual(['channel', 'deprune-bh']);
     expect(prune.environment).toBe('chromium');
+    // The runner starts Chromium with --js-flags=--expose-gc, so the page collects garbage between timed calls.
+    expect(prune.settings.gcBeforeCall).toBe(true);
     expect(prune.memory).toMatchObject({ measured: false });
     for (const row of prune.rows) expect(row.medianMs).toBeGreaterThan(0);
     const hsr = await browser.call<HsrSuiteReport>('run', { ...common, suite: 'hsr', mode: 'webgpu', layers: 'features.1.block.0.0' }, 180_000);

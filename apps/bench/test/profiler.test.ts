@@ -132,6 +132,13 @@ describe('measureInterleaved', () => {
     }
     await expect(measureInterleaved([make('a')], { repeats: 0 })).rejects.toThrow(/repeats/);
   });
+
+  it('runs beforeCall before every timed call, never before a warm-up call', async () => {
+    const events: string[] = [];
+    const make = (name: string) => () => void events.push(name);
+    await measureInterleaved([make('a'), make('b')], { warmup: 2, repeats: 2, beforeCall: () => events.push('gc') });
+    expect(events).toEqual(['a', 'b', 'a', 'b', 'gc', 'a', 'gc', 'b', 'gc', 'b', 'gc', 'a']);
+  });
 });
 
 describe('profileLayers', () => {

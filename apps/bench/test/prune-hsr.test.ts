@@ -5,7 +5,9 @@ import { buildZooModel } from '@deprune/zoo';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   compareRuns,
+  nodeGarbageCollector,
   nodePruneMemoryProbe,
+  pruneReportMarkdown,
   repeatabilityMarkdown,
   runHsrSuite,
   runPruneSuite,
@@ -23,6 +25,7 @@ const inputShape = [1, 3, 64, 64];
 
 describe('runPruneSuite', () => {
   let report: PruneSuiteReport;
+  let collections = 0;
   const measured: string[] = [];
   const probe: PruneMemoryProbe = {
     method: 'a probe that records what it was asked',
@@ -33,8 +36,23 @@ describe('runPruneSuite', () => {
   };
 
   beforeAll(async () => {
-    report = await runPruneSuite({ model, modelName: 'zoo:mobilenetv3-small', inputShape, ratio: 0.6, repeats: 2, warmup: 0, memory: probe, command: 'test' });
+    report = await runPruneSuite({ model, modelName: 'zoo:mobilenetv3-small', inputShape, ratio: 0.6, repeats: 2, warmup: 0, memory: probe, command: 'test', collectGarbage: () => collections++ });
   }, 120_000);
+
+  it('collects garbage before every timed call when given a collector, and records that it did', () => {
+    expect(collections).toBe(2 * report.rows.length);
+    expect(report.settings.gcBeforeCall).toBe(true);
+    expect(pruneReportMarkdown(report)).toContain('a full garbage collection (untimed) before every timed call');
+  });
+
+  it('nodeGarbageCollector returns a working gc, with or without --expose-gc', async () => {
+    const gc = nodeGarbageCollector();
+    const unreachable = new WeakRef(new Float64Array(1 << 16));
+    // A WeakRef's target stays alive until the job that made it ends; then only a GC clears it.
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    gc();
+    expect(unreachable.deref()).toBeUndefined();
+  });
 
   it('times every variant, interleaved, and says what the slowest costs relative to each', () => {
     expect(report.rows.map((row) => row.variant)).toEqual(['unstructured', 'channel', 'deprune', 'deprune-b', 'deprune-bh']);
@@ -58,6 +76,7 @@ describe('runPruneSuite', () => {
   it('without a probe, says memory was not measured and why', async () => {
     const bare = await runPruneSuite({ model, modelName: 'm', inputShape, variants: ['deprune'], repeats: 1, warmup: 0, memoryUnavailable: 'no peak API here' });
     expect(bare.memory).toEqual({ measured: false, reason: 'no peak API here' });
+    expect(bare.settings.gcBeforeCall).toBe(false);
     expect(bare.rows[0].memory).toBeNull();
   });
 

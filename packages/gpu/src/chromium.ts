@@ -36,6 +36,8 @@ export const CHROMIUM_FLAGS: readonly string[] = [
   '--use-webgpu-adapter=swiftshader',
   '--enable-features=Vulkan',
   '--use-angle=swiftshader',
+  // globalThis.gc for the benchmark page: a full GC before every timed call (see @deprune/bench).
+  '--js-flags=--expose-gc',
   '--disable-background-networking',
   '--disable-component-update',
   '--disable-sync',

@@ -200,6 +200,12 @@ export interface InterleavedOptions {
   repeats?: number;
   /** Called after the warmup (round 0) and after every round. */
   onRound?: (round: number, rounds: number) => void;
+  /**
+   * Called, untimed, before every timed call: e.g. a full garbage collection, so the garbage one
+   * call left behind is not collected inside the next call's timing (what made prune() timings
+   * of the same variant differ by a third between runs).
+   */
+  beforeCall?: () => void;
 }
 
 /**
@@ -220,6 +226,7 @@ export async function measureInterleaved(fns: readonly (() => unknown)[], option
   for (let round = 0; round < repeats; round++) {
     for (let offset = 0; offset < fns.length; offset++) {
       const index = (offset + round) % fns.length;
+      options.beforeCall?.();
       const start = performance.now();
       await fns[index]();
       samples[index].push(performance.now() - start);

@@ -14,6 +14,7 @@ import type { MachineInfo } from '../machine';
 import { runModelSuite, type ModelSuiteReport, type ModelVariant } from '../models';
 import { runPruneSuite, type PruneSuiteReport, type PruneSuiteVariant } from '../prune-suite';
 import type { OrtModule } from '../yardsticks';
+import { exposedGarbageCollector } from '../suite-common';
 import { onnxruntimeWebYardstick, type OrtWebBackend } from './ort-web';
 
 export const PAGE_SUITES = ['models', 'kernels', 'prune', 'hsr'] as const;
@@ -111,6 +112,9 @@ export async function runInPage(request: PageRunRequest, environment: PageEnviro
   const model = await loadModel(request.model, request.modelName);
   const machine = request.machine ?? (await pageMachine(mode));
   const common = { model, modelName: request.modelName, machine, command: request.command ?? `(benchmark page) ${suite} ${request.modelName} ${mode}` };
+  // The runner starts Chromium with --js-flags=--expose-gc; a user's own browser has no gc, and the report says so.
+  const collectGarbage = exposedGarbageCollector();
+  const garbage = collectGarbage === undefined ? {} : { collectGarbage };
   const timing = {
     ...(request.ratio === undefined ? {} : { ratio: request.ratio }),
     ...(request.warmup === undefined ? {} : { warmup: request.warmup }),
@@ -126,6 +130,7 @@ export async function runInPage(request: PageRunRequest, environment: PageEnviro
         ...(request.quick && request.repeats === undefined ? { repeats: 3 } : {}),
         mode,
         inputShape: shape(),
+        ...garbage,
         yardsticks: ortWeb.backends.length === 0 ? [] : [onnxruntimeWebYardstick({ ort: environment.ort, wasmUrl: environment.ortWasmUrl, mjsUrl: environment.ortMjsUrl, backends: ortWeb.backends, threads: ortWeb.threads })],
         onProgress: (event) => say(event.total === 0 ? null : event.done / event.total, `${event.stage}${event.detail ? ` ${event.detail}` : ''} ${event.done}/${event.total}`, event),
         ...extra,
@@ -139,6 +144,7 @@ export async function runInPage(request: PageRunRequest, environment: PageEnviro
         ...(request.quick && request.repeats === undefined ? { repeats: 3 } : {}),
         inputShape: shape(),
         environment: 'chromium',
+        ...garbage,
         memoryUnavailable:
           'a page cannot observe the peak of a synchronous call (performance.measureUserAgentSpecificMemory reports current use after a garbage collection, not a peak); run the prune suite in Node for memory',
         onProgress: (event) => say(event.total === 0 ? null : event.done / event.total, `${event.stage} ${event.done}/${event.total}`, event),

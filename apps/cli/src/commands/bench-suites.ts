@@ -24,8 +24,10 @@ export async function runSuiteBench(args: ParsedArgs, out: Output, suite: Exclud
   const bench = await import('@deprune/bench');
   const ratio = parseRatio(args.string('ratio')) ?? { models: bench.DEFAULT_MODEL_RATIO, prune: bench.DEFAULT_PRUNE_RATIO, hsr: bench.DEFAULT_HSR_RATIO }[suite];
   const quick = args.boolean('quick');
-  const repeats = args.integer('repeats', { min: 1 }) ?? (quick ? 3 : suite === 'prune' ? 5 : 7);
-  const warmup = args.integer('warmup', { min: 0 }) ?? 1;
+  const repeats = args.integer('repeats', { min: 1 }) ?? (quick ? 3 : 7);
+  // hsr times thousands of small kernel calls (one warm-up each is enough); models and prune
+  // time whole forward passes and prune() calls, which V8 and the GL modes settle over two.
+  const warmup = args.integer('warmup', { min: 0 }) ?? (quick || suite === 'hsr' ? 1 : 2);
   const variants = suite === 'models' ? parseVariants(args.string('variants'), bench.MODEL_VARIANTS) : suite === 'prune' ? parseVariants(args.string('variants'), bench.PRUNE_SUITE_VARIANTS) : undefined;
   const step = args.integer('step', { min: 1 });
   const tileRows = args.integer('tile-rows', { min: 1 });
@@ -69,12 +71,14 @@ export async function runSuiteBench(args: ParsedArgs, out: Output, suite: Exclud
     report = await bench.runSuiteInBrowser(request, { modelBytes: serializeModel(resolved.model), onProgress: progress.update });
   } else {
     const common = { model: resolved.model, modelName: resolved.spec, inputShape, ratio, repeats, warmup, command };
+    const collectGarbage = bench.nodeGarbageCollector();
     const forward = (fraction: number | null, message: string) => progress.update({ suite, fraction, message });
     try {
       if (suite === 'models') {
         report = await bench.runModelSuite({
           ...common,
           mode,
+          collectGarbage,
           ...(variants === undefined ? {} : { variants: variants as ModelVariant[] }),
           yardsticks: args.boolean('no-onnxruntime') ? [] : [bench.onnxruntimeNodeYardstick()],
           onProgress: (event) => forward(event.total === 0 ? null : event.done / event.total, `${event.stage}${event.detail ? ` ${event.detail}` : ''} ${event.done}/${event.total}`),
@@ -84,6 +88,7 @@ export async function runSuiteBench(args: ParsedArgs, out: Output, suite: Exclud
           ...common,
           ...(variants === undefined ? {} : { variants: variants as PruneSuiteVariant[] }),
           environment: 'node',
+          collectGarbage,
           ...(args.boolean('no-memory') ? { memoryUnavailable: 'not asked for (--no-memory)' } : { memory: bench.nodePruneMemoryProbe() }),
           onProgress: (event) => forward(event.total === 0 ? null : event.done / event.total, `${event.stage}${event.detail ? ` ${event.detail}` : ''} ${event.done}/${event.total}`),
         });

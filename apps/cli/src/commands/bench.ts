@@ -80,12 +80,14 @@ implementations, so ratios mean something and absolute times are not GPU times);
 each variant (--variants; default all of dense, unstructured, channel, deprune, deprune-b,
 deprune-bh) at --ratio (default 0.5), DEPrune layers on the sparse kernels, and
 onnxruntime-node running the dense model on the same input with 1 thread and with every
-core, all interleaved round by round (--warmup 1, --repeats 7; --quick 3). In headless
+core, all interleaved round by round (--warmup 2, --repeats 7; --quick 1 and 3), with a full
+garbage collection before every timed call (untimed). In headless
 Chromium (webgl2, webgpu, --browser chromium) the benchmark page runs the same suite with
 onnxruntime-web's wasm and webgpu backends as the yardstick (--ort-backends, --ort-threads;
 a backend that cannot run there is listed with the reason). --out writes
 <dir>/models/<mode>/<model>-<HxW>-r<ratio>.{json,md,svg}.
---suite prune: how long prune() takes per variant (interleaved; --repeats 5) and, in Node,
+--suite prune: how long prune() takes per variant (interleaved, a full GC before each timed
+call; --warmup 2, --repeats 7) and, in Node,
 its peak memory (each variant once more in a fresh Node process, RSS sampled during the
 call; --no-memory skips it). prune() uses no gpu.js mode: --mode is refused; --browser
 chromium runs it in the page. --out writes <dir>/prune/<node|chromium>/...
@@ -96,7 +98,7 @@ on the sparse kernels in the mode, and where HSR moved each layer's kept count a
 --suite accuracy: task accuracy of a bundled PP-OCR model (rec line and character accuracy,
 cls accuracy, det precision/recall) on rendered labelled data, against DSConv sparsity and
 (--speed) the measured DSConv speedup, per variant, importance scorer (--importance
-magnitude,activation,obs; default magnitude,obs) and with or without reconstruction, at
+magnitude,activation,obs,obs-greedy; default magnitude,obs) and with or without reconstruction, at
 --ratios (default 0.5). --engine runs the forward passes (auto: onnxruntime-node).
 --out writes <dir>/accuracy/<model>.{json,md,svg}.
 --model defaults to ${DEFAULT_BENCH_MODEL}. Flags a suite does not take are refused.
@@ -112,8 +114,8 @@ Progress goes to stderr; --json prints the report.`,
     'input-shape': { type: 'string', multiple: true, value: 'shape', description: 'input shape as 1,3,H,W; with several inputs name=1,3,H,W' },
     out: { type: 'string', value: 'dir', description: 'write JSON, Markdown and SVG chart under <dir>/<suite>/<mode>/' },
     force: { type: 'boolean', short: 'f', description: 'overwrite report files that exist' },
-    repeats: { type: 'string', value: 'N', description: 'timed calls per kernel (default 7; --quick 3)' },
-    warmup: { type: 'string', value: 'N', description: 'untimed calls per kernel first (default 2; --quick 1)' },
+    repeats: { type: 'string', value: 'N', description: 'timed calls per kernel, model or prune() variant (default 7; --quick 3)' },
+    warmup: { type: 'string', value: 'N', description: 'untimed calls of each first (default 2; hsr and --quick 1)' },
     step: { type: 'string', value: 't', description: 'chunk size t the sparse kernels are built with (default 4)' },
     'tile-rows': { type: 'string', value: 'T', description: 'PW row tile of PCP/BWT (default 32)' },
     'group-size': { type: 'string', value: 'G', description: 'DW group of the DR variant (default 32)' },
