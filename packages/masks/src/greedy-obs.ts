@@ -19,7 +19,7 @@ import { validateLayer } from './validate';
 export interface GreedyRemoval {
   /** Removal step of each input (0 = removed first = least important). */
   step: Int32Array;
-  /** Squared output error (over the statistics' vectors) each input's removal added, in step order of the inputs. */
+  /** Squared output error (over the statistics' vectors) that removing each input added at its step, indexed by input. */
   loss: Float64Array;
 }
 
