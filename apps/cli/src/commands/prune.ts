@@ -173,7 +173,7 @@ export const pruneCommand: Command = {
   usage: [
     'prune <model> -o <out.onnx> [--variant V] [--ratio R] [--dw R] [--pw R] [--config file.json] [--input-shape 1,3,H,W] [--force] [--json]',
     'prune <model> -o <out.onnx> --hsr-table table.json [--bwt-granularity channel|group] [--group-size G] [--tile-rows T] ...',
-    'prune <model> -o <out.onnx> --calib <images/ | batch.npy> [--calib-samples N] [--preset P] [--importance magnitude|activation|obs] [--no-reconstruct] [--damping D] [--engine E]',
+    'prune <model> -o <out.onnx> --calib <images/ | batch.npy> [--calib-samples N] [--preset P] [--importance magnitude|activation|obs|obs-greedy] [--no-reconstruct] [--damping D] [--engine E]',
   ],
   description: `
 Prunes the depth-wise (DW) and point-wise (PW) convs of a model and writes two files:
