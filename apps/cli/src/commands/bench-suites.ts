@@ -71,14 +71,13 @@ export async function runSuiteBench(args: ParsedArgs, out: Output, suite: Exclud
     report = await bench.runSuiteInBrowser(request, { modelBytes: serializeModel(resolved.model), onProgress: progress.update });
   } else {
     const common = { model: resolved.model, modelName: resolved.spec, inputShape, ratio, repeats, warmup, command };
-    const collectGarbage = bench.nodeGarbageCollector();
     const forward = (fraction: number | null, message: string) => progress.update({ suite, fraction, message });
     try {
       if (suite === 'models') {
         report = await bench.runModelSuite({
           ...common,
           mode,
-          collectGarbage,
+          collectGarbage: bench.nodeGarbageCollector(),
           ...(variants === undefined ? {} : { variants: variants as ModelVariant[] }),
           yardsticks: args.boolean('no-onnxruntime') ? [] : [bench.onnxruntimeNodeYardstick()],
           onProgress: (event) => forward(event.total === 0 ? null : event.done / event.total, `${event.stage}${event.detail ? ` ${event.detail}` : ''} ${event.done}/${event.total}`),
@@ -88,7 +87,7 @@ export async function runSuiteBench(args: ParsedArgs, out: Output, suite: Exclud
           ...common,
           ...(variants === undefined ? {} : { variants: variants as PruneSuiteVariant[] }),
           environment: 'node',
-          collectGarbage,
+          collectGarbage: bench.nodeGarbageCollector(),
           ...(args.boolean('no-memory') ? { memoryUnavailable: 'not asked for (--no-memory)' } : { memory: bench.nodePruneMemoryProbe() }),
           onProgress: (event) => forward(event.total === 0 ? null : event.done / event.total, `${event.stage}${event.detail ? ` ${event.detail}` : ''} ${event.done}/${event.total}`),
         });
