@@ -1,21 +1,26 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '@deprune/onnx/node';
-import type { AccuracyRow, AccuracySuiteReport } from './accuracy';
+import type { AccuracyRow, AccuracySuiteReport, SpeedRow } from './accuracy';
 import { machineLine } from './machine';
 import { renderVegaLiteSvg, type WrittenReport } from './report';
 
 const percent = (value: number) => `${(100 * value).toFixed(1)}`;
 
+/** Rows and speed rows of one pruned model share this key (the dense model is ratio 0). */
+function speedKey(row: Pick<AccuracyRow | SpeedRow, 'variant' | 'ratio' | 'allocation'>): string {
+  return `${row.variant}@${row.ratio}@${row.allocation ?? 'uniform'}`;
+}
+
 function label(row: AccuracyRow): string {
   if (row.variant === 'dense') return 'dense';
-  return `${row.variant} ${row.importance}${row.reconstructed ? ' + recon' : ''}`;
+  return `${row.variant} ${row.importance}${row.allocation ? ` ${row.allocation}-allocated` : ''}${row.reconstructed ? ' + recon' : ''}`;
 }
 
 /** The Markdown page: settings, the command, then one table row per measured model. */
 export function accuracyReportMarkdown(report: AccuracySuiteReport, command: string, chartFile?: string): string {
   const { settings } = report;
-  const speed = new Map(report.speed.map((row) => [`${row.variant}@${row.ratio}`, row]));
+  const speed = new Map(report.speed.map((row) => [speedKey(row), row]));
   const lines = [
     `# Accuracy without retraining: ${report.model}`,
     '',
@@ -37,7 +42,7 @@ export function accuracyReportMarkdown(report: AccuracySuiteReport, command: str
     '| --- | ---: | ---: | ---: | --- | ---: | ---: |',
   );
   for (const row of report.rows) {
-    const timing = speed.get(`${row.variant}@${row.ratio}`);
+    const timing = speed.get(speedKey(row));
     const recon = row.reconstruction;
     lines.push(
       `| ${label(row)}${row.variant === 'dense' ? '' : ` (r=${row.ratio})`} | ${row.dsconvSparsity.toFixed(3)} | ${percent(row.metric)} | ${timing ? `${timing.speedup.toFixed(2)}x` : '-'} | ${recon ? `${recon.meanErrorBefore.toFixed(3)} -> ${recon.meanErrorAfter.toFixed(3)}` : '-'} | ${row.pruneMs === undefined ? '-' : (row.pruneMs / 1000).toFixed(1)} | ${recon ? (recon.ms / 1000).toFixed(0) : '-'} |`,
@@ -49,12 +54,12 @@ export function accuracyReportMarkdown(report: AccuracySuiteReport, command: str
 }
 
 export function accuracyChartSpec(report: AccuracySuiteReport): Record<string, unknown> {
-  const speed = new Map(report.speed.map((row) => [`${row.variant}@${row.ratio}`, row.speedup]));
+  const speed = new Map(report.speed.map((row) => [speedKey(row), row.speedup]));
   const values = report.rows.map((row) => ({
-    series: row.variant === 'dense' ? 'dense' : `${row.importance}${row.reconstructed ? ' + recon' : ''}`,
+    series: row.variant === 'dense' ? 'dense' : `${row.importance}${row.allocation ? ` ${row.allocation}` : ''}${row.reconstructed ? ' + recon' : ''}`,
     variant: row.variant,
     sparsity: row.dsconvSparsity,
-    speedup: speed.get(`${row.variant}@${row.ratio}`) ?? (row.variant === 'dense' ? 1 : null),
+    speedup: speed.get(speedKey(row)) ?? (row.variant === 'dense' ? 1 : null),
     metric: 100 * row.metric,
   }));
   const panel = (x: string, title: string) => ({

@@ -19,7 +19,7 @@ import { preprocessImage, type PresetName } from '@deprune/images';
 import { disposeBackend } from '@deprune/gpu';
 import { ppocrCharset } from '@deprune/ocr';
 import { findDsconvBlocks, indexGraph, listLayers, type OnnxModel } from '@deprune/onnx';
-import { prune, type PrunePlan, type PruneVariant } from '@deprune/pipeline';
+import { ALLOCATION_PRESETS, prune, type AllocationPreset, type PrunePlan, type PruneVariant } from '@deprune/pipeline';
 import { createSession } from '@deprune/runtime';
 import { generateClsSet, generateDetSet, generateRecSet, writeDataset, type DatasetKind } from '@deprune/textdata';
 import { machineInfo, type MachineInfo } from './machine';
@@ -47,6 +47,8 @@ export interface AccuracyConfig {
   variant: PruneVariant;
   ratio: number;
   importance: Importance;
+  /** How the ratio is spread over the layers (default uniform; see ALLOCATION_PRESETS). */
+  allocation?: AllocationPreset;
   /** Also reconstruct (the row without it is always measured: it is the same prune). */
   reconstruct: boolean;
 }
@@ -76,6 +78,10 @@ export interface AccuracyRow {
   variant: PruneVariant | 'dense';
   ratio: number;
   importance: Importance | null;
+  /** Present for a non-uniform allocation. */
+  allocation?: AllocationPreset;
+  /** With a non-uniform allocation: the ratio each layer got (before balance and HSR round it). */
+  layerRatios?: Record<string, number>;
   reconstructed: boolean;
   dsconvSparsity: number;
   /** The model's primary metric (rec: line accuracy; cls: accuracy; det: F1). */
@@ -88,6 +94,7 @@ export interface AccuracyRow {
 export interface SpeedRow {
   variant: PruneVariant | 'dense';
   ratio: number;
+  allocation?: AllocationPreset;
   /** Summed wall time of the DSConv layers' runtime steps (median of the interleaved rounds), ms. */
   dsconvMs: number;
   speedup: number;
@@ -207,26 +214,30 @@ export async function runAccuracySuite(options: AccuracySuiteOptions): Promise<A
     const inputShapes = { [indexGraph(dense).inputs[0]]: setup.timingShape };
     const layers = dsconvLayerNames(dense);
     // (variant, ratio) -> the first pruned model: timed together at the end (interleaved).
-    const toTime = new Map<string, { variant: PruneVariant; ratio: number; model: OnnxModel; plan: PrunePlan }>();
+    const toTime = new Map<string, { variant: PruneVariant; ratio: number; allocation?: AllocationPreset; model: OnnxModel; plan: PrunePlan }>();
     for (const config of options.configs) {
-      const label = `${config.variant} r=${config.ratio} ${config.importance}`;
+      const nonUniform = config.allocation !== undefined && config.allocation !== 'uniform' ? { allocation: config.allocation } : {};
+      const label = `${config.variant} r=${config.ratio} ${config.importance}${nonUniform.allocation ? ` ${nonUniform.allocation} allocation` : ''}`;
       const pruneStart = performance.now();
-      const pruned = prune(dense, { variant: config.variant, ratio: config.ratio, importance: config.importance, inputShapes }, config.importance === 'magnitude' ? {} : { statistics: calibrated.statistics });
+      const pruned = prune(
+        dense,
+        { variant: config.variant, ratio: config.ratio, importance: config.importance, inputShapes, ...(nonUniform.allocation ? { allocation: { ...ALLOCATION_PRESETS[nonUniform.allocation] } } : {}) },
+        config.importance === 'magnitude' && !nonUniform.allocation ? {} : { statistics: calibrated.statistics },
+      );
       const pruneMs = performance.now() - pruneStart;
       const sparsity = pruned.report.totals.dsconvSparsity;
       const plain = await score(pruned.model);
-      report.rows.push({ variant: config.variant, ratio: config.ratio, importance: config.importance, reconstructed: false, dsconvSparsity: sparsity, metric: primaryOf(plain, setup.primary), metrics: plain, pruneMs });
+      const allocated = pruned.report.allocation ? { layerRatios: pruned.report.allocation.ratios } : {};
+      const common = { variant: config.variant, ratio: config.ratio, importance: config.importance, ...nonUniform, ...allocated, dsconvSparsity: sparsity };
+      report.rows.push({ ...common, reconstructed: false, metric: primaryOf(plain, setup.primary), metrics: plain, pruneMs });
       log(`${label}: ${setup.primary} ${primaryOf(plain, setup.primary)}`);
       options.onRow?.(report);
       if (config.reconstruct) {
         const rebuilt = await reconstruct(dense, pruned.model, pruned.plan, samples, { engine, denseStatistics: calibrated.statistics });
         const metrics = await score(rebuilt.model);
         report.rows.push({
-          variant: config.variant,
-          ratio: config.ratio,
-          importance: config.importance,
+          ...common,
           reconstructed: true,
-          dsconvSparsity: sparsity,
           metric: primaryOf(metrics, setup.primary),
           metrics,
           pruneMs,
@@ -235,20 +246,24 @@ export async function runAccuracySuite(options: AccuracySuiteOptions): Promise<A
         log(`${label} + reconstruction: ${setup.primary} ${primaryOf(metrics, setup.primary)} (${(rebuilt.report.ms / 1000).toFixed(0)} s)`);
         options.onRow?.(report);
       }
-      const key = `${config.variant}@${config.ratio}`;
-      if (options.speed && !toTime.has(key)) toTime.set(key, { variant: config.variant, ratio: config.ratio, model: pruned.model, plan: pruned.plan });
+      const key = `${config.variant}@${config.ratio}@${nonUniform.allocation ?? 'uniform'}`;
+      if (options.speed && !toTime.has(key)) toTime.set(key, { variant: config.variant, ratio: config.ratio, ...nonUniform, model: pruned.model, plan: pruned.plan });
     }
     if (options.speed) {
       log(`timing DSConv layers of dense and ${toTime.size} pruned models, interleaved`);
       const entries = [{ model: dense, plan: null }, ...toTime.values()];
       const times = await measureDsconvInterleaved(entries, layers, setup.timingShape, options.speedRepeats ?? 5);
-      report.speed = entries.map((entry, position) => ({
-        variant: position === 0 ? 'dense' : (entry as { variant: PruneVariant }).variant,
-        ratio: position === 0 ? 0 : (entry as { ratio: number }).ratio,
-        dsconvMs: times[position],
-        speedup: times[0] / times[position],
-      }));
-      for (const row of report.speed) log(`${row.variant}@${row.ratio}: DSConv ${row.dsconvMs.toFixed(0)} ms, ${row.speedup.toFixed(2)}x`);
+      report.speed = entries.map((entry, position) => {
+        const { variant, ratio, allocation } = entry as { variant?: PruneVariant; ratio?: number; allocation?: AllocationPreset };
+        return {
+          variant: variant ?? 'dense',
+          ratio: ratio ?? 0,
+          ...(allocation ? { allocation } : {}),
+          dsconvMs: times[position],
+          speedup: times[0] / times[position],
+        };
+      });
+      for (const row of report.speed) log(`${row.variant}@${row.ratio}${row.allocation ? ` (${row.allocation})` : ''}: DSConv ${row.dsconvMs.toFixed(0)} ms, ${row.speedup.toFixed(2)}x`);
       options.onRow?.(report);
     }
   } finally {

@@ -16,7 +16,10 @@ describe('accuracy suite', () => {
     const report = await runAccuracySuite({
       model: 'ppocr-cls',
       dense,
-      configs: [{ variant: 'deprune-bh', ratio: 0.5, importance: 'obs', reconstruct: true }],
+      configs: [
+        { variant: 'deprune-bh', ratio: 0.5, importance: 'obs', reconstruct: true },
+        { variant: 'deprune-bh', ratio: 0.5, importance: 'obs', allocation: 'saliency', reconstruct: false },
+      ],
       engine,
       evalCount: 8,
       calibSamples: 4,
@@ -26,7 +29,15 @@ describe('accuracy suite', () => {
       ['dense', false],
       ['deprune-bh', false],
       ['deprune-bh', true],
+      ['deprune-bh', false],
     ]);
+    // The saliency-allocated row: the same weight budget, spread unevenly, each layer's ratio listed.
+    const allocated = report.rows[3];
+    expect(allocated.allocation).toBe('saliency');
+    const ratios = Object.values(allocated.layerRatios!);
+    expect(ratios.length).toBeGreaterThan(10);
+    expect(Math.max(...ratios) - Math.min(...ratios)).toBeGreaterThan(0.1);
+    expect(allocated.dsconvSparsity).toBeCloseTo(report.rows[1].dsconvSparsity, 1);
     expect(report.rows[0].metric).toBeGreaterThanOrEqual(0.75);
     expect(report.rows[1].dsconvSparsity).toBeGreaterThan(0.45);
     const rebuilt = report.rows[2];
@@ -36,6 +47,7 @@ describe('accuracy suite', () => {
     const markdown = accuracyReportMarkdown(report, 'deprune bench --suite accuracy --model ppocr-cls', 'ppocr-cls.svg');
     expect(markdown).toContain('deprune bench --suite accuracy --model ppocr-cls');
     expect(markdown).toMatch(/\| deprune-bh obs \+ recon \(r=0\.5\) \| 0\.\d{3} \|/);
+    expect(markdown).toMatch(/\| deprune-bh obs saliency-allocated \(r=0\.5\) \| 0\.\d{3} \|/);
     expect(JSON.stringify(accuracyChartSpec(report))).toContain('DSConv weight sparsity');
   }, 120_000);
 

@@ -25,7 +25,7 @@ export interface CalibrationFlags {
   engine: EngineName;
   reconstruct: boolean;
   damping: number;
-  /** The scorer needs statistics. */
+  /** The scorer or the allocation needs statistics. */
   statistics: boolean;
   importance: string;
 }
@@ -33,8 +33,10 @@ export interface CalibrationFlags {
 export function parseCalibrationFlags(args: ParsedArgs, spec: string, config: PruneConfig): CalibrationFlags | undefined {
   const path = args.string('calib');
   const importance = config.importance ?? 'magnitude';
+  const saliencyAllocation = config.allocation?.mode === 'saliency';
   if (path === undefined) {
     if (CALIBRATED_SCORERS.has(importance)) throw new UsageError(`--importance ${importance} needs calibration data`, { hint: 'pass --calib <folder of images | batch.npy>' });
+    if (saliencyAllocation) throw new UsageError("allocation 'saliency' needs calibration data", { hint: 'pass --calib <folder of images | batch.npy>, or --allocation uniform' });
     for (const flag of ['calib-samples', 'preset', 'damping', 'engine', 'no-reconstruct']) {
       if (args.has(flag)) throw new UsageError(`--${flag} only applies with --calib`, { hint: 'pass --calib <folder of images | batch.npy>' });
     }
@@ -50,7 +52,7 @@ export function parseCalibrationFlags(args: ParsedArgs, spec: string, config: Pr
     engine: parseEngine(args.string('engine')),
     reconstruct: !args.boolean('no-reconstruct'),
     damping,
-    statistics: CALIBRATED_SCORERS.has(importance),
+    statistics: CALIBRATED_SCORERS.has(importance) || saliencyAllocation,
     importance,
   };
 }

@@ -74,6 +74,8 @@ describe('prune --calib: bad calibration input is exit 2 naming the file', () =>
   });
   it('flags that need --calib, and bad counts', () => {
     expectRefused(prune('--importance', 'obs'), 'obs', /needs calibration data/);
+    expectRefused(prune('--allocation', 'saliency'), "allocation 'saliency'", /needs calibration data/);
+    expectRefused(prune('--allocation', 'global', '--calib', 'calib.npy'), "unknown --allocation 'global'", /uniform, saliency, saliency-macs/);
     expectRefused(prune('--calib', 'calib.npy', '--calib-samples', '0'), 'calib-samples');
     expectRefused(prune('--calib', 'calib.npy', '--preset', 'ppocr'), 'ppocr', /unknown --preset/);
   });
@@ -104,6 +106,20 @@ describe('prune --calib on MobileNetV3-Small', () => {
     ]);
     expect(fidelity.document.metrics.items).toBe(4);
     expect(fidelity.document.metrics.cosine).toBeGreaterThan(0);
+  }, 240_000);
+
+  it('--allocation saliency spreads the same weight budget unevenly over the layers', async () => {
+    type Document = { report: { allocation?: { mode: string; budgetAmount: number; ratios: Record<string, number> }; layers: { weights: number; keptWeights: number }[] } };
+    const args = ['prune', 'zoo:mobilenetv3-small', '--variant', 'unstructured', '--ratio', '0.5', '--calib', 'calib.npy', '--engine', 'onnxruntime', '--no-reconstruct'];
+    const { document } = await runJsonAsync<Document>([...args, '-o', 'mnv3-saliency.onnx', '--allocation', 'saliency']);
+    const uniform = (await runJsonAsync<Document>([...args, '-o', 'mnv3-uniform.onnx'])).document;
+    const allocation = document.report.allocation!;
+    expect(allocation.mode).toBe('saliency');
+    const ratios = Object.values(allocation.ratios);
+    expect(Math.max(...ratios) - Math.min(...ratios)).toBeGreaterThan(0.1);
+    expect(uniform.report.allocation).toBeUndefined();
+    const pruned = (report: Document['report']) => report.layers.reduce((sum, layer) => sum + layer.weights - layer.keptWeights, 0);
+    expect(Math.abs(pruned(document.report) - pruned(uniform.report))).toBeLessThanOrEqual(document.report.layers.length);
   }, 240_000);
 });
 

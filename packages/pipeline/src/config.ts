@@ -46,6 +46,38 @@ export interface HsrConfig {
   minKeptFraction?: number;
 }
 
+export type AllocationMode = 'uniform' | 'saliency';
+export type AllocationBudget = 'weights' | 'macs';
+
+export interface AllocationConfig {
+  /**
+   * 'uniform' (default): every layer at its ratio. 'saliency': the layers without a ratio of their
+   * own share the weights those ratios would remove, each pruned up to one threshold on the
+   * normalised OBS saliency (allocation.ts); needs calibration statistics. Masking variants only.
+   */
+  mode?: AllocationMode;
+  /**
+   * What the allocation keeps equal to the uniform ratios': 'weights' (default: the same sparsity)
+   * or 'macs' (the same MACs removed, so about the same speedup; needs layer shapes).
+   */
+  budget?: AllocationBudget;
+  /** Lowest ratio 'saliency' gives a layer (default 0). */
+  minRatio?: number;
+  /** Highest ratio 'saliency' gives a layer (default 0.8: no layer loses almost everything). */
+  maxRatio?: number;
+}
+
+/**
+ * The allocations by one name, as the CLI's and the bench's `--allocation` take them:
+ * `saliency` keeps the uniform ratios' sparsity, `saliency-macs` their MACs removed.
+ */
+export const ALLOCATION_PRESETS = {
+  uniform: { mode: 'uniform' },
+  saliency: { mode: 'saliency', budget: 'weights' },
+  'saliency-macs': { mode: 'saliency', budget: 'macs' },
+} as const satisfies Record<string, AllocationConfig>;
+export type AllocationPreset = keyof typeof ALLOCATION_PRESETS;
+
 export interface NmConfig {
   n: number;
   m: number;
@@ -81,6 +113,8 @@ export interface PruneConfig {
   hsr?: HsrConfig;
   /** N:M pattern of the `nm` variant (default 2:4). */
   nm?: NmConfig;
+  /** How the ratio is spread over the layers (default uniform). */
+  allocation?: AllocationConfig;
   /** Advanced: registered strategy names that replace the variant's per-kind choice (the contributor path). */
   strategy?: StrategyOverride;
   /** Concrete input shapes by graph input name ('*' for a single-input model), for layer shapes and MACs. */
@@ -100,6 +134,7 @@ export interface ResolvedPruneConfig {
   bwt: { granularity: 'group' | 'channel'; groupSize: number; tileRows: number };
   hsr: { mode: HsrMode; step: number; budgetUs: number | null; table: LatencyTable | null; minKeptFraction: number };
   nm: NmConfig;
+  allocation: { mode: AllocationMode; budget: AllocationBudget; minRatio: number; maxRatio: number };
   strategy: { dw: string | null; pw: string | null; dwOptions: StrategyOptions | null; pwOptions: StrategyOptions | null };
   inputShapes: Record<string, number[]> | null;
 }
@@ -109,6 +144,7 @@ export const DEFAULT_GROUP_SIZE = 32;
 export const DEFAULT_TILE_ROWS = 32;
 export const DEFAULT_HSR_STEP = 4;
 export const DEFAULT_MIN_KEPT_FRACTION = 0.1;
+export const DEFAULT_ALLOCATION_MAX_RATIO = 0.8;
 
 /** A bad prune config value: code BAD_CONFIG (exit 2), naming the key and the file. */
 export class ConfigError extends DeprunError {
@@ -122,12 +158,13 @@ export class ConfigError extends DeprunError {
 }
 
 const TOP_KEYS = [
-  'variant', 'ratio', 'dwRatio', 'pwRatio', 'importance', 'layers', 'ignore', 'pwScope', 'bwt', 'hsr', 'nm', 'strategy', 'inputShapes',
+  'variant', 'ratio', 'dwRatio', 'pwRatio', 'importance', 'layers', 'ignore', 'pwScope', 'bwt', 'hsr', 'nm', 'allocation', 'strategy', 'inputShapes',
 ] as const;
 const LAYER_KEYS = ['ratio', 'skip'] as const;
 const BWT_KEYS = ['granularity', 'groupSize', 'tileRows'] as const;
 const HSR_KEYS = ['mode', 'step', 'budgetUs', 'table', 'minKeptFraction'] as const;
 const NM_KEYS = ['n', 'm'] as const;
+const ALLOCATION_KEYS = ['mode', 'budget', 'minRatio', 'maxRatio'] as const;
 const STRATEGY_KEYS = ['dw', 'pw', 'dwOptions', 'pwOptions'] as const;
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
@@ -292,6 +329,17 @@ export function loadPruneConfig(json: unknown, source = '<config>'): PruneConfig
     if (n > m) check.fail('nm', `needs n <= m, got ${n}:${m}`);
     config.nm = { n, m };
   }
+  if (raw.allocation !== undefined) {
+    const allocation = check.object('allocation', raw.allocation, ALLOCATION_KEYS);
+    config.allocation = {};
+    if (allocation.mode !== undefined) config.allocation.mode = check.oneOf('allocation.mode', allocation.mode, ['uniform', 'saliency'] as const);
+    if (allocation.budget !== undefined) config.allocation.budget = check.oneOf('allocation.budget', allocation.budget, ['weights', 'macs'] as const);
+    if (allocation.minRatio !== undefined) config.allocation.minRatio = check.ratio('allocation.minRatio', allocation.minRatio);
+    if (allocation.maxRatio !== undefined) config.allocation.maxRatio = check.ratio('allocation.maxRatio', allocation.maxRatio);
+    const min = config.allocation.minRatio ?? 0;
+    const max = config.allocation.maxRatio ?? DEFAULT_ALLOCATION_MAX_RATIO;
+    if (min > max) check.fail('allocation', `needs minRatio <= maxRatio, got ${min} > ${max}`);
+  }
   if (raw.strategy !== undefined) {
     const strategy = check.object('strategy', raw.strategy, STRATEGY_KEYS);
     config.strategy = {};
@@ -331,7 +379,7 @@ export function loadPruneConfig(json: unknown, source = '<config>'): PruneConfig
 
 /**
  * Fills every default: ratio 0.5, dwRatio/pwRatio from ratio, importance 'magnitude', pwScope
- * 'all', BWT group/32/32, HSR recover/step 4, N:M 2:4. For the `nm` variant the ratios become
+ * 'all', BWT group/32/32, HSR recover/step 4, N:M 2:4, allocation uniform (weights budget, bounds 0..0.8). For the `nm` variant the ratios become
  * 1 - n/m (the pattern fixes the sparsity). Does not validate: pass the config through
  * `loadPruneConfig` first when it is not trusted (prune() does).
  */
@@ -368,6 +416,12 @@ export function resolvePruneConfig(config: PruneConfig): ResolvedPruneConfig {
       minKeptFraction: config.hsr?.minKeptFraction ?? DEFAULT_MIN_KEPT_FRACTION,
     },
     nm,
+    allocation: {
+      mode: config.allocation?.mode ?? 'uniform',
+      budget: config.allocation?.budget ?? 'weights',
+      minRatio: config.allocation?.minRatio ?? 0,
+      maxRatio: config.allocation?.maxRatio ?? DEFAULT_ALLOCATION_MAX_RATIO,
+    },
     strategy: {
       dw: config.strategy?.dw ?? null,
       pw: config.strategy?.pw ?? null,

@@ -13,6 +13,8 @@ export {
   DEFAULT_TILE_ROWS,
   DEFAULT_HSR_STEP,
   DEFAULT_MIN_KEPT_FRACTION,
+  DEFAULT_ALLOCATION_MAX_RATIO,
+  ALLOCATION_PRESETS,
 } from './config';
 export type {
   PruneConfig,
@@ -22,13 +24,19 @@ export type {
   BwtConfig,
   HsrConfig,
   NmConfig,
+  AllocationConfig,
+  AllocationMode,
+  AllocationBudget,
+  AllocationPreset,
   StrategyOverride,
 } from './config';
+export { allocateRatios, normalizedSaliency } from './allocation';
+export type { Allocation, AllocationBounds, AllocationLayer } from './allocation';
 export { withLatencyTable } from './latency-table';
 export type { BwtSettingKey, LatencyTableConfigOptions } from './latency-table';
 export { validatePlanForModel, serializePlan, fnv1a32, PLAN_FORMAT, PLAN_VERSION } from './plan';
 export type { PrunePlan, PlanRemoval, ValidatePlanOptions } from './plan';
-export type { PruneReport, LayerReport, PruneTotals, HsrSummary } from './report';
+export type { PruneReport, LayerReport, PruneTotals, HsrSummary, AllocationSummary } from './report';
 export { selectLayers } from './select';
 export type { PruneTarget, SkippedLayer, Selection } from './select';
 export { removeChannels, maskChannels, channelRemovalEligibility } from './channel-removal';

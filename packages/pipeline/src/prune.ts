@@ -39,10 +39,11 @@ import {
 } from '@deprune/masks';
 import { balanceDw, balancePw, balanceReport, workPerUnit } from '@deprune/bwt';
 import { analyticStaircase, recalibrate, tableLatencyModel, type HsrMove, type LatencyModel } from '@deprune/hsr';
+import { allocateRatios, normalizedSaliency } from './allocation';
 import { channelRemovalEligibility, removeChannels } from './channel-removal';
-import { loadPruneConfig, resolvePruneConfig, type PruneConfig, type ResolvedPruneConfig } from './config';
+import { ConfigError, loadPruneConfig, resolvePruneConfig, type PruneConfig, type ResolvedPruneConfig } from './config';
 import { PLAN_FORMAT, PLAN_VERSION, fnv1a32, layerInfoShape, type PlanRemoval, type PrunePlan } from './plan';
-import { keptStats, type HsrSummary, type LayerReport, type PruneReport, type PruneTotals } from './report';
+import { keptStats, type AllocationSummary, type HsrSummary, type LayerReport, type PruneReport, type PruneTotals } from './report';
 import { selectLayers, type PruneTarget, type SkippedLayer } from './select';
 
 export type PruneStage = 'shapes' | 'score' | 'hsr' | 'apply' | 'remove' | 'report';
@@ -205,6 +206,9 @@ function configWarnings(given: PruneConfig, config: ResolvedPruneConfig, warning
   const usesBwt = variant === 'deprune' || variant === 'deprune-b' || variant === 'deprune-bh';
   if (given.bwt && !usesBwt) warnings.push(`config.bwt is ignored by variant '${variant}'`);
   if (given.hsr && variant !== 'deprune-bh') warnings.push(`config.hsr is ignored by variant '${variant}'`);
+  if (config.allocation.mode !== 'uniform' && (variant === 'channel' || variant === 'nm')) {
+    warnings.push(`allocation '${config.allocation.mode}' is ignored by variant '${variant}' (masking variants with a ratio only)`);
+  }
   if (given.nm && variant !== 'nm' && config.strategy.dw !== 'nm' && config.strategy.pw !== 'nm') warnings.push(`config.nm is ignored by variant '${variant}'`);
 }
 
@@ -283,6 +287,7 @@ export function prune(model: OnnxModel, config: PruneConfig, options: PruneOptio
     layers: layerReports,
     totals,
     ...(outcome.hsr ? { hsr: outcome.hsr } : {}),
+    ...(outcome.allocation ? { allocation: outcome.allocation } : {}),
     skipped,
     warnings,
   };
@@ -307,6 +312,7 @@ interface Outcome {
   layers: LayerOutcome[];
   skipped: SkippedLayer[];
   hsr?: HsrSummary;
+  allocation?: AllocationSummary;
   physical?: PrunePlan['physical'];
 }
 
@@ -328,22 +334,26 @@ function pruneMasks(
 ): Outcome {
   const layers: LayerOutcome[] = [];
   const skipped: SkippedLayer[] = [];
-  targets.forEach((target, position) => {
+  const scored = targets.map((target, position) => {
     emit('score', position, targets.length, target.info.name);
     const layer = prunableLayer(index, target);
-    const scores = scoreLayer(layer, config, statistics);
-    if (target.ratio === 0) {
+    return { target, layer, scores: scoreLayer(layer, config, statistics) };
+  });
+  emit('score', targets.length, targets.length);
+  const allocated = allocate(scored, config, statistics, warnings);
+  scored.forEach(({ target, layer, scores }, position) => {
+    const ratio = allocated ? allocated.ratios[position] : target.ratio;
+    if (ratio === 0) {
       layers.push({ target, layer, scores, plan: densePlan(layer) });
       return;
     }
-    const { plan, before } = planLayer(layer, target.ratio, scores, config);
+    const { plan, before } = planLayer(layer, ratio, scores, config);
     if (keptWeightCount(plan) === 0) {
-      skipped.push({ name: layer.name, reason: `ratio ${target.ratio} would remove all ${plan.mask.length} weights of the layer` });
+      skipped.push({ name: layer.name, reason: `ratio ${ratio} would remove all ${plan.mask.length} weights of the layer` });
       return;
     }
     layers.push({ target, layer, scores, plan, ...(before ? { before } : {}) });
   });
-  emit('score', targets.length, targets.length);
 
   let hsr: HsrSummary | undefined;
   if (config.variant === 'deprune-bh') {
@@ -398,7 +408,54 @@ function pruneMasks(
   });
   emit('apply', layers.length, layers.length);
   const output = replacements.size > 0 ? replaceConstants(model, replacements) : model;
-  return { model: output, layers, skipped, ...(hsr ? { hsr } : {}) };
+  return { model: output, layers, skipped, ...(hsr ? { hsr } : {}), ...(allocated ? { allocation: allocated.summary } : {}) };
+}
+
+/**
+ * `allocation: 'saliency'`: each layer's ratio from one threshold on normalised OBS saliency,
+ * removing together as many weights as the configured ratios would (allocation.ts). Layers with a
+ * `layers[...]` ratio keep it. Undefined for 'uniform'.
+ */
+function allocate(
+  scored: readonly { target: PruneTarget; layer: PrunableLayer }[],
+  config: ResolvedPruneConfig,
+  statistics: PruneOptions['statistics'],
+  warnings: string[],
+): { ratios: number[]; summary: AllocationSummary } | undefined {
+  if (config.allocation.mode === 'uniform') return undefined;
+  const { budget, minRatio, maxRatio } = config.allocation;
+  const inputs = scored.map(({ target, layer }) => {
+    const fixed = target.overridden || target.ratio === 0;
+    if (fixed) return { name: layer.name, ratio: target.ratio, fixed, losses: new Float64Array(0) };
+    // A weight saves its output pixels in MACs: one multiply-add per pixel (DW and PW alike).
+    const pixels = outputPixels(target.info);
+    if (budget === 'macs' && pixels === undefined) {
+      throw new ConfigError(`allocation.budget 'macs' needs the output shape of layer '${layer.name}', which could not be inferred`, {
+        key: 'allocation.budget',
+        node: layer.name,
+        hint: "give inputShapes (deprune prune --input-shape 1,3,H,W), or use allocation.budget 'weights'",
+      });
+    }
+    return { name: layer.name, ratio: target.ratio, fixed, losses: normalizedSaliency(layer, statistics?.get(layer.name)), cost: budget === 'macs' ? pixels : 1 };
+  });
+  const result = allocateRatios(inputs, { minRatio, maxRatio });
+  if (!result.budgetMet) {
+    warnings.push(
+      `allocation 'saliency' removes ${Math.round(result.allocated)} ${budget}, fewer than the ${Math.round(result.budget)} the ratios ask for: allocation.maxRatio ${maxRatio} caps every layer`,
+    );
+  }
+  return {
+    ratios: result.ratios,
+    summary: {
+      mode: config.allocation.mode,
+      budget,
+      budgetAmount: Math.round(result.budget),
+      minRatio,
+      maxRatio,
+      threshold: result.threshold,
+      ratios: Object.fromEntries(scored.map(({ layer }, position) => [layer.name, result.ratios[position]])),
+    },
+  };
 }
 
 function pruneChannels(

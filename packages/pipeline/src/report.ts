@@ -65,11 +65,26 @@ export interface HsrSummary {
   unmeasured: string[];
 }
 
+/** Non-uniform allocation (config.allocation, not 'uniform'): the ratio each layer was pruned at. */
+export interface AllocationSummary {
+  mode: 'saliency';
+  /** What the allocation matches: the weights or the MACs the configured ratios remove from the allocated layers. */
+  budget: 'weights' | 'macs';
+  budgetAmount: number;
+  minRatio: number;
+  maxRatio: number;
+  /** The shared threshold on normalised saliency per weight (budget 'weights') or per MAC ('macs'). */
+  threshold: number;
+  /** Ratio per pruned layer before the strategy's structure (balance, HSR) rounds it. */
+  ratios: Record<string, number>;
+}
+
 export interface PruneReport {
   variant: PruneVariant;
   layers: LayerReport[];
   totals: PruneTotals;
   hsr?: HsrSummary;
+  allocation?: AllocationSummary;
   skipped: { name: string; reason: string }[];
   warnings: string[];
 }

@@ -9,6 +9,8 @@ export interface PruneTarget {
   kind: 'dw' | 'pw';
   /** Fraction of weights to remove (the variant may fix it, e.g. nm). */
   ratio: number;
+  /** The ratio comes from a `layers[...]` override (allocation leaves it alone). */
+  overridden: boolean;
   /** The DSConv block the layer is the DW or the PW of. */
   block?: DsconvBlock;
 }
@@ -115,7 +117,7 @@ export function selectLayers(
       continue;
     }
     const ratio = override?.[1].ratio ?? (info.kind === 'dw' ? config.dwRatio : config.pwRatio);
-    targets.push({ info, kind: info.kind, ratio, ...(block ? { block } : {}) });
+    targets.push({ info, kind: info.kind, ratio, overridden: override?.[1].ratio !== undefined, ...(block ? { block } : {}) });
   }
   for (const pattern of config.ignore) {
     if (!usedIgnore.has(pattern)) warnings.push(`ignore pattern '${pattern}' matches no prunable layer`);

@@ -29,6 +29,7 @@ describe('loadPruneConfig', () => {
       bwt: { granularity: 'channel', groupSize: 16, tileRows: 64 },
       hsr: { mode: 'latency', step: 8, budgetUs: 100, minKeptFraction: 0.25, table: { backend: 'b', mode: 'm', layers: { a: { kept: [0, 4], latencyUs: [1, 2] } } } },
       nm: { n: 1, m: 4 },
+      allocation: { mode: 'saliency', budget: 'macs', minRatio: 0.1, maxRatio: 0.9 },
       strategy: { dw: 'dcp', pw: 'pcp', pwOptions: { tileRows: 16 } },
       inputShapes: { input: [1, 3, 224, 224] },
     };
@@ -57,6 +58,14 @@ describe('loadPruneConfig', () => {
     expect(error.message).toContain("unknown config key 'bwt.groupsize'; did you mean 'groupSize'?");
     error = configError({ variant: 'deprune', layers: { 'features.1.conv.0.0': { ratio: 2 } } });
     expect(error.message).toContain(`config key 'layers["features.1.conv.0.0"].ratio' must be in [0, 1), got 2`);
+    error = configError({ variant: 'deprune', allocation: { mode: 'global' } });
+    expect(error.message).toContain("config key 'allocation.mode' must be one of 'uniform', 'saliency', got 'global'");
+    error = configError({ variant: 'deprune', allocation: { budget: 'latency' } });
+    expect(error.message).toContain("config key 'allocation.budget' must be one of 'weights', 'macs', got 'latency'");
+    error = configError({ variant: 'deprune', allocation: { maxRatio: 1 } });
+    expect(error.message).toContain("config key 'allocation.maxRatio' must be in [0, 1), got 1");
+    error = configError({ variant: 'deprune', allocation: { minRatio: 0.6, maxRatio: 0.4 } });
+    expect(error.message).toContain("config key 'allocation' needs minRatio <= maxRatio, got 0.6 > 0.4");
     error = configError({ variant: 'deprune', layers: { a: { rate: 0.2 } } });
     expect(error.message).toContain(`unknown config key 'layers.a.rate'`);
     error = configError({ variant: 'deprune', ignore: 'classifier' });
@@ -128,10 +137,11 @@ describe('resolvePruneConfig', () => {
       bwt: { granularity: 'channel', groupSize: 32, tileRows: 32 },
       hsr: { mode: 'recover', step: 4, budgetUs: null, table: null, minKeptFraction: 0.1 },
       nm: { n: 2, m: 4 },
+      allocation: { mode: 'uniform', budget: 'weights', minRatio: 0, maxRatio: 0.8 },
       strategy: { dw: null, pw: null, dwOptions: null, pwOptions: null },
       inputShapes: null,
     });
-    expect(Object.keys(resolved)).toEqual(['variant', 'ratio', 'dwRatio', 'pwRatio', 'importance', 'layers', 'ignore', 'pwScope', 'bwt', 'hsr', 'nm', 'strategy', 'inputShapes']);
+    expect(Object.keys(resolved)).toEqual(['variant', 'ratio', 'dwRatio', 'pwRatio', 'importance', 'layers', 'ignore', 'pwScope', 'bwt', 'hsr', 'nm', 'allocation', 'strategy', 'inputShapes']);
   });
 
   it('dwRatio / pwRatio fall back to ratio; nm fixes every ratio at 1 - n/m', () => {

@@ -6,7 +6,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { UsageError } from '@deprune/errors';
 import type { AccuracyConfig, AccuracyModel, Importance } from '@deprune/bench';
-import type { PruneVariant } from '@deprune/pipeline';
+import type { AllocationPreset, PruneVariant } from '@deprune/pipeline';
 import type { ParsedArgs } from '../args';
 import { bundledKeysPath, createEngine, parseCount, parseEngine } from '../calib';
 import { resolveModel } from '../models';
@@ -15,6 +15,8 @@ import type { Output } from '../output';
 const MODELS: readonly AccuracyModel[] = ['ppocr-rec', 'ppocr-cls', 'ppocr-det'];
 const VARIANTS: readonly PruneVariant[] = ['unstructured', 'channel', 'deprune', 'deprune-b', 'deprune-bh'];
 const IMPORTANCES: readonly Importance[] = ['magnitude', 'activation', 'obs', 'obs-greedy'];
+/** @deprune/pipeline's ALLOCATION_PRESETS names (written here so flag checks need not load it). */
+const ALLOCATIONS: readonly AllocationPreset[] = ['uniform', 'saliency', 'saliency-macs'];
 const DEFAULT_EVAL: Readonly<Record<AccuracyModel, number>> = { 'ppocr-rec': 100, 'ppocr-cls': 100, 'ppocr-det': 30 };
 
 function list<T extends string>(flag: string, text: string | undefined, allowed: readonly T[], fallback: readonly T[]): T[] {
@@ -35,6 +37,7 @@ export async function runAccuracyBench(args: ParsedArgs, out: Output): Promise<n
   if (model === undefined || !MODELS.includes(model)) throw new UsageError(`--suite accuracy needs --model ${MODELS.join(' | ')}`);
   const variants = list('variants', args.string('variants'), VARIANTS, VARIANTS);
   const importances = list('importance', args.string('importance'), IMPORTANCES, ['magnitude', 'obs']);
+  const allocations = list('allocation', args.string('allocation'), ALLOCATIONS, ['uniform']);
   const ratioList = ratios(args.string('ratios'));
   const evalCount = parseCount('eval-count', args.string('eval-count'), DEFAULT_EVAL[model]);
   const calibSamples = parseCount('calib-samples', args.string('calib-samples'), 32);
@@ -46,12 +49,17 @@ export async function runAccuracyBench(args: ParsedArgs, out: Output): Promise<n
   const resolved = await resolveModel(model);
   const keys = model === 'ppocr-rec' ? readFileSync(await bundledKeysPath(), 'utf8') : undefined;
   const configs: AccuracyConfig[] = [];
-  for (const ratio of ratioList) for (const variant of variants) for (const importance of importances) configs.push({ variant, ratio, importance, reconstruct: reconstructRows });
+  for (const ratio of ratioList) {
+    for (const variant of variants) {
+      for (const importance of importances) for (const allocation of allocations) configs.push({ variant, ratio, importance, allocation, reconstruct: reconstructRows });
+    }
+  }
   const command = [
     'deprune bench --suite accuracy',
     `--model ${model}`,
     `--variants ${variants.join(',')}`,
     `--importance ${importances.join(',')}`,
+    ...(args.has('allocation') ? [`--allocation ${allocations.join(',')}`] : []),
     `--ratios ${ratioList.join(',')}`,
     `--eval-count ${evalCount}`,
     `--calib-samples ${calibSamples}`,
@@ -79,7 +87,7 @@ export async function runAccuracyBench(args: ParsedArgs, out: Output): Promise<n
     });
     await save(report);
     out.result(report);
-    for (const row of report.rows) out.print(`${row.variant} r=${row.ratio} ${row.importance ?? ''}${row.reconstructed ? ' + recon' : ''}: sparsity ${row.dsconvSparsity.toFixed(3)}, ${report.settings.primary} ${(100 * row.metric).toFixed(1)}%`);
+    for (const row of report.rows) out.print(`${row.variant} r=${row.ratio} ${row.importance ?? ''}${row.allocation ? ` ${row.allocation}-allocated` : ''}${row.reconstructed ? ' + recon' : ''}: sparsity ${row.dsconvSparsity.toFixed(3)}, ${report.settings.primary} ${(100 * row.metric).toFixed(1)}%`);
   } finally {
     await engine.dispose();
   }

@@ -173,7 +173,7 @@ export const pruneCommand: Command = {
   usage: [
     'prune <model> -o <out.onnx> [--variant V] [--ratio R] [--dw R] [--pw R] [--config file.json] [--input-shape 1,3,H,W] [--force] [--json]',
     'prune <model> -o <out.onnx> --hsr-table table.json [--bwt-granularity channel|group] [--group-size G] [--tile-rows T] ...',
-    'prune <model> -o <out.onnx> --calib <images/ | batch.npy> [--calib-samples N] [--preset P] [--importance magnitude|activation|obs|obs-greedy] [--no-reconstruct] [--damping D] [--engine E]',
+    'prune <model> -o <out.onnx> --calib <images/ | batch.npy> [--calib-samples N] [--preset P] [--importance magnitude|activation|obs|obs-greedy] [--allocation uniform|saliency|saliency-macs] [--no-reconstruct] [--damping D] [--engine E]',
   ],
   description: `
 Prunes the depth-wise (DW) and point-wise (PW) convs of a model and writes two files:
@@ -195,7 +195,10 @@ Progress goes to stderr; --json prints { output: { model, plan }, report }.
 Accuracy without retraining: --calib names a folder of images (preprocessed with --preset,
 default from the bundled model, else imagenet) or an .npy batch [N, C, H, W]; the first
 --calib-samples (32) are used. With --importance activation or obs (the default with --calib),
-one dense pass collects each layer's input statistics for the scorer. Then, unless --no-reconstruct, every pruned
+one dense pass collects each layer's input statistics for the scorer. --allocation saliency
+(config allocation) spreads the weights the ratio removes over the layers by normalised OBS
+saliency instead of pruning each at the ratio; saliency-macs spreads the MACs it removes (about
+the same speedup). Both need --calib. Then, unless --no-reconstruct, every pruned
 layer's kept weights and bias are re-fitted (damped least squares, --damping 0.01) to
 reproduce the dense layer's output, layer by layer; the zero pattern is the plan's.
 --engine: onnxruntime (fast on a CPU; needs onnxruntime-node), deprune (the gpu.js
@@ -223,6 +226,7 @@ runtime) or auto (onnxruntime when installed). --json adds calibration and recon
     'calib-samples': { type: 'string', value: 'N', description: 'how many calibration samples to use (default 32)' },
     preset: { type: 'string', value: 'name', description: 'image preprocessing for --calib folders: ppocr-rec | ppocr-cls | ppocr-det | imagenet' },
     importance: { type: 'string', value: 'name', description: 'importance scorer: magnitude | activation | obs | obs-greedy (all but magnitude need --calib; default obs with --calib, else magnitude)' },
+    allocation: { type: 'string', value: 'name', description: 'spread of the ratio over the layers: uniform (default) | saliency | saliency-macs (need --calib)' },
     'no-reconstruct': { type: 'boolean', description: 'with --calib: keep the masked weights as they are (no reconstruction)' },
     damping: { type: 'string', value: 'D', description: 'relative damping of the reconstruction (default 0.01)' },
     engine: { type: 'string', value: 'name', description: 'forward passes for --calib: auto (default) | onnxruntime | deprune' },
@@ -272,6 +276,16 @@ runtime) or auto (onnxruntime when installed). --json adds calibration and recon
     if (importance !== undefined) merged.importance = importance;
     // Calibrating and then scoring by magnitude wastes the statistics: --calib defaults to the best scorer found.
     else if (args.string('calib') !== undefined && merged.importance === undefined) merged.importance = ONE_SHOT_IMPORTANCE;
+    const allocation = args.string('allocation');
+    // The flag sets mode and budget; the file's bounds stay. A non-object value is the file's error to report.
+    if (allocation !== undefined) {
+      const preset = (pipeline.ALLOCATION_PRESETS as Record<string, object>)[allocation];
+      if (preset === undefined) {
+        throw new UsageError(`unknown --allocation '${allocation}'`, { hint: `choose one of ${Object.keys(pipeline.ALLOCATION_PRESETS).join(', ')}` });
+      }
+      const fromFile = merged.allocation;
+      merged.allocation = fromFile !== null && typeof fromFile === 'object' && !Array.isArray(fromFile) ? { ...fromFile, ...preset } : { ...preset };
+    }
     // A bwt value that is not an object is left for loadPruneConfig to refuse, naming the file.
     if (Object.keys(bwt.values).length > 0 && (merged.bwt === undefined || (merged.bwt !== null && typeof merged.bwt === 'object' && !Array.isArray(merged.bwt)))) {
       merged.bwt = { ...(merged.bwt as object | undefined), ...bwt.values };
