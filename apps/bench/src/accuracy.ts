@@ -216,7 +216,9 @@ export async function runAccuracySuite(options: AccuracySuiteOptions): Promise<A
     // (variant, ratio) -> the first pruned model: timed together at the end (interleaved).
     const toTime = new Map<string, { variant: PruneVariant; ratio: number; allocation?: AllocationPreset; model: OnnxModel; plan: PrunePlan }>();
     for (const config of options.configs) {
-      const nonUniform = config.allocation !== undefined && config.allocation !== 'uniform' ? { allocation: config.allocation } : {};
+      // channel and nm fix whole channels or an N:M pattern: an allocation would be ignored (and mislabel the row).
+      const allocates = config.allocation !== undefined && config.allocation !== 'uniform' && config.variant !== 'channel' && config.variant !== 'nm';
+      const nonUniform = allocates ? { allocation: config.allocation } : {};
       const label = `${config.variant} r=${config.ratio} ${config.importance}${nonUniform.allocation ? ` ${nonUniform.allocation} allocation` : ''}`;
       const pruneStart = performance.now();
       const pruned = prune(

@@ -180,6 +180,9 @@ describe('deprune bench --suite models', () => {
     expectUsageError(runCli(['bench', '--suite', 'models', '--model', 'zoo:mobilenetv3-small', '--layers', 'x']), /--layers is not an option of --suite models \(it is for --suite kernels, hsr\)/);
     expectUsageError(runCli(['bench', '--suite', 'kernels', '--model', 'zoo:mobilenetv3-small', '--variants', 'dense']), /--variants is not an option of --suite kernels \(it is for --suite models, prune, accuracy\)/);
     expectUsageError(runCli(['bench', '--suite', 'models', '--model', 'zoo:mobilenetv3-small', '--variants', 'dense,magic']), /unknown variant 'magic' in --variants/);
+    expectUsageError(runCli(['bench', '--suite', 'accuracy', '--model', 'ppocr-rec', '--runs', 'deprune-bh@0.5@global']), /--runs: 'deprune-bh@0\.5@global' is not variant@ratio\[@allocation\]/);
+    expectUsageError(runCli(['bench', '--suite', 'accuracy', '--model', 'ppocr-rec', '--runs', 'channel@1']), /--runs: 'channel@1' is not variant@ratio/);
+    expectUsageError(runCli(['bench', '--suite', 'accuracy', '--model', 'ppocr-rec', '--runs', 'channel@0.2', '--ratios', '0.5']), /--runs names the runs itself; it cannot be combined with --ratios/);
     expectUsageError(runCli(['bench', '--suite', 'models', '--model', 'zoo:mobilenetv3-small', '--mode', 'webasm', '--ort-threads', '2']), /--ort-backends and --ort-threads set onnxruntime-web, the yardstick in the browser/);
     expectUsageError(runCli(['bench', '--suite', 'models', '--model', 'zoo:mobilenetv3-small', '--mode', 'webgpu', '--ort-backends', 'wasm,webgl']), /unknown onnxruntime-web backend 'webgl' in --ort-backends/);
   });

@@ -26,6 +26,23 @@ function list<T extends string>(flag: string, text: string | undefined, allowed:
   return values as T[];
 }
 
+/** Variants whose prune ignores an allocation (they fix whole channels or an N:M pattern): run once, uniform. */
+const IGNORES_ALLOCATION: ReadonlySet<string> = new Set(['channel', 'nm']);
+
+/** `--runs variant@ratio[@allocation],...`: chosen (variant, ratio, allocation) triples instead of the grid. */
+function parseRuns(text: string): { variant: PruneVariant; ratio: number; allocation: AllocationPreset }[] {
+  return text.split(',').map((item) => {
+    const [variant, ratioText, allocation = 'uniform', ...extra] = item.trim().split('@');
+    const ratio = Number(ratioText);
+    if (!(VARIANTS as readonly string[]).includes(variant) || ratioText === undefined || !(ratio > 0 && ratio < 1) || !(ALLOCATIONS as readonly string[]).includes(allocation) || extra.length > 0) {
+      throw new UsageError(`--runs: '${item.trim()}' is not variant@ratio[@allocation]`, {
+        hint: `e.g. deprune-bh@0.55@saliency-macs,channel@0.2; variants ${VARIANTS.join(', ')}; ratio in (0, 1); allocations ${ALLOCATIONS.join(', ')}`,
+      });
+    }
+    return { variant: variant as PruneVariant, ratio, allocation: allocation as AllocationPreset };
+  });
+}
+
 function ratios(text: string | undefined): number[] {
   const values = (text ?? '0.5').split(',').map((value) => Number(value.trim()));
   if (values.some((value) => !Number.isFinite(value) || value <= 0 || value >= 1)) throw new UsageError(`--ratios must be numbers in (0, 1), got '${text}'`);
@@ -39,6 +56,15 @@ export async function runAccuracyBench(args: ParsedArgs, out: Output): Promise<n
   const importances = list('importance', args.string('importance'), IMPORTANCES, ['magnitude', 'obs']);
   const allocations = list('allocation', args.string('allocation'), ALLOCATIONS, ['uniform']);
   const ratioList = ratios(args.string('ratios'));
+  const gridFlags = ['variants', 'ratios', 'allocation'].filter((flag) => args.has(flag));
+  if (args.has('runs') && gridFlags.length > 0) {
+    throw new UsageError(`--runs names the runs itself; it cannot be combined with --${gridFlags[0]}`, { hint: 'give either --runs or the grid flags --variants, --ratios, --allocation' });
+  }
+  const runsText = args.string('runs');
+  const triples =
+    runsText !== undefined
+      ? parseRuns(runsText)
+      : ratioList.flatMap((ratio) => variants.flatMap((variant) => (IGNORES_ALLOCATION.has(variant) ? (['uniform'] as const) : allocations).map((allocation) => ({ variant, ratio, allocation }))));
   const evalCount = parseCount('eval-count', args.string('eval-count'), DEFAULT_EVAL[model]);
   const calibSamples = parseCount('calib-samples', args.string('calib-samples'), 32);
   const reconstructRows = !args.boolean('no-reconstruct');
@@ -49,18 +75,25 @@ export async function runAccuracyBench(args: ParsedArgs, out: Output): Promise<n
   const resolved = await resolveModel(model);
   const keys = model === 'ppocr-rec' ? readFileSync(await bundledKeysPath(), 'utf8') : undefined;
   const configs: AccuracyConfig[] = [];
-  for (const ratio of ratioList) {
-    for (const variant of variants) {
-      for (const importance of importances) for (const allocation of allocations) configs.push({ variant, ratio, importance, allocation, reconstruct: reconstructRows });
+  const seen = new Set<string>();
+  for (const { variant, ratio, allocation } of triples) {
+    for (const importance of importances) {
+      const key = `${variant}@${ratio}@${allocation}@${importance}`;
+      if (!seen.has(key)) configs.push({ variant, ratio, importance, allocation, reconstruct: reconstructRows });
+      seen.add(key);
     }
   }
   const command = [
     'deprune bench --suite accuracy',
     `--model ${model}`,
-    `--variants ${variants.join(',')}`,
-    `--importance ${importances.join(',')}`,
-    ...(args.has('allocation') ? [`--allocation ${allocations.join(',')}`] : []),
-    `--ratios ${ratioList.join(',')}`,
+    ...(runsText !== undefined
+      ? [`--runs ${runsText}`, `--importance ${importances.join(',')}`]
+      : [
+          `--variants ${variants.join(',')}`,
+          `--importance ${importances.join(',')}`,
+          ...(args.has('allocation') ? [`--allocation ${allocations.join(',')}`] : []),
+          `--ratios ${ratioList.join(',')}`,
+        ]),
     `--eval-count ${evalCount}`,
     `--calib-samples ${calibSamples}`,
     ...(reconstructRows ? [] : ['--no-reconstruct']),

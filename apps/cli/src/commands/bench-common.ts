@@ -26,7 +26,7 @@ export const BROWSERS = ['chromium'] as const;
 const FLAG_ORDER = [
   'suite', 'model', 'mode', 'browser', 'input-shape', 'ratio', 'variants', 'layers', 'quick', 'repeats', 'warmup',
   'step', 'tile-rows', 'group-size', 'skip-dr', 'hsr-model', 'no-onnxruntime', 'ort-backends', 'ort-threads', 'no-memory',
-  'importance', 'allocation', 'ratios', 'eval-count', 'calib-samples', 'no-reconstruct', 'speed', 'engine', 'compare', 'out', 'force',
+  'runs', 'importance', 'allocation', 'ratios', 'eval-count', 'calib-samples', 'no-reconstruct', 'speed', 'engine', 'compare', 'out', 'force',
 ] as const;
 const COMMON = ['suite', 'model', 'browser', 'input-shape', 'ratio', 'quick', 'repeats', 'warmup', 'compare', 'out', 'force'];
 /** The accuracy suite runs in Node only, on PP-OCR models at its own ratios, with its own timing: of the common flags it takes these. */
@@ -36,7 +36,7 @@ const OWN: Readonly<Record<BenchSuite, readonly string[]>> = {
   models: ['mode', 'variants', 'no-onnxruntime', 'ort-backends', 'ort-threads'],
   prune: ['variants', 'no-memory'],
   hsr: ['mode', 'layers', 'step', 'tile-rows'],
-  accuracy: ['variants', 'importance', 'allocation', 'ratios', 'eval-count', 'calib-samples', 'no-reconstruct', 'speed', 'engine'],
+  accuracy: ['variants', 'runs', 'importance', 'allocation', 'ratios', 'eval-count', 'calib-samples', 'no-reconstruct', 'speed', 'engine'],
 };
 
 /** Flags each suite takes, in the order the recorded command line lists them. */

@@ -60,7 +60,7 @@ export const benchCommand: Command = {
     'bench --suite models [--model <model>] [--mode M] [--browser chromium] [--ratio R] [--variants a,b] [--quick] [--no-onnxruntime] [--ort-backends wasm,webgpu] [--ort-threads N] [--out dir] [--force] [--json]',
     'bench --suite prune [--model <model>] [--browser chromium] [--ratio R] [--variants a,b] [--quick] [--no-memory] [--out dir] [--force] [--json]',
     'bench --suite hsr [--model <model>] [--mode M] [--browser chromium] [--ratio R] [--layers pattern] [--quick] [--out dir] [--force] [--json]',
-    'bench --suite accuracy --model ppocr-rec|ppocr-cls|ppocr-det [--variants a,b] [--importance a,b] [--allocation uniform,saliency,saliency-macs] [--ratios r1,r2] [--eval-count N] [--calib-samples N] [--no-reconstruct] [--speed] [--engine E] [--out dir] [--json]',
+    'bench --suite accuracy --model ppocr-rec|ppocr-cls|ppocr-det [--variants a,b] [--importance a,b] [--allocation uniform,saliency,saliency-macs] [--ratios r1,r2] | [--runs variant@ratio[@allocation],...] [--eval-count N] [--calib-samples N] [--no-reconstruct] [--speed] [--engine E] [--out dir] [--json]',
   ],
   description: `
 --suite kernels: for every DSConv block (DW conv -> PW conv) of the model, times the DW, the
@@ -100,7 +100,10 @@ cls accuracy, det precision/recall) on rendered labelled data, against DSConv sp
 (--speed) the measured DSConv speedup, per variant, importance scorer (--importance
 magnitude,activation,obs,obs-greedy; default magnitude,obs), ratio allocation over the layers
 (--allocation uniform,saliency,saliency-macs; default uniform; saliency spreads the same
-weights, saliency-macs the same MACs, over the layers by normalised OBS saliency) and with or without reconstruction, at --ratios (default 0.5). --engine runs the forward passes (auto: onnxruntime-node).
+weights, saliency-macs the same MACs, over the layers by normalised OBS saliency; channel and
+nm run uniform) and with or without reconstruction, at --ratios (default 0.5). --runs
+deprune-bh@0.55@saliency-macs,channel@0.2 names the runs instead of that grid (to time chosen
+pairs side by side). --engine runs the forward passes (auto: onnxruntime-node).
 --out writes <dir>/accuracy/<model>.{json,md,svg}.
 --model defaults to ${DEFAULT_BENCH_MODEL}. Flags a suite does not take are refused.
 Progress goes to stderr; --json prints the report.`,
@@ -128,6 +131,7 @@ Progress goes to stderr; --json prints the report.`,
     'ort-threads': { type: 'string', value: 'N', description: 'models suite in a browser: onnxruntime-web threads (default 1)' },
     'no-memory': { type: 'boolean', description: 'prune suite: skip the peak-memory runs' },
     importance: { type: 'string', value: 'list', description: 'accuracy suite: importance scorers (default magnitude,obs)' },
+    runs: { type: 'string', value: 'list', description: 'accuracy suite: variant@ratio[@allocation] runs instead of the variants x ratios x allocations grid' },
     allocation: { type: 'string', value: 'list', description: 'accuracy suite: ratio allocations, uniform | saliency | saliency-macs (default uniform)' },
     ratios: { type: 'string', value: 'list', description: 'accuracy suite: ratios (default 0.5)' },
     'eval-count': { type: 'string', value: 'N', description: 'accuracy suite: rendered evaluation images (rec/cls 100, det 30)' },
