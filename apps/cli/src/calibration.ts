@@ -63,6 +63,8 @@ export interface CalibrationSummary {
   preset: string;
   /** The importance scorer the prune used. */
   importance: string;
+  /** How the prune spread the ratio over the layers, e.g. 'saliency (macs budget)' (set once pruned). */
+  allocation?: string;
   engine: string;
   /** Time of the statistics pass; null when the scorer needed none. */
   statisticsMs: number | null;
@@ -109,7 +111,9 @@ const percent = (value: number) => `${(100 * value).toFixed(2)}%`;
 
 export function printCalibration(out: Output, summary: CalibrationSummary, report: ReconstructionReport | undefined): void {
   out.print();
-  out.print(`Calibration: ${summary.samples} samples from ${summary.source} (${summary.preset}), importance ${summary.importance}, engine ${summary.engine}`);
+  out.print(
+    `Calibration: ${summary.samples} samples from ${summary.source} (${summary.preset}), importance ${summary.importance}${summary.allocation ? `, allocation ${summary.allocation}` : ''}, engine ${summary.engine}`,
+  );
   if (!report) return;
   out.print(`Reconstruction (damping ${report.damping}): mean relative output error ${percent(report.meanErrorBefore)} -> ${percent(report.meanErrorAfter)}`);
   const rows = report.layers.map((layer) => [

@@ -87,7 +87,7 @@ describe('prune --calib on MobileNetV3-Small', () => {
       calibration: { samples: number; engine: string; statisticsMs: number; importance: string };
       reconstruction: { layers: { name: string; errorBefore: number; errorAfter: number }[]; meanErrorBefore: number; meanErrorAfter: number };
       report: { totals: { dsconvSparsity: number; pwSparsity: number; dwSparsity: number } };
-    }>(['prune', 'zoo:mobilenetv3-small', '-o', 'mnv3.onnx', '--ratio', '0.5', '--calib', 'calib.npy', '--engine', 'onnxruntime']);
+    }>(['prune', 'zoo:mobilenetv3-small', '-o', 'mnv3.onnx', '--ratio', '0.5', '--calib', 'calib.npy', '--engine', 'onnxruntime', '--allocation', 'uniform']);
     expect(document.calibration.samples).toBe(4);
     expect(document.calibration.importance).toBe('obs');
     expect(document.calibration.statisticsMs).toBeGreaterThan(0);
@@ -108,13 +108,21 @@ describe('prune --calib on MobileNetV3-Small', () => {
     expect(fidelity.document.metrics.cosine).toBeGreaterThan(0);
   }, 240_000);
 
-  it('--allocation saliency spreads the same weight budget unevenly over the layers', async () => {
-    type Document = { report: { allocation?: { mode: string; budgetAmount: number; ratios: Record<string, number> }; layers: { weights: number; keptWeights: number }[] } };
+  it('--allocation saliency spreads the same weight budget unevenly over the layers; --calib defaults to saliency-macs', async () => {
+    type Document = {
+      report: { allocation?: { mode: string; budget: string; budgetAmount: number; ratios: Record<string, number> }; layers: { weights: number; keptWeights: number }[] };
+      calibration: { allocation: string };
+    };
     const args = ['prune', 'zoo:mobilenetv3-small', '--variant', 'unstructured', '--ratio', '0.5', '--calib', 'calib.npy', '--engine', 'onnxruntime', '--no-reconstruct'];
     const { document } = await runJsonAsync<Document>([...args, '-o', 'mnv3-saliency.onnx', '--allocation', 'saliency']);
-    const uniform = (await runJsonAsync<Document>([...args, '-o', 'mnv3-uniform.onnx'])).document;
+    const uniform = (await runJsonAsync<Document>([...args, '-o', 'mnv3-uniform.onnx', '--allocation', 'uniform'])).document;
+    const byDefault = (await runJsonAsync<Document>([...args, '-o', 'mnv3-default.onnx'])).document;
+    expect(byDefault.report.allocation).toMatchObject({ mode: 'saliency', budget: 'macs' });
+    expect(byDefault.calibration.allocation).toBe('saliency (macs budget)');
+    expect(uniform.calibration.allocation).toBe('uniform');
     const allocation = document.report.allocation!;
     expect(allocation.mode).toBe('saliency');
+    expect(allocation.budget).toBe('weights');
     const ratios = Object.values(allocation.ratios);
     expect(Math.max(...ratios) - Math.min(...ratios)).toBeGreaterThan(0.1);
     expect(uniform.report.allocation).toBeUndefined();

@@ -84,6 +84,22 @@ describe('deprune run', () => {
     expect(document.outputs[0].top5).toHaveLength(5);
   });
 
+  it('prune --calib on a dynamic model: the default MAC budget falls back to weights without --input-shape', () => {
+    type Document = { report: { allocation: { mode: string; budget: string } } };
+    const args = ['prune', model, '--calib', join(folder, 'x.npy'), '--engine', 'onnxruntime', '--no-reconstruct', '--ratio', '0.5', '--force'];
+    const fallback = runCli([...args, '-o', join(folder, 'small-weights.onnx'), '--json']);
+    expect(fallback.status, fallback.stderr).toBe(0);
+    const report = (JSON.parse(fallback.stdout) as Document & { report: { warnings: string[] } }).report;
+    expect(report.warnings[0]).toMatch(/layer shapes unknown, so the default allocation counts weights instead of MACs/);
+    expect(report.allocation).toMatchObject({ mode: 'saliency', budget: 'weights' });
+    const shaped = runJson<Document>([...args, '-o', join(folder, 'small-macs.onnx'), '--input-shape', '1,3,20,28']);
+    expect(shaped.document.report.allocation).toMatchObject({ mode: 'saliency', budget: 'macs' });
+    // Asked for by name, the MAC budget without shapes is the user's error, not a silent fallback.
+    const refused = runCli([...args, '-o', join(folder, 'small-refused.onnx'), '--allocation', 'saliency-macs']);
+    expect(refused.status).toBe(2);
+    expect(refused.stderr).toMatch(/allocation.budget 'macs' needs the output shape of layer '/);
+  });
+
   it('round-trips float32 data exactly (an Identity model returns its input bit for bit)', () => {
     const b = new GraphBuilder({ name: 'identity' });
     b.output(b.node('Identity', [b.input('x', [2, 3, 5])], {}, { name: 'id' }));
@@ -152,7 +168,7 @@ describe('deprune demo', () => {
   it('prunes a bundled PP-OCR model and reports kept weights, both latencies and fidelity', () => {
     interface DemoDocument {
       mode: string;
-      rows: { model: string; calibration: { samples: number; importance: string; meanErrorBefore: number; meanErrorAfter: number } | null; dsconvKept: number; dsconvWeights: number; sparseLayers: number; planLayers: number; denseMs: number; prunedMs: number; speedup: number; fidelity: { maxAbsDiff: number; cosine: number; agrees?: boolean } }[];
+      rows: { model: string; calibration: { samples: number; importance: string; allocation: string; meanErrorBefore: number; meanErrorAfter: number } | null; dsconvKept: number; dsconvWeights: number; sparseLayers: number; planLayers: number; denseMs: number; prunedMs: number; speedup: number; fidelity: { maxAbsDiff: number; cosine: number; agrees?: boolean } }[];
     }
     const { document, result } = runJson<DemoDocument>(['demo', '--model', 'ppocr-cls', '--repeat', '1', '--ratio', '0.3', '--calib-samples', '8']);
     const [row] = document.rows;
@@ -160,7 +176,7 @@ describe('deprune demo', () => {
     // At least 70% kept: HSR may raise a layer's kept count to its stair's top, never lower it.
     expect(row.dsconvKept / row.dsconvWeights).toBeGreaterThanOrEqual(0.69);
     expect(row.dsconvKept / row.dsconvWeights).toBeLessThan(0.9);
-    expect(row.calibration).toMatchObject({ samples: 8, importance: 'obs' });
+    expect(row.calibration).toMatchObject({ samples: 8, importance: 'obs', allocation: 'saliency-macs' });
     expect(row.calibration!.meanErrorAfter).toBeLessThan(row.calibration!.meanErrorBefore);
     expect(row.sparseLayers).toBe(row.planLayers);
     expect(row.planLayers).toBeGreaterThan(10);
@@ -171,5 +187,10 @@ describe('deprune demo', () => {
     expect(result.stderr).toMatch(/ppocr-cls: pruned \d+ layers/);
     const plain = runJson<DemoDocument>(['demo', '--model', 'ppocr-cls', '--repeat', '1', '--no-calib']).document;
     expect(plain.rows[0].calibration).toBeNull();
+  });
+
+  it('--allocation: a known name with calibration only', () => {
+    expectRefused(runCli(['demo', '--model', 'ppocr-cls', '--allocation', 'global']), /unknown --allocation 'global' \(choose one of uniform, saliency, saliency-macs\)/);
+    expectRefused(runCli(['demo', '--model', 'ppocr-cls', '--no-calib', '--allocation', 'uniform']), /--allocation goes without --no-calib/);
   });
 });

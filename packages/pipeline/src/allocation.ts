@@ -21,7 +21,7 @@ import { getScorer, type LayerStatistics, type PrunableLayer } from '@deprune/ma
 
 export interface AllocationLayer {
   name: string;
-  /** Per-weight cost of removal (any non-negative unit shared by all layers), any order. */
+  /** Per-weight loss of removing it (any non-negative unit shared by all layers), any order. */
   losses: Float64Array;
   /** The ratio the layer would get without allocation. */
   ratio: number;
@@ -67,15 +67,15 @@ function countAtMost(sorted: Float64Array, threshold: number): number {
 
 /**
  * Ratios that remove at least `sum(ratio x weights x cost)` from the free layers with one shared
- * threshold on loss per cost, each layer's count clamped to [ceil(minRatio n), floor(maxRatio n)]. Fixed layers and layers at ratio 0 keep
- * their ratio. Pure.
+ * threshold on loss per unit of cost, each layer's count clamped to
+ * [ceil(minRatio n), floor(maxRatio n)]. Fixed layers and layers at ratio 0 keep their ratio. Pure.
  */
 export function allocateRatios(layers: readonly AllocationLayer[], bounds: AllocationBounds): Allocation {
   const { minRatio, maxRatio } = bounds;
   const free = layers.map((layer, position) => ({ layer, position })).filter(({ layer }) => !layer.fixed && layer.ratio > 0 && layer.losses.length > 0);
   const costs = free.map(({ layer }) => layer.cost ?? 1);
   const budget = free.reduce((sum, { layer }, index) => sum + layer.ratio * layer.losses.length * costs[index], 0);
-  // Prices: loss per unit of budget a weight's removal saves (a free weight goes first).
+  // Prices: loss per unit of budget a weight's removal saves (one that saves nothing is never worth it).
   const sorted = free.map(({ layer }, index) => ascending(costs[index] > 0 ? layer.losses.map((loss) => loss / costs[index]) : layer.losses.map(() => Infinity)));
   // Whole weights per layer: the bounds round inwards, so a ratio is always count / size exactly.
   const countsAt = (threshold: number) =>

