@@ -19,7 +19,7 @@ import { preprocessImage, type PresetName } from '@deprune/images';
 import { disposeBackend } from '@deprune/gpu';
 import { ppocrCharset } from '@deprune/ocr';
 import { findDsconvBlocks, indexGraph, listLayers, type OnnxModel } from '@deprune/onnx';
-import { ALLOCATION_PRESETS, prune, type AllocationPreset, type PrunePlan, type PruneVariant } from '@deprune/pipeline';
+import { ALLOCATION_PRESETS, allocationApplies, prune, type AllocationPreset, type PrunePlan, type PruneVariant } from '@deprune/pipeline';
 import { createSession } from '@deprune/runtime';
 import { generateClsSet, generateDetSet, generateRecSet, writeDataset, type DatasetKind } from '@deprune/textdata';
 import { machineInfo, type MachineInfo } from './machine';
@@ -216,8 +216,8 @@ export async function runAccuracySuite(options: AccuracySuiteOptions): Promise<A
     // (variant, ratio) -> the first pruned model: timed together at the end (interleaved).
     const toTime = new Map<string, { variant: PruneVariant; ratio: number; allocation?: AllocationPreset; model: OnnxModel; plan: PrunePlan }>();
     for (const config of options.configs) {
-      // channel and nm fix whole channels or an N:M pattern: an allocation would be ignored (and mislabel the row).
-      const allocates = config.allocation !== undefined && config.allocation !== 'uniform' && config.variant !== 'channel' && config.variant !== 'nm';
+      // A variant that ignores the allocation runs uniform (and its row is not labelled allocated).
+      const allocates = config.allocation !== undefined && config.allocation !== 'uniform' && allocationApplies(config.variant);
       const nonUniform = allocates ? { allocation: config.allocation } : {};
       const label = `${config.variant} r=${config.ratio} ${config.importance}${nonUniform.allocation ? ` ${nonUniform.allocation} allocation` : ''}`;
       const pruneStart = performance.now();

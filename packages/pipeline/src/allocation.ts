@@ -114,7 +114,10 @@ export function allocateRatios(layers: readonly AllocationLayer[], bounds: Alloc
   return { ratios, budget, allocated, threshold, budgetMet: allocated >= budget * (1 - 1e-12) };
 }
 
-/** Rows of a layer's weight matrix and the Gram block each multiplies: DW C rows of K, PW Cout rows of Cin. */
+/**
+ * The layer's output energy on the calibration set, `sum_rows w^T H w`: DW has C rows of K taps,
+ * each with its own K x K Gram block; PW Cout rows of Cin sharing one Cin x Cin Gram.
+ */
 function outputEnergy(layer: PrunableLayer, gram: Float64Array): number {
   const size = layer.kind === 'dw' ? layer.kernel[0] * layer.kernel[1] : layer.inChannels;
   const rows = layer.kind === 'dw' ? layer.channels : layer.outChannels;
@@ -134,16 +137,17 @@ function outputEnergy(layer: PrunableLayer, gram: Float64Array): number {
 
 /**
  * Per-weight normalised OBS saliency of a layer (see the module comment): the `obs` scorer's
- * saliency over the layer's output energy. Needs the layer's Gram statistics.
+ * saliency over the layer's output energy. Needs the layer's Gram statistics. `obsScores`: the
+ * `obs` scorer's output for this layer and statistics when the caller has it already.
  */
-export function normalizedSaliency(layer: PrunableLayer, stats: LayerStatistics | undefined): Float64Array {
+export function normalizedSaliency(layer: PrunableLayer, stats: LayerStatistics | undefined, obsScores?: Float64Array): Float64Array {
   if (stats?.gram === undefined) {
     throw new UsageError(`allocation 'saliency' needs calibration statistics (gram) for layer '${layer.name}'`, {
       node: layer.name,
       hint: "calibrate first (deprune prune --calib <images or .npy>), or use allocation 'uniform'",
     });
   }
-  const scores = getScorer('obs').score(layer, stats);
+  const scores = obsScores ?? getScorer('obs').score(layer, stats);
   const energy = outputEnergy(layer, stats.gram);
   // A layer whose output is identically zero on the calibration set costs nothing to prune.
   const scale = energy > 0 ? 1 / energy : 0;

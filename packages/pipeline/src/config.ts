@@ -78,6 +78,11 @@ export const ALLOCATION_PRESETS = {
 } as const satisfies Record<string, AllocationConfig>;
 export type AllocationPreset = keyof typeof ALLOCATION_PRESETS;
 
+/** Whether a variant honours `allocation`: `channel` and `nm` fix whole channels or an N:M pattern instead. */
+export function allocationApplies(variant: PruneVariant): boolean {
+  return variant !== 'channel' && variant !== 'nm';
+}
+
 export interface NmConfig {
   n: number;
   m: number;

@@ -15,6 +15,7 @@ export {
   DEFAULT_MIN_KEPT_FRACTION,
   DEFAULT_ALLOCATION_MAX_RATIO,
   ALLOCATION_PRESETS,
+  allocationApplies,
 } from './config';
 export type {
   PruneConfig,

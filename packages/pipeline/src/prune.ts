@@ -41,7 +41,7 @@ import { balanceDw, balancePw, balanceReport, workPerUnit } from '@deprune/bwt';
 import { analyticStaircase, recalibrate, tableLatencyModel, type HsrMove, type LatencyModel } from '@deprune/hsr';
 import { allocateRatios, normalizedSaliency } from './allocation';
 import { channelRemovalEligibility, removeChannels } from './channel-removal';
-import { ConfigError, loadPruneConfig, resolvePruneConfig, type PruneConfig, type ResolvedPruneConfig } from './config';
+import { ConfigError, allocationApplies, loadPruneConfig, resolvePruneConfig, type PruneConfig, type ResolvedPruneConfig } from './config';
 import { PLAN_FORMAT, PLAN_VERSION, fnv1a32, layerInfoShape, type PlanRemoval, type PrunePlan } from './plan';
 import { keptStats, type AllocationSummary, type HsrSummary, type LayerReport, type PruneReport, type PruneTotals } from './report';
 import { selectLayers, type PruneTarget, type SkippedLayer } from './select';
@@ -206,7 +206,7 @@ function configWarnings(given: PruneConfig, config: ResolvedPruneConfig, warning
   const usesBwt = variant === 'deprune' || variant === 'deprune-b' || variant === 'deprune-bh';
   if (given.bwt && !usesBwt) warnings.push(`config.bwt is ignored by variant '${variant}'`);
   if (given.hsr && variant !== 'deprune-bh') warnings.push(`config.hsr is ignored by variant '${variant}'`);
-  if (config.allocation.mode !== 'uniform' && (variant === 'channel' || variant === 'nm')) {
+  if (config.allocation.mode !== 'uniform' && !allocationApplies(variant)) {
     warnings.push(`allocation '${config.allocation.mode}' is ignored by variant '${variant}' (masking variants with a ratio only)`);
   }
   if (given.nm && variant !== 'nm' && config.strategy.dw !== 'nm' && config.strategy.pw !== 'nm') warnings.push(`config.nm is ignored by variant '${variant}'`);
@@ -417,14 +417,14 @@ function pruneMasks(
  * `layers[...]` ratio keep it. Undefined for 'uniform'.
  */
 function allocate(
-  scored: readonly { target: PruneTarget; layer: PrunableLayer }[],
+  scored: readonly { target: PruneTarget; layer: PrunableLayer; scores: Float64Array }[],
   config: ResolvedPruneConfig,
   statistics: PruneOptions['statistics'],
   warnings: string[],
 ): { ratios: number[]; summary: AllocationSummary } | undefined {
   if (config.allocation.mode === 'uniform') return undefined;
   const { budget, minRatio, maxRatio } = config.allocation;
-  const inputs = scored.map(({ target, layer }) => {
+  const inputs = scored.map(({ target, layer, scores }) => {
     const fixed = target.overridden || target.ratio === 0;
     if (fixed) return { name: layer.name, ratio: target.ratio, fixed, losses: new Float64Array(0) };
     // A weight saves its output pixels in MACs: one multiply-add per pixel (DW and PW alike).
@@ -436,7 +436,10 @@ function allocate(
         hint: "give inputShapes (deprune prune --input-shape 1,3,H,W), or use allocation.budget 'weights'",
       });
     }
-    return { name: layer.name, ratio: target.ratio, fixed, losses: normalizedSaliency(layer, statistics?.get(layer.name)), cost: budget === 'macs' ? pixels : 1 };
+    // With importance 'obs' the layer's OBS scores are already there: no second factorisation.
+    const obsScores = config.importance === 'obs' ? scores : undefined;
+    const losses = normalizedSaliency(layer, statistics?.get(layer.name), obsScores);
+    return { name: layer.name, ratio: target.ratio, fixed, losses, cost: budget === 'macs' ? pixels : 1 };
   });
   const result = allocateRatios(inputs, { minRatio, maxRatio });
   if (!result.budgetMet) {

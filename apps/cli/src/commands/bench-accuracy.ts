@@ -26,9 +26,6 @@ function list<T extends string>(flag: string, text: string | undefined, allowed:
   return values as T[];
 }
 
-/** Variants whose prune ignores an allocation (they fix whole channels or an N:M pattern): run once, uniform. */
-const IGNORES_ALLOCATION: ReadonlySet<string> = new Set(['channel', 'nm']);
-
 /** `--runs variant@ratio[@allocation],...`: chosen (variant, ratio, allocation) triples instead of the grid. */
 function parseRuns(text: string): { variant: PruneVariant; ratio: number; allocation: AllocationPreset }[] {
   return text.split(',').map((item) => {
@@ -61,10 +58,12 @@ export async function runAccuracyBench(args: ParsedArgs, out: Output): Promise<n
     throw new UsageError(`--runs names the runs itself; it cannot be combined with --${gridFlags[0]}`, { hint: 'give either --runs or the grid flags --variants, --ratios, --allocation' });
   }
   const runsText = args.string('runs');
+  const { allocationApplies } = await import('@deprune/pipeline');
+  // A variant that ignores allocations (channel) runs once, uniform.
   const triples =
     runsText !== undefined
       ? parseRuns(runsText)
-      : ratioList.flatMap((ratio) => variants.flatMap((variant) => (IGNORES_ALLOCATION.has(variant) ? (['uniform'] as const) : allocations).map((allocation) => ({ variant, ratio, allocation }))));
+      : ratioList.flatMap((ratio) => variants.flatMap((variant) => (allocationApplies(variant) ? allocations : (['uniform'] as const)).map((allocation) => ({ variant, ratio, allocation }))));
   const evalCount = parseCount('eval-count', args.string('eval-count'), DEFAULT_EVAL[model]);
   const calibSamples = parseCount('calib-samples', args.string('calib-samples'), 32);
   const reconstructRows = !args.boolean('no-reconstruct');
