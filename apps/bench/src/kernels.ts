@@ -14,12 +14,14 @@ import {
   medianStandardError,
   profileLayers,
   type ConvAttrs,
+  type DsconvLayers,
   type GpuMode,
   type ProfiledLatencyEntry,
 } from '@deprune/gpu';
 import { analyticStaircase, recalibrate, type HsrMove, type LatencyModel } from '@deprune/hsr';
 import { applyMask, keptWeightCount, maskLayer, type DwLayer, type LayerPlan, type PwLayer } from '@deprune/masks';
 import { effectiveConvWeights, indexGraph, type OnnxModel } from '@deprune/onnx';
+import { DEVICE_RESIDENT_MODES } from '@deprune/runtime';
 import { createRng, randomTensor, tensor, toFloat32, type Rng, type Tensor } from '@deprune/tensor';
 import { machineInfo, type MachineInfo } from './machine';
 import { modelDsconvBlocks, type ShapedBlock } from './layers';
@@ -31,7 +33,13 @@ import { modelDsconvBlocks, type ShapedBlock } from './layers';
 
 export const KERNEL_VARIANTS = ['dense', 'unstructured', 'channel', 'deprune', 'deprune-b', 'deprune-bh', 'dr'] as const;
 export type KernelVariant = (typeof KERNEL_VARIANTS)[number];
-export type KernelOp = 'dw' | 'pw' | 'dsconv';
+/**
+ * 'dsconv' is DW then PW as the runtime runs the pair in the mode: one `dsconv` step with the
+ * intermediate kept on the device when the suite chains (`settings.chain`), else two calls.
+ * 'dsconv-unchained' rows exist only when it chains: the same pair as two calls (the DW result
+ * read back, then uploaded for the PW), for dense and DEPrune-BH, timed in the same rounds.
+ */
+export type KernelOp = 'dw' | 'pw' | 'dsconv' | 'dsconv-unchained';
 
 /** What each variant runs (the report's legend). */
 export const VARIANT_DESCRIPTIONS: Readonly<Record<KernelVariant, string>> = {
@@ -125,6 +133,8 @@ export interface KernelSuiteSettings {
   interleaved: true;
   /** DW layers with at least this many output elements (C * Ho * Wo) count as large. */
   largeLayerMinOutputs: number;
+  /** DW + PW timed as one `dsconv` step (intermediate on the device); absent in reports from before it existed. */
+  chain?: boolean;
 }
 
 export interface DwIdealCheck {
@@ -202,6 +212,11 @@ export interface KernelSuiteReport {
     dsconvSpeedupFromMin: Partial<Record<KernelVariant, number>>;
     dwSpeedup: Partial<Record<KernelVariant, number>>;
     pwSpeedup: Partial<Record<KernelVariant, number>>;
+    /**
+     * When the suite chains: per variant, summed 'dsconv-unchained' time / summed 'dsconv' time
+     * (above 1: keeping the intermediate on the device pays); null when it does not chain.
+     */
+    unchainedOverChained: Partial<Record<KernelVariant, number>> | null;
     /** Per variant: DSConv weights kept / dense DSConv weights. */
     keptFraction: Partial<Record<KernelVariant, number>>;
     /** The largest dsconvSpeedup and its variant. */
@@ -244,6 +259,11 @@ export interface KernelSuiteOptions {
   includeDr?: boolean;
   /** DEPrune-BH's latency model: the profiler's table for each layer (default) or the analytic ceil(n/t). */
   hsrModel?: 'measured' | 'analytic';
+  /**
+   * Time DW + PW as one `dsconv` step, the intermediate kept on the device, as the runtime runs
+   * them. Default: as the runtime does in the mode (`DEVICE_RESIDENT_MODES`: the GL and WebGPU modes).
+   */
+  chain?: boolean;
   /** The command line that ran the suite, recorded in the report. */
   command?: string;
   seed?: number;
@@ -354,6 +374,7 @@ export async function runKernelSuite(options: KernelSuiteOptions): Promise<Kerne
     seed: options.seed ?? 1,
     interleaved: true,
     largeLayerMinOutputs: LARGE_LAYER_MIN_OUTPUTS,
+    chain: options.chain ?? DEVICE_RESIDENT_MODES.includes(mode),
   };
   const machine = options.machine ?? machineInfo();
   const blocks = modelDsconvBlocks(options.model, { ...(options.inputShapes ? { inputShapes: options.inputShapes } : {}), ...(options.layers ? { layers: options.layers } : {}) });
@@ -398,7 +419,7 @@ export async function runKernelSuite(options: KernelSuiteOptions): Promise<Kerne
     await disposeBackend(mode);
     progress('done', settings.repeats, settings.repeats);
   }
-  const opOrder: KernelOp[] = ['dw', 'pw', 'dsconv'];
+  const opOrder: KernelOp[] = ['dw', 'pw', 'dsconv', 'dsconv-unchained'];
   rows.sort(
     (a, b) =>
       details.findIndex((detail) => detail.layer === a.layer) - details.findIndex((detail) => detail.layer === b.layer) ||
@@ -520,6 +541,7 @@ async function prepareBlock(
   const dwDiagonal = getKernel('dwDiagonal', mode);
   const pwDense = getKernel('pwDense', mode);
   const pwSparse = getKernel('pwSparse', mode);
+  const dsconv = getKernel('dsconv', mode);
   const tapTable = (plan: LayerPlan) => buildTapTable(plan, dwWeight, { step });
   const columnTable = (plan: LayerPlan) => buildColumnTable(plan, pwWeight, { step });
 
@@ -533,6 +555,8 @@ async function prepareBlock(
     pw: ((input: Tensor) => Promise<Tensor>) | null;
     dwInput: Tensor;
     pwInput: Tensor;
+    /** The pair as `dsconv` takes it (not for DR, whose DW is the DR form). */
+    layers?: DsconvLayers;
   }
   const tables = {
     deprune: { dw: tapTable(dcp), pw: columnTable(pcp) },
@@ -540,7 +564,18 @@ async function prepareBlock(
     bh: { dw: tapTable(bhDw), pw: columnTable(bhPw) },
   };
   const pairs: Pair[] = [
-    { variant: 'dense', dwKernel: 'dwDense', pwKernel: 'pwDense', dwKept: channels * taps, pwKept: outChannels * channels, dw: (input) => dwDense(input, dwWeight, dwBias, attrs), pw: (input) => pwDense(input, pwWeight, pwBias), dwInput: x, pwInput: xPw },
+    {
+      variant: 'dense',
+      dwKernel: 'dwDense',
+      pwKernel: 'pwDense',
+      dwKept: channels * taps,
+      pwKept: outChannels * channels,
+      dw: (input) => dwDense(input, dwWeight, dwBias, attrs),
+      pw: (input) => pwDense(input, pwWeight, pwBias),
+      dwInput: x,
+      pwInput: xPw,
+      layers: { dw: dwWeight, dwBias, pw: pwWeight, pwBias },
+    },
     {
       variant: 'unstructured',
       dwKernel: 'dwDense',
@@ -551,6 +586,7 @@ async function prepareBlock(
       pw: (input) => pwDense(input, unstructuredPwWeight, pwBias),
       dwInput: x,
       pwInput: xPw,
+      layers: { dw: unstructuredDwWeight, dwBias, pw: unstructuredPwWeight, pwBias },
     },
     {
       variant: 'channel',
@@ -562,10 +598,11 @@ async function prepareBlock(
       pw: (input) => pwDense(input, channelPwWeight, pwBias),
       dwInput: xNarrow,
       pwInput: xPwNarrow,
+      layers: { dw: channelDwWeight, dwBias: channelDwBias, pw: channelPwWeight, pwBias },
     },
-    { variant: 'deprune', dwKernel: 'dwSparse', pwKernel: 'pwSparse', dwKept: keptWeightCount(dcp), pwKept: keptWeightCount(pcp), dw: (input) => dwSparse(input, tables.deprune.dw, dwBias, attrs), pw: (input) => pwSparse(input, tables.deprune.pw, pwBias), dwInput: x, pwInput: xPw },
-    { variant: 'deprune-b', dwKernel: 'dwSparse', pwKernel: 'pwSparse', dwKept: keptWeightCount(bDw), pwKept: keptWeightCount(bPw), dw: (input) => dwSparse(input, tables.b.dw, dwBias, attrs), pw: (input) => pwSparse(input, tables.b.pw, pwBias), dwInput: x, pwInput: xPw },
-    { variant: 'deprune-bh', dwKernel: 'dwSparse', pwKernel: 'pwSparse', dwKept: keptWeightCount(bhDw), pwKept: keptWeightCount(bhPw), dw: (input) => dwSparse(input, tables.bh.dw, dwBias, attrs), pw: (input) => pwSparse(input, tables.bh.pw, pwBias), dwInput: x, pwInput: xPw },
+    { variant: 'deprune', dwKernel: 'dwSparse', pwKernel: 'pwSparse', dwKept: keptWeightCount(dcp), pwKept: keptWeightCount(pcp), dw: (input) => dwSparse(input, tables.deprune.dw, dwBias, attrs), pw: (input) => pwSparse(input, tables.deprune.pw, pwBias), dwInput: x, pwInput: xPw, layers: { dw: tables.deprune.dw, dwBias, pw: tables.deprune.pw, pwBias } },
+    { variant: 'deprune-b', dwKernel: 'dwSparse', pwKernel: 'pwSparse', dwKept: keptWeightCount(bDw), pwKept: keptWeightCount(bPw), dw: (input) => dwSparse(input, tables.b.dw, dwBias, attrs), pw: (input) => pwSparse(input, tables.b.pw, pwBias), dwInput: x, pwInput: xPw, layers: { dw: tables.b.dw, dwBias, pw: tables.b.pw, pwBias } },
+    { variant: 'deprune-bh', dwKernel: 'dwSparse', pwKernel: 'pwSparse', dwKept: keptWeightCount(bhDw), pwKept: keptWeightCount(bhPw), dw: (input) => dwSparse(input, tables.bh.dw, dwBias, attrs), pw: (input) => pwSparse(input, tables.bh.pw, pwBias), dwInput: x, pwInput: xPw, layers: { dw: tables.bh.dw, dwBias, pw: tables.bh.pw, pwBias } },
   ];
   if (settings.includeDr) {
     const drTable = buildDiagonalTable(drDw, dwWeight, { step, groupSize });
@@ -580,17 +617,19 @@ async function prepareBlock(
       const pw = pair.pw;
       timed.push({ variant: pair.variant, op: 'pw', node: pwInfo.name, kernel: pair.pwKernel, keptWeights: pair.pwKept, weights: pwWeights, run: () => pw(pair.pwInput) });
     }
-    // DW then PW on the DW's output: the pair as a network runs it. DR reuses DEPrune-B's PW.
+    // DW then PW on the DW's output: the pair as the runtime runs it, one chained `dsconv` step
+    // in the device modes (and then also as two calls, for dense and DEPrune-BH, to show what
+    // the chaining saves). DR reuses DEPrune-B's PW, always as two calls.
     const pwOfPair = pair.pw ?? ((input: Tensor) => pwSparse(input, tables.b.pw, pwBias));
-    timed.push({
-      variant: pair.variant,
-      op: 'dsconv',
-      node: `${dwInfo.name} + ${pwInfo.name}`,
-      kernel: `${pair.dwKernel} + ${pair.pwKernel}`,
-      keptWeights: pair.dwKept + pair.pwKept,
-      weights: dwWeights + pwWeights,
-      run: async () => pwOfPair(await pair.dw(pair.dwInput)),
-    });
+    const pairItem = { variant: pair.variant, node: `${dwInfo.name} + ${pwInfo.name}`, keptWeights: pair.dwKept + pair.pwKept, weights: dwWeights + pwWeights };
+    const unchained = { ...pairItem, kernel: `${pair.dwKernel} + ${pair.pwKernel}`, run: async () => pwOfPair(await pair.dw(pair.dwInput)) };
+    const layers = pair.layers;
+    if (settings.chain !== true || layers === undefined) {
+      timed.push({ ...unchained, op: 'dsconv' });
+      continue;
+    }
+    timed.push({ ...pairItem, op: 'dsconv', kernel: `dsconv(${pair.dwKernel} + ${pair.pwKernel})`, run: () => dsconv(pair.dwInput, layers, { dw: attrs }) });
+    if (pair.variant === 'dense' || pair.variant === 'deprune-bh') timed.push({ ...unchained, op: 'dsconv-unchained' });
   }
 
   const planStats = (dw: LayerPlan | number[], pw: LayerPlan | number[], sparse: boolean) => ({
@@ -637,6 +676,17 @@ function speedups(rows: readonly KernelRow[], op: KernelOp, statistic: 'medianMs
     const mine = ofOp.filter((row) => row.variant === variant && denseByLayer.has(row.layer));
     if (mine.length === 0) continue;
     result[variant] = round(sumBy(mine, (row) => denseByLayer.get(row.layer)!) / sumBy(mine, (row) => row[statistic]), 5);
+  }
+  return result;
+}
+
+/** Per variant with 'dsconv-unchained' rows: their summed time over the same blocks' 'dsconv' time. */
+function unchainedOverChained(rows: readonly KernelRow[]): Partial<Record<KernelVariant, number>> {
+  const result: Partial<Record<KernelVariant, number>> = {};
+  for (const variant of KERNEL_VARIANTS) {
+    const unchained = rows.filter((row) => row.op === 'dsconv-unchained' && row.variant === variant);
+    const chained = rows.filter((row) => row.op === 'dsconv' && row.variant === variant && unchained.some((other) => other.layer === row.layer));
+    if (unchained.length > 0) result[variant] = round(sumBy(unchained, (row) => row.medianMs) / sumBy(chained, (row) => row.medianMs), 5);
   }
   return result;
 }
@@ -740,6 +790,7 @@ function summarize(rows: readonly KernelRow[], details: readonly KernelLayerDeta
     dsconvSpeedupFromMin: speedups(rows, 'dsconv', 'minMs'),
     dwSpeedup: speedups(rows, 'dw'),
     pwSpeedup: speedups(rows, 'pw'),
+    unchainedOverChained: settings.chain === true ? unchainedOverChained(rows) : null,
     keptFraction,
     best: { variant: best, dsconvSpeedup: dsconvSpeedup[best] ?? 1, ratio: settings.ratio, dsconvSparsity: round(1 - (keptFraction[best] ?? 1), 5) },
     checks: {

@@ -31,7 +31,10 @@ describe.skipIf(!run)('the kernel suite in headless Chromium', () => {
     expect(report.machine.browser).toMatch(/headless Chromium .*SwiftShader/i);
     expect(machineLine(report.machine)).toContain('in headless Chromium');
     expect(report.layers.map((detail) => detail.layer)).toEqual(['features.1.block.0.0']);
-    expect(report.rows).toHaveLength(6 * 3);
+    // webgl2 chains the pair as the runtime does: six dsconv rows and two unchained ones.
+    expect(report.settings.chain).toBe(true);
+    expect(report.rows).toHaveLength(6 * 3 + 2);
+    expect(Object.keys(report.summary.unchainedOverChained ?? {})).toEqual(['dense', 'deprune-bh']);
     for (const row of report.rows) expect(row.medianMs > 0 && row.samplesMs.length === 3, `${row.op} ${row.variant}`).toBe(true);
     expect(stages).toContain('done');
   }, 300_000);

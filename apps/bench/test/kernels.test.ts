@@ -35,6 +35,10 @@ describe('runKernelSuite (quick, 2 blocks of MobileNetV3-Small)', () => {
     }
     expect(report.rows).toHaveLength(2 * (3 * 6 + 2));
     expect(progress.filter((event) => event.endsWith(':done'))).toEqual(['0/2:done', '1/2:done']);
+    // webasm keeps data on the host: the pair runs as two calls, as the runtime runs it there.
+    expect(report.settings.chain).toBe(false);
+    expect(report.summary.unchainedOverChained).toBeNull();
+    expect(report.rows.filter((row) => row.op === 'dsconv').every((row) => !row.kernel.startsWith('dsconv('))).toBe(true);
   });
 
   it('numbers are finite and positive; speedups are dense over variant; sparsity matches kept weights', () => {
@@ -164,5 +168,31 @@ describe('pairedDifference', () => {
     ];
     expect(pairedDifference(disturbed, 'deprune-bh', 'deprune-b').medianMs).toBe(0.5);
     expect(pairedDifference([], 'deprune-bh', 'deprune-b')).toEqual({ medianMs: 0, standardErrorMs: 0, blocks: 0 });
+  });
+});
+
+/** The DSConv pair as one chained `dsconv` step (forced on in webasm): both forms timed in the same rounds. */
+describe('runKernelSuite with chain: true (quick, 1 block)', () => {
+  let report: KernelSuiteReport;
+  beforeAll(async () => {
+    report = await runKernelSuite({ model: buildZooModel('mobilenetv3-small', { seed: 0 }), mode: 'webasm', quick: true, includeDr: false, chain: true, layers: 'features.1.*' });
+  });
+
+  it("times dsconv chained for every variant and unchained for dense and DEPrune-BH, and reports the ratio", () => {
+    expect(report.settings.chain).toBe(true);
+    const dsconv = report.rows.filter((row) => row.op === 'dsconv');
+    expect(dsconv.map((row) => row.kernel)).toEqual([
+      'dsconv(dwDense + pwDense)', 'dsconv(dwDense + pwDense)', 'dsconv(dwDense + pwDense)', 'dsconv(dwSparse + pwSparse)', 'dsconv(dwSparse + pwSparse)', 'dsconv(dwSparse + pwSparse)',
+    ]);
+    const unchained = report.rows.filter((row) => row.op === 'dsconv-unchained');
+    expect(unchained.map((row) => `${row.variant} ${row.kernel}`)).toEqual(['dense dwDense + pwDense', 'deprune-bh dwSparse + pwSparse']);
+    expect(report.rows).toHaveLength(6 * 3 + 2);
+    for (const variant of ['dense', 'deprune-bh'] as const) {
+      const ratio = unchained.find((row) => row.variant === variant)!.medianMs / dsconv.find((row) => row.variant === variant)!.medianMs;
+      expect(report.summary.unchainedOverChained?.[variant]).toBeCloseTo(ratio, 3);
+    }
+    // The DSConv speedups stay chained over chained.
+    expect(report.summary.dsconvSpeedup.dense).toBe(1);
+    expect(kernelReportMarkdown(report)).toMatch(/ran as one `dsconv` step with the DW result kept on the device[^\n]*took [\d.]+x as long for dense and [\d.]+x as long for deprune-bh/);
   });
 });

@@ -112,7 +112,7 @@ describe('deprune bench --suite kernels', () => {
   });
 
   it('--out writes JSON, Markdown and SVG under kernels/<mode>/, and refuses to overwrite them', () => {
-    const args = ['bench', '--suite', 'kernels', '--model', 'mobilenetv3-small', '--mode', 'cpu', '--quick', '--layers', BLOCKS, '--ratio', '0.75', '--skip-dr', '--out', 'reports'];
+    const args = ['bench', '--suite', 'kernels', '--model', 'mobilenetv3-small', '--mode', 'cpu', '--quick', '--layers', BLOCKS, '--ratio', '0.75', '--skip-dr', '--chain', 'on', '--out', 'reports'];
     const human = runCli(args, { cwd: folder });
     expect(human.status, human.stderr).toBe(0);
     expect(human.stdout).toMatch(/^Kernel benchmark: zoo:mobilenetv3-small, mode cpu, r = 0\.75, 1 DSConv block/);
@@ -120,9 +120,13 @@ describe('deprune bench --suite kernels', () => {
     const stem = join(folder, 'reports', 'kernels', 'cpu', 'mobilenetv3-small-r0.75-quick');
     for (const extension of ['json', 'md', 'svg']) expect(existsSync(`${stem}.${extension}`), extension).toBe(true);
     expect(readFileSync(`${stem}.svg`, 'utf8')).toMatch(/^<svg/);
+    expect(human.stdout).toMatch(/DW \+ PW as one dsconv step \(intermediate on the device\); as two calls: [\d.]+x as long \(dense\), [\d.]+x as long \(deprune-bh\)/);
     expect(readFileSync(`${stem}.md`, 'utf8')).toContain('deprune bench --suite kernels --model mobilenetv3-small --mode cpu --quick');
+    expect(readFileSync(`${stem}.md`, 'utf8')).toContain('--skip-dr --chain on --out reports');
     const report = JSON.parse(readFileSync(`${stem}.json`, 'utf8')) as BenchDocument;
     expect(report.rows.some((row) => row.variant === 'dr')).toBe(false);
+    // --chain on: the pair as one dsconv step, and as two calls for dense and DEPrune-BH.
+    expect(report.rows.filter((row) => row.op === 'dsconv-unchained').map((row) => row.variant)).toEqual(['dense', 'deprune-bh']);
     expectUsageError(runCli(args, { cwd: folder }), /already exists; not overwriting it \(pass --force/);
   });
 
@@ -138,7 +142,8 @@ describe('deprune bench --suite kernels', () => {
     expect(document).toMatchObject({ suite: 'kernels', mode: 'webgl2', files: null });
     expect(document.machine.browser).toMatch(/headless Chromium .*SwiftShader/i);
     expect(result.stderr).toMatch(/headless Chromium/);
-    expect(document.rows.length).toBe(6 * 3);
+    // webgl2 chains the pair by default (as the runtime does): two unchained rows besides.
+    expect(document.rows.length).toBe(6 * 3 + 2);
   }, 180_000);
 
   it('rejects bad usage', () => {
@@ -147,6 +152,8 @@ describe('deprune bench --suite kernels', () => {
     expectUsageError(runCli(['bench', '--model', 'zoo:mobilenetv3-small']), /missing --suite/);
     expectUsageError(runCli(['bench', '--suite', 'e2e', '--model', 'zoo:mobilenetv3-small']), /unknown --suite 'e2e'/);
     expectUsageError(runCli(['bench', '--suite', 'kernels', '--model', 'zoo:mobilenetv3-small', '--ratio', '1']), /--ratio must be a number in \[0, 1\)/);
+    expectUsageError(runCli(['bench', '--suite', 'kernels', '--model', 'zoo:mobilenetv3-small', '--chain', 'maybe']), /--chain must be on or off, got 'maybe'/);
+    expectUsageError(runCli(['bench', '--suite', 'models', '--model', 'zoo:mobilenetv3-small', '--chain', 'on']), /--chain is not an option of --suite models \(it is for --suite kernels\)/);
     expectUsageError(runCli(['bench', '--suite', 'kernels', '--model', 'zoo:mobilenetv3-small', '--mode', 'cpu', '--layers', 'nope']), /no DSConv block matches/);
   });
 });

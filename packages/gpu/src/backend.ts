@@ -1,5 +1,6 @@
 import { DeprunError, UnsupportedError } from '@deprune/errors';
 import { GPU, type IKernelRunShortcut } from 'gpu.js';
+import { releasePaddedBuffers } from './kernels/dw-taps';
 import { assertModeAvailable, type GpuMode } from './modes';
 import { degradation, firstLine } from './util';
 
@@ -89,9 +90,11 @@ export function getBackend(mode: GpuMode): Promise<GpuBackend> {
 
 /**
  * Destroys the GPU instance of `mode` (every mode when omitted) and drops its compiled kernels;
- * the next kernel call in that mode starts a fresh one.
+ * the next kernel call in that mode starts a fresh one. Without a mode it also drops the DW
+ * kernels' pooled padded buffers.
  */
 export async function disposeBackend(mode?: GpuMode): Promise<void> {
+  if (mode === undefined) releasePaddedBuffers();
   const modes = mode === undefined ? [...backends.keys()] : [mode];
   for (const each of modes) {
     const backend = backends.get(each);

@@ -4,6 +4,7 @@ import { getBackend, type GpuBackend } from './backend';
 import { BUILTIN_KERNELS } from './kernels';
 import type { Conv2dFn } from './kernels/conv2d';
 import type { ConvTranspose2dFn } from './kernels/conv-transpose';
+import type { DsconvFn } from './kernels/dsconv';
 import type { DwDenseFn } from './kernels/dw-dense';
 import type { DwDiagonalFn } from './kernels/dw-diagonal';
 import type { DwSparseFn } from './kernels/dw-sparse';
@@ -65,6 +66,7 @@ export interface KernelSignatures {
   dwDiagonal: DwDiagonalFn;
   pwDense: PwDenseFn;
   pwSparse: PwSparseFn;
+  dsconv: DsconvFn;
   conv2d: Conv2dFn;
   gemm: GemmFn;
   convTranspose2d: ConvTranspose2dFn;

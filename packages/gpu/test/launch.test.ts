@@ -1,8 +1,8 @@
-import { createRng, tensor, type Tensor } from '@deprune/tensor';
+import { createRng, depthwiseConv2d, relativeL2Error, tensor, type Tensor } from '@deprune/tensor';
 import { afterAll, describe, expect, it } from 'vitest';
 import { inlineFusedActivation } from '../src/activation';
 import { convGeometry } from '../src/kernels/conv-params';
-import { paddedPlanes, perPlane } from '../src/kernels/dw-taps';
+import { paddedPlanes, perPlane, releasePaddedBuffers } from '../src/kernels/dw-taps';
 import { activationValue, buildColumnTable, buildTapTable, disposeBackend, encodeActivation, getBackend, getKernel, type Activation } from '../src/index';
 import { channelBalancedPlan, dwLayer, pwLayer, randomFloat32, uniformPwPlan } from './helpers';
 
@@ -95,6 +95,35 @@ describe('the direct DW kernel inputs', () => {
     const x = tensor(new Float32Array(1449 * 1449), [1, 1, 1449, 1449]);
     const weight = tensor(Float32Array.of(1), [1, 1, 1, 1]);
     await expect(getKernel('dwDense', 'webasm')(x, weight)).rejects.toThrow(/dwDense: an output plane of 2099601 pixels is more than 2097152/);
+  });
+
+  it('reuses a pooled buffer per padding geometry, refilled by each call with its zero border kept', () => {
+    const g = convGeometry(x.shape, [2, 1, 3, 3], { pads: [1, 1, 1, 1], group: 2 });
+    const first = paddedPlanes(x, g, 'test', true).input.value as unknown as Float32Array;
+    const other = tensor(x.data.map((value) => -value), x.shape);
+    const second = paddedPlanes(other, g, 'test', true).input.value as unknown as Float32Array;
+    expect(second).toBe(first);
+    const fresh = paddedPlanes(other, g, 'test').input.value as unknown as Float32Array;
+    expect(fresh).not.toBe(first);
+    expect(Array.from(second)).toEqual(Array.from(fresh));
+    // Another geometry (bottom and right pads only) gets its own buffer, not the first one's.
+    const shifted = paddedPlanes(x, convGeometry(x.shape, [2, 1, 2, 2], { pads: [0, 0, 1, 1], group: 2 }), 'test', true);
+    expect(shifted.input.value).not.toBe(first);
+    releasePaddedBuffers();
+    expect(paddedPlanes(x, g, 'test', true).input.value).not.toBe(first);
+  });
+
+  it.each(['webasm', 'cpu'] as const)('gives every call its own input in %s, where padded buffers are pooled', async (mode) => {
+    const rng = createRng(17);
+    const weight = randomFloat32([4, 1, 3, 3], rng);
+    const attrs = { pads: [1, 2, 0, 1], strides: [2, 1] } as const;
+    const dense = getKernel('dwDense', mode);
+    const inputs = [randomFloat32([2, 4, 7, 5], rng), randomFloat32([2, 4, 7, 5], rng), randomFloat32([2, 4, 7, 5], rng)];
+    // Three calls of one geometry, awaited together: each result is its own input's.
+    const results = await Promise.all(inputs.map((input) => dense(input, weight, null, attrs)));
+    results.forEach((result, index) => {
+      expect(relativeL2Error(result.data, depthwiseConv2d(inputs[index], weight, null, attrs).data)).toBeLessThan(1e-5);
+    });
   });
 
   it('repeats per-channel tables for each image of a batch', () => {

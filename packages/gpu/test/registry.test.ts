@@ -78,12 +78,12 @@ describe('modes', () => {
 describe('registry', () => {
   it('lists the built-in kernels', () => {
     expect(listKernels().map((kernel) => kernel.name)).toEqual([
-      'binary', 'conv2d', 'convTranspose2d', 'dwDense', 'dwDiagonal', 'dwSparse', 'gemm', 'matmul', 'pool2d', 'pwDense', 'pwSparse', 'reduceAxis', 'resize2d', 'softmax', 'unary',
+      'binary', 'conv2d', 'convTranspose2d', 'dsconv', 'dwDense', 'dwDiagonal', 'dwSparse', 'gemm', 'matmul', 'pool2d', 'pwDense', 'pwSparse', 'reduceAxis', 'resize2d', 'softmax', 'unary',
     ]);
   });
 
   it('rejects an unknown kernel, listing what exists', () => {
-    expect(() => getKernel('dwDenseX', 'cpu')).toThrow(expect.objectContaining({ code: 'BAD_USAGE', message: expect.stringMatching(/unknown gpu kernel 'dwDenseX' \(registered: binary, conv2d, convTranspose2d, dwDense, /) }));
+    expect(() => getKernel('dwDenseX', 'cpu')).toThrow(expect.objectContaining({ code: 'BAD_USAGE', message: expect.stringMatching(/unknown gpu kernel 'dwDenseX' \(registered: binary, conv2d, convTranspose2d, dsconv, dwDense, /) }));
     expect(() => getKernel('dwDense', 'vulkan' as GpuMode)).toThrow(/unknown gpu mode 'vulkan'/);
   });
 

@@ -3,6 +3,7 @@ import type { GpuMode } from '@deprune/gpu';
 import type { LayerPlanEntry } from '@deprune/masks';
 import { indexGraph, inferShapes, listLayers, opsetVersion, type OnnxModel } from '@deprune/onnx';
 import { NodeContext, readConstant, type GraphState } from './context';
+import { planChains } from './chains';
 import { planFusions } from './fusion';
 import { getOpCompiler } from './ops/registry';
 import type { CompiledStep, CompileReport, HostTensor } from './types';
@@ -11,7 +12,8 @@ import type { CompiledStep, CompileReport, HostTensor } from './types';
  * Compiling a model for one set of input shapes: static shapes and small values come from
  * @deprune/onnx's shape inference (so Shape -> Gather -> Concat -> Reshape chains fold away and
  * every kernel's sizes are known), the fusion pass folds BN / affine / activation nodes into the
- * kernels before them, and each remaining node becomes a step through the operator registry.
+ * kernels before them, DW convs take the PW conv that alone reads them into one step (chains.ts,
+ * in the device modes), and each remaining node becomes a step through the operator registry.
  * Every unsupported operator is found here, before anything runs, and reported in one error.
  */
 
@@ -24,6 +26,8 @@ export interface CompileOptions {
   fuse: boolean;
   /** Intermediate values the caller will fetch: kept visible (never fused through). */
   keep: ReadonlySet<string>;
+  /** Run each DW conv and the PW conv that alone reads it as one `dsconv` step (chains.ts). Default false. */
+  chain?: boolean;
 }
 
 export interface CompiledGraph {
@@ -71,6 +75,7 @@ export function compileGraph(model: OnnxModel, options: CompileOptions): Compile
     planEntries: options.planEntries,
     sparse: options.sparse,
     fusions: new Map(),
+    chains: new Map(),
     constantCache: new Map(),
     planUses: [],
   };
@@ -94,7 +99,14 @@ export function compileGraph(model: OnnxModel, options: CompileOptions): Compile
     const plan = planFusions({ index, opset: state.opset, shapes: inference.shapes, keep: options.keep, readConstant: (name) => readConstant(state, name) });
     for (const [name, fusion] of plan.fusions) state.fusions.set(name, fusion);
   }
+  if (options.chain === true) for (const [name, pw] of planChains(state, options.keep)) state.chains.set(name, pw);
+  // A chained PW conv and its fusion run in its DW conv's step.
+  const chainedPw = [...state.chains.values()];
   const absorbed = new Set([...state.fusions.values()].flatMap((fusion) => fusion.absorbed.map((node) => node.name ?? '')));
+  for (const pw of chainedPw) {
+    absorbed.add(pw.name ?? '');
+    for (const node of state.fusions.get(pw.name ?? '')?.absorbed ?? []) absorbed.add(node.name ?? '');
+  }
   const steps: CompiledStep[] = [];
   const foldedNodes: string[] = [];
   for (const node of index.nodes) {

@@ -36,6 +36,8 @@ export interface GraphState {
   readonly sparse: boolean;
   /** Filled by the compile's fusion pass before any node compiles. */
   readonly fusions: Map<string, Fusion>;
+  /** DW node name -> the PW node run in the same `dsconv` step (chains.ts); filled before any node compiles. */
+  readonly chains: Map<string, NodeProto>;
   /** Decoded constants, by value name, so a weight shared by several nodes is decoded once. */
   readonly constantCache: Map<string, HostTensor>;
   /** What each plan layer ran on; op compilers append. */

@@ -9,5 +9,6 @@ export type { OpCompiler, StepSpec } from './ops/step';
 export { NodeContext } from './context';
 export type { GraphState, Operand } from './context';
 export { planFusions, describeFusion } from './fusion';
+export { planChains, DEVICE_RESIDENT_MODES } from './chains';
 export type { Fusion, FusionInputs, FusionPlan } from './fusion';
 export type { CompiledStep, CompileReport, HostTensor, Placement, PlanLayerUse, RunOptions, RunResult, StepTiming } from './types';

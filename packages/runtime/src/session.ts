@@ -4,6 +4,7 @@ import type { LayerPlanEntry } from '@deprune/masks';
 import { indexGraph, type OnnxModel } from '@deprune/onnx';
 import { validatePlanForModel, type PrunePlan } from '@deprune/pipeline';
 import { shapeSize } from '@deprune/tensor';
+import { DEVICE_RESIDENT_MODES } from './chains';
 import { compileGraph, type CompiledGraph } from './compile';
 import type { CompileReport, HostTensor, RunOptions, RunResult, StepTiming } from './types';
 
@@ -20,6 +21,12 @@ export interface SessionOptions {
   sparse?: boolean;
   /** Fold BN / affine / activation nodes into the kernels before them (default true). */
   fuse?: boolean;
+  /**
+   * Run each DW conv and the PW conv that alone reads it as one `dsconv` step, the intermediate
+   * kept on the device (default: in the modes with device memory, `DEVICE_RESIDENT_MODES`; in
+   * webasm and cpu the data is on the host anyway, and separate steps keep per-layer profiles).
+   */
+  chain?: boolean;
 }
 
 /**
@@ -36,6 +43,7 @@ export class Session {
   private readonly planEntries: ReadonlyMap<string, LayerPlanEntry>;
   private readonly sparse: boolean;
   private readonly fuse: boolean;
+  private readonly chain: boolean;
   private readonly compiled = new Map<string, CompiledGraph>();
 
   private constructor(model: OnnxModel, mode: GpuMode, modeReason: string, planEntries: ReadonlyMap<string, LayerPlanEntry>, options: SessionOptions) {
@@ -48,6 +56,7 @@ export class Session {
     this.planEntries = planEntries;
     this.sparse = options.sparse ?? true;
     this.fuse = options.fuse ?? true;
+    this.chain = options.chain ?? DEVICE_RESIDENT_MODES.includes(mode);
   }
 
   static async create(model: OnnxModel, options: SessionOptions = {}): Promise<Session> {
@@ -71,7 +80,7 @@ export class Session {
     const key = JSON.stringify([Object.entries(inputShapes).sort(), keep]);
     let graph = this.compiled.get(key);
     if (graph === undefined) {
-      graph = compileGraph(this.model, { mode: this.mode, inputShapes, planEntries: this.planEntries, sparse: this.sparse, fuse: this.fuse, keep: new Set(keep) });
+      graph = compileGraph(this.model, { mode: this.mode, inputShapes, planEntries: this.planEntries, sparse: this.sparse, fuse: this.fuse, chain: this.chain, keep: new Set(keep) });
       this.compiled.set(key, graph);
     }
     return graph;

@@ -11,7 +11,7 @@ import { GraphBuilder, type OnnxModel } from '@deprune/onnx';
 import { prune } from '@deprune/pipeline';
 import { createRng, randomTensor, relativeL2Error, tensor, type Tensor } from '@deprune/tensor';
 import { buildZooModel } from '@deprune/zoo';
-import { compileGraph, createSession, makeStep, registerOp, supportedOps, type HostTensor } from '../src/index';
+import { compileGraph, createSession, DEVICE_RESIDENT_MODES, makeStep, registerOp, supportedOps, type HostTensor } from '../src/index';
 import { ortRun, randomInput, withOutputs } from './helpers';
 
 afterAll(async () => {
@@ -202,6 +202,70 @@ describe('plans', () => {
     const a = (await sparse.run(feeds)).outputs.logits;
     const b = (await dense.run(feeds)).outputs.logits;
     expect(relativeL2Error(a.data, b.data)).toBeLessThan(1e-5);
+  });
+});
+
+describe('dsconv chains', () => {
+  it('runs each DW conv and the PW conv that alone reads it as one dsconv step, to the same output', async () => {
+    const mnv2 = buildZooModel('mobilenetv2', { inputSize: 64 });
+    const { model, plan } = prune(mnv2, { variant: 'deprune-bh', ratio: 0.6 });
+    const feeds = { input: randomInput([1, 3, 64, 64], 9) };
+    const chained = await createSession(model, { mode: 'webasm', plan, chain: true });
+    const separate = await createSession(model, { mode: 'webasm', plan });
+    const report = chained.compile({ input: [1, 3, 64, 64] });
+    const steps = report.steps.filter((step) => step.kernel === 'dsconv');
+    // MobileNetV2's 17 blocks: DW -> BN -> ReLU6 -> PW (project) -> BN, each one step.
+    expect(steps).toHaveLength(17);
+    const kindOf = new Map(plan.layers.map((entry) => [entry.name, entry.kind]));
+    for (const step of steps) {
+      // One DW and one PW layer of the plan per step: the DW conv (the step's node) and its PW conv.
+      expect(step.nodes.map((node) => kindOf.get(node)).filter((kind) => kind !== undefined)).toEqual(['dw', 'pw']);
+      expect(kindOf.get(step.node)).toBe('dw');
+      expect(step.detail).toMatch(/^dwSparse \d+ of 9 taps .* -> pwSparse \d+ of \d+ columns .*, the intermediate kept on the device$/);
+    }
+    // Every plan layer is still reported with the sparse kernel it runs inside its step.
+    expect(report.planLayers).toHaveLength(plan.layers.length);
+    expect(new Set(report.planLayers.map((use) => `${use.kind}:${use.kernel}`))).toEqual(new Set(['dw:dwSparse', 'pw:pwSparse']));
+    expect(separate.compile({ input: [1, 3, 64, 64] }).kernels.dsconv).toBeUndefined();
+    const expected = await ortRun(model, feeds);
+    const a = (await chained.run(feeds)).outputs.logits;
+    const b = (await separate.run(feeds)).outputs.logits;
+    expect(relativeL2Error(a.data, b.data)).toBeLessThan(1e-6);
+    expect(relativeL2Error(a.data, expected.logits.data)).toBeLessThan(1e-4);
+  });
+
+  it('leaves a DW output that is fetched, read twice or read by a strided conv unchained', async () => {
+    const b = new GraphBuilder({ name: 'chains', opset: 13 });
+    const x = b.input('x', [1, 4, 7, 6]);
+    const dw1 = b.node('Conv', [x, b.weight('w1', weight([4, 1, 3, 3]))], { group: 4, pads: [1, 1, 1, 1] }, { name: 'dw1' });
+    const relu = b.node('Relu', [dw1], {}, { name: 'relu1' });
+    const pw1 = b.node('Conv', [relu, b.weight('p1', weight([6, 4, 1, 1]))], {}, { name: 'pw1' });
+    const dw2 = b.node('Conv', [pw1, b.weight('w2', weight([6, 1, 3, 3]))], { group: 6, pads: [1, 1, 1, 1] }, { name: 'dw2' });
+    const pw2 = b.node('Conv', [dw2, b.weight('p2', weight([5, 6, 1, 1]))], { strides: [2, 2] }, { name: 'pw2' });
+    const dw3 = b.node('Conv', [pw2, b.weight('w3', weight([5, 1, 3, 3]))], { group: 5, pads: [1, 1, 1, 1] }, { name: 'dw3' });
+    const pw3 = b.node('Conv', [dw3, b.weight('p3', weight([3, 5, 1, 1]))], {}, { name: 'pw3' });
+    const add = b.node('Add', [dw3, dw3], {}, { name: 'twice' });
+    b.output(pw3);
+    b.output(add);
+    const model = b.build();
+    const session = await createSession(model, { mode: 'cpu', chain: true });
+    const kernelsOf = (fetch: string[]) => session.compile({ x: [1, 4, 7, 6] }, fetch).steps.map((step) => `${step.node}:${step.kernel}`);
+    // dw1 + relu -> pw1 chains; dw2 -> pw2 does not (stride 2: not the direct PW kernel); dw3 is read twice.
+    expect(kernelsOf([])).toEqual(['dw1:dsconv', 'dw2:dwDense', 'pw2:conv2d', 'dw3:dwDense', 'pw3:pwDense', 'twice:binary:add']);
+    expect(kernelsOf(['relu1_out'])).toEqual(['dw1:dwDense', 'pw1:pwDense', 'dw2:dwDense', 'pw2:conv2d', 'dw3:dwDense', 'pw3:pwDense', 'twice:binary:add']);
+    await expectMatchesOrt(model, { x: randomInput([1, 4, 7, 6], 10) }, ['relu1_out'], 'cpu');
+    const feeds = { x: randomInput([1, 4, 7, 6], 11) };
+    const expected = await ortRun(model, feeds);
+    const { outputs } = await session.run(feeds);
+    for (const name of ['pw3_out', 'twice_out']) expect(relativeL2Error(outputs[name].data, expected[name].data), name).toBeLessThan(1e-5);
+  });
+
+  it('chains by default only in the modes with device memory', async () => {
+    expect(DEVICE_RESIDENT_MODES).toEqual(['headlessgl', 'webgl2', 'webgpu']);
+    const model = buildZooModel('mobilenetv2', { inputSize: 32 });
+    for (const mode of ['cpu', 'webasm'] as const) {
+      expect((await createSession(model, { mode })).compile({ input: [1, 3, 32, 32] }).kernels.dsconv, mode).toBeUndefined();
+    }
   });
 });
 

@@ -49,6 +49,10 @@ function printReport(out: Output, report: KernelSuiteReport, files: { json: stri
   out.print(
     `staircase step (kernel t = ${checks.staircase.kernelStep}): DW ${checks.staircase.dwMatching}/${checks.staircase.dwLayers} layers, PW ${checks.staircase.pwMatching}/${checks.staircase.pwLayers}`,
   );
+  const unchained = summary.unchainedOverChained;
+  if (unchained !== null && unchained !== undefined) {
+    out.print(`DW + PW as one dsconv step (intermediate on the device); as two calls: ${Object.entries(unchained).map(([variant, ratio]) => `${fixed(ratio, 3)}x as long (${variant})`).join(', ')}`);
+  }
   if (files) out.print(`\nwrote ${files.markdown}, ${files.json} and ${files.chart}`);
 }
 
@@ -56,7 +60,7 @@ export const benchCommand: Command = {
   name: 'bench',
   summary: 'benchmark suites: kernels (DSConv kernels per variant), models (end to end vs onnxruntime), prune (pruning cost), hsr (staircases and HSR moves)',
   usage: [
-    'bench --suite kernels [--model <model>] [--mode M] [--browser chromium] [--quick] [--ratio R] [--layers pattern] [--out dir] [--force] [--json]',
+    'bench --suite kernels [--model <model>] [--mode M] [--browser chromium] [--quick] [--ratio R] [--layers pattern] [--chain on|off] [--out dir] [--force] [--json]',
     'bench --suite models [--model <model>] [--mode M] [--browser chromium] [--ratio R] [--variants a,b] [--quick] [--no-onnxruntime] [--ort-backends wasm,webgpu] [--ort-threads N] [--out dir] [--force] [--json]',
     'bench --suite prune [--model <model>] [--browser chromium] [--ratio R] [--variants a,b] [--quick] [--no-memory] [--out dir] [--force] [--json]',
     'bench --suite hsr [--model <model>] [--mode M] [--browser chromium] [--ratio R] [--layers pattern] [--quick] [--out dir] [--force] [--json]',
@@ -125,6 +129,11 @@ Progress goes to stderr; --json prints the report.`,
     'group-size': { type: 'string', value: 'G', description: 'DW group of the DR variant (default 32)' },
     'skip-dr': { type: 'boolean', description: 'leave out the DR form (dwDiagonal is slow in the CPU modes)' },
     'hsr-model': { type: 'string', value: 'name', description: "DEPrune-BH's latency model: measured (default) | analytic" },
+    chain: {
+      type: 'string',
+      value: 'on|off',
+      description: 'kernels suite: time DW + PW as one dsconv step, the intermediate kept on the device (default: as the runtime runs the mode, on in headlessgl, webgl2, webgpu)',
+    },
     variants: { type: 'string', value: 'a,b', description: 'models, prune, accuracy suites: variants to run (default all)' },
     'no-onnxruntime': { type: 'boolean', description: 'models suite: leave out the onnxruntime yardstick' },
     'ort-backends': { type: 'string', value: 'a,b', description: 'models suite in a browser: onnxruntime-web backends (default wasm,webgpu)' },
@@ -171,6 +180,8 @@ Progress goes to stderr; --json prints the report.`,
     const groupSize = args.integer('group-size', { min: 1 });
     const hsrModel = args.string('hsr-model') ?? 'measured';
     if (!(HSR_MODELS as readonly string[]).includes(hsrModel)) throw new UsageError(`--hsr-model must be one of ${HSR_MODELS.join(', ')}, got '${hsrModel}'`);
+    const chainFlag = args.string('chain');
+    if (chainFlag !== undefined && chainFlag !== 'on' && chainFlag !== 'off') throw new UsageError(`--chain must be on or off, got '${chainFlag}'`, { hint: helpHint('bench') });
     const browser = args.string('browser');
     if (browser !== undefined && !(BROWSERS as readonly string[]).includes(browser)) throw new UsageError(`--browser must be one of ${BROWSERS.join(', ')}, got '${browser}'`);
     const requestedMode = args.string('mode');
@@ -207,6 +218,7 @@ Progress goes to stderr; --json prints the report.`,
       ...(groupSize === undefined ? [] : [`--group-size ${groupSize}`]),
       ...(args.boolean('skip-dr') ? ['--skip-dr'] : []),
       ...(args.has('hsr-model') ? [`--hsr-model ${hsrModel}`] : []),
+      ...(chainFlag === undefined ? [] : [`--chain ${chainFlag}`]),
       ...(outDir === undefined ? [] : [`--out ${outDir}`]),
     ].join(' ');
     const { resolved, inputShapes } = await loadModelWithShapes(spec, args.strings('input-shape'));
@@ -219,6 +231,7 @@ Progress goes to stderr; --json prints the report.`,
       command,
       hsrModel: hsrModel as (typeof HSR_MODELS)[number],
       includeDr: !args.boolean('skip-dr'),
+      ...(chainFlag === undefined ? {} : { chain: chainFlag === 'on' }),
       ...(ratio === undefined ? {} : { ratio }),
       ...(args.has('layers') ? { layers: args.string('layers')! } : {}),
       ...(repeats === undefined ? {} : { repeats }),

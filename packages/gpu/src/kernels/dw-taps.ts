@@ -2,9 +2,10 @@ import { ShapeError } from '@deprune/errors';
 import type { Tensor } from '@deprune/tensor';
 import { Input, type IKernelFunctionThis } from 'gpu.js';
 import { encodeActivation, type Activation } from '../activation';
+import type { GpuMode } from '../modes';
 import type { KernelCreateConfig } from '../registry';
 import type { ConvGeometry } from './conv-params';
-import { float32Data, nonEmpty, planeInput, planeOutput, readback, runStep } from './launch';
+import { float32Data, nonEmpty, planeInput, planeOutput, readback, runStep, type StepOutput } from './launch';
 
 /** The fused epilogue, called by its bare name inside kernel bodies: see `runStep` in launch.ts. */
 declare function fusedActivation(value: number, code: number, alpha: number, beta: number): number;
@@ -20,7 +21,10 @@ declare function fusedActivation(value: number, code: number, alpha: number, bet
  * - **Padding is materialised on the host** (`paddedPlanes`): every read is then in range and the
  *   slot loop has no bounds test. In webasm a per-tap test on the column is lane-varying, and its
  *   mask bookkeeping (compare, and, any_true, blend) cost more than the tap itself. The copy costs
- *   about 1.5 ms per call on that layer, and nothing for layers without padding.
+ *   about 1.5 ms per call on that layer, and nothing for layers without padding. In the modes whose
+ *   kernel call reads its arguments before it returns (webasm, cpu) the padded buffer is reused
+ *   from call to call (`PADDED_POOL_MODES`): a fresh buffer paid its page faults on every call,
+ *   0.5 of a 1.2 ms copy on a 144-channel stride-2 56x56 layer.
  * - **A slot is one (offset, weight) pair**: the offset is the tap's position relative to the
  *   output's top-left input pixel, `dy * dilationH * paddedWidth + dx * dilationW`, so a tap is one
  *   table read, one add and one gather. The offsets depend on the padded width, so they are made
@@ -114,11 +118,57 @@ function checkOutputPlane(g: ConvGeometry, op: string): void {
 }
 
 /**
+ * Modes whose kernel call has read (copied) its arguments by the time it returns: webasm copies
+ * them into its memory and cpu computes the result, both synchronously. There a padded buffer
+ * may be refilled by the next call. The GL and WebGPU modes are left out: an asynchronous
+ * upload could read a buffer the next call is already refilling.
+ */
+export const PADDED_POOL_MODES: readonly GpuMode[] = Object.freeze(['webasm', 'cpu']);
+
+/** Padded buffers kept for reuse: at most this many float32 values in all (256 MiB). */
+const POOL_BUDGET = 64 * 2 ** 20;
+const pool = new Map<string, Float32Array>();
+let pooledValues = 0;
+
+/**
+ * The pooled buffer of one padding geometry, least recently used last. Every call with a key
+ * writes the same interior (the key holds the planes, padded size, pads and x's size), so the
+ * zero border written when the buffer was made stays zero. Over budget, the least recently used
+ * buffers are dropped.
+ */
+function pooledBuffer(key: string, size: number): Float32Array {
+  let buffer = pool.get(key);
+  if (buffer !== undefined) {
+    pool.delete(key);
+    pool.set(key, buffer);
+    return buffer;
+  }
+  buffer = new Float32Array(size);
+  if (size > POOL_BUDGET) return buffer;
+  for (const [oldKey, old] of pool) {
+    if (pooledValues + size <= POOL_BUDGET) break;
+    pool.delete(oldKey);
+    pooledValues -= old.length;
+  }
+  pool.set(key, buffer);
+  pooledValues += size;
+  return buffer;
+}
+
+/** Drops the pooled padded buffers (`disposeBackend` calls it); for tests and long-lived processes. */
+export function releasePaddedBuffers(): void {
+  pool.clear();
+  pooledValues = 0;
+}
+
+/**
  * x with its padding materialised: planes of exactly the rows and columns the conv reads
  * (`(out - 1) * stride + (k - 1) * dilation + 1`), zeros where ONNX pads, x elsewhere. Layers
- * without top/left padding that read no further than x reach use x itself (no copy).
+ * without top/left padding that read no further than x reach use x itself (no copy). With
+ * `reuse` the copy goes into a pooled buffer that the next call of the same geometry refills:
+ * only for a caller that is done with it when its kernel call returns (`PADDED_POOL_MODES`).
  */
-export function paddedPlanes(x: Tensor, g: ConvGeometry, op: string): PaddedPlanes {
+export function paddedPlanes(x: Tensor, g: ConvGeometry, op: string, reuse = false): PaddedPlanes {
   const paddedHeight = (g.outHeight - 1) * g.strideH + (g.kernelH - 1) * g.dilationH + 1;
   const paddedWidth = (g.outWidth - 1) * g.strideW + (g.kernelW - 1) * g.dilationW + 1;
   if (g.padTop === 0 && g.padLeft === 0 && paddedHeight <= g.height && paddedWidth <= g.width) {
@@ -128,10 +178,11 @@ export function paddedPlanes(x: Tensor, g: ConvGeometry, op: string): PaddedPlan
   checkPlane(paddedHeight * paddedWidth, op);
   const planes = g.batch * g.inChannels;
   const data = float32Data(x);
-  const padded = new Float32Array(planes * paddedHeight * paddedWidth);
   // Only the rows and columns of x that some output reads are copied.
   const rows = Math.min(g.height, paddedHeight - g.padTop);
   const columns = Math.min(g.width, paddedWidth - g.padLeft);
+  const size = planes * paddedHeight * paddedWidth;
+  const padded = reuse ? pooledBuffer(`${planes}:${paddedHeight}x${paddedWidth}:${g.padTop},${g.padLeft}:${g.height}x${g.width}`, size) : new Float32Array(size);
   if (rows > 0 && columns > 0) {
     for (let plane = 0; plane < planes; plane++) {
       for (let row = 0; row < rows; row++) {
@@ -196,13 +247,17 @@ export function perPlane(values: Float32Array, batch: number): Float32Array {
   return repeated;
 }
 
-/** Pads x, builds the slot pairs and runs the direct kernel; the NCHW result. */
-export async function runDirectTaps(config: KernelCreateConfig, spec: DirectTapsSpec): Promise<Tensor<Float32Array>> {
+/**
+ * Pads x, builds the slot pairs and runs the direct kernel; its raw output, dims
+ * [Ho*Wo, 1, N*C] (`planeOutput`). With `pipeline` the result stays on the device (GL texture,
+ * WebGPU buffer) for a next step that reads planes (`dsconv`'s PW half).
+ */
+export function directTapsStep(config: KernelCreateConfig, spec: DirectTapsSpec, pipeline = false): Promise<StepOutput> {
   const g = spec.geometry;
   checkOutputPlane(g, spec.op);
-  const { input, paddedWidth } = paddedPlanes(spec.x, g, spec.op);
+  const { input, paddedWidth } = paddedPlanes(spec.x, g, spec.op, PADDED_POOL_MODES.includes(config.mode));
   const act = encodeActivation(spec.activation);
-  const out = await runStep(config, {
+  return runStep(config, {
     label: 'taps',
     body: directTapsBody,
     output: planeOutput(g.outHeight, g.outWidth, g.batch * g.outChannels),
@@ -219,6 +274,11 @@ export async function runDirectTaps(config: KernelCreateConfig, spec: DirectTaps
       beta: act.beta,
     },
     args: [input, nonEmpty(perPlane(spec.pairs(paddedWidth), g.batch)), perPlane(spec.bias, g.batch)],
+    pipeline,
   });
-  return readback(out, g.outputShape);
+}
+
+/** Pads x, builds the slot pairs and runs the direct kernel; the NCHW result. */
+export async function runDirectTaps(config: KernelCreateConfig, spec: DirectTapsSpec): Promise<Tensor<Float32Array>> {
+  return readback(await directTapsStep(config, spec), spec.geometry.outputShape);
 }

@@ -1,6 +1,7 @@
 import type { KernelRegistration } from '../registry';
 import { conv2dKernel } from './conv2d';
 import { convTranspose2dKernel } from './conv-transpose';
+import { dsconvKernel } from './dsconv';
 import { dwDenseKernel } from './dw-dense';
 import { dwDiagonalKernel } from './dw-diagonal';
 import { dwSparseKernel } from './dw-sparse';
@@ -20,6 +21,7 @@ export const BUILTIN_KERNELS: readonly KernelRegistration[] = Object.freeze([
   dwDiagonalKernel,
   pwDenseKernel,
   pwSparseKernel,
+  dsconvKernel,
   conv2dKernel,
   gemmKernel,
   // The operators the runtime (@deprune/runtime) needs around the convs.

@@ -80,6 +80,17 @@ export function planeInput(x: Tensor): Input {
 }
 
 /**
+ * An NCHW tensor as gpu.js planes with dims [H*W, 1, N*C], read as x[n*C + c][0][h*W + w]: the
+ * dims `planeOutput` gives a step's result, so a kernel that reads planes takes a host tensor
+ * (this view, no copy) and a previous step's device-resident output alike (`dsconv` feeds its DW
+ * half's output to its PW half without a readback).
+ */
+export function planesInput(x: Tensor): Input {
+  const [batch, channels, height, width] = x.shape;
+  return new Input(float32Data(x) as unknown as number[], [height * width, 1, batch * channels]);
+}
+
+/**
  * gpu.js output dims `[H*W, 1, planes]` for NCHW planes of H x W pixels: the same flat NCHW memory
  * as `[W, H, planes]`, but each plane is one row. webasm runs 4 consecutive threads of a row per
  * SIMD step and a row's tail (length mod 4) one thread at a time, with a call from JavaScript per

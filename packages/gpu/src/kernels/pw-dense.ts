@@ -2,8 +2,8 @@ import { ShapeError } from '@deprune/errors';
 import type { Tensor } from '@deprune/tensor';
 import type { IKernelFunctionThis } from 'gpu.js';
 import { encodeActivation, type Activation } from '../activation';
-import type { KernelRegistration } from '../registry';
-import { biasVector, emptyResult, float32Data, planeInput, planeOutput, readback, runStep } from './launch';
+import type { KernelCreateConfig, KernelRegistration } from '../registry';
+import { biasVector, emptyResult, float32Data, planeOutput, planesInput, readback, runStep, type KernelArg, type StepOutput } from './launch';
 
 /** The fused epilogue, called by its bare name inside kernel bodies: see `runStep` in launch.ts. */
 declare function fusedActivation(value: number, code: number, alpha: number, beta: number): number;
@@ -31,11 +31,11 @@ interface PwDenseConstants {
  * Cin input channels at the thread's pixel, four channels at a time written out (`quads`), then
  * the rest. As in dw-taps.ts: gpu.js cannot unroll loops, and in webasm four independent gathers
  * per iteration run about twice as fast per channel as a one-channel loop; pwSparse walks its
- * kept columns the same way, so the comparison is fair. x is read through its [H*W, N*Cin] view
- * (`planeInput`); the output is one row per plane (`planeOutput`), so webasm's 4-wide SIMD steps
- * seldom meet a row end.
+ * kept columns the same way, so the comparison is fair. x is read as planes [H*W, 1, N*Cin]
+ * (`planesInput`, or a DW step's output in `dsconv`); the output is one row per plane
+ * (`planeOutput`), so webasm's 4-wide SIMD steps seldom meet a row end.
  */
-function pwDenseBody(this: IKernelFunctionThis<PwDenseConstants>, x: number[][], weights: number[], bias: number[]): number {
+function pwDenseBody(this: IKernelFunctionThis<PwDenseConstants>, x: number[][][], weights: number[], bias: number[]): number {
   const plane = this.thread.z;
   const image = Math.floor(plane / this.constants.outChannels);
   const row = plane - image * this.constants.outChannels;
@@ -46,27 +46,59 @@ function pwDenseBody(this: IKernelFunctionThis<PwDenseConstants>, x: number[][],
   for (let quad = 0; quad < this.constants.quads; quad++) {
     const column = quad * 4;
     sum +=
-      weights[first + column] * x[base + column][pixel] +
-      weights[first + column + 1] * x[base + column + 1][pixel] +
-      weights[first + column + 2] * x[base + column + 2][pixel] +
-      weights[first + column + 3] * x[base + column + 3][pixel];
+      weights[first + column] * x[base + column][0][pixel] +
+      weights[first + column + 1] * x[base + column + 1][0][pixel] +
+      weights[first + column + 2] * x[base + column + 2][0][pixel] +
+      weights[first + column + 3] * x[base + column + 3][0][pixel];
   }
   for (let rest = 0; rest < this.constants.rest; rest++) {
     const column = this.constants.quads * 4 + rest;
-    sum += weights[first + column] * x[base + column][pixel];
+    sum += weights[first + column] * x[base + column][0][pixel];
   }
   return fusedActivation(sum + bias[row], this.constants.activation, this.constants.alpha, this.constants.beta);
 }
 
-/** [N, Cin, H, W] and a [Cout, Cin(, 1, 1)] weight -> (Cout, Cin); ShapeError otherwise. */
-export function pointwiseShape(x: Tensor, weightShape: readonly number[], op: string): { outChannels: number; inChannels: number } {
-  if (x.shape.length !== 4) throw new ShapeError(`${op} input must be [N, C, H, W], got [${x.shape.join(', ')}]`);
+/** An input of `inputShape` [N, Cin, H, W] and a [Cout, Cin(, 1, 1)] weight -> (Cout, Cin); ShapeError otherwise. */
+export function pointwiseShape(inputShape: readonly number[], weightShape: readonly number[], op: string): { outChannels: number; inChannels: number } {
+  if (inputShape.length !== 4) throw new ShapeError(`${op} input must be [N, C, H, W], got [${inputShape.join(', ')}]`);
   const isMatrix = weightShape.length === 2;
   const isOnnx = weightShape.length === 4 && weightShape[2] === 1 && weightShape[3] === 1;
-  if ((!isMatrix && !isOnnx) || weightShape[1] !== x.shape[1]) {
-    throw new ShapeError(`${op} weight must be [M, ${x.shape[1]}] or [M, ${x.shape[1]}, 1, 1] for input [${x.shape.join(', ')}], got [${weightShape.join(', ')}]`);
+  if ((!isMatrix && !isOnnx) || weightShape[1] !== inputShape[1]) {
+    throw new ShapeError(`${op} weight must be [M, ${inputShape[1]}] or [M, ${inputShape[1]}, 1, 1] for input [${inputShape.join(', ')}], got [${weightShape.join(', ')}]`);
   }
   return { outChannels: weightShape[0], inChannels: weightShape[1] };
+}
+
+/** Sizes of a PW step: x is N planes groups of `inChannels`, each H x W. */
+export interface PwStepShape {
+  batch: number;
+  inChannels: number;
+  outChannels: number;
+  height: number;
+  width: number;
+}
+
+/**
+ * The dense PW GEMM as one step over x as planes (`planesInput` of a host tensor, or a previous
+ * step's output of dims [H*W, 1, N*Cin]); the raw output, dims [H*W, 1, N*Cout].
+ */
+export function pwDenseStep(config: KernelCreateConfig, x: KernelArg, shape: PwStepShape, weights: Float32Array, bias: Float32Array, activation?: Activation): Promise<StepOutput> {
+  const act = encodeActivation(activation);
+  return runStep(config, {
+    label: 'gemm',
+    body: pwDenseBody,
+    output: planeOutput(shape.height, shape.width, shape.batch * shape.outChannels),
+    constants: {
+      inChannels: shape.inChannels,
+      outChannels: shape.outChannels,
+      quads: Math.floor(shape.inChannels / 4),
+      rest: shape.inChannels % 4,
+      activation: act.code,
+      alpha: act.alpha,
+      beta: act.beta,
+    },
+    args: [x, weights, bias],
+  });
 }
 
 export const pwDenseKernel: KernelRegistration<PwDenseFn> = {
@@ -75,19 +107,12 @@ export const pwDenseKernel: KernelRegistration<PwDenseFn> = {
   modes: '*',
   create(_gpu, config) {
     return async (x, weight, bias, attrs = {}) => {
-      const { outChannels, inChannels } = pointwiseShape(x, weight.shape, 'pwDense');
+      const { outChannels, inChannels } = pointwiseShape(x.shape, weight.shape, 'pwDense');
       const [batch, , height, width] = x.shape;
       const shape = [batch, outChannels, height, width];
       const biasData = biasVector(bias, outChannels, 'pwDense');
       if (shape.some((dim) => dim === 0)) return emptyResult(shape);
-      const act = encodeActivation(attrs.activation);
-      const out = await runStep(config, {
-        label: 'gemm',
-        body: pwDenseBody,
-        output: planeOutput(height, width, shape[0] * shape[1]),
-        constants: { inChannels, outChannels, quads: Math.floor(inChannels / 4), rest: inChannels % 4, activation: act.code, alpha: act.alpha, beta: act.beta },
-        args: [planeInput(x), float32Data(weight), biasData],
-      });
+      const out = await pwDenseStep(config, planesInput(x), { batch, inChannels, outChannels, height, width }, float32Data(weight), biasData, attrs.activation);
       return readback(out, shape);
     };
   },

@@ -1,11 +1,11 @@
 import { ShapeError, UsageError } from '@deprune/errors';
 import type { Tensor } from '@deprune/tensor';
 import type { IKernelFunctionThis } from 'gpu.js';
-import { encodeActivation } from '../activation';
-import type { KernelRegistration } from '../registry';
+import { encodeActivation, type Activation } from '../activation';
+import type { KernelCreateConfig, KernelRegistration } from '../registry';
 import type { ColumnTable } from '../tables';
-import { biasVector, emptyResult, nonEmpty, planeInput, planeOutput, readback, runStep } from './launch';
-import type { PwAttrs } from './pw-dense';
+import { biasVector, emptyResult, nonEmpty, planeOutput, planesInput, readback, runStep, type KernelArg, type StepOutput } from './launch';
+import type { PwAttrs, PwStepShape } from './pw-dense';
 
 /** The fused epilogue, called by its bare name inside kernel bodies: see `runStep` in launch.ts. */
 declare function fusedActivation(value: number, code: number, alpha: number, beta: number): number;
@@ -36,7 +36,7 @@ interface PwSparseConstants {
  * 0 and column 0), four slots at a time written out, then the rest (0 when t is a multiple of 4):
  * the same loop shape as pwDense (see there), so only the trip count and the column lookup differ.
  */
-function pwSparseBody(this: IKernelFunctionThis<PwSparseConstants>, x: number[][], columns: number[], weights: number[], bias: number[]): number {
+function pwSparseBody(this: IKernelFunctionThis<PwSparseConstants>, x: number[][][], columns: number[], weights: number[], bias: number[]): number {
   const plane = this.thread.z;
   const image = Math.floor(plane / this.constants.outChannels);
   const row = plane - image * this.constants.outChannels;
@@ -49,16 +49,51 @@ function pwSparseBody(this: IKernelFunctionThis<PwSparseConstants>, x: number[][
   for (let quad = 0; quad < this.constants.quads; quad++) {
     const slot = quad * 4;
     sum +=
-      weights[weightFirst + slot] * x[base + columns[columnFirst + slot]][pixel] +
-      weights[weightFirst + slot + 1] * x[base + columns[columnFirst + slot + 1]][pixel] +
-      weights[weightFirst + slot + 2] * x[base + columns[columnFirst + slot + 2]][pixel] +
-      weights[weightFirst + slot + 3] * x[base + columns[columnFirst + slot + 3]][pixel];
+      weights[weightFirst + slot] * x[base + columns[columnFirst + slot]][0][pixel] +
+      weights[weightFirst + slot + 1] * x[base + columns[columnFirst + slot + 1]][0][pixel] +
+      weights[weightFirst + slot + 2] * x[base + columns[columnFirst + slot + 2]][0][pixel] +
+      weights[weightFirst + slot + 3] * x[base + columns[columnFirst + slot + 3]][0][pixel];
   }
   for (let rest = 0; rest < this.constants.rest; rest++) {
     const slot = this.constants.quads * 4 + rest;
-    sum += weights[weightFirst + slot] * x[base + columns[columnFirst + slot]][pixel];
+    sum += weights[weightFirst + slot] * x[base + columns[columnFirst + slot]][0][pixel];
   }
   return fusedActivation(sum + bias[row], this.constants.activation, this.constants.alpha, this.constants.beta);
+}
+
+/** The column table's checks against the input: ShapeError / UsageError naming the layer. */
+export function checkColumnTable(table: ColumnTable, inChannels: number, op: string): void {
+  if (table === null || typeof table !== 'object' || table.kind !== 'pw-columns') {
+    throw new UsageError(`${op} needs a column table from buildColumnTable(entry, weights)`);
+  }
+  if (table.inChannels !== inChannels) {
+    throw new ShapeError(`${op}: the column table of '${table.name}' expects ${table.inChannels} input channels, got ${inChannels}`, { node: table.name });
+  }
+}
+
+/**
+ * The column-sparse PW as one step over x as planes (`planesInput` of a host tensor, or a
+ * previous step's output of dims [H*W, 1, N*Cin]); the raw output, dims [H*W, 1, N*Cout].
+ */
+export function pwSparseStep(config: KernelCreateConfig, x: KernelArg, shape: Omit<PwStepShape, 'inChannels' | 'outChannels'>, table: ColumnTable, bias: Float32Array, activation?: Activation): Promise<StepOutput> {
+  const act = encodeActivation(activation);
+  return runStep(config, {
+    label: 'gather-gemm',
+    body: pwSparseBody,
+    output: planeOutput(shape.height, shape.width, shape.batch * table.outChannels),
+    constants: {
+      outChannels: table.outChannels,
+      inChannels: table.inChannels,
+      tileRows: table.tileRows,
+      slots: table.slots,
+      quads: Math.floor(table.slots / 4),
+      rest: table.slots % 4,
+      activation: act.code,
+      alpha: act.alpha,
+      beta: act.beta,
+    },
+    args: [x, nonEmpty(table.columns), nonEmpty(table.weights), bias],
+  });
 }
 
 export const pwSparseKernel: KernelRegistration<PwSparseFn> = {
@@ -67,34 +102,13 @@ export const pwSparseKernel: KernelRegistration<PwSparseFn> = {
   modes: '*',
   create(_gpu, config) {
     return async (x, table, bias, attrs = {}) => {
-      if (table === null || typeof table !== 'object' || table.kind !== 'pw-columns') {
-        throw new UsageError('pwSparse needs a column table from buildColumnTable(entry, weights)');
-      }
-      if (x.shape.length !== 4 || x.shape[1] !== table.inChannels) {
-        throw new ShapeError(`pwSparse: the column table of '${table.name}' expects input [N, ${table.inChannels}, H, W], got [${x.shape.join(', ')}]`, { node: table.name });
-      }
+      if (x.shape.length !== 4) throw new ShapeError(`pwSparse input must be [N, C, H, W], got [${x.shape.join(', ')}]`);
+      checkColumnTable(table, x.shape[1], 'pwSparse');
       const [batch, , height, width] = x.shape;
       const shape = [batch, table.outChannels, height, width];
       const biasData = biasVector(bias, table.outChannels, 'pwSparse');
       if (shape.some((dim) => dim === 0)) return emptyResult(shape);
-      const act = encodeActivation(attrs.activation);
-      const out = await runStep(config, {
-        label: 'gather-gemm',
-        body: pwSparseBody,
-        output: planeOutput(height, width, shape[0] * shape[1]),
-        constants: {
-          outChannels: table.outChannels,
-          inChannels: table.inChannels,
-          tileRows: table.tileRows,
-          slots: table.slots,
-          quads: Math.floor(table.slots / 4),
-          rest: table.slots % 4,
-          activation: act.code,
-          alpha: act.alpha,
-          beta: act.beta,
-        },
-        args: [planeInput(x), nonEmpty(table.columns), nonEmpty(table.weights), biasData],
-      });
+      const out = await pwSparseStep(config, planesInput(x), { batch, height, width }, table, biasData, attrs.activation);
       return readback(out, shape);
     };
   },

@@ -37,13 +37,13 @@ export { randomFloat32, withActivation };
 /** The parity bound of the issue: relative L2 error against the float64 reference. */
 export const TOLERANCE = 1e-4;
 
-export type ParityKernel = 'dwDense' | 'dwSparse' | 'dwDiagonal' | 'pwDense' | 'pwSparse' | 'conv2d' | 'gemm' | OpParityKernel;
+export type ParityKernel = 'dwDense' | 'dwSparse' | 'dwDiagonal' | 'pwDense' | 'pwSparse' | 'dsconv' | 'conv2d' | 'gemm' | OpParityKernel;
 
 /** Every built-in kernel, in the order the suites report them. */
-export const PARITY_KERNELS: readonly ParityKernel[] = ['dwDense', 'dwSparse', 'dwDiagonal', 'pwDense', 'pwSparse', 'conv2d', 'gemm', ...OP_KERNELS];
+export const PARITY_KERNELS: readonly ParityKernel[] = ['dwDense', 'dwSparse', 'dwDiagonal', 'pwDense', 'pwSparse', 'dsconv', 'conv2d', 'gemm', ...OP_KERNELS];
 
 export const DW_KERNELS: readonly ParityKernel[] = ['dwDense', 'dwSparse', 'dwDiagonal'];
-export const PW_KERNELS: readonly ParityKernel[] = ['pwDense', 'pwSparse', 'conv2d', 'gemm'];
+export const PW_KERNELS: readonly ParityKernel[] = ['pwDense', 'pwSparse', 'dsconv', 'conv2d', 'gemm'];
 
 export interface ParityOutcome {
   actual: Tensor<Float32Array>;
@@ -358,6 +358,72 @@ export const GEMM_CASES: readonly GemmCase[] = [
   { label: 'hardsigmoid (alpha 0.3, beta 0.4)', a: [2, 6], b: [6, 5], c: [5], attrs: { activation: { kind: 'hardsigmoid', alpha: 0.3, beta: 0.4 } } },
 ];
 
+// ---------------------------------------------------------------------------------------------
+// Depth-wise separable blocks (DW then PW, the intermediate kept on the device)
+
+export interface DsconvCase {
+  /** The DW half's shapes and attributes (its activation included). */
+  dw: DwCase;
+  outChannels: number;
+  pwActivation?: Activation;
+}
+
+export const DSCONV_CASES: readonly DsconvCase[] = [
+  { dw: DW_CASES[0], outChannels: 10, pwActivation: 'relu' },
+  { dw: DW_CASES[1], outChannels: 7 },
+  { dw: DW_CASES[3], outChannels: 6, pwActivation: 'hardswish' },
+  { dw: DW_CASES[7], outChannels: 3 },
+  { dw: DW_CASES[8], outChannels: 13, pwActivation: 'relu6' },
+];
+
+/** Which half runs sparse, with what plan: both dense, both sparse, and the empty plans. */
+export const DSCONV_PLAN_LABELS = ['dense + dense', 'DW balanced t=4 + PCP 50% T=4 balanced', 'DW kept 0 + PW dense', 'DW dense + PW kept 0', 'DW unbalanced DCP + PCP unbalanced'] as const;
+
+function dsconvCases(seed: number): ParityCase[] {
+  const cases: ParityCase[] = [];
+  DSCONV_CASES.forEach((testCase, index) => {
+    DSCONV_PLAN_LABELS.forEach((planLabel, planIndex) => {
+      cases.push({
+        kernel: 'dsconv',
+        name: `dsconv | ${testCase.dw.label} -> ${testCase.outChannels} | ${planLabel}`,
+        async run(mode) {
+          const layer = makeDwInputs(testCase.dw, caseSeed(seed, 600 + index));
+          const rng = createRng(caseSeed(seed, 700 + index));
+          const channels = testCase.dw.input[1];
+          const matrix = randomFloat32([testCase.outChannels, channels], rng, 0.4);
+          const pwBias = randomFloat32([testCase.outChannels], rng, 0.3);
+          const dwPlans = dwPlansFor(layer.weight, caseSeed(seed, 800 + index));
+          const pw = pwLayer('pw', matrix);
+          const tileRows = Math.min(4, testCase.outChannels);
+          const dwPlan = [undefined, dwPlans[0].plan, dwPlans[4].plan, undefined, dwPlans[2].plan][planIndex];
+          const pwPlans = [
+            () => undefined,
+            () => maskLayer(pw, { strategy: 'pcp', ratio: 0.5, options: { tileRows, balanced: true } }),
+            () => undefined,
+            () => uniformPwPlan(pw, tileRows, []),
+            () => maskLayer(pw, { strategy: 'pcp', ratio: 0.5, options: { tileRows } }),
+          ];
+          const pwPlan = pwPlans[planIndex]();
+          const actual = await getKernel('dsconv', mode)(
+            layer.x,
+            {
+              dw: dwPlan === undefined ? layer.weight : buildTapTable(dwPlan, layer.weight),
+              dwBias: layer.bias,
+              pw: pwPlan === undefined ? matrix : buildColumnTable(pwPlan, matrix),
+              pwBias,
+            },
+            { dw: testCase.dw.attrs, pw: { activation: testCase.pwActivation } },
+          );
+          const hidden = dwReference(layer, dwPlan === undefined ? layer.weight : maskedWeights(dwPlan, layer.weight), testCase.dw.attrs);
+          const pwWeight = pwPlan === undefined ? matrix : maskedWeights(pwPlan, matrix);
+          return { actual, expected: withActivation(pointwiseConv2d(hidden, pwWeight, pwBias), testCase.pwActivation) };
+        },
+      });
+    });
+  });
+  return cases;
+}
+
 function pwCases(seed: number): ParityCase[] {
   const cases: ParityCase[] = [];
   PW_CASES.forEach((testCase, index) => {
@@ -425,7 +491,7 @@ function pwCases(seed: number): ParityCase[] {
 /** Every parity case for the run's `seed` (a non-negative safe integer; 0 = the historical seeds). */
 export function parityCases(seed: number, kernels: readonly ParityKernel[] = PARITY_KERNELS): ParityCase[] {
   if (!Number.isSafeInteger(seed) || seed < 0 || seed > 2 ** 40) throw new Error(`parity seed must be an integer in [0, 2^40], got ${String(seed)}`);
-  return [...dwCases(seed), ...pwCases(seed), ...opCases(seed)].filter((testCase) => kernels.includes(testCase.kernel));
+  return [...dwCases(seed), ...pwCases(seed), ...dsconvCases(seed), ...opCases(seed)].filter((testCase) => kernels.includes(testCase.kernel));
 }
 
 function describeError(error: unknown): { failure: string; code?: string } {

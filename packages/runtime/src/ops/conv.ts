@@ -1,9 +1,10 @@
-import { buildColumnTable, buildTapTable, type Activation } from '@deprune/gpu';
+import { buildColumnTable, buildTapTable, type Activation, type ColumnTable, type ConvAttrs, type TapTable } from '@deprune/gpu';
 import type { LayerPlanEntry } from '@deprune/masks';
+import type { NodeProto } from '@deprune/onnx';
 import { tensor } from '@deprune/tensor';
-import type { NodeContext } from '../context';
+import { NodeContext } from '../context';
 import type { Fusion } from '../fusion';
-import type { HostTensor } from '../types';
+import type { CompiledStep, HostTensor } from '../types';
 import { makeStep, type OpCompiler } from './step';
 import { convTransposeGeometry } from './window';
 
@@ -16,6 +17,7 @@ import { convTransposeGeometry } from './window';
  *   kernel that could skip their scattered zeros, which is the point DEPrune makes.
  * A following BatchNormalization / per-channel affine is folded into the weights and bias here
  * (zeros stay zeros, so a plan's masks still hold), and the activation goes into the epilogue.
+ * A DW conv chained with the PW conv after it (chains.ts) runs both halves as one `dsconv` step.
  */
 
 /** w[o, ...] * scale[o] and bias * scale + shift, in float64, rounded once to float32. */
@@ -47,53 +49,105 @@ function denseReason(entry: LayerPlanEntry, kind: string, sparse: boolean, strid
   return undefined;
 }
 
+/** A Conv compiled for its kernel: what runs, and the layer as `dsconv` takes it when it chains. */
+interface ConvHalf {
+  kernel: 'dwSparse' | 'pwSparse' | 'dwDense' | 'pwDense' | 'conv2d';
+  /** The sparse table's slots, the conv's shape, what was fused: for the step's detail. */
+  detail: string;
+  /** The step's output value: the fused chain's last value, else the node's output. */
+  output: string;
+  outputShape: number[];
+  run: (x: HostTensor) => Promise<HostTensor>;
+  /** Weights as the direct DW / PW kernels take them: a table (sparse) or the folded weight. */
+  layer: HostTensor | TapTable | ColumnTable;
+  bias: HostTensor | undefined;
+  conv: ConvAttrs;
+}
+
+/** Folds the node's fusion into its weights and picks its kernel (see the comment at the top). */
+function prepareConv(ctx: NodeContext): ConvHalf {
+  const info = ctx.layer();
+  const fusion = ctx.fusion();
+  const output = fusion?.output ?? ctx.output(0);
+  const outputShape = ctx.shape(output);
+  const stored = ctx.constantNamed(info.weight)!;
+  const [outChannels, perGroup] = stored.shape;
+  // Weights as 2-D convs see them: [M, C/group, kh, kw] (a 1-D conv's kernel gets height 1).
+  const weight4 = tensor(stored.data, [outChannels, perGroup, info.kernel[0], info.kernel[1]]);
+  const perOutput = perGroup * info.kernel[0] * info.kernel[1];
+  const { weight, bias } = foldAffine(weight4, info.bias ? ctx.constantNamed(info.bias) : undefined, fusion, (index) => Math.floor(index / perOutput), outChannels);
+  const activation: Activation | undefined = fusion?.activation;
+  const conv = { strides: info.strides, pads: info.pads, dilations: info.dilations, activation };
+  const entry = ctx.planEntry();
+  const strided = info.strides.some((s) => s !== 1) || info.pads.some((p) => p !== 0) || info.dilations.some((d) => d !== 1);
+  const reason = entry === undefined ? undefined : denseReason(entry, info.kind, ctx.graph.sparse, info.kind === 'pw' && strided);
+  const fused = fusion ? fusion.absorbed.map((node) => node.opType).join('+') : '';
+  const kernel = convKernelName(info.kind, entry !== undefined && reason === undefined, strided);
+  if (entry !== undefined) ctx.graph.planUses.push({ layer: ctx.name, kind: entry.kind, strategy: entry.strategy, kernel, ...(reason !== undefined ? { reason } : {}) });
+  let describe = '';
+  let layer: ConvHalf['layer'] = weight;
+  let run: (x: HostTensor) => Promise<HostTensor>;
+  if (kernel === 'dwSparse') {
+    const table = buildTapTable(entry!, weight);
+    describe = `${table.slots} of ${info.kernel[0] * info.kernel[1]} taps per channel (t = ${table.step}, ${table.balance === 'channel' ? 'balanced' : 'unbalanced'})`;
+    layer = table;
+    run = (x) => ctx.kernel('dwSparse')(x, table, bias, conv);
+  } else if (kernel === 'pwSparse') {
+    const table = buildColumnTable(entry!, tensor(weight.data, [outChannels, perGroup]));
+    describe = `${table.slots} of ${info.inChannels} columns per tile of ${table.tileRows} rows (t = ${table.step})`;
+    layer = table;
+    run = (x) => ctx.kernel('pwSparse')(x, table, bias, { activation });
+  } else if (kernel === 'pwDense') {
+    const matrix = tensor(weight.data, [outChannels, perGroup]);
+    layer = matrix;
+    run = (x) => ctx.kernel('pwDense')(x, matrix, bias, { activation });
+  } else if (kernel === 'dwDense') {
+    run = (x) => ctx.kernel('dwDense')(x, weight, bias, conv);
+  } else {
+    describe = `group ${info.group}, ${info.kernel.join('x')}, stride ${info.strides.join('x')}`;
+    run = (x) => ctx.kernel('conv2d')(x, weight, bias, { ...conv, group: info.group });
+  }
+  const detail = [describe, fused].filter((part) => part !== '').join(' + ');
+  return { kernel, detail, output, outputShape, run, layer, bias, conv };
+}
+
+/** A DW conv and its chained PW conv as one `dsconv` step: the DW result never leaves the device. */
+function dsconvStep(ctx: NodeContext, dw: ConvHalf, pwNode: NodeProto): CompiledStep {
+  const pwContext = new NodeContext(pwNode, ctx.graph);
+  const pw = prepareConv(pwContext);
+  const part = (half: ConvHalf) => (half.detail === '' ? half.kernel : `${half.kernel} ${half.detail}`);
+  return makeStep(ctx, {
+    kernel: 'dsconv',
+    placement: 'device',
+    operands: [ctx.operand(0)],
+    outputs: [pw.output],
+    nodes: [pwContext.name, ...(pwContext.fusion()?.absorbed.map((node) => node.name ?? '') ?? [])],
+    detail: `${part(dw)} -> ${part(pw)}, the intermediate kept on the device`,
+    // A chain pairs a DW conv (dwDense / dwSparse: a weight or a tap table) with a direct PW conv
+    // (pwDense / pwSparse: a matrix or a column table), see chains.ts.
+    run: async ([x]) => [
+      await ctx.kernel('dsconv')(
+        x,
+        { dw: dw.layer as HostTensor | TapTable, dwBias: dw.bias, pw: pw.layer as HostTensor | ColumnTable, pwBias: pw.bias },
+        { dw: dw.conv, pw: { activation: pw.conv.activation } },
+      ),
+    ],
+  });
+}
+
 export const convOp: OpCompiler = {
   opTypes: ['Conv'],
   placement: 'device',
   compile(ctx: NodeContext) {
-    const info = ctx.layer();
-    const fusion = ctx.fusion();
-    const outputShape = ctx.shape(fusion?.output ?? ctx.output(0));
-    const stored = ctx.constantNamed(info.weight)!;
-    const [outChannels, perGroup] = stored.shape;
-    // Weights as 2-D convs see them: [M, C/group, kh, kw] (a 1-D conv's kernel gets height 1).
-    const weight4 = tensor(stored.data, [outChannels, perGroup, info.kernel[0], info.kernel[1]]);
-    const perOutput = perGroup * info.kernel[0] * info.kernel[1];
-    const { weight, bias } = foldAffine(weight4, info.bias ? ctx.constantNamed(info.bias) : undefined, fusion, (index) => Math.floor(index / perOutput), outChannels);
-    const activation: Activation | undefined = fusion?.activation;
-    const conv = { strides: info.strides, pads: info.pads, dilations: info.dilations, activation };
-    const entry = ctx.planEntry();
-    const strided = info.strides.some((s) => s !== 1) || info.pads.some((p) => p !== 0) || info.dilations.some((d) => d !== 1);
-    const reason = entry === undefined ? undefined : denseReason(entry, info.kind, ctx.graph.sparse, info.kind === 'pw' && strided);
-    const fused = fusion ? fusion.absorbed.map((node) => node.opType).join('+') : '';
-    const kernel = { name: convKernelName(info.kind, entry !== undefined && reason === undefined, strided) };
-    if (entry !== undefined) ctx.graph.planUses.push({ layer: ctx.name, kind: entry.kind, strategy: entry.strategy, kernel: kernel.name, ...(reason !== undefined ? { reason } : {}) });
-    let describe = '';
-    let run: (x: HostTensor) => Promise<HostTensor>;
-    if (kernel.name === 'dwSparse') {
-      const table = buildTapTable(entry!, weight);
-      describe = `${table.slots} of ${info.kernel[0] * info.kernel[1]} taps per channel (t = ${table.step}, ${table.balance === 'channel' ? 'balanced' : 'unbalanced'})`;
-      run = (x) => ctx.kernel('dwSparse')(x, table, bias, conv);
-    } else if (kernel.name === 'pwSparse') {
-      const table = buildColumnTable(entry!, tensor(weight.data, [outChannels, perGroup]));
-      describe = `${table.slots} of ${info.inChannels} columns per tile of ${table.tileRows} rows (t = ${table.step})`;
-      run = (x) => ctx.kernel('pwSparse')(x, table, bias, { activation });
-    } else if (kernel.name === 'pwDense') {
-      const matrix = tensor(weight.data, [outChannels, perGroup]);
-      run = (x) => ctx.kernel('pwDense')(x, matrix, bias, { activation });
-    } else if (kernel.name === 'dwDense') {
-      run = (x) => ctx.kernel('dwDense')(x, weight, bias, conv);
-    } else {
-      describe = `group ${info.group}, ${info.kernel.join('x')}, stride ${info.strides.join('x')}`;
-      run = (x) => ctx.kernel('conv2d')(x, weight, bias, { ...conv, group: info.group });
-    }
-    const detail = [describe, fused].filter((part) => part !== '').join(' + ');
+    const half = prepareConv(ctx);
+    const chained = ctx.graph.chains.get(ctx.name);
+    if (chained !== undefined) return dsconvStep(ctx, half, chained);
     return makeStep(ctx, {
-      kernel: kernel.name,
+      kernel: half.kernel,
       placement: 'device',
       operands: [ctx.operand(0)],
-      ...(detail !== '' ? { detail } : {}),
-      run: async ([x]) => [restoreRank(await run(asImage(x)), outputShape)],
+      ...(half.detail !== '' ? { detail: half.detail } : {}),
+      run: async ([x]) => [restoreRank(await half.run(asImage(x)), half.outputShape)],
     });
   },
 };

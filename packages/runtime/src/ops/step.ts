@@ -17,6 +17,8 @@ export interface StepSpec {
   operands: readonly Operand[];
   /** Values written; default: the fused chain's output, else the node's first output. */
   outputs?: readonly string[];
+  /** Nodes the step computes besides the node and its fusion (a chained PW conv and its fusion). */
+  nodes?: readonly string[];
   detail?: string;
   run(inputs: HostTensor[]): Promise<HostTensor[]> | HostTensor[];
 }
@@ -29,7 +31,7 @@ export function makeStep(ctx: NodeContext, spec: StepSpec): CompiledStep {
   return {
     node: ctx.name,
     opType: ctx.opType,
-    nodes: [ctx.name, ...(fusion?.absorbed.map((node) => node.name ?? '') ?? [])],
+    nodes: [ctx.name, ...(fusion?.absorbed.map((node) => node.name ?? '') ?? []), ...(spec.nodes ?? [])],
     placement: spec.placement,
     kernel: spec.kernel,
     ...(spec.detail !== undefined ? { detail: spec.detail } : {}),

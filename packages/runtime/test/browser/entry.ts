@@ -27,6 +27,8 @@ export interface BrowserModelResult {
   shapes: Record<string, number[]>;
   sparseLayers: number;
   planLayers: number;
+  /** Steps that ran a DW conv and its PW conv as one `dsconv` (intermediate kept on the device). */
+  chainedSteps: number;
   ms: number;
   failure?: string;
 }
@@ -52,7 +54,7 @@ async function floats(path: string): Promise<Float32Array> {
 
 async function runCase(mode: GpuMode, testCase: BrowserModelCase): Promise<BrowserModelResult> {
   const started = performance.now();
-  const base = { name: testCase.name, errors: {}, shapes: {}, sparseLayers: 0, planLayers: 0 };
+  const base = { name: testCase.name, errors: {}, shapes: {}, sparseLayers: 0, planLayers: 0, chainedSteps: 0 };
   try {
     const model = parseModel(await bytes(testCase.model), { source: testCase.model });
     const plan = testCase.plan === null ? null : (JSON.parse(new TextDecoder().decode(await bytes(testCase.plan))) as PrunePlan);
@@ -66,8 +68,17 @@ async function runCase(mode: GpuMode, testCase: BrowserModelCase): Promise<Brows
       shapes[expected.name] = [...actual.shape];
       errors[expected.name] = relativeL2Error(actual.data, await floats(expected.path));
     }
-    const uses = session.compile({ [testCase.input.name]: testCase.input.shape }, testCase.fetch).planLayers;
-    return { ...base, errors, shapes, planLayers: uses.length, sparseLayers: uses.filter((use) => use.kernel.endsWith('Sparse')).length, ms: performance.now() - started };
+    const compiled = session.compile({ [testCase.input.name]: testCase.input.shape }, testCase.fetch);
+    const uses = compiled.planLayers;
+    return {
+      ...base,
+      errors,
+      shapes,
+      planLayers: uses.length,
+      sparseLayers: uses.filter((use) => use.kernel.endsWith('Sparse')).length,
+      chainedSteps: compiled.kernels.dsconv ?? 0,
+      ms: performance.now() - started,
+    };
   } catch (error) {
     return { ...base, ms: performance.now() - started, failure: error instanceof Error ? error.message.split('\n')[0] : String(error) };
   }

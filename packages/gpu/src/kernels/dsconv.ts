@@ -1,0 +1,113 @@
+import { ShapeError, UsageError } from '@deprune/errors';
+import type { Tensor } from '@deprune/tensor';
+import type { KernelRegistration } from '../registry';
+import type { ColumnTable, TapTable } from '../tables';
+import { convGeometry, type ConvAttrs } from './conv-params';
+import { checkTapTable } from './dw-sparse';
+import { denseTapPairs, directTapsStep, tableTapPairs, type DirectTapsSpec } from './dw-taps';
+import { biasVector, emptyResult, float32Data, readback } from './launch';
+import { pointwiseShape, pwDenseStep, type PwAttrs } from './pw-dense';
+import { checkColumnTable, pwSparseStep } from './pw-sparse';
+
+/**
+ * A depth-wise separable block, DW then PW, as two kernel steps whose intermediate never comes
+ * back to the host: the DW step's result stays where the mode computes (a GL texture, a WebGPU
+ * buffer, gpu.js `pipeline: true`) and the PW step reads it as its input planes. In the GL and
+ * WebGPU modes that saves the intermediate's readback and its upload, the costs a chain of
+ * separate kernel calls pays per layer; in webasm and cpu the data is on the host anyway and the
+ * intermediate is handed over as gpu.js returned it, so the block costs what the two calls cost.
+ *
+ * Each half is the kernel it would be alone, dense or sparse: a tensor runs `dwDense` / `pwDense`,
+ * a table `dwSparse` / `pwSparse` (same bodies, same trip counts, same padded copy of x).
+ */
+export interface DsconvLayers {
+  /** The DW half: its weight [C, 1, kh, kw], or its tap table (`buildTapTable`). */
+  dw: Tensor | TapTable;
+  dwBias?: Tensor | null;
+  /** The PW half: its weight [Cout, C] or [Cout, C, 1, 1], or its column table (`buildColumnTable`). */
+  pw: Tensor | ColumnTable;
+  pwBias?: Tensor | null;
+}
+
+export interface DsconvAttrs {
+  /** The DW conv: strides, pads, dilations and its fused activation. */
+  dw?: ConvAttrs;
+  /** The PW conv's fused activation. */
+  pw?: PwAttrs;
+}
+
+/** x [N, C, H, W] -> DW -> PW -> [N, Cout, Ho, Wo], the intermediate kept on the device. */
+export type DsconvFn = (x: Tensor, layers: DsconvLayers, attrs?: DsconvAttrs) => Promise<Tensor<Float32Array>>;
+
+function isTable<T extends { kind: string }>(value: unknown, kind: T['kind']): value is T {
+  return value !== null && typeof value === 'object' && (value as { kind?: unknown }).kind === kind;
+}
+
+/** The DW half as the direct kernel's spec: every tap of a dense weight, or a table's kept slots. */
+function dwHalf(x: Tensor, layers: DsconvLayers, attrs: ConvAttrs): DirectTapsSpec {
+  const channels = x.shape[1];
+  if (isTable<TapTable>(layers.dw, 'dw-taps')) {
+    const table = layers.dw;
+    checkTapTable(table, channels, 'dsconv');
+    const g = convGeometry(x.shape, [channels, 1, table.kernel[0], table.kernel[1]], { ...attrs, group: channels });
+    return {
+      x,
+      geometry: g,
+      pairs: (paddedWidth) => tableTapPairs(table.taps, channels * table.slots, g, paddedWidth),
+      slots: table.slots,
+      bias: biasVector(layers.dwBias, channels, 'dsconv'),
+      activation: attrs.activation,
+      op: `dsconv '${table.name}'`,
+    };
+  }
+  const weight = layers.dw;
+  if (weight === null || typeof weight !== 'object' || !Array.isArray(weight.shape)) {
+    throw new UsageError('dsconv needs the DW half as a weight tensor [C, 1, kh, kw] or a tap table from buildTapTable(entry, weights)');
+  }
+  if (weight.shape.length !== 4 || weight.shape[1] !== 1 || weight.shape[0] !== channels) {
+    throw new ShapeError(`dsconv DW weight must be [C, 1, kh, kw] with C = ${channels} (input [${x.shape.join(', ')}]), got [${weight.shape.join(', ')}]`);
+  }
+  const g = convGeometry(x.shape, weight.shape, { ...attrs, group: channels });
+  const weights = float32Data(weight);
+  return {
+    x,
+    geometry: g,
+    pairs: (paddedWidth) => denseTapPairs(weights, g, paddedWidth),
+    slots: g.kernelH * g.kernelW,
+    bias: biasVector(layers.dwBias, channels, 'dsconv'),
+    activation: attrs.activation,
+    op: 'dsconv',
+  };
+}
+
+export const dsconvKernel: KernelRegistration<DsconvFn> = {
+  name: 'dsconv',
+  description: 'depth-wise separable block (DW then PW, dense or sparse halves) with the intermediate kept on the device',
+  modes: '*',
+  create(_gpu, config) {
+    return async (x, layers, attrs = {}) => {
+      if (x.shape.length !== 4) throw new ShapeError(`dsconv input must be [N, C, H, W], got [${x.shape.join(', ')}]`);
+      if (layers === null || typeof layers !== 'object') throw new UsageError('dsconv needs its layers: { dw, dwBias?, pw, pwBias? }');
+      const dw = dwHalf(x, layers, attrs.dw ?? {});
+      const g = dw.geometry;
+      const sparsePw = isTable<ColumnTable>(layers.pw, 'pw-columns') ? layers.pw : undefined;
+      if (sparsePw !== undefined) checkColumnTable(sparsePw, g.outChannels, 'dsconv');
+      else if (layers.pw === null || typeof layers.pw !== 'object' || !Array.isArray((layers.pw as Tensor).shape)) {
+        throw new UsageError('dsconv needs the PW half as a weight tensor [Cout, C] / [Cout, C, 1, 1] or a column table from buildColumnTable(entry, weights)');
+      }
+      // The PW half reads the DW result, [N, C, Ho, Wo].
+      const { outChannels, inChannels } = sparsePw ?? pointwiseShape(g.outputShape, (layers.pw as Tensor).shape, 'dsconv PW');
+      const outputShape = [g.batch, outChannels, g.outHeight, g.outWidth];
+      const pwBias = biasVector(layers.pwBias, outChannels, 'dsconv');
+      if (outputShape.some((dim) => dim === 0)) return emptyResult(outputShape);
+      // The DW result stays on the device (pipeline) and is the PW step's input as it is.
+      const planes = await directTapsStep(config, dw, true);
+      const shape = { batch: g.batch, inChannels, outChannels, height: g.outHeight, width: g.outWidth };
+      const out =
+        sparsePw !== undefined
+          ? await pwSparseStep(config, planes, shape, sparsePw, pwBias, attrs.pw?.activation)
+          : await pwDenseStep(config, planes, shape, float32Data(layers.pw as Tensor), pwBias, attrs.pw?.activation);
+      return readback(out, outputShape);
+    };
+  },
+};
