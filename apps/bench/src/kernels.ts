@@ -13,10 +13,12 @@ import {
   median,
   medianStandardError,
   profileLayers,
+  type ColumnTable,
   type ConvAttrs,
   type DsconvLayers,
   type GpuMode,
   type ProfiledLatencyEntry,
+  type TapTable,
 } from '@deprune/gpu';
 import { analyticStaircase, recalibrate, type HsrMove, type LatencyModel } from '@deprune/hsr';
 import { applyMask, keptWeightCount, maskLayer, type DwLayer, type LayerPlan, type PwLayer } from '@deprune/masks';
@@ -563,46 +565,39 @@ async function prepareBlock(
     b: { dw: tapTable(bDw), pw: columnTable(bPw) },
     bh: { dw: tapTable(bhDw), pw: columnTable(bhPw) },
   };
+  /** A pair on the dense kernels (dense, unstructured, channel): its weights as the pair runs them. */
+  const densePair = (variant: KernelVariant, layers: { dw: Tensor; dwBias: Tensor; pw: Tensor; pwBias: Tensor }, kept: [number, number], inputs: [Tensor, Tensor]): Pair => ({
+    variant,
+    dwKernel: 'dwDense',
+    pwKernel: 'pwDense',
+    dwKept: kept[0],
+    pwKept: kept[1],
+    dw: (input) => dwDense(input, layers.dw, layers.dwBias, attrs),
+    pw: (input) => pwDense(input, layers.pw, layers.pwBias),
+    dwInput: inputs[0],
+    pwInput: inputs[1],
+    layers,
+  });
+  /** A DEPrune pair on the sparse kernels, from its DW and PW plans' tables. */
+  const sparsePair = (variant: KernelVariant, plans: [LayerPlan, LayerPlan], table: { dw: TapTable; pw: ColumnTable }): Pair => ({
+    variant,
+    dwKernel: 'dwSparse',
+    pwKernel: 'pwSparse',
+    dwKept: keptWeightCount(plans[0]),
+    pwKept: keptWeightCount(plans[1]),
+    dw: (input) => dwSparse(input, table.dw, dwBias, attrs),
+    pw: (input) => pwSparse(input, table.pw, pwBias),
+    dwInput: x,
+    pwInput: xPw,
+    layers: { dw: table.dw, dwBias, pw: table.pw, pwBias },
+  });
   const pairs: Pair[] = [
-    {
-      variant: 'dense',
-      dwKernel: 'dwDense',
-      pwKernel: 'pwDense',
-      dwKept: channels * taps,
-      pwKept: outChannels * channels,
-      dw: (input) => dwDense(input, dwWeight, dwBias, attrs),
-      pw: (input) => pwDense(input, pwWeight, pwBias),
-      dwInput: x,
-      pwInput: xPw,
-      layers: { dw: dwWeight, dwBias, pw: pwWeight, pwBias },
-    },
-    {
-      variant: 'unstructured',
-      dwKernel: 'dwDense',
-      pwKernel: 'pwDense',
-      dwKept: keptWeightCount(unstructuredDw),
-      pwKept: keptWeightCount(unstructuredPw),
-      dw: (input) => dwDense(input, unstructuredDwWeight, dwBias, attrs),
-      pw: (input) => pwDense(input, unstructuredPwWeight, pwBias),
-      dwInput: x,
-      pwInput: xPw,
-      layers: { dw: unstructuredDwWeight, dwBias, pw: unstructuredPwWeight, pwBias },
-    },
-    {
-      variant: 'channel',
-      dwKernel: 'dwDense',
-      pwKernel: 'pwDense',
-      dwKept: narrow * taps,
-      pwKept: outChannels * narrow,
-      dw: (input) => dwDense(input, channelDwWeight, channelDwBias, attrs),
-      pw: (input) => pwDense(input, channelPwWeight, pwBias),
-      dwInput: xNarrow,
-      pwInput: xPwNarrow,
-      layers: { dw: channelDwWeight, dwBias: channelDwBias, pw: channelPwWeight, pwBias },
-    },
-    { variant: 'deprune', dwKernel: 'dwSparse', pwKernel: 'pwSparse', dwKept: keptWeightCount(dcp), pwKept: keptWeightCount(pcp), dw: (input) => dwSparse(input, tables.deprune.dw, dwBias, attrs), pw: (input) => pwSparse(input, tables.deprune.pw, pwBias), dwInput: x, pwInput: xPw, layers: { dw: tables.deprune.dw, dwBias, pw: tables.deprune.pw, pwBias } },
-    { variant: 'deprune-b', dwKernel: 'dwSparse', pwKernel: 'pwSparse', dwKept: keptWeightCount(bDw), pwKept: keptWeightCount(bPw), dw: (input) => dwSparse(input, tables.b.dw, dwBias, attrs), pw: (input) => pwSparse(input, tables.b.pw, pwBias), dwInput: x, pwInput: xPw, layers: { dw: tables.b.dw, dwBias, pw: tables.b.pw, pwBias } },
-    { variant: 'deprune-bh', dwKernel: 'dwSparse', pwKernel: 'pwSparse', dwKept: keptWeightCount(bhDw), pwKept: keptWeightCount(bhPw), dw: (input) => dwSparse(input, tables.bh.dw, dwBias, attrs), pw: (input) => pwSparse(input, tables.bh.pw, pwBias), dwInput: x, pwInput: xPw, layers: { dw: tables.bh.dw, dwBias, pw: tables.bh.pw, pwBias } },
+    densePair('dense', { dw: dwWeight, dwBias, pw: pwWeight, pwBias }, [channels * taps, outChannels * channels], [x, xPw]),
+    densePair('unstructured', { dw: unstructuredDwWeight, dwBias, pw: unstructuredPwWeight, pwBias }, [keptWeightCount(unstructuredDw), keptWeightCount(unstructuredPw)], [x, xPw]),
+    densePair('channel', { dw: channelDwWeight, dwBias: channelDwBias, pw: channelPwWeight, pwBias }, [narrow * taps, outChannels * narrow], [xNarrow, xPwNarrow]),
+    sparsePair('deprune', [dcp, pcp], tables.deprune),
+    sparsePair('deprune-b', [bDw, bPw], tables.b),
+    sparsePair('deprune-bh', [bhDw, bhPw], tables.bh),
   ];
   if (settings.includeDr) {
     const drTable = buildDiagonalTable(drDw, dwWeight, { step, groupSize });
