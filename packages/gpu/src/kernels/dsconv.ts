@@ -2,9 +2,10 @@ import { ShapeError, UsageError } from '@deprune/errors';
 import type { Tensor } from '@deprune/tensor';
 import type { KernelRegistration } from '../registry';
 import type { ColumnTable, TapTable } from '../tables';
-import { convGeometry, type ConvAttrs } from './conv-params';
-import { checkTapTable } from './dw-sparse';
-import { denseTapPairs, directTapsStep, tableTapPairs, type DirectTapsSpec } from './dw-taps';
+import type { ConvAttrs } from './conv-params';
+import { denseTapsSpec } from './dw-dense';
+import { sparseTapsSpec } from './dw-sparse';
+import { directTapsStep, type DirectTapsSpec } from './dw-taps';
 import { biasVector, emptyResult, float32Data, readback } from './launch';
 import { pointwiseShape, pwDenseStep, type PwAttrs } from './pw-dense';
 import { checkColumnTable, pwSparseStep } from './pw-sparse';
@@ -43,41 +44,14 @@ function isTable<T extends { kind: string }>(value: unknown, kind: T['kind']): v
   return value !== null && typeof value === 'object' && (value as { kind?: unknown }).kind === kind;
 }
 
-/** The DW half as the direct kernel's spec: every tap of a dense weight, or a table's kept slots. */
+/** The DW half as the direct kernel's spec: `dwSparse`'s for a tap table, `dwDense`'s for a weight. */
 function dwHalf(x: Tensor, layers: DsconvLayers, attrs: ConvAttrs): DirectTapsSpec {
-  const channels = x.shape[1];
-  if (isTable<TapTable>(layers.dw, 'dw-taps')) {
-    const table = layers.dw;
-    checkTapTable(table, channels, 'dsconv');
-    const g = convGeometry(x.shape, [channels, 1, table.kernel[0], table.kernel[1]], { ...attrs, group: channels });
-    return {
-      x,
-      geometry: g,
-      pairs: (paddedWidth) => tableTapPairs(table.taps, channels * table.slots, g, paddedWidth),
-      slots: table.slots,
-      bias: biasVector(layers.dwBias, channels, 'dsconv'),
-      activation: attrs.activation,
-      op: `dsconv '${table.name}'`,
-    };
-  }
+  if (isTable<TapTable>(layers.dw, 'dw-taps')) return sparseTapsSpec(x, layers.dw, layers.dwBias, attrs, 'dsconv');
   const weight = layers.dw;
   if (weight === null || typeof weight !== 'object' || !Array.isArray(weight.shape)) {
     throw new UsageError('dsconv needs the DW half as a weight tensor [C, 1, kh, kw] or a tap table from buildTapTable(entry, weights)');
   }
-  if (weight.shape.length !== 4 || weight.shape[1] !== 1 || weight.shape[0] !== channels) {
-    throw new ShapeError(`dsconv DW weight must be [C, 1, kh, kw] with C = ${channels} (input [${x.shape.join(', ')}]), got [${weight.shape.join(', ')}]`);
-  }
-  const g = convGeometry(x.shape, weight.shape, { ...attrs, group: channels });
-  const weights = float32Data(weight);
-  return {
-    x,
-    geometry: g,
-    pairs: (paddedWidth) => denseTapPairs(weights, g, paddedWidth),
-    slots: g.kernelH * g.kernelW,
-    bias: biasVector(layers.dwBias, channels, 'dsconv'),
-    activation: attrs.activation,
-    op: 'dsconv',
-  };
+  return denseTapsSpec(x, weight, layers.dwBias, attrs, 'dsconv DW');
 }
 
 export const dsconvKernel: KernelRegistration<DsconvFn> = {
