@@ -1,6 +1,7 @@
 import { UsageError } from '@deprune/errors';
 import type { ProfileLayer } from '@deprune/gpu';
 import { findDsconvBlocks, inferShapes, listLayers, type LayerInfo, type OnnxModel } from '@deprune/onnx';
+import { matchesPattern } from '@deprune/pipeline';
 
 /** Glob (`*`, `?`) patterns, comma separated, matched against whole node names. */
 export function layerMatcher(patterns: string | readonly string[] | undefined): (name: string) => boolean {
@@ -9,10 +10,8 @@ export function layerMatcher(patterns: string | readonly string[] | undefined): 
     .map((pattern) => pattern.trim())
     .filter((pattern) => pattern !== '');
   if (list.length === 0) return () => true;
-  const expressions = list.map(
-    (pattern) => new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`),
-  );
-  return (name) => expressions.some((expression) => expression.test(name));
+  // @deprune/pipeline's matcher: linear time (a pattern compiled to a RegExp backtracks exponentially on many stars).
+  return (name) => list.some((pattern) => matchesPattern(name, pattern));
 }
 
 export interface ModelLayerOptions {

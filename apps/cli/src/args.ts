@@ -119,6 +119,15 @@ export function wantsVerbose(argv: readonly string[]): boolean {
   return false;
 }
 
+/** True when `--json` appears before a `--` terminator (read early, so errors are JSON documents too). */
+export function wantsJson(argv: readonly string[]): boolean {
+  for (const token of argv) {
+    if (token === '--') return false;
+    if (token === '--json') return true;
+  }
+  return false;
+}
+
 /** The flag a parseArgs message is about: its long name when the message has one. */
 function flagInMessage(message: string): string | undefined {
   const long = /--([A-Za-z0-9][\w-]*)/.exec(message)?.[1];

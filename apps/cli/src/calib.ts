@@ -4,13 +4,14 @@
  * N samples. Every problem (missing path, empty folder, unreadable image, wrong shape or dtype) is a
  * DeprunError naming the file: exit 2.
  */
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { dirname, extname, join } from 'node:path';
 import { DeprunError, ShapeError, UsageError, closestName } from '@deprune/errors';
 import type { CalibrationSample, ForwardEngine } from '@deprune/calibrate';
 import type { PresetName } from '@deprune/images';
 import type { OnnxModel } from '@deprune/onnx';
 import type { PrunePlan } from '@deprune/pipeline';
+import { readInputFile } from './files';
 import { readNpy } from './npy';
 
 export const ENGINES = ['auto', 'onnxruntime', 'deprune'] as const;
@@ -54,13 +55,8 @@ export async function loadCalibrationSamples(path: string, options: { preset: Pr
       return { tensor: preprocessImage(readImage(file), options.preset).tensor, source: file };
     });
   }
-  let bytes: Uint8Array;
-  try {
-    bytes = readFileSync(path);
-  } catch (cause) {
-    throw new DeprunError('FILE_UNREADABLE', `cannot read the calibration file (${(cause as NodeJS.ErrnoException).code ?? (cause as Error).message})`, { file: path, cause });
-  }
   if (extname(path).toLowerCase() !== '.npy') throw new UsageError('--calib takes a folder of images or an .npy batch', { file: path });
+  const bytes = readInputFile(path, 'calibration file', '--calib');
   const array = readNpy(bytes, path);
   if (array.shape.length !== 4 || array.shape.some((dim) => dim < 1)) {
     throw new ShapeError(`the calibration batch must be [N, C, H, W], got shape [${array.shape.join(', ')}]`, { file: path, hint: 'save a 4-D float32 array' });

@@ -3,13 +3,13 @@
  * to the exit code; the registry, flag parser, output helpers and .npy codec are the
  * pieces new commands are built from.
  */
-export { main, createRegistry, reportError, version } from './main';
+export { main, createRegistry, reportError, errorDocument, version } from './main';
 export type { MainOptions } from './main';
 export { CommandRegistry, formatCommandHelp, formatTopHelp } from './registry';
 export type { Command, CommandContext } from './registry';
 export { parseCommandArgs, ParsedArgs, commonFlags, helpHint } from './args';
 export type { FlagSpec, ArgSpec, ArgsSpec } from './args';
-export { Output, Progress, formatTable, formatCount, formatShort, processIo } from './output';
+export { Output, Progress, formatTable, formatCount, formatShort, processIo, escapeControlCharacters } from './output';
 export type { CliIo, OutputOptions, TableOptions, Align } from './output';
 export { readNpy, encodeNpy } from './npy';
 export type { NpyArray, NpyDtype } from './npy';

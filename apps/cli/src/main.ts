@@ -4,9 +4,9 @@
  */
 import { DeprunError, UsageError } from '@deprune/errors';
 import packageJson from '../package.json';
-import { helpHint, parseCommandArgs, wantsHelp, wantsVerbose } from './args';
+import { helpHint, parseCommandArgs, wantsHelp, wantsJson, wantsVerbose } from './args';
 import { builtinCommands } from './commands';
-import { Output, processIo, type CliIo } from './output';
+import { escapeControlCharacters, Output, processIo, type CliIo } from './output';
 import { CommandRegistry, formatCommandHelp, formatTopHelp } from './registry';
 
 export const version: string = packageJson.version;
@@ -28,7 +28,12 @@ export function createRegistry(): CommandRegistry {
 /** Flags that may come before the command name (`deprune --verbose inspect ...`). */
 const LEADING_FLAGS = new Set(['--verbose', '--json']);
 
-async function dispatch(argv: readonly string[], io: CliIo, registry: CommandRegistry): Promise<number> {
+/** What dispatch leaves for error reporting: the command's Output, once there is one. */
+interface DispatchState {
+  out?: Output;
+}
+
+async function dispatch(argv: readonly string[], io: CliIo, registry: CommandRegistry, state: DispatchState): Promise<number> {
   const leading: string[] = [];
   let position = 0;
   while (position < argv.length && LEADING_FLAGS.has(argv[position])) leading.push(argv[position++]);
@@ -55,6 +60,7 @@ async function dispatch(argv: readonly string[], io: CliIo, registry: CommandReg
   }
   const args = parseCommandArgs(command, rest);
   const out = new Output(io, { json: args.json, verbose: args.verbose });
+  state.out = out;
   const code = await command.run({ args, out, io });
   return typeof code === 'number' ? code : 0;
 }
@@ -72,8 +78,26 @@ function isDeprunLike(error: unknown): error is DeprunError {
   );
 }
 
+/** One line, safe for a terminal: newlines folded, control characters escaped. */
 function oneLine(text: string): string {
-  return text.replace(/\s*\n\s*/g, ' ').trim();
+  return escapeControlCharacters(text.replace(/\s*\n\s*/g, ' ').trim());
+}
+
+/** The `--json` error document: `{ "error": { code, message, file?, node?, hint? } }`. */
+export function errorDocument(error: unknown): { error: { code: string; message: string; file?: string; node?: string; hint?: string } } {
+  if (!isDeprunLike(error)) {
+    return { error: { code: 'INTERNAL', message: `internal error: ${(error instanceof Error ? error.message : String(error)).replace(/\s*\n\s*/g, ' ').trim()}` } };
+  }
+  const { code, file, node, hint } = error;
+  return {
+    error: {
+      code,
+      message: error.message.replace(/\s*\n\s*/g, ' ').trim(),
+      ...(file === undefined ? {} : { file }),
+      ...(node === undefined ? {} : { node }),
+      ...(hint === undefined ? {} : { hint }),
+    },
+  };
 }
 
 function stackOf(error: unknown): string {
@@ -87,8 +111,13 @@ function stackOf(error: unknown): string {
   return `${lines.join('\n')}\n`;
 }
 
-/** Prints an error the way the CLI does and returns the exit code. */
-export function reportError(error: unknown, io: CliIo, verbose: boolean): number {
+/**
+ * Prints an error the way the CLI does and returns the exit code: one line on stderr, and with
+ * `json` the error document on stdout (so `deprune ... --json > out.json` always gets one
+ * parseable document), unless the command had already printed its own.
+ */
+export function reportError(error: unknown, io: CliIo, verbose: boolean, json = false, out?: Output): number {
+  if (json && !(out?.wroteJson ?? false)) io.stdout.write(`${JSON.stringify(errorDocument(error), null, 2)}\n`);
   if (isDeprunLike(error)) {
     io.stderr.write(`deprune: ${oneLine(error.message)}\n`);
     if (verbose) io.stderr.write(stackOf(error));
@@ -107,9 +136,10 @@ export function reportError(error: unknown, io: CliIo, verbose: boolean): number
 export async function main(argv: readonly string[], options: MainOptions = {}): Promise<number> {
   const io = options.io ?? processIo();
   const verbose = wantsVerbose(argv);
+  const state: DispatchState = {};
   try {
-    return await dispatch(argv, io, options.registry ?? createRegistry());
+    return await dispatch(argv, io, options.registry ?? createRegistry(), state);
   } catch (error) {
-    return reportError(error, io, verbose);
+    return reportError(error, io, verbose, wantsJson(argv), state.out);
   }
 }

@@ -27,6 +27,13 @@ export interface NpyArray {
 
 const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // \x93NUMPY
 const ALIGN = 64;
+/**
+ * The longest header we parse. numpy itself refuses headers over 10,000 bytes when reading
+ * (`max_header_size`), and every header it writes for a real array is well under 1 KiB; a
+ * v2/v3 length field can claim 4 GiB, and parsing a header of hundreds of MiB (decoded to a
+ * string, then matched by regular expressions) takes gigabytes and can abort Node.
+ */
+export const MAX_NPY_HEADER_BYTES = 64 * 1024;
 
 /** descr (without its byte-order character) -> our dtype and item size. */
 const TYPES: Readonly<Record<string, { dtype: NpyDtype; size: number }>> = {
@@ -81,7 +88,8 @@ function decodeText(bytes: Uint8Array, utf8: boolean): string {
 function resolveDtype(descr: string, file: string): { dtype: NpyDtype; size: number } {
   const order = descr[0];
   const code = descr.slice(1);
-  const type = TYPES[code];
+  // Own keys only: a descr of '<constructor' must not find Object's.
+  const type = Object.hasOwn(TYPES, code) ? TYPES[code] : undefined;
   const known = ['<', '>', '|', '='].includes(order);
   if (!known || !type) {
     throw new DeprunError('BAD_DTYPE', `unsupported dtype '${descr}'`, {
@@ -116,6 +124,9 @@ export function readNpy(bytes: Uint8Array, file = '<npy>'): NpyArray {
   const preamble = 8 + lengthBytes;
   if (bytes.length < preamble) throw malformed(file, 'the file is too short');
   const headerLength = major === 1 ? view.getUint16(8, true) : view.getUint32(8, true);
+  if (headerLength > MAX_NPY_HEADER_BYTES) {
+    throw malformed(file, `the header says it is ${headerLength} bytes; headers over ${MAX_NPY_HEADER_BYTES} bytes are refused`);
+  }
   const dataStart = preamble + headerLength;
   if (dataStart > bytes.length) throw malformed(file, `the header says it is ${headerLength} bytes but the file ends first`);
   const header = parseHeader(decodeText(bytes.subarray(preamble, dataStart), major === 3), file);

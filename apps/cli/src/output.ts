@@ -16,6 +16,15 @@ export function processIo(): CliIo {
   return { stdout: process.stdout, stderr: process.stderr, now: () => Date.now() };
 }
 
+/**
+ * Control characters (C0 but tab and newline, DEL, C1) as visible `\xHH` escapes. Node names,
+ * tensor names and paths come from files and flags; printed raw, a `\r`, `ESC[2J` or NUL
+ * in a model could rewrite or clear the user's terminal.
+ */
+export function escapeControlCharacters(text: string): string {
+  return text.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, (char) => `\\x${char.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}
+
 export type Align = 'left' | 'right';
 
 export interface TableOptions {
@@ -72,6 +81,11 @@ export class Output {
   readonly verbose: boolean;
   private jsonWritten = false;
 
+  /** Whether the command's JSON document is out (so an error after it does not print a second one). */
+  get wroteJson(): boolean {
+    return this.jsonWritten;
+  }
+
   constructor(
     private readonly io: CliIo,
     options: OutputOptions,
@@ -82,7 +96,7 @@ export class Output {
 
   /** A line of the human report (stdout); ignored with `--json`. */
   print(text = ''): void {
-    if (!this.json) this.io.stdout.write(`${text}\n`);
+    if (!this.json) this.io.stdout.write(`${escapeControlCharacters(text)}\n`);
   }
 
   /** The command's one JSON document (stdout). Only with `--json`; a second call is a bug. */
@@ -95,17 +109,17 @@ export class Output {
 
   /** A message for the user on stderr (never stdout, so JSON stays clean). */
   log(message: string): void {
-    this.io.stderr.write(`${message}\n`);
+    this.io.stderr.write(`${escapeControlCharacters(message)}\n`);
   }
 
   /** A warning on stderr, in human mode only (with `--json` warnings go in the document). */
   warn(message: string): void {
-    if (!this.json) this.io.stderr.write(`deprune: warning: ${message}\n`);
+    if (!this.json) this.io.stderr.write(`deprune: warning: ${escapeControlCharacters(message)}\n`);
   }
 
   /** Only with `--verbose`. */
   debug(message: string): void {
-    if (this.verbose) this.io.stderr.write(`${message}\n`);
+    if (this.verbose) this.io.stderr.write(`${escapeControlCharacters(message)}\n`);
   }
 
   /** A progress reporter for long loops; see {@link Progress}. */
@@ -143,7 +157,7 @@ export class Progress {
       this.total !== undefined && this.total > 0
         ? `${this.current}/${this.total} (${Math.floor((100 * this.current) / this.total)}%)`
         : `${this.current}`;
-    return `${this.label}: ${count}${detail ? ` ${detail}` : ''}`;
+    return escapeControlCharacters(`${this.label}: ${count}${detail ? ` ${detail}` : ''}`);
   }
 
   /** Sets the position (absolute) and redraws if enough time has passed. */
@@ -170,7 +184,7 @@ export class Progress {
   done(message?: string): void {
     if (this.finished) return;
     this.finished = true;
-    const text = message ?? this.text('done');
+    const text = message === undefined ? this.text('done') : escapeControlCharacters(message);
     this.io.stderr.write(this.tty ? `\r\x1b[2K${text}\n` : `${text}\n`);
   }
 }

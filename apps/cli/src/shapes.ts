@@ -3,7 +3,7 @@
  * A dynamic batch dimension (the first) defaults to 1; any other dynamic dimension needs
  * the flag (or a bundled model's default), because MACs and layer shapes depend on it.
  */
-import { UsageError } from '@deprune/errors';
+import { ShapeError, UsageError } from '@deprune/errors';
 import { graphOf, indexGraph, toNumber, type OnnxModel, type ValueInfoProto } from '@deprune/onnx';
 
 /** A declared dimension: a number, a dim_param name, or null when the file says nothing. */
@@ -23,11 +23,29 @@ export interface InputShapeFlags {
 
 const SHAPE_HINT = 'write positive integers separated by commas, e.g. --input-shape 1,3,224,224, or name=1,3,224,224 for one input of several';
 
+/**
+ * The most elements an input tensor may have: 2^31 (8 GiB of float32). Typed arrays cannot hold
+ * much more, and an input that size is a typo or a hostile model (a dim of 2^40), not an image;
+ * refusing it here gives exit 2 instead of a RangeError deep in a run.
+ */
+export const MAX_INPUT_ELEMENTS = 2 ** 31;
+
+function elementCount(dims: readonly number[]): number {
+  return dims.reduce((product, dim) => product * dim, 1);
+}
+
+function formatCount(value: number): string {
+  return value.toLocaleString('en-US');
+}
+
 export function parseDims(text: string, flagText: string): number[] {
   const parts = text.split(',').map((part) => part.trim());
   const dims = parts.map((part) => (/^\d+$/.test(part) ? Number(part) : Number.NaN));
   if (text.trim() === '' || dims.some((dim) => !Number.isSafeInteger(dim) || dim < 1)) {
     throw new UsageError(`bad --input-shape '${flagText}'`, { hint: SHAPE_HINT });
+  }
+  if (elementCount(dims) > MAX_INPUT_ELEMENTS) {
+    throw new ShapeError(`--input-shape '${flagText}' has ${formatCount(elementCount(dims))} elements, over the limit of ${formatCount(MAX_INPUT_ELEMENTS)}`, { hint: SHAPE_HINT });
   }
   return dims;
 }
@@ -111,24 +129,37 @@ export function resolveInputShapes(
       hint: 'write --input-shape name=1,3,H,W once per input',
     });
   }
-  return inputs.map((input) => {
-    const given = flags.named.get(input.name) ?? (inputs.length === 1 ? flags.unnamed : undefined);
-    if (given) {
-      checkFits(input, given, source);
-      return { name: input.name, shape: [...given], declared: input.declared, from: 'flag' };
-    }
-    const fallback = defaults.get(input.name);
-    if (fallback) return { name: input.name, shape: [...fallback], declared: input.declared, from: 'default' };
-    const declared = input.declared;
-    const dynamic = declared === undefined || declared.slice(1).some((dim) => typeof dim !== 'number');
-    if (dynamic) {
-      const example = declared ? declared.map((dim, i) => suggestedDim(dim, i, declared.length)) : ['1', '3', 'H', 'W'];
-      throw new UsageError(`input '${input.name}' has a dynamic shape ${formatDeclared(declared)}, so layer shapes and MACs are unknown`, {
-        file: source,
-        hint: `pass --input-shape ${inputs.length > 1 ? `${input.name}=` : ''}${example.join(',')}`,
-      });
-    }
-    return { name: input.name, shape: declared.map((dim, i) => (typeof dim === 'number' ? dim : i === 0 ? 1 : 0)), declared, from: 'model' };
+  return inputs.map((input) => checkSize(resolveOne(input, flags, defaults, inputs.length, source), source));
+}
+
+/** One input's concrete shape: the flag's, else the default, else the model's own (batch 1). */
+function resolveOne(input: GraphInput, flags: InputShapeFlags, defaults: ReadonlyMap<string, readonly number[]>, inputCount: number, source: string): ResolvedInputShape {
+  const given = flags.named.get(input.name) ?? (inputCount === 1 ? flags.unnamed : undefined);
+  if (given) {
+    checkFits(input, given, source);
+    return { name: input.name, shape: [...given], declared: input.declared, from: 'flag' };
+  }
+  const fallback = defaults.get(input.name);
+  if (fallback) return { name: input.name, shape: [...fallback], declared: input.declared, from: 'default' };
+  const declared = input.declared;
+  const dynamic = declared === undefined || declared.slice(1).some((dim) => typeof dim !== 'number');
+  if (dynamic) {
+    const example = declared ? declared.map((dim, i) => suggestedDim(dim, i, declared.length)) : ['1', '3', 'H', 'W'];
+    throw new UsageError(`input '${input.name}' has a dynamic shape ${formatDeclared(declared)}, so layer shapes and MACs are unknown`, {
+      file: source,
+      hint: `pass --input-shape ${inputCount > 1 ? `${input.name}=` : ''}${example.join(',')}`,
+    });
+  }
+  return { name: input.name, shape: declared.map((dim, i) => (typeof dim === 'number' ? dim : i === 0 ? 1 : 0)), declared, from: 'model' };
+}
+
+/** Refuses an input shape (from the model's dims or a default) with more than MAX_INPUT_ELEMENTS elements. */
+function checkSize(resolved: ResolvedInputShape, source: string): ResolvedInputShape {
+  const count = elementCount(resolved.shape);
+  if (count <= MAX_INPUT_ELEMENTS) return resolved;
+  throw new ShapeError(`input '${resolved.name}' of shape [${resolved.shape.join(',')}] has ${formatCount(count)} elements, over the limit of ${formatCount(MAX_INPUT_ELEMENTS)}`, {
+    file: source,
+    hint: resolved.from === 'model' ? 'the model declares an impossibly large input; pass --input-shape 1,3,H,W' : 'pass a smaller --input-shape',
   });
 }
 

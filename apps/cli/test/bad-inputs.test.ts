@@ -6,16 +6,17 @@ import { bundledModelPath, bundledModels } from '../src/models';
 import { cleanup, listFiles, runCli, tempDir } from './helpers';
 
 /**
- * Every bad input must end the same way: exit 2, stdout empty, exactly one line on
- * stderr that starts with `deprune: ` and names the file, no stack trace, and no file
- * created (the temp folder is listed before and after).
+ * Every bad input must end the same way: exit 2, exactly one line on stderr that starts
+ * with `deprune: ` and names the file, no stack trace, and no file created (the temp
+ * folder is listed before and after). stdout is empty, or with --json one error document.
  */
 function expectRefused(args: string[], cwd: string, names: string, pattern?: RegExp): string {
   const before = listFiles(cwd);
   for (const json of [false, true]) {
     const result = runCli(json ? [...args, '--json'] : args, { cwd });
     expect(result.status, `${args.join(' ')}: ${result.stderr}`).toBe(2);
-    expect(result.stdout).toBe('');
+    if (json) expect(JSON.parse(result.stdout)).toEqual({ error: expect.objectContaining({ code: expect.any(String), message: expect.stringContaining(names) }) });
+    else expect(result.stdout).toBe('');
     const lines = result.stderr.trimEnd().split('\n');
     expect(lines, result.stderr).toHaveLength(1);
     expect(lines[0]).toMatch(/^deprune: /);

@@ -70,7 +70,9 @@ describe('deprune (top level)', () => {
     expectUsageError(runCli(['inspect', 'zoo:mobilenetv2', '--json=yes']), /flag '--json' takes no value/);
     expectUsageError(runCli(['inspect', 'a.onnx', 'b.onnx']), /unexpected argument 'b\.onnx'/);
     expectUsageError(runCli(['inspect']), /missing <model>/);
-    expectUsageError(runCli(['inspect', '--json']), /missing <model>/);
+    const json = runCli(['inspect', '--json']);
+    expect(JSON.parse(json.stdout)).toEqual({ error: { code: 'BAD_USAGE', message: expect.stringMatching(/^missing <model>/), hint: expect.any(String) } });
+    expectUsageError({ ...json, stdout: '' }, /missing <model>/);
     expectUsageError(runCli(['zoo', 'mobilenetv2', '-o', 'x.onnx', '--seed', 'abc']), /--seed must be an integer >= 0, got 'abc'/);
   });
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { DeprunError, UsageError } from '@deprune/errors';
 import { parseCommandArgs } from '../src/args';
 import { createRegistry, main } from '../src/main';
-import { Output, formatTable, type CliIo } from '../src/output';
+import { Output, escapeControlCharacters, formatTable, type CliIo } from '../src/output';
 import type { Command } from '../src/registry';
 
 function bufferIo(options: { tty?: boolean; clock?: () => number } = {}): CliIo & { out: () => string; err: () => string } {
@@ -108,6 +108,43 @@ describe('main(): errors', () => {
     const io = bufferIo();
     expect(await main(['--verbose', 'fail'], { io, registry: createRegistry().register(fails(error)) })).toBe(2);
     expect(io.err()).toMatch(/^deprune: outer\nUsageError: outer\n[\s\S]*caused by: RangeError: inner/);
+  });
+
+  it('escapes control characters from files and flags (\\r, ESC, NUL) in the error line', async () => {
+    const error = new DeprunError('INVALID_MODEL', 'bad layer', { file: 'm.onnx', node: 'a\r\u001b[2Jb\u0000' });
+    const io = bufferIo();
+    expect(await main(['fail'], { io, registry: createRegistry().register(fails(error)) })).toBe(2);
+    expect(io.err()).toBe("deprune: m.onnx: node 'a\\x0d\\x1b[2Jb\\x00': bad layer\n");
+    expect(escapeControlCharacters('tab\tand\nnewline stay; \u007f and \u009b go')).toBe('tab\tand\nnewline stay; \\x7f and \\x9b go');
+  });
+
+  it('with --json, a failing command prints one JSON error document on stdout too', async () => {
+    const error = new DeprunError('INVALID_MODEL', 'bad', { file: 'm.onnx', node: 'conv\u001b', hint: 'fix it' });
+    const io = bufferIo();
+    expect(await main(['fail', '--json'], { io, registry: createRegistry().register(fails(error)) })).toBe(2);
+    expect(JSON.parse(io.out())).toEqual({ error: { code: 'INVALID_MODEL', message: "m.onnx: node 'conv\u001b': bad (fix it)", file: 'm.onnx', node: 'conv\u001b', hint: 'fix it' } });
+    expect(io.err()).toBe("deprune: m.onnx: node 'conv\\x1b': bad (fix it)\n");
+    const internal = bufferIo();
+    expect(await main(['--json', 'fail'], { io: internal, registry: createRegistry().register(fails(new TypeError('x is undefined'))) })).toBe(1);
+    expect(JSON.parse(internal.out())).toEqual({ error: { code: 'INTERNAL', message: 'internal error: x is undefined' } });
+    const usage = bufferIo();
+    expect(await main(['greet', '--json', '--bogus'], { io: usage, registry: createRegistry().register(greet) })).toBe(2);
+    expect(JSON.parse(usage.out()).error).toMatchObject({ code: 'BAD_USAGE', message: expect.stringMatching(/^unknown flag '--bogus'/) });
+  });
+
+  it('with --json, an error after the command printed its document adds no second one', async () => {
+    const late: Command = {
+      name: 'late',
+      summary: 'prints its result, then fails',
+      usage: ['late'],
+      run({ out }) {
+        out.result({ ok: true });
+        throw new DeprunError('INVALID_MODEL', 'too late');
+      },
+    };
+    const io = bufferIo();
+    expect(await main(['late', '--json'], { io, registry: createRegistry().register(late) })).toBe(2);
+    expect(JSON.parse(io.out())).toEqual({ ok: true });
   });
 });
 

@@ -147,7 +147,7 @@ describe.each(Object.entries(PPOCR_EXPECTED))('inspect %s', (name, expected) => 
   it('by path: dynamic H/W without --input-shape is a usage error that asks for it', () => {
     const result = runCli(['inspect', 'model.onnx', '--json'], { cwd: folder });
     expect(result.status).toBe(2);
-    expect(result.stdout).toBe('');
+    expect(JSON.parse(result.stdout).error).toMatchObject({ code: 'BAD_USAGE', file: 'model.onnx' });
     const lines = result.stderr.trimEnd().split('\n');
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatch(/^deprune: model\.onnx: input 'x' has a dynamic shape \[.*\].*\(pass --input-shape /);

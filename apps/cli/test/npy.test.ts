@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DeprunError } from '@deprune/errors';
-import { encodeNpy, readNpy } from '../src/npy';
+import { MAX_NPY_HEADER_BYTES, encodeNpy, readNpy } from '../src/npy';
 
 const MAGIC = '\x93NUMPY';
 
@@ -159,6 +159,23 @@ describe('readNpy', () => {
     const version = hex(NUMPY_F4_2x3);
     version[6] = 4;
     expectError(() => readNpy(version, 'j.npy'), 'UNSUPPORTED', /format version 4\.0/);
+  });
+
+  it('refuses a header over 64 KiB before parsing it (a v2 header of spaces once took gigabytes)', () => {
+    const dict = "{'descr': '<f4', 'fortran_order': False, 'shape': (1,), }";
+    const padded = npyFile(`${dict}${' '.repeat(MAX_NPY_HEADER_BYTES)}`, float32Bytes([5]), 2);
+    expectError(() => readNpy(padded, 'spaces.npy'), 'INVALID_MODEL', new RegExp(`^spaces\\.npy: not a valid \\.npy file: the header says it is \\d+ bytes; headers over ${MAX_NPY_HEADER_BYTES} bytes are refused`));
+    // The length field alone decides: a v2 file claiming a 4 GiB header is refused without looking further.
+    const claimed = npyFile(dict, float32Bytes([5]), 2);
+    new DataView(claimed.buffer).setUint32(8, 0xffffffff, true);
+    expectError(() => readNpy(claimed, 'claim.npy'), 'INVALID_MODEL', /header says it is 4294967295 bytes; headers over/);
+    expect(Array.from(readNpy(npyFile(`${dict}${' '.repeat(60_000)}`, float32Bytes([5]), 2)).data)).toEqual([5]);
+  });
+
+  it("refuses a descr that names an Object property ('<constructor', '|__proto__') as an unsupported dtype", () => {
+    for (const descr of ['<constructor', '|__proto__', '<toString']) {
+      expectError(() => readNpy(npyFile(`{'descr': '${descr}', 'fortran_order': False, 'shape': (1,), }`, new Uint8Array(4)), 'p.npy'), 'BAD_DTYPE', /^p\.npy: unsupported dtype/);
+    }
   });
 });
 

@@ -47,7 +47,7 @@ describe('inspect on models from other exporters', () => {
     const file = join(models, 'melspectrogram.onnx');
     const refused = runCli(['inspect', file, '--json']);
     expect(refused.status).toBe(2);
-    expect(refused.stdout).toBe('');
+    expect(JSON.parse(refused.stdout).error).toMatchObject({ code: 'BAD_USAGE', file });
     expect(refused.stderr.trim().split('\n')).toHaveLength(1);
     expect(refused.stderr).toMatch(/melspectrogram\.onnx: .*--input-shape/);
     const report = inspect([file, '--input-shape', '1,16000']);

@@ -3,7 +3,7 @@ export { GPU_MODES, availableModes, probeModes, resetModeProbes, resolveMode, is
 export type { GpuMode, ModeProbe, ResolvedMode } from './modes';
 export { disposeBackend, getBackend, GpuBackend } from './backend';
 export { describeModeDevice } from './device';
-export { registerKernel, unregisterKernel, getKernel, getKernelRegistration, listKernels } from './registry';
+export { registerKernel, unregisterKernel, getKernel, getKernelRegistration, listKernels, gpuKernelBackend } from './registry';
 export type { AnyKernelFn, KernelCreateConfig, KernelRegistration, KernelSignatures, RegisterKernelOptions } from './registry';
 export { ACTIVATION_CODES, activationValue, applyActivation, encodeActivation, FUSED_ACTIVATION_SOURCE } from './activation';
 export type { Activation, ActivationName, EncodedActivation } from './activation';
@@ -34,3 +34,4 @@ export { REDUCE_KINDS } from './kernels/reduce';
 export type { ReduceAxisFn, ReduceKernelKind, SoftmaxFn, AxisView } from './kernels/reduce';
 export { profileLayers, measureInterleaved, findStep, findStepDetail, fitStaircase, stairRise, measuredLatencyModel, defaultKeptGrid, GPU_JS_VERSION, PROFILE_DEFAULT_STEP, STAIR_TIE_BREAK_US } from './profiler';
 export type { ProfileLayer, DwProfileLayer, PwProfileLayer, ProfileOptions, ProfileProgress, ProfiledLatencyTable, ProfiledLatencyEntry, ProfileMetadata, InterleavedOptions, StaircaseFit, StepEstimate, FindStepOptions } from './profiler';
+export type { KernelBackend, KernelName } from '@deprune/kernels';

@@ -1,21 +1,8 @@
 import { UnsupportedError, UsageError } from '@deprune/errors';
+import type { KernelBackend, KernelSignatures } from '@deprune/kernels';
 import type { GPU, IKernelRunShortcut } from 'gpu.js';
 import { getBackend, type GpuBackend } from './backend';
 import { BUILTIN_KERNELS } from './kernels';
-import type { Conv2dFn } from './kernels/conv2d';
-import type { ConvTranspose2dFn } from './kernels/conv-transpose';
-import type { DsconvFn } from './kernels/dsconv';
-import type { DwDenseFn } from './kernels/dw-dense';
-import type { DwDiagonalFn } from './kernels/dw-diagonal';
-import type { DwSparseFn } from './kernels/dw-sparse';
-import type { BinaryFn, UnaryFn } from './kernels/elementwise';
-import type { GemmFn } from './kernels/gemm';
-import type { MatmulFn } from './kernels/matmul';
-import type { Pool2dFn } from './kernels/pool';
-import type { PwDenseFn } from './kernels/pw-dense';
-import type { PwSparseFn } from './kernels/pw-sparse';
-import type { ReduceAxisFn, SoftmaxFn } from './kernels/reduce';
-import type { Resize2dFn } from './kernels/resize';
 import { GPU_MODES, isGpuMode, type GpuMode } from './modes';
 
 /**
@@ -55,29 +42,8 @@ export interface RegisterKernelOptions {
   override?: boolean;
 }
 
-/**
- * The kernels' function types, by name: `getKernel('dwDense', mode)` is typed from this. A
- * contributed kernel can add its own by declaration merging:
- * `declare module '@deprune/gpu' { interface KernelSignatures { myKernel: MyKernelFn } }`.
- */
-export interface KernelSignatures {
-  dwDense: DwDenseFn;
-  dwSparse: DwSparseFn;
-  dwDiagonal: DwDiagonalFn;
-  pwDense: PwDenseFn;
-  pwSparse: PwSparseFn;
-  dsconv: DsconvFn;
-  conv2d: Conv2dFn;
-  gemm: GemmFn;
-  convTranspose2d: ConvTranspose2dFn;
-  matmul: MatmulFn;
-  unary: UnaryFn;
-  binary: BinaryFn;
-  pool2d: Pool2dFn;
-  resize2d: Resize2dFn;
-  reduceAxis: ReduceAxisFn;
-  softmax: SoftmaxFn;
-}
+/** The kernels' function types, by name: the contract in @deprune/kernels (extend it there by declaration merging). */
+export type { KernelSignatures } from '@deprune/kernels';
 
 const registry = new Map<string, KernelRegistration>();
 let builtinsLoaded = false;
@@ -182,4 +148,23 @@ export function getKernel(name: string, mode: GpuMode): AnyKernelFn {
   }
   const run: AnyKernelFn = async (...args) => (await kernelFunction(registration, mode))(...args);
   return run;
+}
+
+/**
+ * The kernels of one gpu.js mode as a backend of the kernel contract (@deprune/kernels'
+ * `KernelBackend`), the form the runtime takes every backend in.
+ */
+export function gpuKernelBackend(mode: GpuMode): KernelBackend {
+  if (!isGpuMode(mode)) throw new UsageError(`unknown gpu mode '${String(mode)}' (choose one of ${GPU_MODES.join(', ')})`);
+  return {
+    name: mode,
+    has(name: string): boolean {
+      ensureBuiltins();
+      const registration = registry.get(name);
+      return registration !== undefined && modesOf(registration).includes(mode);
+    },
+    kernel<Name extends keyof KernelSignatures>(name: Name): KernelSignatures[Name] {
+      return getKernel(name, mode);
+    },
+  };
 }

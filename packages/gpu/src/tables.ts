@@ -1,6 +1,9 @@
 import { ShapeError, UsageError } from '@deprune/errors';
 import { maskFromPlanEntry, type LayerPlanEntry } from '@deprune/masks';
 import type { FloatArray, Tensor } from '@deprune/tensor';
+import type { ColumnTable, DiagonalTable, TapTable } from '@deprune/kernels';
+
+export type { ColumnTable, DiagonalTable, TapTable } from '@deprune/kernels';
 
 /**
  * Plan entry + weights -> the compact tables the sparse kernels read. Built once per layer on the
@@ -27,72 +30,6 @@ export interface TableOptions {
 export interface DiagonalTableOptions extends TableOptions {
   /** Channels per DR group G. Default: the entry's `groupSize` (group/channel plans), else DEFAULT_DIAGONAL_GROUP_SIZE. */
   groupSize?: number;
-}
-
-/** Per-channel tap table of a DW layer (DCP plan) for `dwSparse`. */
-export interface TapTable {
-  readonly kind: 'dw-taps';
-  readonly name: string;
-  readonly channels: number;
-  readonly kernel: readonly [number, number];
-  /** Chunk size t the slots are rounded to. */
-  readonly step: number;
-  /** Slots per channel (the kernel's trip count): roundUp(max kept, t). */
-  readonly slots: number;
-  /** Kept taps per channel, as in the plan. */
-  readonly kept: readonly number[];
-  /** 'channel' when every channel keeps the same count (no padding beyond the rounding to t). */
-  readonly balance: 'channel' | 'none';
-  /** C * slots * 3 floats: per slot (dy, dx, weight), dy/dx the tap's kernel row/column; padding (0, 0, 0). */
-  readonly taps: Float32Array;
-  /** Kept taps / slots: the useful fraction of the work the kernel does. */
-  readonly efficiency: number;
-}
-
-/** Per-row-tile column table of a PW layer (PCP plan) for `pwSparse`. */
-export interface ColumnTable {
-  readonly kind: 'pw-columns';
-  readonly name: string;
-  readonly outChannels: number;
-  readonly inChannels: number;
-  readonly tileRows: number;
-  readonly tiles: number;
-  readonly step: number;
-  /** Slots per tile (the kernel's trip count): roundUp(max kept, t). */
-  readonly slots: number;
-  /** Kept columns per tile, as in the plan. */
-  readonly kept: readonly number[];
-  /** 'tile' when every tile keeps the same count. */
-  readonly balance: 'tile' | 'none';
-  /** tiles * slots: the kept input-channel indices of each tile; padding 0. */
-  readonly columns: Float32Array;
-  /** outChannels * slots: row o's weights at its tile's kept columns, compacted; padding 0. */
-  readonly weights: Float32Array;
-  readonly efficiency: number;
-}
-
-/** DR (diagonal-wise refactorization) tables of a DW layer for `dwDiagonal`. */
-export interface DiagonalTable {
-  readonly kind: 'dw-diagonal';
-  readonly name: string;
-  readonly channels: number;
-  readonly kernel: readonly [number, number];
-  /** Channels per group G (the last group may be smaller). */
-  readonly groupSize: number;
-  readonly groups: number;
-  readonly step: number;
-  /** Kept columns per group after padding (the GEMM's inner dimension): roundUp(max n_g, t). */
-  readonly slots: number;
-  /** Kept columns n_g per group. */
-  readonly kept: readonly number[];
-  /** 'group' when every full group keeps the same n (a shorter last group may keep fewer). */
-  readonly balance: 'group' | 'none';
-  /** groups * slots * 4 floats: per kept column (channel, dy, dx, valid); padding (0, 0, 0, 0). */
-  readonly columns: Float32Array;
-  /** channels * slots: the compacted W_g rows; W_g[c, j] is non-zero only where column j belongs to channel c. */
-  readonly weights: Float32Array;
-  /** Non-zero MACs / MACs the GEMM does (G * slots per group): DR's diagonal waste included. */
-  readonly efficiency: number;
 }
 
 function weightData(weights: Tensor | FloatArray, expected: number, what: string, layer: string): FloatArray {

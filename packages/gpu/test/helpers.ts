@@ -87,7 +87,7 @@ export function isRegistered(kernel: string, mode: GpuMode): boolean {
  * (kernel, mode) pair the registry refuses (documented in the README), asserts the refusal.
  */
 export function expectParity(result: ParityResult): void {
-  if (!isRegistered(result.kernel, result.mode)) {
+  if (!isRegistered(result.kernel, result.mode as GpuMode)) {
     expect(result.code, `${result.name} [${result.mode}] must be refused with UNSUPPORTED`).toBe('UNSUPPORTED');
     return;
   }

@@ -1,4 +1,5 @@
 import { ShapeError } from '@deprune/errors';
+import { MAX_IMAGE_PIXELS } from './dimensions';
 
 /** A decoded 8-bit RGB image, row-major, channels interleaved: `data[(y * width + x) * 3 + c]`. */
 export interface RgbImage {
@@ -36,6 +37,12 @@ export function fromChannels(width: number, height: number, pixels: ArrayLike<nu
  */
 export function resizeBilinear(image: RgbImage, width: number, height: number): RgbImage {
   if (width === image.width && height === image.height) return image;
+  // A preset scales by the aspect ratio, so a long thin image would ask for a huge output.
+  if (width * height > MAX_IMAGE_PIXELS) {
+    throw new ShapeError(`resizing a ${image.width}x${image.height} image to ${width}x${height} would exceed the limit of ${MAX_IMAGE_PIXELS} pixels`, {
+      hint: 'crop the image closer to the aspect ratio the model expects',
+    });
+  }
   const out = new Uint8Array(width * height * 3);
   const scaleX = image.width / width;
   const scaleY = image.height / height;

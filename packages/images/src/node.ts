@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { DeprunError } from '@deprune/errors';
 import { PNG } from 'pngjs';
 import jpeg from 'jpeg-js';
+import { checkPixelBudget, imageDimensions, MAX_IMAGE_PIXELS } from './dimensions';
 import { fromChannels, type RgbImage } from './image';
 
 /**
@@ -16,8 +17,13 @@ function startsWith(bytes: Uint8Array, magic: readonly number[]): boolean {
   return magic.every((byte, index) => bytes[index] === byte);
 }
 
-/** Decodes PNG or JPEG bytes; anything else, or a broken file, is a FILE_UNREADABLE DeprunError naming `file`. */
+/**
+ * Decodes PNG or JPEG bytes; anything else, or a broken file, is a FILE_UNREADABLE DeprunError naming `file`.
+ * An image whose header claims more than MAX_IMAGE_PIXELS is refused before any decoding.
+ */
 export function decodeImage(bytes: Uint8Array, file = '<bytes>'): RgbImage {
+  const dimensions = imageDimensions(bytes);
+  if (dimensions !== undefined) checkPixelBudget(dimensions, file);
   const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   try {
     if (startsWith(bytes, PNG_MAGIC)) {
@@ -25,7 +31,7 @@ export function decodeImage(bytes: Uint8Array, file = '<bytes>'): RgbImage {
       return fromChannels(png.width, png.height, png.data, 4);
     }
     if (startsWith(bytes, JPEG_MAGIC)) {
-      const decoded = jpeg.decode(buffer, { useTArray: true, formatAsRGBA: true, maxMemoryUsageInMB: 1024 });
+      const decoded = jpeg.decode(buffer, { useTArray: true, formatAsRGBA: true, maxMemoryUsageInMB: 1024, maxResolutionInMP: MAX_IMAGE_PIXELS / 1e6 });
       return fromChannels(decoded.width, decoded.height, decoded.data, 4);
     }
   } catch (cause) {

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { DeprunError, UsageError } from '@deprune/errors';
 import jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
-import { centerCrop, fromChannels, preprocessImage, resizeBilinear, rgbImage, rotate180, type PresetName } from '../src/index';
+import { MAX_IMAGE_PIXELS, centerCrop, checkPixelBudget, fromChannels, imageDimensions, preprocessImage, resizeBilinear, rgbImage, rotate180, type PresetName } from '../src/index';
 import { decodeImage, readImage } from '../src/node';
 
 /** A width x height RGBA image with a distinct colour per pixel. */
@@ -41,6 +41,62 @@ describe('decoding', () => {
     expect(() => decodeImage(truncated, 'cut.png')).toThrow(DeprunError);
     expect(() => decodeImage(truncated, 'cut.png')).toThrow(/cut\.png: cannot decode the image/);
     expect(() => readImage('/nonexistent/image.png')).toThrow(expect.objectContaining({ code: 'FILE_NOT_FOUND' }));
+  });
+});
+
+/** A real 1x1 PNG with its IHDR size rewritten to width x height: what a decompression bomb's header says. */
+function pngHeader(width: number, height: number): Uint8Array {
+  const real = PNG.sync.write(Object.assign(new PNG({ width: 1, height: 1 }), { data: Buffer.alloc(4, 255) }));
+  const bytes = Uint8Array.from(real);
+  const view = new DataView(bytes.buffer);
+  view.setUint32(16, width);
+  view.setUint32(20, height);
+  return bytes;
+}
+
+describe('pixel budget: an image is measured before it is decoded', () => {
+  it('reads PNG and JPEG sizes from their headers', () => {
+    expect(imageDimensions(pngBytes(5, 3))).toEqual({ format: 'png', width: 5, height: 3 });
+    const jpg = jpeg.encode({ data: new Uint8Array(16 * 8 * 4).fill(200), width: 16, height: 8 }, 90).data;
+    expect(imageDimensions(jpg)).toEqual({ format: 'jpeg', width: 16, height: 8 });
+    expect(imageDimensions(new Uint8Array([1, 2, 3]))).toBeUndefined();
+  });
+
+  it('refuses a 20000x20000 PNG and a 2147483647 x 2147483647 one, naming the file, the pixel count and the limit', () => {
+    const limit = MAX_IMAGE_PIXELS.toLocaleString('en-US');
+    expect(() => decodeImage(pngHeader(20000, 20000), 'big.png')).toThrow(
+      `big.png: the PNG image is 20000x20000 = 400,000,000 pixels, over the limit of ${limit} pixels`,
+    );
+    const error = (() => {
+      try {
+        decodeImage(pngHeader(2147483647, 2147483647), 'bomb.png');
+      } catch (caught) {
+        return caught as DeprunError;
+      }
+      throw new Error('expected a refusal');
+    })();
+    expect(error).toBeInstanceOf(DeprunError);
+    expect(error.exitCode).toBe(2);
+    expect(error.message).toMatch(/^bomb\.png: the PNG image is 2147483647x2147483647 = 4,611,686,014,132,420,609 pixels, over the limit of 33,554,432 pixels/);
+  });
+
+  it('refuses a JPEG whose frame header claims too many pixels, before decoding', () => {
+    const jpg = Uint8Array.from(jpeg.encode({ data: new Uint8Array(16 * 8 * 4).fill(200), width: 16, height: 8 }, 90).data);
+    const at = jpg.findIndex((byte, index) => byte === 0xff && jpg[index + 1] === 0xc0);
+    new DataView(jpg.buffer).setUint16(at + 5, 60000);
+    new DataView(jpg.buffer).setUint16(at + 7, 60000);
+    expect(() => decodeImage(jpg, 'big.jpg')).toThrow(/^big\.jpg: the JPEG image is 60000x60000 = 3,600,000,000 pixels, over the limit/);
+  });
+
+  it('lets an image of exactly the budget through', () => {
+    expect(8192 * 4096).toBe(MAX_IMAGE_PIXELS);
+    expect(() => checkPixelBudget({ format: 'png', width: 8192, height: 4096 }, 'x.png')).not.toThrow();
+    expect(() => checkPixelBudget({ format: 'png', width: 8192, height: 4097 }, 'x.png')).toThrow(/over the limit/);
+  });
+
+  it('refuses a resize whose output would exceed the budget (a long thin image through a preset)', () => {
+    const thin = rgbImage(40000, 1, new Uint8Array(40000 * 3));
+    expect(() => preprocessImage(thin, 'imagenet')).toThrow(/would exceed the limit of \d+ pixels/);
   });
 });
 

@@ -8,7 +8,7 @@ export {
   isFloatTensor,
   tensorDims,
 } from './tensor-proto';
-export type { ExternalDataReader, TensorDecodeContext } from './tensor-proto';
+export type { ExternalDataReader, ExternalDataRequest, TensorDecodeContext } from './tensor-proto';
 export {
   parseModel,
   serializeModel,

@@ -2,7 +2,7 @@
  * The Node.js edge of @deprune/onnx (`@deprune/onnx/node`): files in and out. Everything
  * else in the package is pure and runs in the browser too.
  */
-import { closeSync, fstatSync, openSync, readSync, readFileSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync, readFileSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { DeprunError, ModelFileError, UnsafePathError, UsageError } from '@deprune/errors';
@@ -12,9 +12,12 @@ import type { ExternalDataReader } from './tensor-proto';
 /** Reads a whole file with errors that name it and say what to do. */
 export function readFileChecked(path: string): Uint8Array {
   try {
-    if (statSync(path).isDirectory()) {
+    const stats = statSync(path);
+    if (stats.isDirectory()) {
       throw new ModelFileError('FILE_UNREADABLE', 'is a folder, not a file', { file: path, hint: 'pass the .onnx file itself' });
     }
+    // Reading a FIFO blocks until something writes to it, and a device may never end.
+    if (!stats.isFile()) throw new ModelFileError('FILE_UNREADABLE', 'is not a regular file (a FIFO, socket or device)', { file: path, hint: 'pass the .onnx file itself' });
     return readFileSync(path);
   } catch (cause) {
     if (cause instanceof DeprunError) throw cause;
@@ -30,18 +33,47 @@ function isInside(folder: string, candidate: string): boolean {
 }
 
 /**
+ * The largest tensor read from external data. Node cannot read more than 2 GiB in one call
+ * (its raw '"length" is out of range' error), and no depth-wise separable CNN has a weight
+ * tensor anywhere near this size.
+ */
+export const MAX_EXTERNAL_TENSOR_BYTES = 2 ** 31 - 1;
+
+/** Whether an external_data `offset` or `length` is absent or a whole, non-negative number of bytes. */
+function isByteCount(value: number | undefined): boolean {
+  return value === undefined || (Number.isSafeInteger(value) && value >= 0);
+}
+
+/** Reads exactly `count` bytes at `offset`; a short read means the file shrank under us. */
+function readExactly(fd: number, offset: number, count: number): Uint8Array | undefined {
+  const bytes = new Uint8Array(count);
+  let done = 0;
+  while (done < count) {
+    const read = readSync(fd, bytes, done, count - done, offset + done);
+    if (read === 0) return undefined;
+    done += read;
+  }
+  return bytes;
+}
+
+/**
  * External data reader confined to `folder`: a location that is absolute, climbs out
  * with '..', or is a link that resolves outside the folder is refused. (A model file
- * could otherwise make us read any file on the machine.)
+ * could otherwise make us read any file on the machine.) Only regular files are read (a
+ * FIFO would block for ever, a device never end), and the file's size is checked against
+ * what the tensor needs before anything is read; then exactly those bytes are read.
  */
 export function confinedExternalDataReader(folder: string, modelFile: string): ExternalDataReader {
   const realFolder = realpathSync(folder);
-  return (location, offset, length) => {
+  return (location, offset, length, request) => {
+    const tensor = request ? `tensor '${request.tensor}': ` : '';
     const refuse = (why: string) =>
-      new UnsafePathError(`external data '${location}' ${why}`, {
+      new UnsafePathError(`${tensor}external data '${location}' ${why}`, {
         file: modelFile,
         hint: "external data must be a file inside the model's folder",
       });
+    const invalid = (why: string, hint = 'the external data file is truncated or belongs to another model') =>
+      new ModelFileError('INVALID_MODEL', `${tensor}external data '${location}' ${why}`, { file: modelFile, hint });
     if (isAbsolute(location) || location.includes('\0')) throw refuse('is an absolute path');
     const candidate = resolve(realFolder, location);
     if (!isInside(realFolder, candidate)) throw refuse('resolves outside the model folder');
@@ -49,26 +81,29 @@ export function confinedExternalDataReader(folder: string, modelFile: string): E
     try {
       real = realpathSync(candidate);
     } catch (cause) {
-      throw new ModelFileError('FILE_NOT_FOUND', `external data file '${location}' is missing`, { file: modelFile, cause });
+      throw new ModelFileError('FILE_NOT_FOUND', `${tensor}external data file '${location}' is missing`, { file: modelFile, cause });
     }
     if (!isInside(realFolder, real)) throw refuse('is a link that points outside the model folder');
-    const fd = openSync(real, 'r');
+    if (!isByteCount(offset) || !isByteCount(length)) throw invalid(`has a bad offset or length (${offset}, ${length})`, 'offset and length must be whole numbers of bytes');
+    if (request && length !== undefined && length !== request.bytes) {
+      throw invalid(`gives length ${length} but the tensor's shape and type need ${request.bytes} bytes`, 'the model file is corrupt; export it again');
+    }
+    const wanted = request?.bytes ?? length;
+    if (wanted !== undefined && wanted > MAX_EXTERNAL_TENSOR_BYTES) {
+      throw invalid(`would need ${wanted} bytes; tensors over ${MAX_EXTERNAL_TENSOR_BYTES} bytes are not supported`, 'the model file is corrupt, or the tensor is too large for deprune');
+    }
+    // stat before open: opening a FIFO for reading blocks until a writer comes.
+    if (!statSync(real).isFile()) throw invalid('is not a regular file (a folder, FIFO, socket or device)', 'external data must be a regular file');
+    // O_NONBLOCK as well: the path could be swapped for a FIFO between the stat and the open.
+    const fd = openSync(real, constants.O_RDONLY | constants.O_NONBLOCK);
     try {
-      const size = fstatSync(fd).size;
-      const count = length ?? size - offset;
-      if (offset < 0 || count < 0 || offset + count > size) {
-        throw new ModelFileError('INVALID_MODEL', `external data '${location}' is ${size} bytes; the model asks for ${count} at offset ${offset}`, {
-          file: modelFile,
-          hint: 'the external data file is truncated or belongs to another model',
-        });
-      }
-      const bytes = new Uint8Array(count);
-      let done = 0;
-      while (done < count) {
-        const read = readSync(fd, bytes, done, count - done, offset + done);
-        if (read === 0) break;
-        done += read;
-      }
+      const stats = fstatSync(fd);
+      if (!stats.isFile()) throw invalid('is not a regular file (a folder, FIFO, socket or device)', 'external data must be a regular file');
+      const count = wanted ?? stats.size - offset;
+      if (count < 0 || offset + count > stats.size) throw invalid(`is ${stats.size} bytes; the model asks for ${count} at offset ${offset}`);
+      if (count > MAX_EXTERNAL_TENSOR_BYTES) throw invalid(`would need ${count} bytes; tensors over ${MAX_EXTERNAL_TENSOR_BYTES} bytes are not supported`);
+      const bytes = readExactly(fd, offset, count);
+      if (!bytes) throw invalid(`ended before ${count} bytes at offset ${offset} could be read`);
       return bytes;
     } finally {
       closeSync(fd);

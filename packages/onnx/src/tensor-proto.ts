@@ -2,8 +2,20 @@ import { ShapeError, UnsupportedError, DeprunError } from '@deprune/errors';
 import { tensor, type Tensor } from '@deprune/tensor';
 import { DataType, dataTypeName, onnx, toNumber, type TensorProto } from './proto';
 
-/** Reads external tensor data: (location, offset, length or undefined for "to the end"). */
-export type ExternalDataReader = (location: string, offset: number, length: number | undefined) => Uint8Array;
+/** What a tensor stored in external data needs from its file, so the reader can check before reading. */
+export interface ExternalDataRequest {
+  /** The tensor's name, for error messages. */
+  tensor: string;
+  /** Bytes its shape and element type take: exactly what is read. */
+  bytes: number;
+}
+
+/**
+ * Reads external tensor data: (location, offset, length or undefined for "to the end", and what
+ * the tensor needs). With `request`, the reader reads exactly `request.bytes` and refuses a
+ * `length` or a file too short for it before reading anything.
+ */
+export type ExternalDataReader = (location: string, offset: number, length: number | undefined, request?: ExternalDataRequest) => Uint8Array;
 
 export interface TensorDecodeContext {
   /** Where the tensor lives, for error messages: the model file. */
@@ -24,7 +36,7 @@ function elementCount(dims: readonly number[]): number {
  * The tensor's raw little-endian bytes, whether stored inline (`raw_data`) or in an
  * external file. Returns undefined when the values sit in a typed field instead.
  */
-function rawBytes(proto: TensorProto, context: TensorDecodeContext): Uint8Array | undefined {
+function rawBytes(proto: TensorProto, context: TensorDecodeContext, bytesNeeded: number): Uint8Array | undefined {
   if (proto.dataLocation === onnx.TensorProto.DataLocation.EXTERNAL) {
     const entries = new Map((proto.externalData ?? []).map((entry) => [entry.key ?? '', entry.value ?? '']));
     const location = entries.get('location');
@@ -41,7 +53,7 @@ function rawBytes(proto: TensorProto, context: TensorDecodeContext): Uint8Array 
     }
     const offset = entries.has('offset') ? Number(entries.get('offset')) : 0;
     const length = entries.has('length') ? Number(entries.get('length')) : undefined;
-    return context.readExternal(location, offset, length);
+    return context.readExternal(location, offset, length, { tensor: proto.name ?? '', bytes: bytesNeeded });
   }
   const raw = proto.rawData;
   return raw && raw.length > 0 ? raw : undefined;
@@ -101,7 +113,7 @@ export function decodeFloatTensor(proto: TensorProto, context: TensorDecodeConte
     });
   }
   const values = new Float32Array(count);
-  const bytes = rawBytes(proto, context);
+  const bytes = rawBytes(proto, context, count * bytesPerElement[type]);
   if (bytes) {
     const view = checkedView(proto, bytes, count, context);
     for (let i = 0; i < count; i++) {
@@ -136,12 +148,14 @@ export function decodeNumericTensor(proto: TensorProto, context: TensorDecodeCon
   const count = elementCount(dims);
   const type = proto.dataType ?? 0;
   if (isFloatTensor(proto)) return { dims, values: Array.from(decodeFloatTensor(proto, context).data) };
-  const bytes = rawBytes(proto, context);
+  const stored = proto.dataLocation === onnx.TensorProto.DataLocation.EXTERNAL || (proto.rawData?.length ?? 0) > 0;
+  // Checked before reading: an external file is read only for a type we can decode.
+  if (stored && !(type in bytesPerElement)) {
+    throw new UnsupportedError(`tensor '${proto.name}' has unsupported element type ${dataTypeName(type)}`, { file: context.file });
+  }
+  const bytes = rawBytes(proto, context, count * (bytesPerElement[type] ?? 0));
   const values: number[] = new Array(count);
   if (bytes) {
-    if (!(type in bytesPerElement)) {
-      throw new UnsupportedError(`tensor '${proto.name}' has unsupported element type ${dataTypeName(type)}`, { file: context.file });
-    }
     const view = checkedView(proto, bytes, count, context);
     for (let i = 0; i < count; i++) {
       if (type === DataType.INT64) values[i] = Number(view.getBigInt64(i * 8, true));

@@ -1,10 +1,11 @@
-import { mkdtempSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, mkdirSync, readdirSync, readFileSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { InferenceSession, Tensor as OrtTensor } from 'onnxruntime-node';
-import { DeprunError } from '@deprune/errors';
+import { DeprunError, ModelFileError } from '@deprune/errors';
 import {
   DataType,
   GraphBuilder,
@@ -149,12 +150,12 @@ describe('tensor storage forms', () => {
 });
 
 describe('external data stays inside the model folder', () => {
-  function externalModel(location: string, offset?: number): Uint8Array {
+  function externalModel(location: string, offset?: number, length = 16): Uint8Array {
     const proto = convModel().toProto();
     const weight = proto.graph!.initializer![0];
     weight.rawData = new Uint8Array(0);
     weight.dataLocation = onnx.TensorProto.DataLocation.EXTERNAL;
-    weight.externalData = [{ key: 'location', value: location }, ...(offset === undefined ? [] : [{ key: 'offset', value: String(offset) }, { key: 'length', value: '16' }])];
+    weight.externalData = [{ key: 'location', value: location }, ...(offset === undefined ? [] : [{ key: 'offset', value: String(offset) }, { key: 'length', value: String(length) }])];
     return onnx.ModelProto.encode(onnx.ModelProto.create(proto)).finish();
   }
   const weightBytes = new Uint8Array(new Float32Array([1, 2, 3, 4]).buffer);
@@ -196,6 +197,46 @@ describe('external data stays inside the model folder', () => {
     writeFileSync(join(folder, 'weights.bin'), weightBytes.subarray(0, 8));
     writeFileSync(join(folder, 'm.onnx'), externalModel('weights.bin', 0));
     expectError(() => readFloatConstant(indexGraph(loadModel(join(folder, 'm.onnx'))), 'w'), 'INVALID_MODEL', /is 8 bytes; the model asks for 16/);
+  });
+
+  it('without a length, checks the size from stat and reads only the bytes the tensor needs', () => {
+    const folder = scratch();
+    // A sparse 8 MiB file of which the tensor needs the first 16 bytes.
+    const big = join(folder, 'weights.bin');
+    writeFileSync(big, weightBytes);
+    truncateSync(big, 8 * 1024 * 1024);
+    writeFileSync(join(folder, 'm.onnx'), externalModel('weights.bin'));
+    const model = loadModel(join(folder, 'm.onnx'));
+    const reads: number[] = [];
+    const counting = (location: string, offset: number, length: number | undefined, request?: { tensor: string; bytes: number }) => {
+      const bytes = model.readExternal!(location, offset, length, request);
+      reads.push(bytes.length);
+      return bytes;
+    };
+    expect(Array.from(decodeFloatTensor(graphOf(model).initializer![0], { file: model.source, readExternal: counting }).data)).toEqual([1, 2, 3, 4]);
+    expect(reads).toEqual([16]);
+  });
+
+  it("refuses a length that is not what the tensor needs, before reading, naming the model, the tensor and the file", () => {
+    const folder = scratch();
+    writeFileSync(join(folder, 'weights.bin'), new Uint8Array(64));
+    writeFileSync(join(folder, 'm.onnx'), externalModel('weights.bin', 0, 40));
+    const error = expectError(() => readFloatConstant(indexGraph(loadModel(join(folder, 'm.onnx'))), 'w'), 'INVALID_MODEL', /tensor 'w': external data 'weights\.bin' gives length 40 but the tensor's shape and type need 16 bytes/);
+    expect(error).toBeInstanceOf(ModelFileError);
+    expect(error.message).toContain(join(folder, 'm.onnx'));
+  });
+
+  it('refuses a FIFO (or folder) as external data instead of blocking on it', () => {
+    const folder = scratch();
+    expect(spawnSync('mkfifo', [join(folder, 'pipe.bin')]).status).toBe(0);
+    mkdirSync(join(folder, 'dir.bin'));
+    for (const location of ['pipe.bin', 'dir.bin']) {
+      writeFileSync(join(folder, 'm.onnx'), externalModel(location));
+      const error = expectError(() => readFloatConstant(indexGraph(loadModel(join(folder, 'm.onnx'))), 'w'), 'INVALID_MODEL', new RegExp(`tensor 'w': external data '${location.replace('.', '\\.')}' is not a regular file`));
+      expect(error).toBeInstanceOf(ModelFileError);
+    }
+    // The model file itself may not be a FIFO either.
+    expectError(() => loadModel(join(folder, 'pipe.bin')), 'FILE_UNREADABLE', /is not a regular file/);
   });
 });
 

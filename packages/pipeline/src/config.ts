@@ -172,6 +172,26 @@ const NM_KEYS = ['n', 'm'] as const;
 const ALLOCATION_KEYS = ['mode', 'budget', 'minRatio', 'maxRatio'] as const;
 const STRATEGY_KEYS = ['dw', 'pw', 'dwOptions', 'pwOptions'] as const;
 
+/**
+ * How deeply objects and arrays may nest in a config. A real config is at most 6 deep (a latency
+ * table's `hsr.table.layers[name].kept`); copying and serialising a value recurses, so a file
+ * nested thousands deep ran out of stack ("Maximum call stack size exceeded", exit 1).
+ */
+export const MAX_CONFIG_DEPTH = 32;
+
+/** The key path of the first value nested deeper than `limit` (walked without recursion), or undefined. */
+function tooDeepAt(root: unknown, limit: number): string | undefined {
+  const stack: { value: unknown; depth: number; key: string }[] = [{ value: root, depth: 1, key: '' }];
+  while (stack.length > 0) {
+    const { value, depth, key } = stack.pop()!;
+    if (value === null || typeof value !== 'object') continue;
+    if (depth > limit) return key;
+    const entries = Array.isArray(value) ? value.map((item, index) => [`${key}[${index}]`, item] as const) : Object.entries(value).map(([name, item]) => [childKey(key, name), item] as const);
+    for (const [childPath, item] of entries) if (item !== null && typeof item === 'object') stack.push({ value: item, depth: depth + 1, key: childPath });
+  }
+  return undefined;
+}
+
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
@@ -263,6 +283,8 @@ export function loadPruneConfig(json: unknown, source = '<config>'): PruneConfig
   if (!isPlainObject(json)) {
     throw new ConfigError(`a prune config must be a JSON object, got ${describe(json)}`, { file: source, hint: 'e.g. { "variant": "deprune-bh", "ratio": 0.5 }' });
   }
+  const deep = tooDeepAt(json, MAX_CONFIG_DEPTH);
+  if (deep !== undefined) check.fail(deep, `nests objects or arrays more than ${MAX_CONFIG_DEPTH} deep`, 'a prune config is a few levels deep; check the file');
   const raw = check.object('', json, TOP_KEYS);
   if (raw.variant === undefined) check.fail('variant', `is required (one of ${PRUNE_VARIANTS.join(', ')})`);
   const config: PruneConfig = { variant: check.oneOf('variant', raw.variant, PRUNE_VARIANTS) };
@@ -279,7 +301,7 @@ export function loadPruneConfig(json: unknown, source = '<config>'): PruneConfig
   }
   if (raw.layers !== undefined) {
     const layers = check.object('layers', raw.layers, Object.keys(isPlainObject(raw.layers) ? raw.layers : {}));
-    const clean: Record<string, LayerOverride> = {};
+    const clean: [string, LayerOverride][] = [];
     for (const [pattern, value] of Object.entries(layers)) {
       const key = childKey('layers', pattern);
       if (pattern.trim() === '') check.fail(key, 'is an empty layer name or pattern');
@@ -287,9 +309,10 @@ export function loadPruneConfig(json: unknown, source = '<config>'): PruneConfig
       const override: LayerOverride = {};
       if (entry.ratio !== undefined) override.ratio = check.ratio(childKey(key, 'ratio'), entry.ratio);
       if (entry.skip !== undefined) override.skip = check.boolean(childKey(key, 'skip'), entry.skip);
-      clean[pattern] = override;
+      clean.push([pattern, override]);
     }
-    config.layers = clean;
+    // fromEntries defines own properties: a node named '__proto__' stays a key, not a prototype.
+    config.layers = Object.fromEntries(clean);
   }
   if (raw.ignore !== undefined) {
     if (!Array.isArray(raw.ignore)) check.fail('ignore', `must be an array of node names or glob patterns, got ${describe(raw.ignore)}`);
@@ -371,13 +394,13 @@ export function loadPruneConfig(json: unknown, source = '<config>'): PruneConfig
   }
   if (raw.inputShapes !== undefined) {
     const shapes = check.object('inputShapes', raw.inputShapes, Object.keys(isPlainObject(raw.inputShapes) ? raw.inputShapes : {}));
-    const clean: Record<string, number[]> = {};
+    const clean: [string, number[]][] = [];
     for (const [name, dims] of Object.entries(shapes)) {
       const key = childKey('inputShapes', name);
       if (!Array.isArray(dims) || dims.length === 0) check.fail(key, `must be an array of positive integers, got ${describe(dims)}`);
-      clean[name] = dims.map((dim, index) => check.integer(`${key}[${index}]`, dim, 1));
+      clean.push([name, dims.map((dim, index) => check.integer(`${key}[${index}]`, dim, 1))]);
     }
-    config.inputShapes = clean;
+    config.inputShapes = Object.fromEntries(clean);
   }
   return config;
 }
@@ -392,13 +415,15 @@ export function resolvePruneConfig(config: PruneConfig): ResolvedPruneConfig {
   const nm = { n: config.nm?.n ?? 2, m: config.nm?.m ?? 4 };
   const nmRatio = 1 - nm.n / nm.m;
   const ratio = config.variant === 'nm' ? nmRatio : (config.ratio ?? DEFAULT_RATIO);
-  const layers: Record<string, LayerOverride> = {};
-  for (const [pattern, override] of Object.entries(config.layers ?? {})) {
-    layers[pattern] = {
-      ...(override.ratio === undefined ? {} : { ratio: override.ratio }),
-      ...(override.skip === undefined ? {} : { skip: override.skip }),
-    };
-  }
+  const layers: Record<string, LayerOverride> = Object.fromEntries(
+    Object.entries(config.layers ?? {}).map(([pattern, override]) => [
+      pattern,
+      {
+        ...(override.ratio === undefined ? {} : { ratio: override.ratio }),
+        ...(override.skip === undefined ? {} : { skip: override.skip }),
+      },
+    ]),
+  );
   return {
     variant: config.variant,
     ratio,
@@ -435,21 +460,4 @@ export function resolvePruneConfig(config: PruneConfig): ResolvedPruneConfig {
     },
     inputShapes: config.inputShapes ? Object.fromEntries(Object.entries(config.inputShapes).map(([name, dims]) => [name, [...dims]])) : null,
   };
-}
-
-/** A glob pattern (`*` any run of characters, `?` one character) as an anchored RegExp. */
-export function globToRegExp(pattern: string): RegExp {
-  let source = '';
-  for (const char of pattern) {
-    if (char === '*') source += '.*';
-    else if (char === '?') source += '.';
-    else source += char.replace(/[\\^$.|+()[\]{}]/g, '\\$&');
-  }
-  return new RegExp(`^${source}$`, 's');
-}
-
-/** Whether a node name matches a name or glob pattern. */
-export function matchesPattern(name: string, pattern: string): boolean {
-  if (!pattern.includes('*') && !pattern.includes('?')) return name === pattern;
-  return globToRegExp(pattern).test(name);
 }

@@ -4,10 +4,9 @@ export type { PruneOptions, PruneProgress, PruneResult, PruneStage } from './pru
 export {
   loadPruneConfig,
   resolvePruneConfig,
-  globToRegExp,
-  matchesPattern,
   ConfigError,
   PRUNE_VARIANTS,
+  MAX_CONFIG_DEPTH,
   DEFAULT_RATIO,
   DEFAULT_GROUP_SIZE,
   DEFAULT_TILE_ROWS,
@@ -31,6 +30,7 @@ export type {
   AllocationPreset,
   StrategyOverride,
 } from './config';
+export { matchesGlob, matchesPattern } from './glob';
 export { allocateRatios, normalizedSaliency } from './allocation';
 export type { Allocation, AllocationBounds, AllocationLayer } from './allocation';
 export { withLatencyTable } from './latency-table';

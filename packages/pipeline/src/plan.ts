@@ -114,7 +114,9 @@ export function validatePlanForModel(plan: PrunePlan, model: OnnxModel, options:
       throw new ShapeError('plan layer is not a Conv/Gemm layer of this model', { ...where, hint: 'the plan was made for another model' });
     }
     if (info.kind !== entry.kind) throw new ShapeError(`plan says a ${String(entry.kind).toUpperCase()} layer, the model has a ${info.kind} layer`, where);
-    const expected = plan.physical?.shapes[name] ?? entry.shape;
+    // Own keys only: a layer named 'constructor' must not find Object's.
+    const physicalShapes = plan.physical?.shapes;
+    const expected = physicalShapes && typeof physicalShapes === 'object' && Object.hasOwn(physicalShapes, name) ? physicalShapes[name] : entry.shape;
     const actual = layerInfoShape(info);
     if (!sameShape(expected, actual)) {
       throw new ShapeError(`plan expects ${formatShape(expected)}, the model has ${formatShape(actual)}`, {

@@ -560,17 +560,18 @@ function pruneChannels(
 
   // What every plan layer looks like in the smaller model (the runtime validates against this).
   const outputInfos = new Map(listLayers(output).map((info) => [info.name, info]));
-  const shapes: Record<string, LayerPlanShape> = {};
+  const shapeEntries: [string, LayerPlanShape][] = [];
   for (const layer of layers) {
     const info = outputInfos.get(layer.layer.name);
     if (!info) throw new DeprunError('INTERNAL', `layer '${layer.layer.name}' is missing from the model after channel removal`);
-    shapes[info.name] = layerInfoShape(info);
+    shapeEntries.push([info.name, layerInfoShape(info)]);
     layer.keptWeightsAfter = info.kind === 'dw' ? info.outChannels * info.kernel[0] * info.kernel[1] : info.outChannels * info.inChannels;
   }
   // Graph order, as in the masking variants.
   const order = new Map(targets.map((target, position) => [target.info.name, position]));
   layers.sort((a, b) => order.get(a.layer.name)! - order.get(b.layer.name)!);
-  return { model: output, layers, skipped, physical: { removals: planRemovals, shapes } };
+  // fromEntries keeps every node name an own key (a node named '__proto__' included).
+  return { model: output, layers, skipped, physical: { removals: planRemovals, shapes: Object.fromEntries(shapeEntries) } };
 }
 
 function smallerModelMacs(model: OnnxModel, config: ResolvedPruneConfig, warnings: string[]): number | null {

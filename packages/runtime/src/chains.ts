@@ -1,4 +1,4 @@
-import type { GpuMode } from '@deprune/gpu';
+import type { BackendMode } from './backends';
 import { consumersOf, type NodeProto } from '@deprune/onnx';
 import type { GraphState } from './context';
 
@@ -13,8 +13,11 @@ import type { GraphState } from './context';
  * still computed on its own, like the fusions).
  */
 
-/** The modes where a chain keeps data off the host: gpu.js textures (GL) and buffers (WebGPU). */
-export const DEVICE_RESIDENT_MODES: readonly GpuMode[] = Object.freeze(['headlessgl', 'webgl2', 'webgpu']);
+/**
+ * The modes where a chain keeps data off the host: gpu.js textures (GL) and buffers (WebGPU), and
+ * wasm memory (the DW result feeds the PW kernel without a copy out and back in).
+ */
+export const DEVICE_RESIDENT_MODES: readonly BackendMode[] = Object.freeze(['wasm', 'headlessgl', 'webgl2', 'webgpu']);
 
 /** By DW node name: the PW node that runs in the same step. Pure: reads the graph, writes nothing. */
 export function planChains(state: GraphState, keep: ReadonlySet<string>): Map<string, NodeProto> {

@@ -1,7 +1,8 @@
 import { UnsupportedError, UsageError } from '@deprune/errors';
-import type { GpuMode } from '@deprune/gpu';
+import type { KernelBackend } from '@deprune/kernels';
 import type { LayerPlanEntry } from '@deprune/masks';
 import { indexGraph, inferShapes, listLayers, opsetVersion, type OnnxModel } from '@deprune/onnx';
+import type { BackendMode } from './backends';
 import { NodeContext, readConstant, type GraphState } from './context';
 import { planChains } from './chains';
 import { planFusions } from './fusion';
@@ -18,7 +19,9 @@ import type { CompiledStep, CompileReport, HostTensor } from './types';
  */
 
 export interface CompileOptions {
-  mode: GpuMode;
+  mode: BackendMode;
+  /** The backend the steps' kernels come from (the mode's). */
+  backend: KernelBackend;
   inputShapes: Record<string, readonly number[]>;
   /** Plan entries by layer name (masking variants); empty runs every layer dense. */
   planEntries: ReadonlyMap<string, LayerPlanEntry>;
@@ -69,6 +72,7 @@ export function compileGraph(model: OnnxModel, options: CompileOptions): Compile
     index,
     opset: opsetVersion(model),
     mode: options.mode,
+    backend: options.backend,
     shapes: inference.shapes,
     values: inference.values,
     layers: new Map(listLayers(model, inference).map((info) => [info.name, info])),

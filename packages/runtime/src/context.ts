@@ -1,5 +1,5 @@
 import { ShapeError, UnsupportedError } from '@deprune/errors';
-import { getKernel, type GpuMode, type KernelSignatures } from '@deprune/gpu';
+import type { KernelBackend, KernelSignatures } from '@deprune/kernels';
 import type { LayerPlanEntry } from '@deprune/masks';
 import {
   constantSource,
@@ -15,18 +15,21 @@ import {
   type NodeProto,
 } from '@deprune/onnx';
 import { tensor } from '@deprune/tensor';
+import type { BackendMode } from './backends';
 import type { Fusion } from './fusion';
 import type { HostTensor, PlanLayerUse } from './types';
 
 /**
  * What a graph compile knows before run time, shared by every node's compiler: the graph index,
  * static shapes and small values from @deprune/onnx's shape inference at the session's input
- * shapes, the Conv/Gemm layer list, the plan entries, the fusions, and the gpu mode.
+ * shapes, the Conv/Gemm layer list, the plan entries, the fusions, and the kernel backend.
  */
 export interface GraphState {
   readonly index: GraphIndex;
   readonly opset: number;
-  readonly mode: GpuMode;
+  readonly mode: BackendMode;
+  /** The session's kernel backend: every device step's kernels come from it. */
+  readonly backend: KernelBackend;
   readonly shapes: ReadonlyMap<string, number[]>;
   readonly values: ReadonlyMap<string, number[]>;
   readonly layers: ReadonlyMap<string, LayerInfo>;
@@ -95,7 +98,7 @@ export class NodeContext {
     return this.graph.opset;
   }
 
-  get mode(): GpuMode {
+  get mode(): BackendMode {
     return this.graph.mode;
   }
 
@@ -192,9 +195,9 @@ export class NodeContext {
     return this.graph.fusions.get(this.name);
   }
 
-  /** The @deprune/gpu kernel `name` in the session's mode. */
+  /** The kernel `name` of the session's backend. */
   kernel<Name extends keyof KernelSignatures>(name: Name): KernelSignatures[Name] {
-    return getKernel(name, this.graph.mode);
+    return this.graph.backend.kernel(name);
   }
 
   unsupported(reason: string, hint?: string): UnsupportedError {

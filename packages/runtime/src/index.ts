@@ -1,4 +1,4 @@
-// Public API of @deprune/runtime: run ONNX models, dense or pruned by a deprune plan, on @deprune/gpu's kernels.
+// Public API of @deprune/runtime: run ONNX models, dense or pruned by a deprune plan, on a kernel backend (@deprune/wasm, @deprune/gpu).
 export { Session, createSession } from './session';
 export type { SessionOptions } from './session';
 export { compileGraph } from './compile';
@@ -12,3 +12,5 @@ export { planFusions, describeFusion } from './fusion';
 export { planChains, DEVICE_RESIDENT_MODES } from './chains';
 export type { Fusion, FusionInputs, FusionPlan } from './fusion';
 export type { CompiledStep, CompileReport, HostTensor, Placement, PlanLayerUse, RunOptions, RunResult, StepTiming } from './types';
+export { BACKEND_MODES, isBackendMode, resolveBackendMode, createKernelBackend } from './backends';
+export type { BackendMode, BackendOptions, ResolvedBackendMode, SessionBackend } from './backends';

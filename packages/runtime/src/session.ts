@@ -1,16 +1,22 @@
 import { DeprunError, ShapeError, UsageError } from '@deprune/errors';
-import { resolveMode, type GpuMode } from '@deprune/gpu';
 import type { LayerPlanEntry } from '@deprune/masks';
 import { indexGraph, type OnnxModel } from '@deprune/onnx';
 import { validatePlanForModel, type PrunePlan } from '@deprune/pipeline';
 import { shapeSize } from '@deprune/tensor';
+import { createKernelBackend, resolveBackendMode, type BackendMode, type SessionBackend } from './backends';
+import type { SimdLevel } from '@deprune/wasm';
 import { DEVICE_RESIDENT_MODES } from './chains';
 import { compileGraph, type CompiledGraph } from './compile';
 import type { CompileReport, HostTensor, RunOptions, RunResult, StepTiming } from './types';
 
 export interface SessionOptions {
-  /** gpu.js mode, or 'auto' (default) for the best one that works here. */
-  mode?: GpuMode | 'auto';
+  /**
+   * The backend: 'wasm' (WebAssembly SIMD kernels on the CPU), a gpu.js mode, or 'auto' (default):
+   * wasm in Node and in a browser without a hardware GPU, else the best gpu.js mode.
+   */
+  mode?: BackendMode | 'auto';
+  /** wasm mode: 'auto' (default) uses relaxed SIMD (FMA) where the engine validates it; 'simd' never. */
+  simd?: SimdLevel;
   /**
    * The plan `deprune prune` wrote next to the model (`*.deprune.json`). Its DCP / PCP layers run
    * on the sparse kernels; a `channel` plan's model is simply smaller and runs dense. The plan is
@@ -23,19 +29,20 @@ export interface SessionOptions {
   fuse?: boolean;
   /**
    * Run each DW conv and the PW conv that alone reads it as one `dsconv` step, the intermediate
-   * kept on the device (default: in the modes with device memory, `DEVICE_RESIDENT_MODES`; in
-   * webasm and cpu the data is on the host anyway, and separate steps keep per-layer profiles).
+   * kept on the device (default: in the modes with memory of their own, `DEVICE_RESIDENT_MODES`,
+   * wasm included; in webasm and cpu the data is on the host anyway, and separate steps keep
+   * per-layer profiles).
    */
   chain?: boolean;
 }
 
 /**
- * A model ready to run on @deprune/gpu's kernels. Input shapes may differ from run to run (dynamic
+ * A model ready to run on a kernel backend (@deprune/wasm, or a gpu.js mode of @deprune/gpu). Input shapes may differ from run to run (dynamic
  * H and W, say): each new set of shapes compiles once and is cached, like a prepared statement.
  */
 export class Session {
   readonly model: OnnxModel;
-  readonly mode: GpuMode;
+  readonly mode: BackendMode;
   /** Why this mode (for 'auto': what it skipped). */
   readonly modeReason: string;
   readonly inputNames: readonly string[];
@@ -45,8 +52,10 @@ export class Session {
   private readonly fuse: boolean;
   private readonly chain: boolean;
   private readonly compiled = new Map<string, CompiledGraph>();
+  private readonly backend: SessionBackend;
+  private disposed = false;
 
-  private constructor(model: OnnxModel, mode: GpuMode, modeReason: string, planEntries: ReadonlyMap<string, LayerPlanEntry>, options: SessionOptions) {
+  private constructor(model: OnnxModel, mode: BackendMode, modeReason: string, planEntries: ReadonlyMap<string, LayerPlanEntry>, options: SessionOptions) {
     this.model = model;
     this.mode = mode;
     this.modeReason = modeReason;
@@ -57,10 +66,29 @@ export class Session {
     this.sparse = options.sparse ?? true;
     this.fuse = options.fuse ?? true;
     this.chain = options.chain ?? DEVICE_RESIDENT_MODES.includes(mode);
+    this.backend = createKernelBackend(mode, { simd: options.simd });
+  }
+
+  /** The backend's name and, for wasm, its instruction set and memory (what a run report shows). */
+  get backendInfo(): { name: string; simd?: string; memory?: Record<string, number> } {
+    const backend = this.backend as SessionBackend & { simd?: string; memoryUsage?: () => Record<string, number> };
+    return { name: backend.name, ...(backend.simd !== undefined ? { simd: backend.simd } : {}), ...(backend.memoryUsage ? { memory: backend.memoryUsage() } : {}) };
+  }
+
+  /**
+   * Frees what the session holds: its compiled graphs and, on the wasm backend, its memory
+   * (packed weights, activations). The gpu.js modes share one backend per mode across sessions;
+   * `disposeBackend` of @deprune/gpu frees those. Runs after dispose() are refused.
+   */
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.compiled.clear();
+    this.backend.dispose?.();
   }
 
   static async create(model: OnnxModel, options: SessionOptions = {}): Promise<Session> {
-    const { mode, reason } = await resolveMode(options.mode ?? 'auto');
+    const { mode, reason } = await resolveBackendMode(options.mode ?? 'auto');
     let entries = new Map<string, LayerPlanEntry>();
     if (options.plan !== undefined && options.plan !== null) {
       validatePlanForModel(options.plan, model, { checkWeights: true });
@@ -80,7 +108,8 @@ export class Session {
     const key = JSON.stringify([Object.entries(inputShapes).sort(), keep]);
     let graph = this.compiled.get(key);
     if (graph === undefined) {
-      graph = compileGraph(this.model, { mode: this.mode, inputShapes, planEntries: this.planEntries, sparse: this.sparse, fuse: this.fuse, chain: this.chain, keep: new Set(keep) });
+      if (this.disposed) throw new UsageError('this session was disposed', { file: this.model.source, hint: 'create a new session' });
+      graph = compileGraph(this.model, { mode: this.mode, backend: this.backend, inputShapes, planEntries: this.planEntries, sparse: this.sparse, fuse: this.fuse, chain: this.chain, keep: new Set(keep) });
       this.compiled.set(key, graph);
     }
     return graph;
@@ -115,9 +144,27 @@ export class Session {
    */
   async run(feeds: Record<string, HostTensor>, options: RunOptions = {}): Promise<RunResult> {
     const started = performance.now();
+    if (this.disposed) throw new UsageError('this session was disposed', { file: this.model.source, hint: 'create a new session' });
     const graph = this.compiledFor(this.checkFeeds(feeds), options.fetch ?? []);
     const values = new Map<string, HostTensor>(Object.entries(feeds));
-    const profile: StepTiming[] | undefined = options.profile ? [] : undefined;
+    const live = new LiveData(this.backend);
+    try {
+      const profile = await this.execute(graph, values, live, options.profile === true);
+      const outputs: Record<string, HostTensor> = {};
+      for (const name of [...graph.outputs, ...(options.fetch ?? [])]) {
+        const value = values.get(name) ?? graph.constants.get(name)!;
+        // What the caller gets is theirs: a copy of data the backend still owns.
+        outputs[name] = this.backend.owns?.(value) ? { data: value.data.slice(), shape: value.shape } : value;
+      }
+      return { outputs, ...(profile ? { profile } : {}), ms: performance.now() - started };
+    } finally {
+      for (const value of values.values()) live.drop(value);
+    }
+  }
+
+  /** Runs the steps in order, dropping each value after its last reader; the profile when asked. */
+  private async execute(graph: CompiledGraph, values: Map<string, HostTensor>, live: LiveData, timed: boolean): Promise<StepTiming[] | undefined> {
+    const profile: StepTiming[] | undefined = timed ? [] : undefined;
     for (let position = 0; position < graph.steps.length; position++) {
       const step = graph.steps[position];
       const inputs = step.inputs.map((name) => values.get(name)!);
@@ -131,16 +178,46 @@ export class Session {
         throw new DeprunError(error instanceof DeprunError ? error.code : 'INTERNAL', `${step.opType} failed on ${step.kernel}: ${message}`, { file: this.model.source, node: step.node, cause: error });
       }
       if (profile) profile.push({ node: step.node, kernel: step.kernel, placement: step.placement, ms: performance.now() - stepStart });
-      step.outputs.forEach((name, index) => values.set(name, outputs[index]));
-      for (const name of graph.releases[position]) values.delete(name);
+      step.outputs.forEach((name, index) => {
+        values.set(name, outputs[index]);
+        live.hold(outputs[index]);
+      });
+      for (const name of graph.releases[position]) {
+        live.drop(values.get(name));
+        values.delete(name);
+      }
     }
-    const outputs: Record<string, HostTensor> = {};
-    for (const name of [...graph.outputs, ...(options.fetch ?? [])]) outputs[name] = values.get(name) ?? graph.constants.get(name)!;
-    return { outputs, ...(profile ? { profile } : {}), ms: performance.now() - started };
+    return profile;
+  }
+
+}
+
+/**
+ * The step results alive in one run, counted per data array: a reshape shares its input's data,
+ * so a backend's block (wasm memory) goes back to it only when the last value reading it is
+ * dropped. Data the run did not produce (feeds, constants) is never handed back.
+ */
+class LiveData {
+  private readonly readers = new Map<unknown, number>();
+  constructor(private readonly backend: SessionBackend) {}
+
+  hold(value: HostTensor): void {
+    this.readers.set(value.data, (this.readers.get(value.data) ?? 0) + 1);
+  }
+
+  drop(value: HostTensor | undefined): void {
+    if (value === undefined) return;
+    const count = this.readers.get(value.data);
+    if (count === undefined) return;
+    if (count > 1) this.readers.set(value.data, count - 1);
+    else {
+      this.readers.delete(value.data);
+      this.backend.release?.(value);
+    }
   }
 }
 
-/** `Session.create`: a model (and optional plan) ready to run on the gpu.js kernels. */
+/** `Session.create`: a model (and optional plan) ready to run on a kernel backend. */
 export function createSession(model: OnnxModel, options: SessionOptions = {}): Promise<Session> {
   return Session.create(model, options);
 }

@@ -1,4 +1,4 @@
-import type { GpuMode } from '@deprune/gpu';
+import type { BackendMode } from './backends';
 import type { Tensor } from '@deprune/tensor';
 
 /**
@@ -43,7 +43,7 @@ export interface PlanLayerUse {
 }
 
 export interface CompileReport {
-  mode: GpuMode;
+  mode: BackendMode;
   inputShapes: Record<string, number[]>;
   steps: { node: string; opType: string; nodes: readonly string[]; placement: Placement; kernel: string; detail?: string }[];
   /** Node names whose outputs were computed at compile time (shape arithmetic, constants). */

@@ -3,7 +3,7 @@
  * embedding (Conv, LeakyRelu, Max, MaxPool, Reshape), a PyTorch mel-spectrogram front end (1-D
  * convs as STFT, MatMul, Pow, Log, ReduceMax, Clip) and PyTorch wake-word heads (Flatten, Gemm,
  * LayerNorm written out as ReduceMean / Sub / Pow / Sqrt / Div). Dense parity with onnxruntime in
- * cpu and webasm; a head with an `If` node is refused at compile time, naming the node.
+ * wasm, cpu and webasm; a head with an `If` node is refused at compile time, naming the node.
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { UnsupportedError } from '@deprune/errors';
@@ -25,7 +25,7 @@ const CASES = [
 ];
 
 describe.each(CASES)('$file ($exporter)', ({ file, input, scale }) => {
-  it.each([['cpu'], ['webasm']] as const)('matches onnxruntime in %s mode', async (mode) => {
+  it.each([['wasm'], ['cpu'], ['webasm']] as const)('matches onnxruntime in %s mode', async (mode) => {
     const model = wakeWordModel(file);
     const feeds = { [indexGraph(model).inputs[0]]: randomInput(input, 21, scale) };
     const expected = await ortRun(model, feeds);

@@ -6,7 +6,7 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { DeprunError, ShapeError, UnsupportedError, UsageError } from '@deprune/errors';
-import { disposeBackend } from '@deprune/gpu';
+import { disposeBackend, gpuKernelBackend } from '@deprune/gpu';
 import { GraphBuilder, type OnnxModel } from '@deprune/onnx';
 import { prune } from '@deprune/pipeline';
 import { createRng, randomTensor, relativeL2Error, tensor, type Tensor } from '@deprune/tensor';
@@ -293,7 +293,7 @@ describe('registry and memory', () => {
 
   it('releases every intermediate after its last reader, and nothing a caller can see', () => {
     const model = affineChain();
-    const graph = compileGraph(model, { mode: 'cpu', inputShapes: { x: [1, 4, 5, 5] }, planEntries: new Map(), sparse: true, fuse: false, keep: new Set(['add_out']) });
+    const graph = compileGraph(model, { mode: 'cpu', backend: gpuKernelBackend('cpu'), inputShapes: { x: [1, 4, 5, 5] }, planEntries: new Map(), sparse: true, fuse: false, keep: new Set(['add_out']) });
     const released = graph.releases.flat();
     expect(new Set(released)).toEqual(new Set(['x', 'conv_out', 'bn_out', 'mul_out']));
     expect(released).toHaveLength(4);

@@ -9,6 +9,7 @@ import { UsageError } from '@deprune/errors';
 import type { AnySuiteReport, PageProgress } from '@deprune/bench';
 import type { GpuMode } from '@deprune/gpu';
 import { helpHint, type ParsedArgs } from '../args';
+import { refuseOutputsOverInputs, type RolePath } from '../files';
 import { formatTable, type Output } from '../output';
 import { loadModelWithShapes, MODE_NAMES, resolveGpuMode } from './kernel-common';
 
@@ -119,8 +120,15 @@ export async function benchModel(args: ParsedArgs, suite: BenchSuite): Promise<{
   return { spec, resolved, inputShape: shapes[0] };
 }
 
-/** Refuses report files that exist, before any work (unless --force). */
-export function refuseExistingReport(files: { json: string; markdown: string; chart: string }, force: boolean): void {
+/** The files a suite reads (the model file, --compare), for refuseExistingReport. */
+export function benchInputs(args: ParsedArgs, spec: string): (RolePath | undefined)[] {
+  const compare = args.string('compare');
+  return [existsSync(spec) ? { path: spec, role: 'input model' } : undefined, compare === undefined ? undefined : { path: compare, role: '--compare report' }];
+}
+
+/** Refuses report files that are one of the inputs, or exist (unless --force); before any work. */
+export function refuseExistingReport(files: { json: string; markdown: string; chart: string }, force: boolean, inputs: readonly (RolePath | undefined)[] = []): void {
+  refuseOutputsOverInputs([files.json, files.markdown, files.chart].map((path) => ({ path, role: 'report file' })), inputs);
   if (force) return;
   for (const file of [files.json, files.markdown, files.chart]) {
     if (existsSync(file)) throw new UsageError('already exists; not overwriting it', { file, hint: 'pass --force to replace the report, or choose another --out' });

@@ -9,7 +9,7 @@ import type { AnySuiteReport, HsrSuiteReport, ModelSuiteReport, ModelVariant, Pa
 import type { GpuMode } from '@deprune/gpu';
 import { helpHint, type ParsedArgs } from '../args';
 import type { Output } from '../output';
-import { benchCommandLine, benchModel, benchPlace, pageProgress, parseRatio, parseVariants, printSuiteReport, readEarlierReport, refuseExistingReport, type BenchSuite } from './bench-common';
+import { benchCommandLine, benchInputs, benchModel, benchPlace, pageProgress, parseRatio, parseVariants, printSuiteReport, readEarlierReport, refuseExistingReport, type BenchSuite } from './bench-common';
 
 const ORT_WEB_BACKENDS = ['wasm', 'webgpu'] as const;
 
@@ -44,7 +44,7 @@ export async function runSuiteBench(args: ParsedArgs, out: Output, suite: Exclud
   const outDir = args.string('out');
   if (outDir !== undefined) {
     const stem = bench.modelReportStem({ model: resolved.spec, input: { shape: inputShape }, settings: { ratio } });
-    refuseExistingReport(bench.suiteReportPaths(outDir, suite, where, stem), args.boolean('force'));
+    refuseExistingReport(bench.suiteReportPaths(outDir, suite, where, stem), args.boolean('force'), benchInputs(args, spec));
   }
   const mode: GpuMode = place.mode ?? 'cpu';
   const label = `bench ${suite} ${spec} (${suite === 'prune' ? where : `${mode}${place.inBrowser ? ', headless Chromium' : ''}`})`;

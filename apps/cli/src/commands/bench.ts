@@ -1,4 +1,3 @@
-import { existsSync } from 'node:fs';
 import { UsageError } from '@deprune/errors';
 import type { KernelSuiteReport, KernelVariant } from '@deprune/bench';
 import type { GpuMode } from '@deprune/gpu';
@@ -6,7 +5,8 @@ import { helpHint } from '../args';
 import { modelNamesText } from '../models';
 import { formatTable, type Output } from '../output';
 import type { Command } from '../registry';
-import { BROWSER_ONLY_MODES, BROWSERS, DEFAULT_BENCH_MODEL, parseRatio, readEarlierReport, refuseForeignFlags, SUITE_FLAGS, SUITES, type BenchSuite } from './bench-common';
+import { checkOutputFolder } from '../files';
+import { benchInputs, BROWSER_ONLY_MODES, BROWSERS, DEFAULT_BENCH_MODEL, parseRatio, readEarlierReport, refuseExistingReport, refuseForeignFlags, SUITE_FLAGS, SUITES, type BenchSuite } from './bench-common';
 import { runSuiteBench } from './bench-suites';
 import { loadModelWithShapes, MODE_NAMES, resolveGpuMode } from './kernel-common';
 
@@ -167,6 +167,7 @@ Progress goes to stderr; --json prints the report.`,
     if (!(SUITES as readonly string[]).includes(suite)) throw new UsageError(`unknown --suite '${suite}'`, { hint: `choose one of ${SUITES.join(', ')}` });
     if (args.positionals.length > 0) throw new UsageError(`unexpected argument '${args.positional(0)}': give the model with --model`, { hint: helpHint('bench') });
     refuseForeignFlags(args, suite as BenchSuite, [...new Set(Object.values(SUITE_FLAGS).flat())]);
+    checkOutputFolder(args.string('out'), '--out');
     if (suite === 'accuracy') return (await import('./bench-accuracy')).runAccuracyBench(args, out);
     if (suite !== 'kernels') return runSuiteBench(args, out, suite as Exclude<BenchSuite, 'kernels' | 'accuracy'>);
     const spec = args.string('model') ?? DEFAULT_BENCH_MODEL;
@@ -240,13 +241,11 @@ Progress goes to stderr; --json prints the report.`,
       ...(tileRows === undefined ? {} : { tileRows }),
       ...(groupSize === undefined ? {} : { groupSize }),
     };
-    if (outDir !== undefined && !args.boolean('force')) {
+    if (outDir !== undefined) {
       // Checked before the run, with the names the report will get (they depend on model, mode, ratio, quick).
       const settings = { ratio: ratio ?? bench.DEFAULT_KERNEL_RATIO, quick };
       const paths = bench.kernelReportPaths({ model: resolved.spec, mode, settings } as unknown as KernelSuiteReport, outDir);
-      for (const file of [paths.json, paths.markdown, paths.chart]) {
-        if (existsSync(file)) throw new UsageError('already exists; not overwriting it', { file, hint: 'pass --force to replace the report, or choose another --out' });
-      }
+      refuseExistingReport(paths, args.boolean('force'), benchInputs(args, spec));
     }
     const progress = out.progress(`bench kernels ${spec} (${mode}${inBrowser ? ', headless Chromium' : ''})`);
     const onProgress = (event: { index: number; total: number; layer: string; stage: string; round: number; rounds: number }) =>

@@ -1,12 +1,13 @@
-import { existsSync, readFileSync } from 'node:fs';
 import { UsageError, closestName } from '@deprune/errors';
 import type { EvaluationReport, Task } from '@deprune/evaluate';
 import type { PrunePlan } from '@deprune/pipeline';
 import { helpHint } from '../args';
 import { bundledKeysPath, createEngine, parseCount, parseEngine, parsePreset } from '../calib';
+import { readInputFile } from '../files';
 import { modelNamesText, resolveModel } from '../models';
 import type { Output } from '../output';
 import type { Command } from '../registry';
+import { readPlanFile } from './run';
 
 const TASKS: readonly Task[] = ['ppocr-rec', 'ppocr-cls', 'ppocr-det', 'classify', 'fidelity'];
 
@@ -22,17 +23,7 @@ function parseTask(text: string | undefined): Task {
 /** The key file of PP-OCR rec: --keys, else the one shipped with the bundled models. */
 async function keysText(path: string | undefined): Promise<string> {
   const file = path ?? (await bundledKeysPath());
-  if (!existsSync(file)) throw new UsageError('no such key file', { file, hint: 'pass --keys <ppocr_keys_v1.txt>' });
-  return readFileSync(file, 'utf8');
-}
-
-function readPlan(path: string): PrunePlan {
-  if (!existsSync(path)) throw new UsageError('no such plan file', { file: path, hint: 'pass the .deprune.json that deprune prune wrote' });
-  try {
-    return JSON.parse(readFileSync(path, 'utf8')) as PrunePlan;
-  } catch (cause) {
-    throw new UsageError(`the plan is not valid JSON: ${(cause as Error).message.split('\n')[0]}`, { file: path, cause });
-  }
+  return readInputFile(file, 'key file', '--keys').toString('utf8');
 }
 
 const percent = (value: number) => `${(100 * value).toFixed(2)}%`;
@@ -101,7 +92,7 @@ Generate labelled text data with @deprune/textdata (see the bench's accuracy sui
     let plan: PrunePlan | undefined;
     const planPath = args.string('plan');
     if (planPath !== undefined) {
-      plan = readPlan(planPath);
+      plan = readPlanFile(planPath);
       const { validatePlanForModel } = await import('@deprune/pipeline');
       validatePlanForModel(plan, resolved.model, { checkWeights: true });
     }

@@ -1,9 +1,8 @@
 /**
  * What `deprune profile` and `deprune bench` share: the --mode flag, the model argument (a
- * bundled or zoo name, or a file) with its input shapes, and output-path checks.
+ * bundled or zoo name, or a file) with its input shapes.
  */
-import { existsSync, statSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { existsSync } from 'node:fs';
 import { UsageError } from '@deprune/errors';
 import type { GpuMode } from '@deprune/gpu';
 import { resolveModel, zooModelNames, type ResolvedModel } from '../models';
@@ -30,20 +29,3 @@ export async function loadModelWithShapes(spec: string, inputShapeFlags: readonl
   const shapes = resolveInputShapes(resolved.model, flags, resolved.defaultInputShapes, resolved.file ?? resolved.spec);
   return { resolved, inputShapes: Object.fromEntries(shapes.map((input) => [input.name, input.shape])) };
 }
-
-/** Refuses an output file that exists (unless force), is a folder, or whose folder is missing. */
-export function checkOutputFile(path: string, force: boolean, inputFile: string | null): void {
-  if (inputFile !== null && resolve(path) === resolve(inputFile)) {
-    throw new UsageError('refusing to write over the input model', { file: path, hint: 'choose another -o path' });
-  }
-  if (existsSync(path)) {
-    if (statSync(path).isDirectory()) throw new UsageError('is a folder', { file: path, hint: 'give a file path such as table.json' });
-    if (!force) throw new UsageError('already exists; not overwriting it', { file: path, hint: 'pass --force to replace it, or choose another path' });
-    return;
-  }
-  const folder = dirname(resolve(path));
-  if (!existsSync(folder) || !statSync(folder).isDirectory()) {
-    throw new UsageError('cannot write the file: its folder does not exist', { file: path, hint: 'create the folder first, or choose another path' });
-  }
-}
-

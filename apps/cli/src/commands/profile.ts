@@ -1,10 +1,12 @@
+import { existsSync } from 'node:fs';
 import { UsageError } from '@deprune/errors';
 import type { ProfiledLatencyTable } from '@deprune/gpu';
 import { helpHint } from '../args';
 import { modelNamesText } from '../models';
 import { formatTable } from '../output';
 import type { Command } from '../registry';
-import { checkOutputFile, loadModelWithShapes, MODE_NAMES, resolveGpuMode } from './kernel-common';
+import { checkOutputPath, refuseOutputsOverInputs } from '../files';
+import { loadModelWithShapes, MODE_NAMES, resolveGpuMode } from './kernel-common';
 
 const DW_UNITS = ['channel', 'group'] as const;
 
@@ -70,11 +72,13 @@ was measured for (channel, or group with --group-size G; tiles of --tile-rows T)
     const step = args.integer('step', { min: 1 });
     const quick = args.boolean('quick');
     const repeats = args.integer('repeats', { min: 1 }) ?? (quick ? 3 : 7);
-    checkOutputFile(output, args.boolean('force'), null);
+    checkOutputPath(output, args.boolean('force'));
+    const outputs = [{ path: output, role: '--output table' }];
+    refuseOutputsOverInputs(outputs, [existsSync(spec) ? { path: spec, role: 'input model' } : undefined]);
     const { mode, reason } = await resolveGpuMode(args.string('mode'), 'profile');
     out.debug(`mode ${mode}: ${reason}`);
     const { resolved, inputShapes } = await loadModelWithShapes(spec, args.strings('input-shape'));
-    if (resolved.file !== null) checkOutputFile(output, args.boolean('force'), resolved.file);
+    if (resolved.file !== null) refuseOutputsOverInputs(outputs, [{ path: resolved.file, role: 'input model' }]);
     const bench = await import('@deprune/bench');
     const gpu = await import('@deprune/gpu');
     const layers = bench.modelProfileLayers(resolved.model, {

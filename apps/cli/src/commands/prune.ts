@@ -1,5 +1,4 @@
-import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { existsSync } from 'node:fs';
 import { DeprunError, UsageError } from '@deprune/errors';
 import type { BwtConfig, BwtSettingKey, PruneConfig, PruneProgress, PruneReport, PruneResult, PruneVariant } from '@deprune/pipeline';
 import { helpHint, type ParsedArgs } from '../args';
@@ -7,6 +6,7 @@ import { modelNamesText, resolveModel } from '../models';
 import { formatCount, formatShort, formatTable, type Output } from '../output';
 import type { Command } from '../registry';
 import { parseInputShapeFlags, resolveInputShapes } from '../shapes';
+import { checkOutputPath, readInputFile, refuseOutputsOverInputs } from '../files';
 import { calibrate, parseCalibrationFlags, printCalibration, reconstructLayers, type ReconstructionReport } from '../calibration';
 
 /** Kept in sync with @deprune/pipeline's PRUNE_VARIANTS (checked in run); listed here so --help stays fast. */
@@ -33,43 +33,9 @@ function parseRatio(flag: string, text: string | undefined): number | undefined 
   return value;
 }
 
-function realOrResolved(path: string): string {
-  try {
-    return realpathSync(path);
-  } catch {
-    return resolve(path);
-  }
-}
-
-/** Refuses an output that exists (unless --force), is a folder, or is the input model. */
-function checkOutputPath(path: string, inputFile: string | null, force: boolean, what: string): void {
-  if (inputFile !== null && realOrResolved(path) === realOrResolved(inputFile)) {
-    throw new UsageError(`refusing to write the ${what} over the input model`, { file: path, hint: 'choose another -o path' });
-  }
-  if (!existsSync(path)) {
-    // Checked now, so a bad path fails before the pruning work rather than after it.
-    const folder = dirname(resolve(path));
-    if (!existsSync(folder) || !statSync(folder).isDirectory()) {
-      throw new UsageError('cannot write the file: its folder does not exist', { file: path, hint: 'create the folder first, or choose another path' });
-    }
-    return;
-  }
-  if (statSync(path).isDirectory()) throw new UsageError('is a folder', { file: path, hint: 'give a file path such as pruned.onnx' });
-  if (!force) throw new UsageError('already exists; not overwriting it', { file: path, hint: 'pass --force to replace it, or choose another path' });
-}
-
-/** Reads a JSON file given by `flag` (--config, --hsr-table): missing file, bad JSON and bad keys are all exit 2 naming the file. */
+/** Reads a JSON file given by `flag` (--config, --hsr-table): missing file, folder, bad JSON and bad keys are all exit 2 naming the file. */
 function readJsonFile(path: string, what: string, flag: string): unknown {
-  let text: string;
-  try {
-    if (statSync(path).isDirectory()) throw new DeprunError('FILE_UNREADABLE', `is a folder, not a ${what}`, { file: path });
-    text = readFileSync(path, 'utf8');
-  } catch (cause) {
-    if (cause instanceof DeprunError) throw cause;
-    const code = (cause as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new DeprunError('FILE_NOT_FOUND', `no such ${what}`, { file: path, hint: `check the --${flag} path`, cause });
-    throw new DeprunError('FILE_UNREADABLE', `cannot read the ${what} (${code ?? (cause as Error).message})`, { file: path, cause });
-  }
+  const text = readInputFile(path, what, `--${flag}`).toString('utf8');
   try {
     return JSON.parse(text);
   } catch (cause) {
@@ -245,6 +211,19 @@ runtime) or auto (onnxruntime when installed). --json adds calibration and recon
     if (spec === undefined) throw new UsageError('missing <model>', { hint: helpHint('prune') });
     const output = args.string('output');
     if (output === undefined) throw new UsageError('missing --output <out.onnx>', { hint: helpHint('prune') });
+    const planPath = planPathFor(output);
+    const outputs = [
+      { path: output, role: 'pruned model' },
+      { path: planPath, role: 'plan' },
+    ];
+    // Every file prune reads; with --force an output landing on one of them would replace it.
+    refuseOutputsOverInputs(outputs, [
+      existsSync(spec) ? { path: spec, role: 'input model' } : undefined,
+      ...(['config', 'hsr-table', 'calib'] as const).map((flag) => {
+        const path = args.string(flag);
+        return path === undefined ? undefined : { path, role: flag === 'calib' ? '--calib input' : `--${flag} file` };
+      }),
+    ]);
     // Flags first: a typo should not wait for a large model to load.
     const variantFlag = args.string('variant');
     if (variantFlag !== undefined && !(VARIANTS as readonly string[]).includes(variantFlag)) {
@@ -281,7 +260,8 @@ runtime) or auto (onnxruntime when installed). --json adds calibration and recon
     const allocation = args.string('allocation');
     // The flag sets mode and budget; the file's bounds stay. A non-object value is the file's error to report.
     if (allocation !== undefined) {
-      const preset = (pipeline.ALLOCATION_PRESETS as Record<string, object>)[allocation];
+      // Own keys only: '__proto__', 'constructor' and 'toString' are not allocations.
+      const preset = Object.hasOwn(pipeline.ALLOCATION_PRESETS, allocation) ? (pipeline.ALLOCATION_PRESETS as Record<string, object>)[allocation] : undefined;
       if (preset === undefined) {
         throw new UsageError(`unknown --allocation '${allocation}'`, { hint: `choose one of ${Object.keys(pipeline.ALLOCATION_PRESETS).join(', ')}` });
       }
@@ -300,18 +280,11 @@ runtime) or auto (onnxruntime when installed). --json adds calibration and recon
     if (tablePath !== undefined) config = pipeline.withLatencyTable(config, table, { file: tablePath, origins: bwt.origins });
     const calibration = parseCalibrationFlags(args, spec, config);
 
-    const planPath = planPathFor(output);
-    const inputFile = existsSync(spec) ? spec : null;
-    checkOutputPath(output, inputFile, args.boolean('force'), 'pruned model');
-    checkOutputPath(planPath, inputFile, args.boolean('force'), 'plan');
+    for (const { path } of outputs) checkOutputPath(path, args.boolean('force'));
 
     const resolved = await resolveModel(spec);
     const source = resolved.file ?? resolved.spec;
-    for (const file of [output, planPath]) {
-      if (resolved.file !== null && realOrResolved(file) === realOrResolved(resolved.file)) {
-        throw new UsageError('refusing to write over the input model', { file, hint: 'choose another -o path' });
-      }
-    }
+    if (resolved.file !== null) refuseOutputsOverInputs(outputs, [{ path: resolved.file, role: 'input model' }]);
     // Input shapes: --input-shape, else the config file's, else a bundled model's default; a model
     // whose shapes stay dynamic is still pruned (the report's MACs are null, with a warning).
     const flagged = inputShapeFlags.unnamed !== undefined || inputShapeFlags.named.size > 0;

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { DeprunError, UsageError } from '@deprune/errors';
 import type { PresetName } from '@deprune/images';
 import { indexGraph } from '@deprune/onnx';
@@ -12,7 +12,8 @@ import { formatTable } from '../output';
 import type { Command } from '../registry';
 import { describeSummary, summarizeOutput, taskFor } from '../tasks';
 import { parseInputShapeFlags, resolveInputShapes } from '../shapes';
-import { checkOutputFile, MODE_NAMES, resolveGpuMode } from './kernel-common';
+import { checkOutputPath, readInputFile, refuseOutputsOverInputs } from '../files';
+import { MODE_NAMES, resolveGpuMode } from './kernel-common';
 
 const PRESETS: readonly PresetName[] = ['imagenet', 'ppocr-det', 'ppocr-rec', 'ppocr-cls'];
 
@@ -21,24 +22,46 @@ export function planPathNextTo(model: string): string {
   return model.replace(/\.onnx$/i, '') + '.deprune.json';
 }
 
-/** Reads a plan file; the runtime checks it against the model (names, shapes, zeros). */
+const PLAN_HINT = 'pass the .deprune.json that deprune prune wrote next to the pruned model';
+
+/**
+ * Reads a plan file; the runtime checks it against the model (names, shapes, zeros). Anything
+ * but a JSON object is refused here: `null` would otherwise read as "no plan" and run dense.
+ */
 export function readPlanFile(path: string): PrunePlan {
-  if (!existsSync(path)) throw new DeprunError('FILE_NOT_FOUND', 'no such plan file', { file: path, hint: 'pass the .deprune.json that deprune prune wrote next to the pruned model' });
+  const text = readInputFile(path, 'plan file', '--plan').toString('utf8');
+  let plan: unknown;
   try {
-    return JSON.parse(readFileSync(path, 'utf8')) as PrunePlan;
+    plan = JSON.parse(text);
   } catch (cause) {
-    throw new DeprunError('BAD_CONFIG', `the plan is not valid JSON: ${(cause as Error).message}`, { file: path, cause });
+    throw new DeprunError('BAD_CONFIG', `the plan is not valid JSON: ${(cause as Error).message.split('\n')[0]}`, { file: path, hint: PLAN_HINT, cause });
   }
+  if (plan === null || typeof plan !== 'object' || Array.isArray(plan)) {
+    const what = plan === null ? 'null' : Array.isArray(plan) ? 'an array' : `a ${typeof plan}`;
+    throw new DeprunError('BAD_CONFIG', `not a deprune plan: the file holds ${what}, not a JSON object`, { file: path, hint: PLAN_HINT });
+  }
+  return plan as PrunePlan;
 }
 
 /** A .npy input: float32, C order; its shape is checked against the model when the session runs. */
 function npyInput(path: string): HostTensor {
-  if (!existsSync(path)) throw new DeprunError('FILE_NOT_FOUND', 'no such input file', { file: path });
-  const array = readNpy(readFileSync(path), path);
+  const array = readNpy(readInputFile(path, 'input file', '--input'), path);
   if (array.dtype !== 'float32') {
     throw new DeprunError('BAD_DTYPE', `the input is ${array.dtype}; the model takes float32`, { file: path, hint: 're-save it with numpy.save(path, x.astype(numpy.float32))' });
   }
   return tensor(array.data as Float32Array, array.shape);
+}
+
+/** `--input name=x.npy` names a model input; a bare path goes to the only input. */
+function inputFileName(text: string, inputNames: readonly string[]): string | undefined {
+  const match = /^([^=]+)=(.+)$/.exec(text);
+  if (match && inputNames.includes(match[1])) return match[1];
+  return inputNames.length === 1 ? inputNames[0] : undefined;
+}
+
+function inputFilePath(text: string, inputNames: readonly string[]): string {
+  const match = /^([^=]+)=(.+)$/.exec(text);
+  return match && inputNames.includes(match[1]) ? match[2] : text;
 }
 
 export interface ResolvedInputs {
@@ -73,25 +96,25 @@ export async function resolveFeeds(options: {
     return { feeds: { [inputNames[0]]: prepared.tensor }, sources: { [inputNames[0]]: `${options.image} (${preset}: ${prepared.description})` } };
   }
   if (options.preset !== undefined) throw new UsageError('--preset goes with --image', { hint: helpHint('run') });
-  const feeds: Record<string, HostTensor> = {};
-  const sources: Record<string, string> = {};
+  // Maps, not plain objects: input names come from the model ('__proto__' must stay a name).
+  const feeds = new Map<string, HostTensor>();
+  const sources = new Map<string, string>();
   for (const text of options.inputs) {
-    const match = /^([^=]+)=(.+)$/.exec(text);
-    const name = match && inputNames.includes(match[1]) ? match[1] : inputNames.length === 1 ? inputNames[0] : undefined;
-    const path = match && inputNames.includes(match[1]) ? match[2] : text;
+    const name = inputFileName(text, inputNames);
+    const path = inputFilePath(text, inputNames);
     if (name === undefined) throw new UsageError(`--input '${text}': name the input (name=x.npy); the model's inputs are ${inputNames.join(', ')}`);
-    if (feeds[name] !== undefined) throw new UsageError(`--input gives '${name}' twice`);
-    feeds[name] = npyInput(path);
-    sources[name] = path;
+    if (feeds.has(name)) throw new UsageError(`--input gives '${name}' twice`);
+    feeds.set(name, npyInput(path));
+    sources.set(name, path);
   }
   for (const name of inputNames) {
-    if (feeds[name] !== undefined) continue;
+    if (feeds.has(name)) continue;
     if (options.inputs.length > 0) throw new UsageError(`no --input for '${name}'`, { hint: `pass every input: ${inputNames.map((each) => `--input ${each}=x.npy`).join(' ')}` });
     const shape = options.inputShapes[name];
-    feeds[name] = toFloat32(randomTensor(shape, createRng(options.seed))) as HostTensor;
-    sources[name] = `seeded random normal values (seed ${options.seed}), shape [${shape.join(', ')}]`;
+    feeds.set(name, toFloat32(randomTensor(shape, createRng(options.seed))) as HostTensor);
+    sources.set(name, `seeded random normal values (seed ${options.seed}), shape [${shape.join(', ')}]`);
   }
-  return { feeds, sources };
+  return { feeds: Object.fromEntries(feeds), sources: Object.fromEntries(sources) };
 }
 
 function shapesOf(feeds: Record<string, HostTensor>): Record<string, number[]> {
@@ -148,18 +171,22 @@ PP-OCR rec model, and the median latency of --repeat timed runs after one warm-u
     if (preset !== undefined && !(PRESETS as readonly string[]).includes(preset)) throw new UsageError(`unknown --preset '${preset}'`, { hint: `choose one of ${PRESETS.join(', ')}` });
     const outputPath = args.string('output');
     const inputFiles = args.strings('input');
-    if (outputPath !== undefined) {
-      checkOutputFile(outputPath, args.boolean('force'), null);
-      for (const input of [...inputFiles.map((text) => text.replace(/^[^=]*=/, '')), args.string('image')]) {
-        if (input !== undefined && existsSync(input)) checkOutputFile(outputPath, args.boolean('force'), input);
-      }
-    }
     const planPath = args.string('plan');
+    // Before any work: --output may not be any file the run reads (compared as files, links resolved).
+    const writes = outputPath === undefined ? [] : [{ path: outputPath, role: '--output file' }];
+    if (outputPath !== undefined) checkOutputPath(outputPath, args.boolean('force'));
+    refuseOutputsOverInputs(writes, [
+      existsSync(spec) ? { path: spec, role: 'input model' } : undefined,
+      planPath === undefined ? undefined : { path: planPath, role: '--plan file' },
+      args.string('image') === undefined ? undefined : { path: args.string('image')!, role: '--image file' },
+      // `name=x.npy` or a bare path (which may itself contain '='): both readings are checked.
+      ...inputFiles.flatMap((text) => [text, text.replace(/^[^=]*=/, '')].map((path) => ({ path, role: '--input file' }))),
+    ]);
     const plan = planPath === undefined ? null : readPlanFile(planPath);
     const { mode, reason } = await resolveGpuMode(args.string('mode'), 'run');
     out.debug(`mode ${mode}: ${reason}`);
     const resolved = await resolveModel(existsSync(spec) || !(zooModelNames as readonly string[]).includes(spec) ? spec : `zoo:${spec}`);
-    if (resolved.file !== null && outputPath !== undefined) checkOutputFile(outputPath, args.boolean('force'), resolved.file);
+    if (resolved.file !== null) refuseOutputsOverInputs(writes, [{ path: resolved.file, role: 'input model' }]);
     if (plan === null && resolved.file !== null && existsSync(planPathNextTo(resolved.file))) {
       out.warn(`${planPathNextTo(resolved.file)} is next to the model: pass --plan ${planPathNextTo(resolved.file)} to run its sparse kernels`);
     }

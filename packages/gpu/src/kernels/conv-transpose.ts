@@ -1,20 +1,16 @@
 import { ShapeError } from '@deprune/errors';
-import { convTranspose2dOutputShape, type ConvTranspose2dParams, type Tensor } from '@deprune/tensor';
+import { convTranspose2dOutputShape } from '@deprune/tensor';
 import type { IKernelFunctionThis } from 'gpu.js';
-import { encodeActivation, type Activation } from '../activation';
+import { encodeActivation } from '../activation';
 import type { KernelRegistration } from '../registry';
 import { activationInput, biasVector, emptyResult, float32Data, readback, runStep } from './launch';
+import type { ConvTranspose2dFn } from '@deprune/kernels';
+export type { ConvTranspose2dAttrs, ConvTranspose2dFn } from '@deprune/kernels';
 
 /** See dw-dense.ts: the fused epilogue (FUSED_ACTIVATION_SOURCE), called by its bare name inside kernel bodies. */
 declare function fusedActivation(value: number, code: number, alpha: number, beta: number): number;
 
-/** ONNX ConvTranspose attributes with explicit pads (@deprune/tensor's ConvTranspose2dParams), plus a fused epilogue. */
-export interface ConvTranspose2dAttrs extends ConvTranspose2dParams {
-  activation?: Activation;
-}
 
-/** x [N, C, H, W], weight [C, M/group, kh, kw], bias [M] or null -> [N, M, Ho, Wo]. */
-export type ConvTranspose2dFn = (x: Tensor, weight: Tensor, bias?: Tensor | null, attrs?: ConvTranspose2dAttrs) => Promise<Tensor<Float32Array>>;
 
 interface ConvTransposeConstants {
   inChannels: number;

@@ -1,20 +1,15 @@
-import type { Tensor } from '@deprune/tensor';
 import type { IKernelFunctionThis } from 'gpu.js';
 import { encodeActivation } from '../activation';
 import type { KernelRegistration } from '../registry';
-import { convGeometry, geometryConstants, type ConvAttrs } from './conv-params';
+import { convGeometry, geometryConstants } from './conv-params';
 import { activationInput, biasVector, emptyResult, float32Data, readback, runStep } from './launch';
+import type { Conv2dFn } from '@deprune/kernels';
+export type { Conv2dAttrs, Conv2dFn } from '@deprune/kernels';
 
 /** The fused epilogue, called by its bare name inside kernel bodies: see `runStep` in launch.ts. */
 declare function fusedActivation(value: number, code: number, alpha: number, beta: number): number;
 
-export interface Conv2dAttrs extends ConvAttrs {
-  /** Default 1. */
-  group?: number;
-}
 
-/** General conv (stems, grouped convs): x [N, C, H, W], weight [M, C/group, kh, kw], bias [M] -> [N, M, Ho, Wo]. */
-export type Conv2dFn = (x: Tensor, weight: Tensor, bias?: Tensor | null, attrs?: Conv2dAttrs) => Promise<Tensor<Float32Array>>;
 
 interface Conv2dConstants {
   inChannels: number;

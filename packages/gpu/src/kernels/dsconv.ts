@@ -7,38 +7,13 @@ import { denseTapsSpec } from './dw-dense';
 import { sparseTapsSpec } from './dw-sparse';
 import { directTapsStep, type DirectTapsSpec } from './dw-taps';
 import { biasVector, emptyResult, float32Data, readback } from './launch';
-import { pointwiseShape, pwDenseStep, type PwAttrs } from './pw-dense';
+import { pointwiseShape, pwDenseStep } from './pw-dense';
 import { checkColumnTable, pwSparseStep } from './pw-sparse';
+import type { DsconvLayers, DsconvFn } from '@deprune/kernels';
+export type { DsconvLayers, DsconvAttrs, DsconvFn } from '@deprune/kernels';
 
-/**
- * A depth-wise separable block, DW then PW, as two kernel steps whose intermediate never comes
- * back to the host: the DW step's result stays where the mode computes (a GL texture, a WebGPU
- * buffer, gpu.js `pipeline: true`) and the PW step reads it as its input planes. In the GL and
- * WebGPU modes that saves the intermediate's readback and its upload, the costs a chain of
- * separate kernel calls pays per layer; in webasm and cpu the data is on the host anyway and the
- * intermediate is handed over as gpu.js returned it, so the block costs what the two calls cost.
- *
- * Each half is the kernel it would be alone, dense or sparse: a tensor runs `dwDense` / `pwDense`,
- * a table `dwSparse` / `pwSparse` (same bodies, same trip counts, same padded copy of x).
- */
-export interface DsconvLayers {
-  /** The DW half: its weight [C, 1, kh, kw], or its tap table (`buildTapTable`). */
-  dw: Tensor | TapTable;
-  dwBias?: Tensor | null;
-  /** The PW half: its weight [Cout, C] or [Cout, C, 1, 1], or its column table (`buildColumnTable`). */
-  pw: Tensor | ColumnTable;
-  pwBias?: Tensor | null;
-}
 
-export interface DsconvAttrs {
-  /** The DW conv: strides, pads, dilations and its fused activation. */
-  dw?: ConvAttrs;
-  /** The PW conv's fused activation. */
-  pw?: PwAttrs;
-}
 
-/** x [N, C, H, W] -> DW -> PW -> [N, Cout, Ho, Wo], the intermediate kept on the device. */
-export type DsconvFn = (x: Tensor, layers: DsconvLayers, attrs?: DsconvAttrs) => Promise<Tensor<Float32Array>>;
 
 function isTable<T extends { kind: string }>(value: unknown, kind: T['kind']): value is T {
   return value !== null && typeof value === 'object' && (value as { kind?: unknown }).kind === kind;

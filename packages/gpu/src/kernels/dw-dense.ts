@@ -4,11 +4,10 @@ import type { KernelRegistration } from '../registry';
 import { convGeometry, type ConvAttrs } from './conv-params';
 import { denseTapPairs, runDirectTaps, type DirectTapsSpec } from './dw-taps';
 import { biasVector, emptyResult, float32Data } from './launch';
+import type { DwDenseFn } from '@deprune/kernels';
+export type { DwDenseAttrs, DwDenseFn } from '@deprune/kernels';
 
-export type DwDenseAttrs = ConvAttrs;
 
-/** Dense depth-wise conv: x [N, C, H, W], weight [C, 1, kh, kw], bias [C] or null -> [N, C, Ho, Wo]. */
-export type DwDenseFn = (x: Tensor, weight: Tensor, bias?: Tensor | null, attrs?: DwDenseAttrs) => Promise<Tensor<Float32Array>>;
 
 /**
  * The direct kernel's spec for a dense DW weight [C, 1, kh, kw]: every tap as a slot. Checks the

@@ -1,23 +1,17 @@
 import { ShapeError, UsageError } from '@deprune/errors';
-import type { Tensor } from '@deprune/tensor';
 import { Input, type IKernelFunctionThis } from 'gpu.js';
 import { encodeActivation } from '../activation';
 import type { KernelRegistration } from '../registry';
 import type { DiagonalTable } from '../tables';
-import { convGeometry, geometryConstants, type ConvAttrs } from './conv-params';
+import { convGeometry, geometryConstants } from './conv-params';
 import { activationInput, biasVector, emptyResult, nonEmpty, readback, runStep, type KernelArg } from './launch';
+import type { DwDiagonalFn } from '@deprune/kernels';
+export type { DwDiagonalAttrs, DwDiagonalFn } from '@deprune/kernels';
 
 /** The fused epilogue, called by its bare name inside kernel bodies: see `runStep` in launch.ts. */
 declare function fusedActivation(value: number, code: number, alpha: number, beta: number): number;
 
-export type DwDiagonalAttrs = ConvAttrs;
 
-/**
- * Depth-wise conv in the DR sub-GEMM form (method.md section 1), the paper's compute model: per
- * group g of G channels, Y_g = W_g * im2col(X_g) with the inner dimension compacted to the group's
- * kept columns. Kept as the benchmark's reference point; `dwSparse` is the direct form.
- */
-export type DwDiagonalFn = (x: Tensor, table: DiagonalTable, bias?: Tensor | null, attrs?: DwDiagonalAttrs) => Promise<Tensor<Float32Array>>;
 
 interface GatherConstants {
   channels: number;

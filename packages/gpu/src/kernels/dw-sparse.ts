@@ -1,27 +1,17 @@
-import { ShapeError, UsageError } from '@deprune/errors';
 import type { Tensor } from '@deprune/tensor';
 import type { KernelRegistration } from '../registry';
 import type { TapTable } from '../tables';
 import { convGeometry, type ConvAttrs } from './conv-params';
 import { runDirectTaps, tableTapPairs, type DirectTapsSpec } from './dw-taps';
 import { biasVector, emptyResult } from './launch';
+import type { DwSparseFn } from '@deprune/kernels';
+import { checkTapTable } from '@deprune/kernels';
 
-export type DwSparseAttrs = ConvAttrs;
+export { checkTapTable } from '@deprune/kernels';
+export type { DwSparseAttrs, DwSparseFn } from '@deprune/kernels';
 
-/**
- * DEPrune-sparse depth-wise conv: x [N, C, H, W] and a tap table built from the layer's plan entry
- * and weights (`buildTapTable`) -> [N, C, Ho, Wo]. Only kept taps are read.
- */
-export type DwSparseFn = (x: Tensor, table: TapTable, bias?: Tensor | null, attrs?: DwSparseAttrs) => Promise<Tensor<Float32Array>>;
 
-export function checkTapTable(table: TapTable, channels: number, op: string): void {
-  if (table === null || typeof table !== 'object' || table.kind !== 'dw-taps') {
-    throw new UsageError(`${op} needs a tap table from buildTapTable(entry, weights)`);
-  }
-  if (table.channels !== channels) {
-    throw new ShapeError(`${op}: the tap table of '${table.name}' has ${table.channels} channels but the input has ${channels}`, { node: table.name });
-  }
-}
+
 
 /**
  * The direct kernel's spec for a tap table: the table's slots, trip count table.slots (a multiple

@@ -1,29 +1,15 @@
 import { ShapeError, UsageError } from '@deprune/errors';
-import type { Tensor } from '@deprune/tensor';
 import type { IKernelFunctionThis } from 'gpu.js';
-import { encodeActivation, type Activation } from '../activation';
+import { encodeActivation } from '../activation';
 import type { KernelRegistration } from '../registry';
 import { emptyResult, float32Data, nonEmpty, readback, runStep } from './launch';
+import type { GemmFn } from '@deprune/kernels';
+export type { GemmAttrs, GemmFn } from '@deprune/kernels';
 
 /** The fused epilogue, called by its bare name inside kernel bodies: see `runStep` in launch.ts. */
 declare function fusedActivation(value: number, code: number, alpha: number, beta: number): number;
 
-/** ONNX `Gemm` attributes. */
-export interface GemmAttrs {
-  /** A is [K, M] when set. Default false. */
-  transA?: boolean;
-  /** B is [N, K] when set (a classifier's weight). Default false. */
-  transB?: boolean;
-  /** Default 1. */
-  alpha?: number;
-  /** Default 1. */
-  beta?: number;
-  /** Fused epilogue. Default none. */
-  activation?: Activation;
-}
 
-/** ONNX Gemm: Y = alpha * op(A) * op(B) + beta * C, C broadcast unidirectionally -> [M, N]. */
-export type GemmFn = (a: Tensor, b: Tensor, c?: Tensor | null, attrs?: GemmAttrs) => Promise<Tensor<Float32Array>>;
 
 interface GemmConstants {
   inner: number;

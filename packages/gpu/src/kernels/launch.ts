@@ -1,8 +1,11 @@
-import { ShapeError, UsageError } from '@deprune/errors';
-import { shapeSize, tensor, type FloatArray, type Tensor } from '@deprune/tensor';
+import { ShapeError } from '@deprune/errors';
+import { shapeSize, tensor, type Tensor } from '@deprune/tensor';
 import { Input, type IGPUKernelSettings, type IKernelFunctionThis, type IKernelRunShortcut, type KernelFunction } from 'gpu.js';
 import { FUSED_ACTIVATION_SOURCE, inlineFusedActivation } from '../activation';
 import type { KernelCreateConfig } from '../registry';
+import { biasVector as contractBiasVector, float32Data } from '@deprune/kernels';
+
+export { float32Data } from '@deprune/kernels';
 
 /**
  * What every kernel shares: turning tensors into gpu.js arguments, compiling a gpu.js kernel for a
@@ -54,13 +57,6 @@ export interface StepSpec {
   functions?: readonly string[];
 }
 
-/** Float32 view of a tensor's data: float32 as is (no copy), float64 rounded into a new array. */
-export function float32Data(t: Tensor | FloatArray): Float32Array {
-  const data = t instanceof Float32Array || t instanceof Float64Array ? t : t?.data;
-  if (data instanceof Float32Array) return data;
-  if (data instanceof Float64Array) return Float32Array.from(data);
-  throw new UsageError('kernel inputs must be tensors with Float32Array or Float64Array data');
-}
 
 /** An NCHW tensor as a gpu.js argument with dims [W, H, N*C] (read as x[n*C + c][h][w]). */
 export function activationInput(x: Tensor): Input {
@@ -109,14 +105,6 @@ export function nonEmpty(values: Float32Array): Float32Array {
   return values.length > 0 ? values : new Float32Array(1);
 }
 
-/** A float32 vector of `length` values: the bias, or zeros when there is none. */
-export function biasVector(bias: Tensor | null | undefined, length: number, op: string): Float32Array {
-  if (bias === null || bias === undefined) return new Float32Array(Math.max(1, length));
-  if (bias.shape.length !== 1 || bias.shape[0] !== length) {
-    throw new ShapeError(`${op} bias must have shape [${length}] (one value per output channel), got [${bias.shape.join(', ')}]`);
-  }
-  return nonEmpty(float32Data(bias));
-}
 
 function argKey(arg: KernelArg): string {
   if (arg instanceof Float32Array) return `a${arg.length}`;
@@ -241,4 +229,9 @@ export async function readback(output: StepOutput, shape: readonly number[]): Pr
 /** Zeros of `shape`, for outputs with no elements (gpu.js cannot launch an empty kernel). */
 export function emptyResult(shape: readonly number[]): Tensor<Float32Array> {
   return tensor(new Float32Array(shapeSize(shape)), shape);
+}
+
+/** A float32 vector of `length` values: the bias, or zeros when there is none; never empty (gpu.js cannot take an empty array). */
+export function biasVector(bias: Tensor | null | undefined, length: number, op: string): Float32Array {
+  return nonEmpty(contractBiasVector(bias, length, op));
 }

@@ -1,24 +1,17 @@
 import { ShapeError } from '@deprune/errors';
-import { shapeSize, type Tensor } from '@deprune/tensor';
+import { shapeSize } from '@deprune/tensor';
 import type { IKernelFunctionThis } from 'gpu.js';
-import { encodeActivation, type Activation } from '../activation';
+import { encodeActivation } from '../activation';
 import type { KernelRegistration } from '../registry';
 import { broadcastOutputShape } from './elementwise';
 import { biasVector, emptyResult, float32Data, nonEmpty, readback, runStep } from './launch';
+import type { MatmulFn } from '@deprune/kernels';
+export type { MatmulAttrs, MatmulFn } from '@deprune/kernels';
 
 /** See dw-dense.ts: the fused epilogue (FUSED_ACTIVATION_SOURCE), called by its bare name inside kernel bodies. */
 declare function fusedActivation(value: number, code: number, alpha: number, beta: number): number;
 
-export interface MatmulAttrs {
-  /** Fused epilogue after the optional bias. Default none. */
-  activation?: Activation;
-}
 
-/**
- * ONNX MatMul (numpy semantics): batched, batch dims broadcast, 1-D operands promoted and their
- * axis removed again; plus an optional bias [N] added to every row (MatMul -> Add, fused).
- */
-export type MatmulFn = (a: Tensor, b: Tensor, bias?: Tensor | null, attrs?: MatmulAttrs) => Promise<Tensor<Float32Array>>;
 
 interface MatmulConstants {
   inner: number;

@@ -1,20 +1,16 @@
 import { ShapeError } from '@deprune/errors';
-import { pool2dOutputShape, type Pool2dParams, type Tensor } from '@deprune/tensor';
+import { pool2dOutputShape } from '@deprune/tensor';
 import type { IKernelFunctionThis } from 'gpu.js';
-import { encodeActivation, type Activation } from '../activation';
+import { encodeActivation } from '../activation';
 import type { KernelRegistration } from '../registry';
 import { activationInput, emptyResult, readback, runStep } from './launch';
+import type { Pool2dFn } from '@deprune/kernels';
+export type { Pool2dAttrs, Pool2dFn } from '@deprune/kernels';
 
 /** See dw-dense.ts: the fused epilogue (FUSED_ACTIVATION_SOURCE), called by its bare name inside kernel bodies. */
 declare function fusedActivation(value: number, code: number, alpha: number, beta: number): number;
 
-/** ONNX MaxPool / AveragePool / Global*Pool attributes (@deprune/tensor's Pool2dParams), plus a fused epilogue. */
-export interface Pool2dAttrs extends Pool2dParams {
-  activation?: Activation;
-}
 
-/** 2-D pooling of x [N, C, H, W] -> [N, C, Ho, Wo] (output size by @deprune/tensor's pool2dOutputShape). */
-export type Pool2dFn = (x: Tensor, attrs: Pool2dAttrs) => Promise<Tensor<Float32Array>>;
 
 interface PoolConstants {
   isMax: number;

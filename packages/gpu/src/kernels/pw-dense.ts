@@ -1,20 +1,17 @@
-import { ShapeError } from '@deprune/errors';
-import type { Tensor } from '@deprune/tensor';
 import type { IKernelFunctionThis } from 'gpu.js';
 import { encodeActivation, type Activation } from '../activation';
 import type { KernelCreateConfig, KernelRegistration } from '../registry';
 import { biasVector, emptyResult, float32Data, planeOutput, planesInput, readback, runStep, type KernelArg, type StepOutput } from './launch';
+import type { PwDenseFn } from '@deprune/kernels';
+import { pointwiseShape } from '@deprune/kernels';
+
+export { pointwiseShape } from '@deprune/kernels';
+export type { PwAttrs, PwDenseFn } from '@deprune/kernels';
 
 /** The fused epilogue, called by its bare name inside kernel bodies: see `runStep` in launch.ts. */
 declare function fusedActivation(value: number, code: number, alpha: number, beta: number): number;
 
-export interface PwAttrs {
-  /** Fused epilogue after the bias. Default none. */
-  activation?: Activation;
-}
 
-/** Dense point-wise conv: x [N, Cin, H, W], weight [Cout, Cin] or [Cout, Cin, 1, 1], bias [Cout] -> [N, Cout, H, W]. */
-export type PwDenseFn = (x: Tensor, weight: Tensor, bias?: Tensor | null, attrs?: PwAttrs) => Promise<Tensor<Float32Array>>;
 
 interface PwDenseConstants {
   inChannels: number;
@@ -58,16 +55,6 @@ function pwDenseBody(this: IKernelFunctionThis<PwDenseConstants>, x: number[][][
   return fusedActivation(sum + bias[row], this.constants.activation, this.constants.alpha, this.constants.beta);
 }
 
-/** An input of `inputShape` [N, Cin, H, W] and a [Cout, Cin(, 1, 1)] weight -> (Cout, Cin); ShapeError otherwise. */
-export function pointwiseShape(inputShape: readonly number[], weightShape: readonly number[], op: string): { outChannels: number; inChannels: number } {
-  if (inputShape.length !== 4) throw new ShapeError(`${op} input must be [N, C, H, W], got [${inputShape.join(', ')}]`);
-  const isMatrix = weightShape.length === 2;
-  const isOnnx = weightShape.length === 4 && weightShape[2] === 1 && weightShape[3] === 1;
-  if ((!isMatrix && !isOnnx) || weightShape[1] !== inputShape[1]) {
-    throw new ShapeError(`${op} weight must be [M, ${inputShape[1]}] or [M, ${inputShape[1]}, 1, 1] for input [${inputShape.join(', ')}], got [${weightShape.join(', ')}]`);
-  }
-  return { outChannels: weightShape[0], inChannels: weightShape[1] };
-}
 
 /** Sizes of a PW step: x is N planes groups of `inChannels`, each H x W. */
 export interface PwStepShape {

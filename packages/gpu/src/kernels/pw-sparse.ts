@@ -1,22 +1,20 @@
-import { ShapeError, UsageError } from '@deprune/errors';
-import type { Tensor } from '@deprune/tensor';
+import { ShapeError } from '@deprune/errors';
 import type { IKernelFunctionThis } from 'gpu.js';
 import { encodeActivation, type Activation } from '../activation';
 import type { KernelCreateConfig, KernelRegistration } from '../registry';
 import type { ColumnTable } from '../tables';
 import { biasVector, emptyResult, nonEmpty, planeOutput, planesInput, readback, runStep, type KernelArg, type StepOutput } from './launch';
-import type { PwAttrs, PwStepShape } from './pw-dense';
+import type { PwStepShape } from './pw-dense';
+import type { PwSparseFn } from '@deprune/kernels';
+import { checkColumnTable } from '@deprune/kernels';
+
+export { checkColumnTable } from '@deprune/kernels';
+export type { PwSparseAttrs, PwSparseFn } from '@deprune/kernels';
 
 /** The fused epilogue, called by its bare name inside kernel bodies: see `runStep` in launch.ts. */
 declare function fusedActivation(value: number, code: number, alpha: number, beta: number): number;
 
-export type PwSparseAttrs = PwAttrs;
 
-/**
- * Column-sparse point-wise conv (PCP): x [N, Cin, H, W] and a column table built from the layer's
- * plan entry and weights (`buildColumnTable`) -> [N, Cout, H, W]. Only kept input rows are read.
- */
-export type PwSparseFn = (x: Tensor, table: ColumnTable, bias?: Tensor | null, attrs?: PwSparseAttrs) => Promise<Tensor<Float32Array>>;
 
 interface PwSparseConstants {
   outChannels: number;
@@ -61,15 +59,6 @@ function pwSparseBody(this: IKernelFunctionThis<PwSparseConstants>, x: number[][
   return fusedActivation(sum + bias[row], this.constants.activation, this.constants.alpha, this.constants.beta);
 }
 
-/** The column table's checks against the input: ShapeError / UsageError naming the layer. */
-export function checkColumnTable(table: ColumnTable, inChannels: number, op: string): void {
-  if (table === null || typeof table !== 'object' || table.kind !== 'pw-columns') {
-    throw new UsageError(`${op} needs a column table from buildColumnTable(entry, weights)`);
-  }
-  if (table.inChannels !== inChannels) {
-    throw new ShapeError(`${op}: the column table of '${table.name}' expects ${table.inChannels} input channels, got ${inChannels}`, { node: table.name });
-  }
-}
 
 /**
  * The column-sparse PW as one step over x as planes (`planesInput` of a host tensor, or a

@@ -3,27 +3,13 @@ import { shapeSize, type Tensor } from '@deprune/tensor';
 import type { IKernelFunctionThis } from 'gpu.js';
 import type { KernelRegistration } from '../registry';
 import { emptyResult, float32Data, readback, runStep, type StepOutput } from './launch';
+import { REDUCE_KINDS } from '@deprune/kernels';
+import type { AxisView, ReduceAxisFn, SoftmaxFn } from '@deprune/kernels';
+export { REDUCE_KINDS } from '@deprune/kernels';
+export type { ReduceKernelKind, AxisView, ReduceAxisFn, SoftmaxFn } from '@deprune/kernels';
 
-/**
- * Reductions and softmax over one contiguous run of axes. The caller describes the input as a
- * 3-D view [outer, length, inner] (the reduced axes merged into `length`): ReduceMean over the
- * last axis is [rows, C, 1], a global pool is [N*C, H*W, 1], softmax over axis 1 of [N, C, H, W]
- * is [N, C, H*W]. One thread per output element loops over `length` (a compile-time constant).
- */
 
-export const REDUCE_KINDS = Object.freeze({ sum: 0, mean: 1, max: 2, min: 3, prod: 4, sumSquare: 5, l1: 6, l2: 7, logSumExp: 8 });
-export type ReduceKernelKind = keyof typeof REDUCE_KINDS;
 
-export interface AxisView {
-  outer: number;
-  length: number;
-  inner: number;
-}
-
-/** x viewed as [outer, length, inner] -> [outer, inner] (flat, outer-major). */
-export type ReduceAxisFn = (x: Tensor, view: AxisView, kind: ReduceKernelKind) => Promise<Tensor<Float32Array>>;
-/** Softmax (or log-softmax) along the middle axis of the view; same shape as x. */
-export type SoftmaxFn = (x: Tensor, view: AxisView, attrs?: { log?: boolean }) => Promise<Tensor<Float32Array>>;
 
 interface ReduceConstants {
   kind: number;

@@ -1,14 +1,11 @@
 import { ShapeError, UsageError } from '@deprune/errors';
-import type { Resize2dParams, Tensor } from '@deprune/tensor';
 import type { IKernelFunctionThis } from 'gpu.js';
 import type { KernelRegistration } from '../registry';
 import { activationInput, emptyResult, readback, runStep } from './launch';
+import type { Resize2dFn } from '@deprune/kernels';
+export type { Resize2dAttrs, Resize2dFn } from '@deprune/kernels';
 
-/** ONNX Resize over H and W of an NCHW tensor (@deprune/tensor's Resize2dParams: sizes, the scales of the coordinate transform, modes). */
-export type Resize2dAttrs = Resize2dParams;
 
-/** x [N, C, H, W] -> [N, C, outHeight, outWidth], nearest or (bi)linear. */
-export type Resize2dFn = (x: Tensor, attrs: Resize2dAttrs) => Promise<Tensor<Float32Array>>;
 
 const COORDINATE_MODES = { half_pixel: 0, asymmetric: 1, align_corners: 2, pytorch_half_pixel: 3, tf_half_pixel_for_nn: 4 } as const;
 const NEAREST_MODES = { round_prefer_floor: 0, round_prefer_ceil: 1, floor: 2, ceil: 3 } as const;

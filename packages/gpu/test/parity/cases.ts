@@ -22,14 +22,12 @@ import {
   buildColumnTable,
   buildDiagonalTable,
   buildTapTable,
-  getKernel,
   type Activation,
   type Conv2dAttrs,
   type ConvAttrs,
   type GemmAttrs,
-  type GpuMode,
 } from '../../src/index';
-import { randomFloat32, withActivation } from './common';
+import { kernelFrom, randomFloat32, sourceName, withActivation, type KernelSource } from './common';
 import { OP_KERNELS, opCases, type OpParityKernel } from './op-cases';
 
 export { randomFloat32, withActivation };
@@ -55,14 +53,15 @@ export interface ParityCase {
   /** Unique: `kernel | shape case | plan`. */
   name: string;
   /** Builds the inputs (from the seed), runs the kernel in `mode` and computes the reference. */
-  run(mode: GpuMode): Promise<ParityOutcome>;
+  run(source: KernelSource): Promise<ParityOutcome>;
 }
 
 /** One case's result, plain data (the browser entry returns these as JSON). */
 export interface ParityResult {
   kernel: ParityKernel;
   name: string;
-  mode: GpuMode;
+  /** The gpu mode, or the backend's name ('wasm'). */
+  mode: string;
   /** Relative L2 error; null when the kernel threw or the shape was wrong. */
   error: number | null;
   /** Why the case failed to produce comparable output (thrown error, wrong shape or type). */
@@ -230,7 +229,7 @@ function dwCases(seed: number): ParityCase[] {
       name: `dwDense | ${testCase.label}`,
       async run(mode) {
         const layer = inputs();
-        const actual = await getKernel('dwDense', mode)(layer.x, layer.weight, layer.bias, testCase.attrs);
+        const actual = await kernelFrom(mode, 'dwDense')(layer.x, layer.weight, layer.bias, testCase.attrs);
         return { actual, expected: dwReference(layer, layer.weight, testCase.attrs) };
       },
     });
@@ -243,7 +242,7 @@ function dwCases(seed: number): ParityCase[] {
           const layer = inputs();
           const { plan, step } = plans(layer.weight)[planIndex];
           const table = buildTapTable(plan, layer.weight, step === undefined ? {} : { step });
-          const actual = await getKernel('dwSparse', mode)(layer.x, table, layer.bias, testCase.attrs);
+          const actual = await kernelFrom(mode, 'dwSparse')(layer.x, table, layer.bias, testCase.attrs);
           return { actual, expected: dwReference(layer, maskedWeights(plan, layer.weight), testCase.attrs) };
         },
       });
@@ -257,7 +256,7 @@ function dwCases(seed: number): ParityCase[] {
           const layer = inputs();
           const { plan, step } = plans(layer.weight)[planIndex];
           const table = buildDiagonalTable(plan, layer.weight, { groupSize: 4, ...(step === undefined ? {} : { step }) });
-          const actual = await getKernel('dwDiagonal', mode)(layer.x, table, layer.bias, testCase.attrs);
+          const actual = await kernelFrom(mode, 'dwDiagonal')(layer.x, table, layer.bias, testCase.attrs);
           return { actual, expected: dwReference(layer, maskedWeights(plan, layer.weight), testCase.attrs) };
         },
       });
@@ -404,7 +403,7 @@ function dsconvCases(seed: number): ParityCase[] {
             () => maskLayer(pw, { strategy: 'pcp', ratio: 0.5, options: { tileRows } }),
           ];
           const pwPlan = pwPlans[planIndex]();
-          const actual = await getKernel('dsconv', mode)(
+          const actual = await kernelFrom(mode, 'dsconv')(
             layer.x,
             {
               dw: dwPlan === undefined ? layer.weight : buildTapTable(dwPlan, layer.weight),
@@ -433,7 +432,7 @@ function pwCases(seed: number): ParityCase[] {
       name: `pwDense | ${testCase.label}`,
       async run(mode) {
         const layer = inputs();
-        const actual = await getKernel('pwDense', mode)(layer.x, layer.weight, layer.bias, { activation: testCase.activation });
+        const actual = await kernelFrom(mode, 'pwDense')(layer.x, layer.weight, layer.bias, { activation: testCase.activation });
         return { actual, expected: withActivation(pointwiseConv2d(layer.x, layer.weight, layer.bias), testCase.activation) };
       },
     });
@@ -445,7 +444,7 @@ function pwCases(seed: number): ParityCase[] {
           const layer = inputs();
           const { plan, step } = pwPlansFor(layer.matrix)[planIndex];
           const table = buildColumnTable(plan, layer.weight, step === undefined ? {} : { step });
-          const actual = await getKernel('pwSparse', mode)(layer.x, table, layer.bias, { activation: testCase.activation });
+          const actual = await kernelFrom(mode, 'pwSparse')(layer.x, table, layer.bias, { activation: testCase.activation });
           const expected = pointwiseConv2d(layer.x, maskedWeights(plan, layer.matrix), layer.bias);
           return { actual, expected: withActivation(expected, testCase.activation) };
         },
@@ -462,7 +461,7 @@ function pwCases(seed: number): ParityCase[] {
         const weight = randomFloat32(testCase.weight, rng, 0.4);
         const bias = testCase.bias === false ? null : randomFloat32([testCase.weight[0]], rng, 0.3);
         const { activation, ...params } = testCase.attrs;
-        const actual = await getKernel('conv2d', mode)(x, weight, bias, testCase.attrs);
+        const actual = await kernelFrom(mode, 'conv2d')(x, weight, bias, testCase.attrs);
         return { actual, expected: withActivation(conv2d(x, weight, bias, params), activation) };
       },
     });
@@ -477,7 +476,7 @@ function pwCases(seed: number): ParityCase[] {
         const b = randomFloat32(testCase.b, rng);
         const c = testCase.c === null ? null : randomFloat32(testCase.c, rng);
         const { activation, ...options } = testCase.attrs;
-        const actual = await getKernel('gemm', mode)(a, b, c, testCase.attrs);
+        const actual = await kernelFrom(mode, 'gemm')(a, b, c, testCase.attrs);
         return { actual, expected: withActivation(gemm(a, b, c, options), activation) };
       },
     });
@@ -504,12 +503,12 @@ function sameShape(a: readonly number[], b: readonly number[]): boolean {
   return a.length === b.length && a.every((dim, index) => dim === b[index]);
 }
 
-/** Runs one case in `mode`; never throws (a thrown error becomes the result's `failure`). */
-export async function runParityCase(testCase: ParityCase, mode: GpuMode): Promise<ParityResult> {
+/** Runs one case on `source` (a gpu mode or a backend); never throws (a thrown error becomes the result's `failure`). */
+export async function runParityCase(testCase: ParityCase, source: KernelSource): Promise<ParityResult> {
   const started = Date.now();
-  const base = { kernel: testCase.kernel, name: testCase.name, mode };
+  const base = { kernel: testCase.kernel, name: testCase.name, mode: sourceName(source) };
   try {
-    const { actual, expected } = await testCase.run(mode);
+    const { actual, expected } = await testCase.run(source);
     const ms = Date.now() - started;
     if (!(actual.data instanceof Float32Array)) return { ...base, error: null, failure: `returned ${Object.prototype.toString.call(actual.data)} data, not Float32Array`, ms };
     if (!sameShape(actual.shape, expected.shape)) {

@@ -23,9 +23,9 @@ import {
   type Rng,
   type Tensor,
 } from '@deprune/tensor';
-import { getKernel, type Activation, type AxisView, type BinaryOp, type ReduceKernelKind, type UnaryOp } from '../../src/index';
+import { type Activation, type AxisView, type BinaryOp, type ReduceKernelKind, type UnaryOp } from '../../src/index';
 import type { ParityCase } from './cases';
-import { randomFloat32, withActivation } from './common';
+import { kernelFrom, randomFloat32, withActivation } from './common';
 
 export type OpParityKernel = 'convTranspose2d' | 'matmul' | 'unary' | 'binary' | 'pool2d' | 'resize2d' | 'reduceAxis' | 'softmax';
 export const OP_KERNELS: readonly OpParityKernel[] = ['convTranspose2d', 'matmul', 'unary', 'binary', 'pool2d', 'resize2d', 'reduceAxis', 'softmax'];
@@ -204,7 +204,7 @@ export function opCases(seed: number): ParityCase[] {
     const label = `${testCase.op}${testCase.activation ? ` + ${typeof testCase.activation === 'string' ? testCase.activation : testCase.activation.kind}` : ''}`;
     add('unary', label, async (mode) => {
       const x = testCase.input(rngFor(600 + index));
-      const actual = await getKernel('unary', mode)(x, testCase.op, { activation: testCase.activation, ...(testCase.alpha !== undefined ? { alpha: testCase.alpha } : {}) });
+      const actual = await kernelFrom(mode, 'unary')(x, testCase.op, { activation: testCase.activation, ...(testCase.alpha !== undefined ? { alpha: testCase.alpha } : {}) });
       return { actual, expected: withActivation(mapElementwise([x], testCase.reference), testCase.activation) };
     });
   });
@@ -214,7 +214,7 @@ export function opCases(seed: number): ParityCase[] {
       const make = testCase.values ?? ((shape: readonly number[], r: Rng) => randomFloat32(shape, r));
       const a = make(testCase.a, rng, 0);
       const b = make(testCase.b, rng, 1);
-      const actual = await getKernel('binary', mode)(a, b, testCase.op, { activation: testCase.activation });
+      const actual = await kernelFrom(mode, 'binary')(a, b, testCase.op, { activation: testCase.activation });
       return { actual, expected: withActivation(mapElementwise([a, b], testCase.reference), testCase.activation) };
     });
   });
@@ -222,7 +222,7 @@ export function opCases(seed: number): ParityCase[] {
     add('pool2d', testCase.label, async (mode) => {
       const x = randomFloat32(testCase.input, rngFor(680 + index));
       const params: Pool2dParams = 'global' in testCase.params ? { kind: testCase.params.kind, kernel: [testCase.input[2], testCase.input[3]] } : testCase.params;
-      const actual = await getKernel('pool2d', mode)(x, params);
+      const actual = await kernelFrom(mode, 'pool2d')(x, params);
       const expected = 'global' in testCase.params ? globalPool2d(x, testCase.params.kind) : pool2d(x, params);
       return { actual, expected };
     });
@@ -233,14 +233,14 @@ export function opCases(seed: number): ParityCase[] {
       const x = randomFloat32(testCase.input, rng);
       const weight = randomFloat32(testCase.weight, rng, 0.4);
       const bias = randomFloat32([testCase.weight[1] * (testCase.params.group ?? 1)], rng, 0.3);
-      const actual = await getKernel('convTranspose2d', mode)(x, weight, bias, { ...testCase.params, activation: testCase.activation });
+      const actual = await kernelFrom(mode, 'convTranspose2d')(x, weight, bias, { ...testCase.params, activation: testCase.activation });
       return { actual, expected: withActivation(convTranspose2d(x, weight, bias, testCase.params), testCase.activation) };
     });
   });
   RESIZE_CASES.forEach((testCase, index) => {
     add('resize2d', testCase.label, async (mode) => {
       const x = randomFloat32(testCase.input, rngFor(720 + index));
-      return { actual: await getKernel('resize2d', mode)(x, testCase.params), expected: resize2d(x, testCase.params) };
+      return { actual: await kernelFrom(mode, 'resize2d')(x, testCase.params), expected: resize2d(x, testCase.params) };
     });
   });
   MATMUL_CASES.forEach((testCase, index) => {
@@ -250,7 +250,7 @@ export function opCases(seed: number): ParityCase[] {
       const b = randomFloat32(testCase.b, rng);
       const columns = testCase.b.length === 1 ? 1 : testCase.b[testCase.b.length - 1];
       const bias = testCase.bias ? randomFloat32([columns], rng) : null;
-      const actual = await getKernel('matmul', mode)(a, b, bias, { activation: testCase.activation });
+      const actual = await kernelFrom(mode, 'matmul')(a, b, bias, { activation: testCase.activation });
       const product = matmulBroadcast(a, b);
       const withBias = bias === null ? product : mapElementwise([product, bias], (p, c) => p + c);
       return { actual, expected: withActivation(withBias, testCase.activation) };
@@ -262,14 +262,14 @@ export function opCases(seed: number): ParityCase[] {
         const rng = rngFor(760 + viewIndex * 16 + kindIndex);
         // prod of 40 normals under- or overflows float32: keep its factors near 1.
         const x = kind === 'prod' ? uniform([view.outer * view.length * view.inner], rng, 0.8, 1.25) : randomFloat32([view.outer * view.length * view.inner], rng);
-        const actual = await getKernel('reduceAxis', mode)(x, view, kind);
+        const actual = await kernelFrom(mode, 'reduceAxis')(x, view, kind);
         return { actual, expected: reduce(viewTensor(x, view), [1], false, kind as ReduceKind) };
       });
     });
     for (const log of [false, true]) {
       add('softmax', `${log ? 'log-softmax' : 'softmax'} over the ${label}`, async (mode) => {
         const x = randomFloat32([view.outer, view.length, view.inner], rngFor(820 + viewIndex * 2 + (log ? 1 : 0)), 3);
-        const actual = await getKernel('softmax', mode)(x, view, { log });
+        const actual = await kernelFrom(mode, 'softmax')(x, view, { log });
         const expected = log ? logSoftmax(x, 1) : softmax(x, 1);
         return { actual, expected };
       });

@@ -1,0 +1,98 @@
+import { UnsupportedError, UsageError } from '@deprune/errors';
+import { GPU_MODES, gpuKernelBackend, isGpuMode, resolveMode as resolveGpuMode, type GpuMode } from '@deprune/gpu';
+import type { KernelBackend } from '@deprune/kernels';
+import { createWasmBackend, wasmSupport, type SimdLevel } from '@deprune/wasm';
+
+/**
+ * The backends a session can run on, by mode name: `wasm` (@deprune/wasm, WebAssembly SIMD on
+ * the CPU) and the gpu.js modes of @deprune/gpu. This is the one place that maps a mode to its
+ * backend package; everything past it sees only the kernel contract (`KernelBackend`).
+ */
+export type BackendMode = 'wasm' | GpuMode;
+
+/** Every mode: wasm first (the CPU path), then the gpu.js modes in their own order. */
+export const BACKEND_MODES: readonly BackendMode[] = Object.freeze(['wasm', ...GPU_MODES]);
+
+export function isBackendMode(value: unknown): value is BackendMode {
+  return value === 'wasm' || isGpuMode(value);
+}
+
+export interface BackendOptions {
+  /** wasm: 'auto' (default) runs relaxed SIMD (FMA) where the engine validates it. */
+  simd?: SimdLevel;
+}
+
+export interface ResolvedBackendMode {
+  mode: BackendMode;
+  /** One line saying why this mode (for `auto`: what it found). */
+  reason: string;
+}
+
+function isNode(): boolean {
+  return typeof process !== 'undefined' && typeof process.versions?.node === 'string';
+}
+
+interface AdapterInfoLike {
+  vendor?: string;
+  architecture?: string;
+  description?: string;
+}
+
+/**
+ * A WebGPU adapter backed by real graphics hardware, or undefined. A fallback adapter and
+ * SwiftShader (Chromium's CPU implementation of the GPU APIs) are not: on them the gpu.js modes
+ * emulate a GPU on the CPU, slower than the wasm kernels.
+ */
+async function hardwareGpuAdapter(): Promise<string | undefined> {
+  const gpu = (globalThis as { navigator?: { gpu?: { requestAdapter(): Promise<unknown> } } }).navigator?.gpu;
+  if (gpu === undefined) return undefined;
+  try {
+    const adapter = (await gpu.requestAdapter()) as { isFallbackAdapter?: boolean; info?: AdapterInfoLike; requestAdapterInfo?: () => Promise<AdapterInfoLike> } | null;
+    if (adapter === null || adapter === undefined || adapter.isFallbackAdapter === true) return undefined;
+    const info = adapter.info ?? (await adapter.requestAdapterInfo?.()) ?? {};
+    const text = `${info.vendor ?? ''} ${info.architecture ?? ''} ${info.description ?? ''}`.toLowerCase();
+    if (text.includes('swiftshader') || text.includes('llvmpipe') || text.includes('lavapipe')) return undefined;
+    return text.trim() || 'an adapter';
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * `auto`: in Node, wasm (the gpu.js modes there are emulations or need a native GL build); in a
+ * browser, the best gpu.js mode when WebGPU finds real hardware, else wasm. An explicit mode is
+ * checked: UNSUPPORTED naming the mode and what to use instead when it cannot run here.
+ */
+export async function resolveBackendMode(requested: BackendMode | 'auto' = 'auto'): Promise<ResolvedBackendMode> {
+  if (requested !== 'auto' && !isBackendMode(requested)) {
+    throw new UsageError(`unknown mode '${String(requested)}' (choose one of auto, ${BACKEND_MODES.join(', ')})`);
+  }
+  const simd = wasmSupport().simd;
+  if (requested === 'wasm') {
+    if (!simd) throw new UnsupportedError('mode wasm needs WebAssembly SIMD, which this JavaScript engine lacks', { hint: "use mode 'webasm' or 'cpu' (gpu.js), or a newer Node / browser" });
+    return { mode: 'wasm', reason: 'wasm: asked for explicitly and available' };
+  }
+  if (requested !== 'auto') return resolveGpuMode(requested);
+  if (!isNode()) {
+    const adapter = await hardwareGpuAdapter();
+    if (adapter !== undefined) {
+      const gpu = await resolveGpuMode('auto');
+      return { mode: gpu.mode, reason: `auto: WebGPU found real hardware (${adapter}); ${gpu.reason}` };
+    }
+  }
+  if (simd) return { mode: 'wasm', reason: `auto: wasm (WebAssembly SIMD on the CPU${isNode() ? '' : '; no hardware GPU adapter found'})` };
+  const gpu = await resolveGpuMode('auto');
+  return { mode: gpu.mode, reason: `auto: this engine has no WebAssembly SIMD for mode wasm; ${gpu.reason}` };
+}
+
+/** A backend that may hold memory of its own (the wasm backend): dispose() frees it. */
+export interface SessionBackend extends KernelBackend {
+  dispose?(): void;
+}
+
+/** The kernel backend of `mode` (checked available with resolveBackendMode first). */
+export function createKernelBackend(mode: BackendMode, options: BackendOptions = {}): SessionBackend {
+  if (mode === 'wasm') return createWasmBackend({ simd: options.simd ?? 'auto' });
+  if (!isGpuMode(mode)) throw new UsageError(`unknown mode '${String(mode)}' (choose one of ${BACKEND_MODES.join(', ')})`);
+  return gpuKernelBackend(mode);
+}

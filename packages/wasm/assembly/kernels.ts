@@ -1,0 +1,408 @@
+// The WebAssembly SIMD kernels of @deprune/wasm, in AssemblyScript (compiled at build time by
+// scripts/build-wasm.mjs, twice: plain SIMD, and relaxed SIMD where f32x4.relaxed_madd is FMA).
+//
+// Every kernel works on float32 NCHW data at byte addresses in the one imported memory that the
+// TypeScript side allocates; nothing here allocates. Shapes, strides and tap lists arrive as
+// arguments at run time: one module serves every layer (see the package README for why this and
+// not per-layer generated code). Activation codes are the contract's (@deprune/kernels
+// ACTIVATION_CODES): 0 none, 1 relu, 2 clip(alpha, beta), 3 hardswish, 4 hardsigmoid, 5 sigmoid, 6 silu.
+
+// a * b + c: one fused instruction with relaxed SIMD (rounded once), mul then add without.
+// @ts-ignore: decorator
+@inline function madd(a: v128, b: v128, c: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(a, b, c);
+  return f32x4.add(f32x4.mul(a, b), c);
+}
+
+/** 1 when this module was built with relaxed SIMD (FMA), else 0. */
+export function usesRelaxedSimd(): i32 {
+  return ASC_FEATURE_RELAXED_SIMD ? 1 : 0;
+}
+
+// @ts-ignore: decorator
+@inline function sigmoid1(v: f32): f32 {
+  return 1.0 / (1.0 + Mathf.exp(-v));
+}
+
+/** The fused epilogue on four values (pmax / pmin: one instruction each, no NaN fix-ups). */
+// @ts-ignore: decorator
+@inline function activate(v: v128, code: i32, alpha: v128, beta: v128): v128 {
+  if (code == 0) return v;
+  const zero = f32x4.splat(0);
+  if (code == 1) return f32x4.pmax(zero, v);
+  if (code == 2) return f32x4.pmin(beta, f32x4.pmax(alpha, v));
+  const one = f32x4.splat(1);
+  if (code == 3) return f32x4.mul(v, f32x4.pmin(one, f32x4.pmax(zero, madd(alpha, v, beta))));
+  if (code == 4) return f32x4.pmin(one, f32x4.pmax(zero, madd(alpha, v, beta)));
+  // sigmoid and silu: lane by lane (exp has no SIMD instruction).
+  let s = f32x4.splat(sigmoid1(f32x4.extract_lane(v, 0)));
+  s = f32x4.replace_lane(s, 1, sigmoid1(f32x4.extract_lane(v, 1)));
+  s = f32x4.replace_lane(s, 2, sigmoid1(f32x4.extract_lane(v, 2)));
+  s = f32x4.replace_lane(s, 3, sigmoid1(f32x4.extract_lane(v, 3)));
+  if (code == 5) return s;
+  if (code == 6) return f32x4.mul(v, s);
+  return v;
+}
+
+// @ts-ignore: decorator
+@inline function activate1(v: f32, code: i32, alpha: f32, beta: f32): f32 {
+  if (code == 0) return v;
+  if (code == 1) return v < 0 ? 0 : v;
+  if (code == 2) return min(max(v, alpha), beta);
+  if (code == 3) return v * min(max(alpha * v + beta, 0), 1);
+  if (code == 4) return min(max(alpha * v + beta, 0), 1);
+  if (code == 5) return sigmoid1(v);
+  if (code == 6) return v * sigmoid1(v);
+  return v;
+}
+
+/**
+ * Y[M, P] = W[M, K] * X[K, P] + bias, then the epilogue: the point-wise conv, and every GEMM the
+ * backend runs (conv via im2col, MatMul, Gemm). W is packed in panels of 4 rows (`packPanels` on
+ * the TypeScript side): panel p holds, for each k, the 4 rows' weights side by side, so one
+ * 16-byte step walks k and each weight is one load32_splat. Register tile: 4 rows x 8 pixels
+ * (8 accumulators, 6 loads per 16 multiply-adds). Pixel blocks are the outer loop so a block's
+ * K x 8 slice of X stays in L1 while every panel passes over it.
+ * Rows are `xStride` / `yStride` floats apart; `bias` has 4 * panels floats (zero-padded).
+ */
+export function gemmPanels(w: usize, x: usize, bias: usize, y: usize, K: i32, M: i32, P: i32, xStride: i32, yStride: i32, code: i32, alpha: f32, beta: f32): void {
+  const panels = (M + 3) >> 2;
+  const av = f32x4.splat(alpha);
+  const bv = f32x4.splat(beta);
+  const xRow = <usize>xStride << 2;
+  let p0 = 0;
+  for (; p0 + 8 <= P; p0 += 8) {
+    for (let panel = 0; panel < panels; panel++) {
+      let wp = w + (<usize>panel * <usize>K << 4);
+      const bp = bias + (<usize>panel << 4);
+      let a00 = v128.load32_splat(bp), a01 = a00;
+      let a10 = v128.load32_splat(bp, 4), a11 = a10;
+      let a20 = v128.load32_splat(bp, 8), a21 = a20;
+      let a30 = v128.load32_splat(bp, 12), a31 = a30;
+      let xp = x + (<usize>p0 << 2);
+      for (let k = 0; k < K; k++) {
+        const x0 = v128.load(xp);
+        const x1 = v128.load(xp, 16);
+        const w0 = v128.load32_splat(wp);
+        const w1 = v128.load32_splat(wp, 4);
+        const w2 = v128.load32_splat(wp, 8);
+        const w3 = v128.load32_splat(wp, 12);
+        a00 = madd(w0, x0, a00);
+        a01 = madd(w0, x1, a01);
+        a10 = madd(w1, x0, a10);
+        a11 = madd(w1, x1, a11);
+        a20 = madd(w2, x0, a20);
+        a21 = madd(w2, x1, a21);
+        a30 = madd(w3, x0, a30);
+        a31 = madd(w3, x1, a31);
+        xp += xRow;
+        wp += 16;
+      }
+      const row = panel << 2;
+      const yp = y + ((<usize>row * <usize>yStride + <usize>p0) << 2);
+      const yRow = <usize>yStride << 2;
+      v128.store(yp, activate(a00, code, av, bv));
+      v128.store(yp, activate(a01, code, av, bv), 16);
+      if (row + 1 < M) {
+        v128.store(yp + yRow, activate(a10, code, av, bv));
+        v128.store(yp + yRow, activate(a11, code, av, bv), 16);
+      }
+      if (row + 2 < M) {
+        v128.store(yp + 2 * yRow, activate(a20, code, av, bv));
+        v128.store(yp + 2 * yRow, activate(a21, code, av, bv), 16);
+      }
+      if (row + 3 < M) {
+        v128.store(yp + 3 * yRow, activate(a30, code, av, bv));
+        v128.store(yp + 3 * yRow, activate(a31, code, av, bv), 16);
+      }
+    }
+  }
+  gemmTail(w, x, bias, y, K, M, P, xStride, yStride, code, alpha, beta, p0);
+}
+
+/** The last P - p0 (< 8) pixels of gemmPanels: a 4-pixel vector step, then pixel by pixel. */
+function gemmTail(w: usize, x: usize, bias: usize, y: usize, K: i32, M: i32, P: i32, xStride: i32, yStride: i32, code: i32, alpha: f32, beta: f32, p0: i32): void {
+  const panels = (M + 3) >> 2;
+  const av = f32x4.splat(alpha);
+  const bv = f32x4.splat(beta);
+  const xRow = <usize>xStride << 2;
+  if (p0 + 4 <= P) {
+    for (let panel = 0; panel < panels; panel++) {
+      let wp = w + (<usize>panel * <usize>K << 4);
+      const bp = bias + (<usize>panel << 4);
+      let a0 = v128.load32_splat(bp);
+      let a1 = v128.load32_splat(bp, 4);
+      let a2 = v128.load32_splat(bp, 8);
+      let a3 = v128.load32_splat(bp, 12);
+      let xp = x + (<usize>p0 << 2);
+      for (let k = 0; k < K; k++) {
+        const x0 = v128.load(xp);
+        a0 = madd(v128.load32_splat(wp), x0, a0);
+        a1 = madd(v128.load32_splat(wp, 4), x0, a1);
+        a2 = madd(v128.load32_splat(wp, 8), x0, a2);
+        a3 = madd(v128.load32_splat(wp, 12), x0, a3);
+        xp += xRow;
+        wp += 16;
+      }
+      const row = panel << 2;
+      const yp = y + ((<usize>row * <usize>yStride + <usize>p0) << 2);
+      const yRow = <usize>yStride << 2;
+      v128.store(yp, activate(a0, code, av, bv));
+      if (row + 1 < M) v128.store(yp + yRow, activate(a1, code, av, bv));
+      if (row + 2 < M) v128.store(yp + 2 * yRow, activate(a2, code, av, bv));
+      if (row + 3 < M) v128.store(yp + 3 * yRow, activate(a3, code, av, bv));
+    }
+    p0 += 4;
+  }
+  for (; p0 < P; p0++) {
+    const xPixel = x + (<usize>p0 << 2);
+    for (let panel = 0; panel < panels; panel++) {
+      const row = panel << 2;
+      const yp = y + ((<usize>row * <usize>yStride + <usize>p0) << 2);
+      storeColumn(yp, <usize>yStride << 2, M - row, activate(gemmColumn(w + (<usize>panel * <usize>K << 4), xPixel, bias + (<usize>panel << 4), K, xRow), code, av, bv));
+    }
+  }
+}
+
+/**
+ * One output pixel of one panel: the panel's weight column for each k is a vector of its 4 rows,
+ * times x[k] splatted. Two accumulators (even and odd k) halve the add latency chain. This is
+ * the tail of the pixel loop, and the whole GEMV when there is one pixel (a classifier).
+ */
+// @ts-ignore: decorator
+@inline function gemmColumn(wp: usize, xp: usize, bp: usize, K: i32, xRow: usize): v128 {
+  let a0 = v128.load(bp);
+  let a1 = f32x4.splat(0);
+  let k = 0;
+  for (; k + 2 <= K; k += 2) {
+    a0 = madd(v128.load(wp), v128.load32_splat(xp), a0);
+    a1 = madd(v128.load(wp, 16), v128.load32_splat(xp + xRow), a1);
+    xp += xRow << 1;
+    wp += 32;
+  }
+  if (k < K) a0 = madd(v128.load(wp), v128.load32_splat(xp), a0);
+  return f32x4.add(a0, a1);
+}
+
+/** Stores the first `rows` (1..4, more means 4) lanes of `v` down a column, `rowBytes` apart. */
+// @ts-ignore: decorator
+@inline function storeColumn(yp: usize, rowBytes: usize, rows: i32, v: v128): void {
+  store<f32>(yp, f32x4.extract_lane(v, 0));
+  if (rows > 1) store<f32>(yp + rowBytes, f32x4.extract_lane(v, 1));
+  if (rows > 2) store<f32>(yp + 2 * rowBytes, f32x4.extract_lane(v, 2));
+  if (rows > 3) store<f32>(yp + 3 * rowBytes, f32x4.extract_lane(v, 3));
+}
+
+/**
+ * The column-sparse GEMM of a PCP layer: like gemmPanels, but panel p reads only its kept input
+ * rows. `rowStart[p]` (i32) indexes the panel's first entry in `rows` (i32 indices of the kept
+ * rows of X, `xStride` floats apart) and in the packed weights (16 bytes per kept row: the
+ * panel's 4 weights); `rowStart[p + 1]` ends it. The work of a panel is its kept count: balanced plans give every
+ * panel the same trip count.
+ */
+export function gemmGather(w: usize, rows: usize, rowStart: usize, x: usize, bias: usize, y: usize, M: i32, P: i32, xStride: i32, yStride: i32, code: i32, alpha: f32, beta: f32): void {
+  const panels = (M + 3) >> 2;
+  const av = f32x4.splat(alpha);
+  const bv = f32x4.splat(beta);
+  const yRow = <usize>yStride << 2;
+  const xRow = <usize>xStride << 2;
+  let p0 = 0;
+  for (; p0 + 8 <= P; p0 += 8) {
+    const xBlock = x + (<usize>p0 << 2);
+    for (let panel = 0; panel < panels; panel++) {
+      const first = load<i32>(rowStart + (<usize>panel << 2));
+      const last = load<i32>(rowStart + (<usize>panel << 2), 4);
+      let wp = w + (<usize>first << 4);
+      let op = rows + (<usize>first << 2);
+      const bp = bias + (<usize>panel << 4);
+      let a00 = v128.load32_splat(bp), a01 = a00;
+      let a10 = v128.load32_splat(bp, 4), a11 = a10;
+      let a20 = v128.load32_splat(bp, 8), a21 = a20;
+      let a30 = v128.load32_splat(bp, 12), a31 = a30;
+      for (let k = first; k < last; k++) {
+        const xp = xBlock + <usize>load<i32>(op) * xRow;
+        const x0 = v128.load(xp);
+        const x1 = v128.load(xp, 16);
+        const w0 = v128.load32_splat(wp);
+        const w1 = v128.load32_splat(wp, 4);
+        const w2 = v128.load32_splat(wp, 8);
+        const w3 = v128.load32_splat(wp, 12);
+        a00 = madd(w0, x0, a00);
+        a01 = madd(w0, x1, a01);
+        a10 = madd(w1, x0, a10);
+        a11 = madd(w1, x1, a11);
+        a20 = madd(w2, x0, a20);
+        a21 = madd(w2, x1, a21);
+        a30 = madd(w3, x0, a30);
+        a31 = madd(w3, x1, a31);
+        op += 4;
+        wp += 16;
+      }
+      const row = panel << 2;
+      const yp = y + ((<usize>row * <usize>yStride + <usize>p0) << 2);
+      v128.store(yp, activate(a00, code, av, bv));
+      v128.store(yp, activate(a01, code, av, bv), 16);
+      if (row + 1 < M) {
+        v128.store(yp + yRow, activate(a10, code, av, bv));
+        v128.store(yp + yRow, activate(a11, code, av, bv), 16);
+      }
+      if (row + 2 < M) {
+        v128.store(yp + 2 * yRow, activate(a20, code, av, bv));
+        v128.store(yp + 2 * yRow, activate(a21, code, av, bv), 16);
+      }
+      if (row + 3 < M) {
+        v128.store(yp + 3 * yRow, activate(a30, code, av, bv));
+        v128.store(yp + 3 * yRow, activate(a31, code, av, bv), 16);
+      }
+    }
+  }
+  for (; p0 < P; p0++) {
+    const xPixel = x + (<usize>p0 << 2);
+    for (let panel = 0; panel < panels; panel++) {
+      const first = load<i32>(rowStart + (<usize>panel << 2));
+      const last = load<i32>(rowStart + (<usize>panel << 2), 4);
+      let acc = v128.load(bias + (<usize>panel << 4));
+      for (let k = first; k < last; k++) {
+        acc = madd(v128.load(w + (<usize>k << 4)), v128.load32_splat(xPixel + <usize>load<i32>(rows + (<usize>k << 2)) * xRow), acc);
+      }
+      const row = panel << 2;
+      storeColumn(y + ((<usize>row * <usize>yStride + <usize>p0) << 2), yRow, M - row, activate(acc, code, av, bv));
+    }
+  }
+}
+
+/**
+ * Copies one input plane [H, W] into the sh * sw zero-bordered phase planes of [Hq, Wq] at `s`:
+ * padded position (i, j) (= input row + padTop, column + padLeft) goes to plane
+ * (i % sh) * sw + j % sw at row i / sh, column j / sw. A tap at padded offset (di, dj) then reads,
+ * for output (oy, ox), plane (di % sh, dj % sw) at (oy + di / sh, ox + dj / sw): every stride turns
+ * into a stride-1 read, and the flat index oy * Wq + ox + (tap's constant) is linear in the
+ * output's "wide" index oy * Wq + ox (see dwTaps). The border is zeroed once per call; each
+ * channel rewrites the same interior.
+ */
+function fillPhasePlanes(src: usize, s: usize, H: i32, W: i32, padTop: i32, padLeft: i32, sh: i32, sw: i32, Hq: i32, Wq: i32): void {
+  const plane = <usize>Hq * <usize>Wq << 2;
+  for (let iy = 0; iy < H; iy++) {
+    const row = src + (<usize>iy * <usize>W << 2);
+    const i = iy + padTop;
+    const rowPlanes = s + <usize>((i % sh) * sw) * plane + (<usize>(i / sh) * <usize>Wq << 2);
+    if (sw == 1) {
+      memory.copy(rowPlanes + (<usize>padLeft << 2), row, <usize>W << 2);
+    } else if (sw == 2) {
+      const evens = rowPlanes + <usize>(padLeft & 1) * plane + (<usize>(padLeft >> 1) << 2);
+      const odds = rowPlanes + <usize>((padLeft + 1) & 1) * plane + (<usize>((padLeft + 1) >> 1) << 2);
+      let ix = 0;
+      for (; ix + 8 <= W; ix += 8) {
+        const a = v128.load(row + (<usize>ix << 2));
+        const b = v128.load(row + (<usize>ix << 2), 16);
+        v128.store(evens + (<usize>(ix >> 1) << 2), v128.shuffle<f32>(a, b, 0, 2, 4, 6));
+        v128.store(odds + (<usize>(ix >> 1) << 2), v128.shuffle<f32>(a, b, 1, 3, 5, 7));
+      }
+      for (; ix < W; ix++) {
+        store<f32>(((ix & 1) == 0 ? evens : odds) + (<usize>(ix >> 1) << 2), load<f32>(row + (<usize>ix << 2)));
+      }
+    } else {
+      for (let ix = 0; ix < W; ix++) {
+        const j = ix + padLeft;
+        store<f32>(rowPlanes + <usize>(j % sw) * plane + (<usize>(j / sw) << 2), load<f32>(row + (<usize>ix << 2)));
+      }
+    }
+  }
+}
+
+/** Floats dwTaps needs at `scratch`: the phase planes, plus slack for the last wide block's reads. */
+export function dwScratchFloats(sh: i32, sw: i32, Hq: i32, Wq: i32, Ho: i32): i32 {
+  const wide = (Ho * Wq + 15) & ~15;
+  return sh * sw * Hq * Wq + Wq + 64 + wide;
+}
+
+/**
+ * Depth-wise conv over per-channel tap lists: dense (every tap) and DEPrune-sparse (kept taps
+ * only) are the same kernel with different lists, so a pruned channel's work is its kept count.
+ * For plane n*C + c: taps `tapStart[c]` .. `tapStart[c + 1]` of `tapOffsets` (i32 offsets in
+ * floats into the phase planes, see fillPhasePlanes) and `tapWeights` (f32).
+ *
+ * Outputs are computed on "wide" rows of Wq columns (the phase planes' width), flattened: the
+ * wide index q = oy * Wq + ox reads q + offset for every tap, so one loop of 16 outputs (four
+ * accumulators per tap step) covers every row, border and tail alike; the Wq - Wo extra columns
+ * of each row are computed and dropped when the rows are compacted into the output.
+ */
+export function dwTaps(x: usize, y: usize, tapOffsets: usize, tapWeights: usize, tapStart: usize, bias: usize, scratch: usize, N: i32, C: i32, H: i32, W: i32, Ho: i32, Wo: i32, strideH: i32, strideW: i32, padTop: i32, padLeft: i32, Hq: i32, Wq: i32, code: i32, alpha: f32, beta: f32): void {
+  const av = f32x4.splat(alpha);
+  const bv = f32x4.splat(beta);
+  const inPlane = <usize>H * <usize>W << 2;
+  const outPlane = <usize>Ho * <usize>Wo << 2;
+  const planesBytes = <usize>(strideH * strideW) * <usize>Hq * <usize>Wq << 2;
+  const wideCount = (Ho * Wq + 15) & ~15;
+  // The wide outputs live after the planes and their slack.
+  const wide = scratch + planesBytes + (<usize>(Wq + 64) << 2);
+  memory.fill(scratch, 0, planesBytes + (<usize>(Wq + 64) << 2));
+  for (let n = 0; n < N; n++) {
+    for (let c = 0; c < C; c++) {
+      const index = <usize>n * <usize>C + <usize>c;
+      fillPhasePlanes(x + index * inPlane, scratch, H, W, padTop, padLeft, strideH, strideW, Hq, Wq);
+      const first = load<i32>(tapStart + (<usize>c << 2));
+      const last = load<i32>(tapStart + (<usize>c << 2), 4);
+      const b = v128.load32_splat(bias + (<usize>c << 2));
+      for (let q = 0; q < wideCount; q += 16) {
+        let a0 = b, a1 = b, a2 = b, a3 = b;
+        const base = scratch + (<usize>q << 2);
+        for (let t = first; t < last; t++) {
+          const wv = v128.load32_splat(tapWeights + (<usize>t << 2));
+          const p = base + (<usize>load<i32>(tapOffsets + (<usize>t << 2)) << 2);
+          a0 = madd(wv, v128.load(p), a0);
+          a1 = madd(wv, v128.load(p, 16), a1);
+          a2 = madd(wv, v128.load(p, 32), a2);
+          a3 = madd(wv, v128.load(p, 48), a3);
+        }
+        const o = wide + (<usize>q << 2);
+        v128.store(o, activate(a0, code, av, bv));
+        v128.store(o, activate(a1, code, av, bv), 16);
+        v128.store(o, activate(a2, code, av, bv), 32);
+        v128.store(o, activate(a3, code, av, bv), 48);
+      }
+      const out = y + index * outPlane;
+      if (Wq == Wo) {
+        memory.copy(out, wide, outPlane);
+      } else {
+        for (let oy = 0; oy < Ho; oy++) memory.copy(out + (<usize>oy * <usize>Wo << 2), wide + (<usize>oy * <usize>Wq << 2), <usize>Wo << 2);
+      }
+    }
+  }
+}
+
+/**
+ * im2col of one image's channel group for a general conv: rows (c, ky, kx) of the group's
+ * `Cg` channels starting at channel `c0`, columns the Ho * Wo output pixels; taps outside the
+ * image read 0. `cols` is [Cg * kh * kw, Ho * Wo]. The GEMM then runs on gemmPanels.
+ */
+export function im2col(x: usize, cols: usize, c0: i32, Cg: i32, H: i32, W: i32, kh: i32, kw: i32, Ho: i32, Wo: i32, strideH: i32, strideW: i32, padTop: i32, padLeft: i32, dilationH: i32, dilationW: i32): void {
+  let out = cols;
+  for (let c = 0; c < Cg; c++) {
+    const plane = x + (<usize>(c0 + c) * <usize>H * <usize>W << 2);
+    for (let ky = 0; ky < kh; ky++) {
+      for (let kx = 0; kx < kw; kx++) {
+        for (let oy = 0; oy < Ho; oy++) {
+          const iy = oy * strideH - padTop + ky * dilationH;
+          if (iy < 0 || iy >= H) {
+            memory.fill(out, 0, <usize>Wo << 2);
+            out += <usize>Wo << 2;
+            continue;
+          }
+          const row = plane + (<usize>iy * <usize>W << 2);
+          const ix0 = kx * dilationW - padLeft;
+          if (strideW == 1 && ix0 >= 0 && ix0 + Wo <= W) {
+            memory.copy(out, row + (<usize>ix0 << 2), <usize>Wo << 2);
+            out += <usize>Wo << 2;
+            continue;
+          }
+          for (let ox = 0; ox < Wo; ox++) {
+            const ix = ox * strideW + ix0;
+            store<f32>(out, ix >= 0 && ix < W ? load<f32>(row + (<usize>ix << 2)) : 0);
+            out += 4;
+          }
+        }
+      }
+    }
+  }
+}

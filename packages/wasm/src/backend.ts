@@ -1,0 +1,100 @@
+import { UnsupportedError, UsageError } from '@deprune/errors';
+import type { KernelBackend, KernelName, KernelSignatures } from '@deprune/kernels';
+import { WasmEngine, type SimdLevel } from './engine';
+import * as host from './host';
+import { convKernels } from './kernels/conv';
+import { gemmKernels } from './kernels/gemm';
+import { ResidentConstants } from './resident';
+import { ResidentTensors } from './resident-tensors';
+
+/**
+ * The wasm kernel backend: one kernel module instance over one WebAssembly memory, and the
+ * kernels of the contract (@deprune/kernels) by name. The conv family (dense and DEPrune-sparse
+ * DW and PW, the DW -> PW chain, general conv) and MatMul / Gemm run in WebAssembly SIMD; the ops
+ * around them (element-wise, pooling, resize, reductions, softmax, ConvTranspose) run as
+ * TypeScript loops on the host (src/host), a small share of a DSConv model's time.
+ */
+
+export interface WasmBackendOptions {
+  /** 'auto' (default): relaxed SIMD (FMA) where the engine validates it, else plain SIMD. */
+  simd?: SimdLevel;
+}
+
+type Kernels = { [Name in KernelName]?: KernelSignatures[Name] };
+
+export class WasmBackend implements KernelBackend {
+  readonly name = 'wasm';
+  readonly engine: WasmEngine;
+  private readonly constants: ResidentConstants;
+  private readonly tensors: ResidentTensors;
+  private readonly kernels: Kernels;
+  private disposed = false;
+
+  constructor(options: WasmBackendOptions = {}) {
+    if (options === null || typeof options !== 'object') throw new UsageError('createWasmBackend takes an options object');
+    this.engine = WasmEngine.create(options.simd ?? 'auto');
+    this.constants = new ResidentConstants(this.engine);
+    this.tensors = new ResidentTensors(this.engine);
+    const context = { engine: this.engine, constants: this.constants, tensors: this.tensors };
+    this.kernels = {
+      ...convKernels(context),
+      ...gemmKernels(context),
+      unary: host.unary,
+      binary: host.binary,
+      pool2d: host.pool2d,
+      resize2d: host.resize2d,
+      reduceAxis: host.reduceAxis,
+      softmax: host.softmax,
+      convTranspose2d: host.convTranspose2d,
+    };
+  }
+
+  /** 'relaxed' when the kernels run fused multiply-adds, else 'simd'. */
+  get simd(): 'relaxed' | 'simd' {
+    return this.engine.relaxed ? 'relaxed' : 'simd';
+  }
+
+  has(name: string): boolean {
+    return Object.hasOwn(this.kernels, name);
+  }
+
+  kernel<Name extends KernelName>(name: Name): KernelSignatures[Name] {
+    if (this.disposed) throw new UsageError('this wasm backend was disposed', { hint: 'create a new session' });
+    const fn = Object.hasOwn(this.kernels, name) ? this.kernels[name] : undefined;
+    if (fn === undefined) {
+      throw new UnsupportedError(`the wasm backend has no '${String(name)}' kernel (it has: ${Object.keys(this.kernels).sort().join(', ')})`, { hint: "run this model in a gpu.js mode (e.g. mode 'webasm')" });
+    }
+    return fn as KernelSignatures[Name];
+  }
+
+  /**
+   * True when `t`'s data is a kernel result still in this backend's memory (a view that the next
+   * kernel reads in place). Whoever hands it to a user copies it first (`data.slice()`).
+   */
+  owns(t: { data: unknown }): boolean {
+    return this.tensors.owns(t?.data);
+  }
+
+  /** The runtime is done with `t`: its block of wasm memory is free for the next result. */
+  release(t: { data: unknown }): void {
+    this.tensors.release(t?.data);
+  }
+
+  /** Bytes of wasm memory: resident constants (packed weights, tap lists), in use, at peak, reserved. */
+  memoryUsage(): { constantBytes: number; liveBytes: number; peakBytes: number; memoryBytes: number } {
+    return { constantBytes: this.constants.bytes, ...this.engine.usage };
+  }
+
+  /** Drops the resident constants and the module; the memory goes with the last reference. */
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.constants.clear();
+    this.tensors.clear();
+    this.engine.dispose();
+  }
+}
+
+export function createWasmBackend(options: WasmBackendOptions = {}): WasmBackend {
+  return new WasmBackend(options);
+}

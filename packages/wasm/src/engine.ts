@@ -1,0 +1,248 @@
+import { DeprunError, UnsupportedError, UsageError } from '@deprune/errors';
+import { RELAXED_SHARED_WASM_BASE64, RELAXED_WASM_BASE64, SIMD_SHARED_WASM_BASE64, SIMD_WASM_BASE64 } from './generated/binaries';
+
+/**
+ * One instance of the kernel module over one WebAssembly memory, plus the allocator that hands
+ * out its bytes. Kernels address data by byte offset in this memory; the TypeScript side copies
+ * inputs in, packs weights once (kept for as long as their weight tensor lives) and copies
+ * results out.
+ */
+
+/** Which instruction set to run: plain SIMD, relaxed SIMD (FMA), or the best the engine validates. */
+export type SimdLevel = 'auto' | 'relaxed' | 'simd';
+
+/** The kernel module's exports (assembly/kernels.ts). Pointers are byte offsets. */
+export interface KernelExports {
+  usesRelaxedSimd(): number;
+  gemmPanels(w: number, x: number, bias: number, y: number, K: number, M: number, P: number, xStride: number, yStride: number, code: number, alpha: number, beta: number): void;
+  gemmGather(w: number, rows: number, rowStart: number, x: number, bias: number, y: number, M: number, P: number, xStride: number, yStride: number, code: number, alpha: number, beta: number): void;
+  dwTaps(
+    x: number,
+    y: number,
+    tapOffsets: number,
+    tapWeights: number,
+    tapStart: number,
+    bias: number,
+    scratch: number,
+    N: number,
+    C: number,
+    H: number,
+    W: number,
+    Ho: number,
+    Wo: number,
+    strideH: number,
+    strideW: number,
+    padTop: number,
+    padLeft: number,
+    Hq: number,
+    Wq: number,
+    code: number,
+    alpha: number,
+    beta: number,
+  ): void;
+  dwScratchFloats(strideH: number, strideW: number, Hq: number, Wq: number, Ho: number): number;
+  im2col(x: number, cols: number, c0: number, Cg: number, H: number, W: number, kh: number, kw: number, Ho: number, Wo: number, strideH: number, strideW: number, padTop: number, padLeft: number, dilationH: number, dilationW: number): void;
+}
+
+const PAGE_BYTES = 65536;
+/** The first page is left to the module's own (tiny) static data. */
+const HEAP_START = PAGE_BYTES;
+/** Allocations are 64-byte aligned: a cache line, and every v128 load stays inside one. */
+const ALIGN = 64;
+/** wasm32's ceiling: 4 GiB of address space, 65536 pages (reserved, not committed). */
+const MAX_PAGES = 65536;
+/** 4 MiB to start; it grows as packed weights and activations need. */
+const INITIAL_PAGES = 64;
+
+function canShareMemory(): boolean {
+  if (typeof SharedArrayBuffer !== 'function') return false;
+  const isolated = (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated;
+  return isolated !== false;
+}
+
+function decodeBase64(text: string): Uint8Array<ArrayBuffer> {
+  if (typeof Buffer !== 'undefined') return Uint8Array.from(Buffer.from(text, 'base64'));
+  const binary = atob(text);
+  const bytes = new Uint8Array(binary.length);
+  for (let index = 0; index < binary.length; index++) bytes[index] = binary.charCodeAt(index);
+  return bytes;
+}
+
+interface Binaries {
+  simd: Uint8Array<ArrayBuffer>;
+  relaxed: Uint8Array<ArrayBuffer>;
+  simdShared: Uint8Array<ArrayBuffer>;
+  relaxedShared: Uint8Array<ArrayBuffer>;
+}
+
+let binaries: Binaries | undefined;
+function kernelBinaries(): Binaries {
+  binaries ??= {
+    simd: decodeBase64(SIMD_WASM_BASE64),
+    relaxed: decodeBase64(RELAXED_WASM_BASE64),
+    simdShared: decodeBase64(SIMD_SHARED_WASM_BASE64),
+    relaxedShared: decodeBase64(RELAXED_SHARED_WASM_BASE64),
+  };
+  return binaries;
+}
+
+/** What this JavaScript engine can run: SIMD at all, and relaxed SIMD. */
+export interface WasmSupport {
+  simd: boolean;
+  relaxedSimd: boolean;
+}
+
+let support: WasmSupport | undefined;
+export function wasmSupport(): WasmSupport {
+  if (support !== undefined) return support;
+  const hasWasm = typeof WebAssembly === 'object' && typeof WebAssembly.validate === 'function';
+  const { simd, relaxed } = kernelBinaries();
+  support = { simd: hasWasm && WebAssembly.validate(simd), relaxedSimd: hasWasm && WebAssembly.validate(relaxed) };
+  return support;
+}
+
+/** The error for an engine without what the backend needs, naming what to use instead. */
+function unsupported(what: string): UnsupportedError {
+  return new UnsupportedError(`the wasm backend needs ${what}, which this JavaScript engine does not validate`, {
+    hint: "use a gpu.js mode instead (mode 'webasm' or 'cpu'; in a browser 'webgl2' or 'webgpu'), or a newer Node / browser",
+  });
+}
+
+interface Block {
+  offset: number;
+  bytes: number;
+}
+
+export class WasmEngine {
+  readonly memory: WebAssembly.Memory;
+  readonly exports: KernelExports;
+  /** True when the kernels run fused multiply-adds (relaxed SIMD). */
+  readonly relaxed: boolean;
+  /**
+   * True when the memory is shared (SharedArrayBuffer): growing it then never detaches a view, so
+   * kernel results can stay in wasm memory as views for the next kernel (see ResidentTensors).
+   */
+  readonly shared: boolean;
+  /** Free blocks, sorted by offset, coalesced. */
+  private free: Block[] = [];
+  private top = HEAP_START;
+  private live = 0;
+  private peak = 0;
+  private disposed = false;
+
+  private constructor(memory: WebAssembly.Memory, exports: KernelExports, relaxed: boolean, shared: boolean) {
+    this.memory = memory;
+    this.exports = exports;
+    this.relaxed = relaxed;
+    this.shared = shared;
+  }
+
+  static create(level: SimdLevel = 'auto'): WasmEngine {
+    if (level !== 'auto' && level !== 'relaxed' && level !== 'simd') throw new UsageError(`unknown simd level '${String(level)}' (choose auto, relaxed or simd)`);
+    const found = wasmSupport();
+    if (!found.simd) throw unsupported('WebAssembly SIMD (f32x4)');
+    if (level === 'relaxed' && !found.relaxedSimd) throw unsupported('relaxed SIMD (in Node 20 run node with --experimental-wasm-relaxed-simd)');
+    const relaxed = level === 'relaxed' || (level === 'auto' && found.relaxedSimd);
+    // Shared where the page may use SharedArrayBuffer (always in Node; in a browser only when
+    // cross-origin isolated); a plain memory otherwise, where results are copied out instead.
+    const shared = canShareMemory();
+    const memory = new WebAssembly.Memory({ initial: INITIAL_PAGES, maximum: MAX_PAGES, ...(shared ? { shared: true } : {}) } as WebAssembly.MemoryDescriptor);
+    const all = kernelBinaries();
+    const module = new WebAssembly.Module(shared ? (relaxed ? all.relaxedShared : all.simdShared) : relaxed ? all.relaxed : all.simd);
+    const instance = new WebAssembly.Instance(module, { env: { memory } });
+    const exports = instance.exports as unknown as KernelExports;
+    if ((exports.usesRelaxedSimd() === 1) !== relaxed) throw new DeprunError('INTERNAL', 'the wasm kernel module does not match the simd level it was loaded for');
+    return new WasmEngine(memory, exports, relaxed, shared);
+  }
+
+  /** Bytes in use now and at most so far (packed weights, scratch and live activations). */
+  get usage(): { liveBytes: number; peakBytes: number; memoryBytes: number } {
+    return { liveBytes: this.live, peakBytes: this.peak, memoryBytes: this.memory.buffer.byteLength };
+  }
+
+  /** `bytes` bytes, 64-byte aligned; grows the memory when no free block fits. */
+  alloc(bytes: number): number {
+    if (this.disposed) throw new DeprunError('INTERNAL', 'the wasm backend was disposed; create a new session');
+    const size = Math.max(ALIGN, Math.ceil(bytes / ALIGN) * ALIGN);
+    for (let index = 0; index < this.free.length; index++) {
+      const block = this.free[index];
+      if (block.bytes < size) continue;
+      const offset = block.offset;
+      if (block.bytes === size) this.free.splice(index, 1);
+      else this.free[index] = { offset: offset + size, bytes: block.bytes - size };
+      this.track(size);
+      return offset;
+    }
+    const offset = this.top;
+    const end = offset + size;
+    const have = this.memory.buffer.byteLength;
+    if (end > have) {
+      const pages = Math.ceil((end - have) / PAGE_BYTES);
+      // Grow by at least a quarter, so a growing model does not pay a grow per allocation.
+      const grow = Math.min(MAX_PAGES - have / PAGE_BYTES, Math.max(pages, Math.ceil(have / PAGE_BYTES / 4)));
+      if (grow < pages) throw new UnsupportedError(`the wasm backend needs ${end} bytes, over wasm32's 4 GiB`, { hint: 'run a smaller input, or a gpu.js mode' });
+      try {
+        this.memory.grow(grow);
+      } catch (error) {
+        throw new UnsupportedError(`the wasm backend could not grow its memory to ${have + grow * PAGE_BYTES} bytes: ${error instanceof Error ? error.message : String(error)}`, {
+          hint: 'close other sessions (session.dispose()) or run a smaller input',
+          cause: error,
+        });
+      }
+    }
+    this.top = end;
+    this.track(size);
+    return offset;
+  }
+
+  private track(size: number): void {
+    this.live += size;
+    this.peak = Math.max(this.peak, this.live);
+  }
+
+  /** Returns a block from `alloc` (with the size it was asked for). */
+  release(offset: number, bytes: number): void {
+    if (this.disposed) return;
+    const size = Math.max(ALIGN, Math.ceil(bytes / ALIGN) * ALIGN);
+    this.live -= size;
+    let index = 0;
+    while (index < this.free.length && this.free[index].offset < offset) index++;
+    this.free.splice(index, 0, { offset, bytes: size });
+    // Coalesce with the neighbours, and give the tail back to `top`.
+    if (index + 1 < this.free.length && this.free[index].offset + this.free[index].bytes === this.free[index + 1].offset) {
+      this.free[index].bytes += this.free[index + 1].bytes;
+      this.free.splice(index + 1, 1);
+    }
+    if (index > 0 && this.free[index - 1].offset + this.free[index - 1].bytes === this.free[index].offset) {
+      this.free[index - 1].bytes += this.free[index].bytes;
+      this.free.splice(index, 1);
+      index--;
+    }
+    const last = this.free[this.free.length - 1];
+    if (last !== undefined && last.offset + last.bytes === this.top) {
+      this.top = last.offset;
+      this.free.pop();
+    }
+  }
+
+  /** A Float32Array view of `length` floats at `offset` (valid until the memory grows). */
+  f32(offset: number, length: number): Float32Array {
+    return new Float32Array(this.memory.buffer, offset, length);
+  }
+
+  i32(offset: number, length: number): Int32Array {
+    return new Int32Array(this.memory.buffer, offset, length);
+  }
+
+  /** Allocates and fills a block with `values`. */
+  put(values: Float32Array | Int32Array): number {
+    const offset = this.alloc(values.byteLength);
+    new Uint8Array(this.memory.buffer, offset, values.byteLength).set(new Uint8Array(values.buffer, values.byteOffset, values.byteLength));
+    return offset;
+  }
+
+  dispose(): void {
+    this.disposed = true;
+    this.free = [];
+  }
+}

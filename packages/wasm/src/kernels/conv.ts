@@ -1,0 +1,368 @@
+import { ShapeError, UsageError } from '@deprune/errors';
+import {
+  biasVector,
+  checkColumnTable,
+  checkTapTable,
+  convGeometry,
+  encodeActivation,
+  float32Data,
+  pointwiseShape,
+  type Activation,
+  type ColumnTable,
+  type Conv2dFn,
+  type ConvAttrs,
+  type ConvGeometry,
+  type DsconvFn,
+  type DwDenseFn,
+  type DwSparseFn,
+  type PwDenseFn,
+  type PwSparseFn,
+  type TapTable,
+} from '@deprune/kernels';
+import type { Tensor } from '@deprune/tensor';
+import type { WasmEngine } from '../engine';
+import type { ResidentConstants } from '../resident';
+import type { ResidentTensors } from '../resident-tensors';
+
+/**
+ * The conv kernels of the wasm backend: the TypeScript half that checks arguments, keeps packed
+ * weights and tap lists resident in wasm memory, and calls the module (assembly/kernels.ts).
+ *
+ * Each kernel has a core that works on data already in wasm memory (`Activations`: an offset and
+ * a shape) and a wrapper that copies the input in and the result out. `dsconv` chains two cores,
+ * so a DW result feeds its PW conv without leaving wasm memory.
+ */
+
+export interface KernelContext {
+  engine: WasmEngine;
+  constants: ResidentConstants;
+  tensors: ResidentTensors;
+}
+
+/** An NCHW float32 tensor in wasm memory; `owned` blocks are released by whoever made them. */
+interface Activations {
+  offset: number;
+  shape: [number, number, number, number];
+}
+
+const FLOAT = 4;
+
+function size(shape: readonly number[]): number {
+  return shape.reduce((product, dim) => product * dim, 1);
+}
+
+function checkImage(x: Tensor, op: string): [number, number, number, number] {
+  if (x === null || typeof x !== 'object' || !Array.isArray(x.shape)) throw new UsageError(`${op} needs a tensor input`);
+  if (x.shape.length !== 4) throw new ShapeError(`${op} input must be [N, C, H, W], got [${x.shape.join(', ')}]`);
+  return x.shape as [number, number, number, number];
+}
+
+/** Runs `core` on `x` in wasm memory (in place when it is a resident result) and hands back its result. */
+function withHostTensors(context: KernelContext, x: Tensor, shape: [number, number, number, number], core: (input: Activations) => Activations): Tensor<Float32Array> {
+  const input = context.tensors.input(float32Data(x));
+  try {
+    const result = core({ offset: input.offset, shape });
+    return context.tensors.output(result.offset, result.shape);
+  } finally {
+    input.done();
+  }
+}
+
+/** The bias as resident floats, zero-padded to `padded` values (GEMM panels read 4 rows at once). */
+function residentBias(context: KernelContext, bias: Tensor | null | undefined, length: number, padded: number, op: string, owner: object): number {
+  const values = biasVector(bias, length, op);
+  const key = bias === null || bias === undefined ? owner : values;
+  return context.constants.get(key, `bias:${length}:${padded}`, () => {
+    const out = new Float32Array(Math.max(padded, 1));
+    out.set(values);
+    return out;
+  });
+}
+
+function panelsOf(rows: number): number {
+  return Math.ceil(rows / 4);
+}
+
+/**
+ * W [M, K] (row-major, rows `rowStride` apart from `first`) in panels of 4 rows: panel p, column k
+ * holds rows 4p..4p+3 side by side (zeros past M). This is the order gemmPanels reads.
+ */
+export function packPanels(weights: Float32Array, rows: number, columns: number, rowStride = columns, first = 0): Float32Array {
+  const panels = panelsOf(rows);
+  const packed = new Float32Array(Math.max(1, panels * columns * 4));
+  for (let row = 0; row < rows; row++) {
+    const panel = row >> 2;
+    const lane = row & 3;
+    const source = first + row * rowStride;
+    const base = panel * columns * 4 + lane;
+    for (let column = 0; column < columns; column++) packed[base + column * 4] = weights[source + column];
+  }
+  return packed;
+}
+
+// ---- point-wise ----------------------------------------------------------------------------
+
+function pwCore(context: KernelContext, input: Activations, weights: Float32Array, owner: object, outChannels: number, bias: Tensor | null | undefined, activation: Activation | undefined, op: string): Activations {
+  const { engine, constants } = context;
+  const [batch, inChannels, height, width] = input.shape;
+  const pixels = height * width;
+  const w = constants.get(owner, 'panels', () => packPanels(weights, outChannels, inChannels));
+  const b = residentBias(context, bias, outChannels, panelsOf(outChannels) * 4, op, owner);
+  const act = encodeActivation(activation);
+  const output = engine.alloc(batch * outChannels * pixels * FLOAT);
+  for (let n = 0; n < batch; n++) {
+    engine.exports.gemmPanels(w, input.offset + n * inChannels * pixels * FLOAT, b, output + n * outChannels * pixels * FLOAT, inChannels, outChannels, pixels, pixels, pixels, act.code, act.alpha, act.beta);
+  }
+  return { offset: output, shape: [batch, outChannels, height, width] };
+}
+
+/**
+ * A PCP column table as gemmGather reads it: per panel of 4 rows, the input rows it reads (the
+ * union of its rows' tiles' kept columns: exactly one tile's list when tiles are a multiple of 4
+ * rows, as PCP's tiles are by default) and the 4 rows' weights at each, zero where a row's tile
+ * does not keep that column.
+ */
+export function packColumnTable(table: ColumnTable): { rows: Int32Array; rowStart: Int32Array; weights: Float32Array } {
+  const panels = panelsOf(table.outChannels);
+  const rowStart = new Int32Array(panels + 1);
+  const lists: number[][] = [];
+  for (let panel = 0; panel < panels; panel++) {
+    const tiles = new Set<number>();
+    for (let row = panel * 4; row < Math.min(table.outChannels, panel * 4 + 4); row++) tiles.add(Math.floor(row / table.tileRows));
+    const columns = new Set<number>();
+    for (const tile of tiles) for (let slot = 0; slot < table.kept[tile]; slot++) columns.add(table.columns[tile * table.slots + slot]);
+    const list = [...columns].sort((a, b) => a - b);
+    lists.push(list);
+    rowStart[panel + 1] = rowStart[panel] + list.length;
+  }
+  const rows = new Int32Array(Math.max(1, rowStart[panels]));
+  const weights = new Float32Array(Math.max(4, rowStart[panels] * 4));
+  lists.forEach((list, panel) => {
+    list.forEach((column, index) => {
+      const at = rowStart[panel] + index;
+      rows[at] = column;
+      for (let lane = 0; lane < 4; lane++) {
+        const row = panel * 4 + lane;
+        if (row >= table.outChannels) continue;
+        const tile = Math.floor(row / table.tileRows);
+        for (let slot = 0; slot < table.kept[tile]; slot++) {
+          if (table.columns[tile * table.slots + slot] === column) weights[at * 4 + lane] = table.weights[row * table.slots + slot];
+        }
+      }
+    });
+  });
+  return { rows, rowStart, weights };
+}
+
+function pwSparseCore(context: KernelContext, input: Activations, table: ColumnTable, bias: Tensor | null | undefined, activation: Activation | undefined, op: string): Activations {
+  const { engine, constants } = context;
+  const [batch, inChannels, height, width] = input.shape;
+  const pixels = height * width;
+  let packed: ReturnType<typeof packColumnTable> | undefined;
+  const pack = () => (packed ??= packColumnTable(table));
+  const w = constants.get(table, 'gather-weights', () => pack().weights);
+  const rows = constants.get(table, 'gather-rows', () => pack().rows);
+  const rowStart = constants.get(table, 'gather-start', () => pack().rowStart);
+  const b = residentBias(context, bias, table.outChannels, panelsOf(table.outChannels) * 4, op, table);
+  const act = encodeActivation(activation);
+  const output = engine.alloc(batch * table.outChannels * pixels * FLOAT);
+  for (let n = 0; n < batch; n++) {
+    engine.exports.gemmGather(w, rows, rowStart, input.offset + n * inChannels * pixels * FLOAT, b, output + n * table.outChannels * pixels * FLOAT, table.outChannels, pixels, pixels, pixels, act.code, act.alpha, act.beta);
+  }
+  return { offset: output, shape: [batch, table.outChannels, height, width] };
+}
+
+// ---- depth-wise ----------------------------------------------------------------------------
+
+/** Per channel, the taps to run: kernel row and column, and weight. Dense: every tap. */
+interface TapSource {
+  owner: object;
+  channels: number;
+  kernel: readonly [number, number];
+  /** Taps of channel c: [row, column, weight] triples. */
+  forEach(visit: (channel: number, row: number, column: number, weight: number) => void): void;
+}
+
+function denseTaps(weight: Tensor, op: string): TapSource {
+  const data = float32Data(weight);
+  const [channels, perGroup, kernelH, kernelW] = weight.shape;
+  if (weight.shape.length !== 4 || perGroup !== 1) throw new ShapeError(`${op} weight must be [C, 1, kh, kw], got [${weight.shape.join(', ')}]`);
+  return {
+    owner: weight.data,
+    channels,
+    kernel: [kernelH, kernelW],
+    forEach(visit) {
+      for (let channel = 0; channel < channels; channel++) {
+        for (let row = 0; row < kernelH; row++) for (let column = 0; column < kernelW; column++) visit(channel, row, column, data[(channel * kernelH + row) * kernelW + column]);
+      }
+    },
+  };
+}
+
+function tableTaps(table: TapTable): TapSource {
+  return {
+    owner: table,
+    channels: table.channels,
+    kernel: table.kernel,
+    forEach(visit) {
+      for (let channel = 0; channel < table.channels; channel++) {
+        for (let slot = 0; slot < table.kept[channel]; slot++) {
+          const at = (channel * table.slots + slot) * 3;
+          visit(channel, table.taps[at], table.taps[at + 1], table.taps[at + 2]);
+        }
+      }
+    },
+  };
+}
+
+/** The phase planes dwTaps reads: strideH * strideW planes of [Hq, Wq] (see fillPhasePlanes). */
+function phaseLayout(g: ConvGeometry): { Hq: number; Wq: number } {
+  return { Hq: Math.ceil((g.height + g.padTop + g.padBottom) / g.strideH), Wq: Math.ceil((g.width + g.padLeft + g.padRight) / g.strideW) };
+}
+
+function dwCore(context: KernelContext, input: Activations, taps: TapSource, bias: Tensor | null | undefined, attrs: ConvAttrs, op: string): Activations {
+  const { engine, constants } = context;
+  const [kernelH, kernelW] = taps.kernel;
+  const g = convGeometry(input.shape, [taps.channels, 1, kernelH, kernelW], { ...attrs, group: taps.channels });
+  const { Hq, Wq } = phaseLayout(g);
+  const planeFloats = Hq * Wq;
+  // Tap offsets depend on the phase planes' layout (so on the input size); weights do not.
+  const layout = `${Hq}x${Wq}/${g.strideH}x${g.strideW}/${g.dilationH}x${g.dilationW}`;
+  let lists: { offsets: Int32Array; weights: Float32Array; start: Int32Array } | undefined;
+  const build = () => {
+    if (lists !== undefined) return lists;
+    const start = new Int32Array(taps.channels + 1);
+    const offsets: number[] = [];
+    const weights: number[] = [];
+    let channelSeen = 0;
+    taps.forEach((channel, row, column, weight) => {
+      while (channelSeen < channel) start[++channelSeen] = offsets.length;
+      const dy = row * g.dilationH;
+      const dx = column * g.dilationW;
+      const plane = (dy % g.strideH) * g.strideW + (dx % g.strideW);
+      offsets.push(plane * planeFloats + Math.floor(dy / g.strideH) * Wq + Math.floor(dx / g.strideW));
+      weights.push(weight);
+    });
+    while (channelSeen < taps.channels) start[++channelSeen] = offsets.length;
+    lists = { offsets: Int32Array.from(offsets.length > 0 ? offsets : [0]), weights: Float32Array.from(weights.length > 0 ? weights : [0]), start };
+    return lists;
+  };
+  const tapOffsets = constants.get(taps.owner, `taps:${layout}`, () => build().offsets);
+  const tapWeights = constants.get(taps.owner, 'tap-weights', () => build().weights);
+  const tapStart = constants.get(taps.owner, 'tap-start', () => build().start);
+  const b = residentBias(context, bias, taps.channels, taps.channels, op, taps.owner);
+  const act = encodeActivation(attrs.activation);
+  const [batch, channels] = input.shape;
+  const scratchBytes = engine.exports.dwScratchFloats(g.strideH, g.strideW, Hq, Wq, g.outHeight) * FLOAT;
+  const scratch = engine.alloc(scratchBytes);
+  const output = engine.alloc(batch * channels * g.outHeight * g.outWidth * FLOAT);
+  try {
+    engine.exports.dwTaps(input.offset, output, tapOffsets, tapWeights, tapStart, b, scratch, batch, channels, g.height, g.width, g.outHeight, g.outWidth, g.strideH, g.strideW, g.padTop, g.padLeft, Hq, Wq, act.code, act.alpha, act.beta);
+  } finally {
+    engine.release(scratch, scratchBytes);
+  }
+  return { offset: output, shape: [batch, channels, g.outHeight, g.outWidth] };
+}
+
+// ---- general conv (stems, grouped, strided 1x1) ----------------------------------------------
+
+function conv2dCore(context: KernelContext, input: Activations, weight: Tensor, bias: Tensor | null | undefined, attrs: ConvAttrs & { group?: number }, op: string): Activations {
+  const { engine, constants } = context;
+  const group = attrs.group ?? 1;
+  const g = convGeometry(input.shape, weight.shape, { ...attrs, group });
+  const [batch, inChannels] = input.shape;
+  const [outChannels, perGroup, kernelH, kernelW] = weight.shape;
+  const outPerGroup = outChannels / group;
+  const inner = perGroup * kernelH * kernelW;
+  const pixels = g.outHeight * g.outWidth;
+  const panels = panelsOf(outPerGroup);
+  const data = float32Data(weight);
+  // Every group's panels, one after the other; every group's bias padded to whole panels.
+  const w = constants.get(weight.data, `conv-panels:${group}`, () => {
+    const packed = new Float32Array(Math.max(1, group * panels * inner * 4));
+    for (let each = 0; each < group; each++) packed.set(packPanels(data, outPerGroup, inner, inner, each * outPerGroup * inner).subarray(0, panels * inner * 4), each * panels * inner * 4);
+    return packed;
+  });
+  const values = biasVector(bias, outChannels, op);
+  const b = constants.get(bias === null || bias === undefined ? weight.data : values, `conv-bias:${group}`, () => {
+    const padded = new Float32Array(Math.max(1, group * panels * 4));
+    for (let each = 0; each < group; each++) padded.set(values.subarray(each * outPerGroup, (each + 1) * outPerGroup), each * panels * 4);
+    return padded;
+  });
+  const act = encodeActivation(attrs.activation);
+  const output = engine.alloc(batch * outChannels * pixels * FLOAT);
+  const columnsBytes = inner * pixels * FLOAT;
+  const columns = engine.alloc(columnsBytes);
+  try {
+    for (let n = 0; n < batch; n++) {
+      const image = input.offset + n * inChannels * g.height * g.width * FLOAT;
+      for (let each = 0; each < group; each++) {
+        engine.exports.im2col(image, columns, each * perGroup, perGroup, g.height, g.width, kernelH, kernelW, g.outHeight, g.outWidth, g.strideH, g.strideW, g.padTop, g.padLeft, g.dilationH, g.dilationW);
+        const target = output + (n * outChannels + each * outPerGroup) * pixels * FLOAT;
+        engine.exports.gemmPanels(w + each * panels * inner * 4 * FLOAT, columns, b + each * panels * 4 * FLOAT, target, inner, outPerGroup, pixels, pixels, pixels, act.code, act.alpha, act.beta);
+      }
+    }
+  } finally {
+    engine.release(columns, columnsBytes);
+  }
+  return { offset: output, shape: [batch, outChannels, g.outHeight, g.outWidth] };
+}
+
+// ---- the kernels ---------------------------------------------------------------------------
+
+function isTable<T extends { kind: string }>(value: unknown, kind: T['kind']): value is T {
+  return value !== null && typeof value === 'object' && (value as { kind?: unknown }).kind === kind;
+}
+
+export function convKernels(context: KernelContext): { pwDense: PwDenseFn; pwSparse: PwSparseFn; dwDense: DwDenseFn; dwSparse: DwSparseFn; conv2d: Conv2dFn; dsconv: DsconvFn } {
+  const pwDense: PwDenseFn = async (x, weight, bias, attrs = {}) => {
+    const shape = checkImage(x, 'pwDense');
+    const { outChannels } = pointwiseShape(shape, weight.shape, 'pwDense');
+    return withHostTensors(context, x, shape, (input) => pwCore(context, input, float32Data(weight), weight.data, outChannels, bias, attrs.activation, 'pwDense'));
+  };
+  const pwSparse: PwSparseFn = async (x, table, bias, attrs = {}) => {
+    const shape = checkImage(x, 'pwSparse');
+    checkColumnTable(table, shape[1], 'pwSparse');
+    return withHostTensors(context, x, shape, (input) => pwSparseCore(context, input, table, bias, attrs.activation, `pwSparse '${table.name}'`));
+  };
+  const dwDense: DwDenseFn = async (x, weight, bias, attrs = {}) => {
+    const shape = checkImage(x, 'dwDense');
+    const taps = denseTaps(weight, 'dwDense');
+    return withHostTensors(context, x, shape, (input) => dwCore(context, input, taps, bias, attrs, 'dwDense'));
+  };
+  const dwSparse: DwSparseFn = async (x, table, bias, attrs = {}) => {
+    const shape = checkImage(x, 'dwSparse');
+    checkTapTable(table, shape[1], 'dwSparse');
+    return withHostTensors(context, x, shape, (input) => dwCore(context, input, tableTaps(table), bias, attrs, `dwSparse '${table.name}'`));
+  };
+  const conv2d: Conv2dFn = async (x, weight, bias, attrs = {}) => {
+    const shape = checkImage(x, 'conv2d');
+    if (weight.shape.length !== 4) throw new ShapeError(`conv2d weight must be [M, C/group, kh, kw], got [${weight.shape.join(', ')}]`);
+    const group = attrs.group ?? 1;
+    // A depth-wise conv (one input channel per group, one output per group) runs the DW kernel.
+    if (group === shape[1] && weight.shape[0] === group && weight.shape[1] === 1) {
+      return withHostTensors(context, x, shape, (input) => dwCore(context, input, denseTaps(weight, 'conv2d'), bias, attrs, 'conv2d'));
+    }
+    return withHostTensors(context, x, shape, (input) => conv2dCore(context, input, weight, bias, attrs, 'conv2d'));
+  };
+  const dsconv: DsconvFn = async (x, layers, attrs = {}) => {
+    const shape = checkImage(x, 'dsconv');
+    if (layers === null || typeof layers !== 'object') throw new UsageError('dsconv needs { dw, pw } layers');
+    const dwTaps = isTable<TapTable>(layers.dw, 'dw-taps') ? (checkTapTable(layers.dw, shape[1], 'dsconv DW'), tableTaps(layers.dw)) : denseTaps(layers.dw as Tensor, 'dsconv DW');
+    const pw = layers.pw;
+    return withHostTensors(context, x, shape, (input) => {
+      const middle = dwCore(context, input, dwTaps, layers.dwBias, attrs.dw ?? {}, 'dsconv DW');
+      try {
+        if (isTable<ColumnTable>(pw, 'pw-columns')) {
+          checkColumnTable(pw, middle.shape[1], 'dsconv PW');
+          return pwSparseCore(context, middle, pw, layers.pwBias, attrs.pw?.activation, 'dsconv PW');
+        }
+        const { outChannels } = pointwiseShape(middle.shape, (pw as Tensor).shape, 'dsconv PW');
+        return pwCore(context, middle, float32Data(pw as Tensor), (pw as Tensor).data, outChannels, layers.pwBias, attrs.pw?.activation, 'dsconv PW');
+      } finally {
+        context.engine.release(middle.offset, size(middle.shape) * FLOAT);
+      }
+    });
+  };
+  return { pwDense, pwSparse, dwDense, dwSparse, conv2d, dsconv };
+}
