@@ -11,6 +11,8 @@ export default defineConfig([
     sourcemap: true,
     target: 'node20',
     shims: true,
+    // Optional: the demo's yardstick, loaded only if the user has it (never bundled).
+    external: ['onnxruntime-node'],
   },
   {
     // The bin: one ESM file; its `#!/usr/bin/env node` line is kept and the file made executable.
@@ -20,5 +22,6 @@ export default defineConfig([
     clean: false,
     sourcemap: true,
     target: 'node20',
+    external: ['onnxruntime-node'],
   },
 ]);

@@ -1,5 +1,5 @@
 /**
- * The benchmark page's UI: pick a suite, model, variants and gpu.js mode, run, watch progress,
+ * The benchmark page's UI: pick a suite, model, variants and mode (wasm or a gpu.js mode), run, watch progress,
  * read the tables and chart, download the JSON (and the Markdown page and SVG chart that
  * `deprune bench --out` would write). The suites themselves are `src/browser/page-api.ts`, the
  * same functions the Node runner drives; this file only reads the form and shows the report.
@@ -10,7 +10,7 @@ import ortWasmUrl from 'onnxruntime-web/ort-wasm-simd-threaded.jsep.wasm?url';
 import ortMjsUrl from 'onnxruntime-web/ort-wasm-simd-threaded.jsep.mjs?url';
 import * as vega from 'vega';
 import * as vegaLite from 'vega-lite';
-import type { GpuMode } from '@deprune/gpu';
+import type { BackendMode } from '@deprune/runtime';
 import type { ZooModelName } from '@deprune/zoo';
 import { probe, publishPageApi, runInPage, type PageEnvironment, type PageModelSource, type PageRunRequest, type PageSuite, type SuiteReport } from '../src/browser/page-api';
 import type { OrtWebBackend } from '../src/browser/ort-web';
@@ -45,7 +45,8 @@ const VARIANTS: Record<PageSuite, string[]> = {
   hsr: [],
 };
 const DEFAULT_RATIO: Record<PageSuite, number> = { models: 0.5, prune: 0.5, kernels: 0.56, hsr: 0.5 };
-const MODES: GpuMode[] = ['webgpu', 'webgl2', 'webasm', 'cpu'];
+// wasm first: the CPU backend every browser with WebAssembly SIMD runs (the models suite); then the gpu.js modes.
+const MODES: BackendMode[] = ['wasm', 'webgpu', 'webgl2', 'webasm', 'cpu'];
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const form = {
@@ -146,7 +147,7 @@ function request(): PageRunRequest {
     model: modelSource(model, shape),
     modelName,
     inputShape: shape,
-    mode: form.mode.value as GpuMode,
+    mode: form.mode.value as BackendMode,
     ratio: Number(form.ratio.value),
     quick: form.quick.checked,
     ...(repeats === undefined ? {} : { repeats }),

@@ -10,7 +10,7 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { DeprunError, UnsupportedError } from '@deprune/errors';
-import type { GpuMode } from '@deprune/gpu';
+import type { BackendMode } from '@deprune/runtime';
 import { openBrowserPage } from '@deprune/gpu/chromium';
 import type { PageProgress, PageRunRequest, SuiteReport } from './browser/page-api';
 import { machineInfo, type MachineInfo } from './machine';
@@ -52,12 +52,12 @@ export async function runSuiteInBrowser<R extends SuiteReport = SuiteReport>(req
     ...(options.executablePath === undefined ? {} : { executablePath: options.executablePath }),
   });
   try {
-    const mode: GpuMode = request.mode;
+    const mode: BackendMode = request.mode;
     if (request.suite !== 'prune') {
-      const probes = await page.call<{ mode: GpuMode; available: boolean; reason: string }[]>('probe', undefined, 120_000);
+      const probes = await page.call<{ mode: BackendMode; available: boolean; reason: string }[]>('probe', undefined, 120_000);
       const probe = probes.find((candidate) => candidate.mode === mode);
       if (probe === undefined || !probe.available) {
-        throw new UnsupportedError(`gpu mode ${mode} is not available in headless Chromium ${page.version}: ${probe?.reason ?? 'the page does not know it'}`);
+        throw new UnsupportedError(`mode ${mode} is not available in headless Chromium ${page.version}: ${probe?.reason ?? 'the page does not know it'}`);
       }
     }
     const device = request.suite === 'prune' ? 'JavaScript on the CPU' : await page.call<string>('device', mode, 60_000);

@@ -1,14 +1,17 @@
 import { UsageError } from '@deprune/errors';
-import { GPU_JS_VERSION, profileLayers, type GpuMode, type ProfiledLatencyEntry, type ProfiledLatencyTable } from '@deprune/gpu';
 import { indexGraph, type OnnxModel } from '@deprune/onnx';
 import { prune, withLatencyTable, type LayerReport, type PruneConfig } from '@deprune/pipeline';
+import { profileLayers, type ProfiledLatencyEntry, type ProfiledLatencyTable, type SkippedLayer } from '@deprune/profiler';
+import type { BackendMode } from '@deprune/runtime';
+import { suiteBackend } from './kernel-backend';
 import { modelProfileLayers } from './layers';
 import { machineInfo, machineLine, type MachineInfo } from './machine';
 import { timingSettings, type SuiteReportHeader } from './suite-common';
 
 /**
  * The hsr suite: the latency-vs-kept-count staircase of every DW and PW layer that DEPrune prunes,
- * measured on the real sparse kernels in one gpu.js mode (`profileLayers` of @deprune/gpu), and
+ * measured on the real sparse kernels of one backend, the wasm one or a gpu.js mode (`profileLayers`
+ * of @deprune/profiler), and
  * where HSR (`recover`) moved each layer's kept count against that measured table: DEPrune-B's
  * count, DEPrune-BH's, the predicted latency of both and the weights recovered, beside the move
  * the analytic ceil(n / t) staircase would have made. The curves are the evidence HSR acts on,
@@ -29,7 +32,8 @@ export interface HsrSuiteProgress {
 export interface HsrSuiteOptions {
   model: OnnxModel;
   modelName: string;
-  mode: GpuMode;
+  /** The backend: 'wasm' (WebAssembly SIMD) or a gpu.js mode. */
+  mode: BackendMode;
   /** The input shape (single-input models). */
   inputShape: readonly number[];
   /** Nominal sparsity DEPrune-B and -BH prune to. Default 0.5. */
@@ -90,7 +94,7 @@ export interface HsrLayerResult {
 
 export interface HsrSuiteReport extends SuiteReportHeader {
   suite: 'hsr';
-  mode: GpuMode;
+  mode: BackendMode;
   settings: { ratio: number; quick: boolean; warmup: number; repeats: number; stepWindow: number; kernelStep: number; tileRows: number; layers: string | null; seed: number };
   versions: Record<string, string>;
   layers: HsrLayerResult[];
@@ -134,17 +138,32 @@ export async function runHsrSuite(options: HsrSuiteOptions): Promise<HsrSuiteRep
 
   const profiled = modelProfileLayers(model, { inputShapes, ...(options.layers === undefined ? {} : { layers: options.layers }), dwUnit: 'channel', tileRows });
   if (profiled.length === 0) throw new UsageError(options.layers === undefined ? 'the model has no DW or PW conv to profile' : `no DW or PW layer matches '${String(options.layers)}'`, { file: model.source });
-  const table: ProfiledLatencyTable = await profileLayers(profiled, {
-    mode,
-    warmup,
-    repeats,
-    kernelStep,
-    stepWindow,
-    seed,
-    machine: machineLine(machine),
-    onProgress: (event) =>
-      options.onProgress?.({ stage: 'profile', done: event.layerIndex + (event.phase === 'done' ? 1 : 0), total: event.layers, layer: event.layer, detail: `${event.phase} ${event.round}/${event.rounds}` }),
-  });
+  const kernels = suiteBackend(mode);
+  let table: ProfiledLatencyTable;
+  try {
+    table = await profileLayers(profiled, {
+      backend: kernels.backend,
+      backendName: kernels.tableName,
+      backendDetail: kernels.detail,
+      afterLayer: () => kernels.settle(),
+      warmup,
+      repeats,
+      kernelStep,
+      stepWindow,
+      seed,
+      machine: machineLine(machine),
+      onProgress: (event) =>
+        options.onProgress?.({
+          stage: 'profile',
+          done: event.layerIndex + (event.phase === 'done' || event.phase === 'skipped' ? 1 : 0),
+          total: event.layers,
+          layer: event.layer,
+          detail: event.phase === 'skipped' ? `skipped: ${event.reason ?? ''}` : `${event.phase} ${event.round}/${event.rounds}`,
+        }),
+    });
+  } finally {
+    await kernels.dispose();
+  }
   const profileSeconds = table.meta.seconds;
 
   // B, BH against the measured table, and BH against the analytic staircase, all with the units
@@ -217,7 +236,7 @@ export async function runHsrSuite(options: HsrSuiteOptions): Promise<HsrSuiteRep
       layers: options.layers === undefined ? null : typeof options.layers === 'string' ? options.layers : options.layers.join(','),
       seed,
     },
-    versions: { 'gpu.js': GPU_JS_VERSION },
+    versions: { ...kernels.versions },
     layers,
     summary: {
       layers: layers.length,

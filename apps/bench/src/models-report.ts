@@ -2,6 +2,7 @@ import { yardstickLabel, type ModelSuiteReport } from './models';
 import { machineLine } from './machine';
 import { gcNote } from './suite-common';
 import { fixed, percent, suiteReportPaths, table, versionsLine, writeReportFiles, type ReportTable, type WrittenReport } from './report';
+import { backendLabel } from '@deprune/runtime';
 
 /** What a report file name is made of: the model, its input and the sparsity. */
 export interface StemParts {
@@ -58,7 +59,7 @@ export function yardstickSentences(report: ModelSuiteReport): string[] {
 export function modelReportMarkdown(report: ModelSuiteReport, chartFile?: string): string {
   const { settings, summary } = report;
   const lines: string[] = [];
-  lines.push(`# End-to-end latency: ${report.model} ${report.input.shape.join('x')}, gpu.js ${report.mode}, r = ${settings.ratio}`, '');
+  lines.push(`# End-to-end latency: ${report.model} ${report.input.shape.join('x')}, ${backendLabel(report.mode)}, r = ${settings.ratio}`, '');
   lines.push(`- Command: \`${report.command || '(library call)'}\``);
   lines.push(`- Machine: ${machineLine(report.machine)}`);
   lines.push(`- Versions: ${versionsLine(report.versions)}`);
@@ -71,10 +72,10 @@ export function modelReportMarkdown(report: ModelSuiteReport, chartFile?: string
   const main = modelTable(report);
   lines.push(table(main.headers, main.rows, main.align));
   lines.push('');
-  lines.push(`Best pruned variant: **${summary.best.variant}, ${fixed(summary.best.speedup)}x** faster than dense on gpu.js ${report.mode}.`);
+  lines.push(`Best pruned variant: **${summary.best.variant}, ${fixed(summary.best.speedup)}x** faster than dense on ${backendLabel(report.mode)}.`);
   lines.push(...yardstickSentences(report));
   for (const entry of report.unavailable) lines.push(`${entry.backend}${entry.variant ? ` ${entry.variant}` : ''}: not run here: ${entry.reason}.`);
-  if (!summary.reference.startsWith(`gpu.js ${report.mode} dense`)) lines.push(`Our dense run could not run in this mode, so every speedup and output comparison is against **${summary.reference}**.`);
+  if (!summary.reference.startsWith(`${backendLabel(report.mode)} dense`)) lines.push(`Our dense run could not run in this mode, so every speedup and output comparison is against **${summary.reference}**.`);
   lines.push('');
   lines.push(
     '"speedup vs our dense" is our dense median over the row\'s median (yardstick rows: our dense over the yardstick\'s); "from fastest calls" the same from each run\'s fastest call (other work on a shared machine only adds time). ' +
@@ -101,7 +102,7 @@ export function modelChartSpec(report: ModelSuiteReport): Record<string, unknown
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     title: {
-      text: `${report.model} ${report.input.shape.join('x')}: end-to-end latency (gpu.js ${report.mode}, r = ${report.settings.ratio})`,
+      text: `${report.model} ${report.input.shape.join('x')}: end-to-end latency (${backendLabel(report.mode)}, r = ${report.settings.ratio})`,
       subtitle: `${machineLine(report.machine)}; ${report.date.slice(0, 10)}`,
     },
     background: 'white',

@@ -1,8 +1,8 @@
 import { UnsupportedError, UsageError } from '@deprune/errors';
-import { GPU_JS_VERSION, measureInterleaved, type GpuMode } from '@deprune/gpu';
+import { GPU_JS_VERSION, measureInterleaved } from '@deprune/gpu';
 import { indexGraph, serializeModel, type OnnxModel } from '@deprune/onnx';
 import { prune, type PruneVariant } from '@deprune/pipeline';
-import { createSession, type HostTensor } from '@deprune/runtime';
+import { backendLabel, createSession, type BackendMode, type HostTensor, type Session } from '@deprune/runtime';
 import { cosineSimilarity, createRng, maxAbsDifference, randomTensor, toFloat32 } from '@deprune/tensor';
 import { machineInfo, type MachineInfo } from './machine';
 import { timingSettings, type CollectGarbage, type SuiteReportHeader } from './suite-common';
@@ -33,7 +33,8 @@ export interface ModelSuiteOptions {
   model: OnnxModel;
   /** How the report names the model ('zoo:mobilenetv2', a file name). */
   modelName: string;
-  mode: GpuMode;
+  /** The backend: 'wasm' (WebAssembly SIMD) or a gpu.js mode. */
+  mode: BackendMode;
   /** The input shape (single-input models), e.g. [1, 3, 224, 224]. */
   inputShape: readonly number[];
   /** Nominal sparsity of every pruned variant. Default 0.5. */
@@ -92,7 +93,7 @@ export interface ModelRow {
 
 export interface ModelSuiteReport extends SuiteReportHeader {
   suite: 'models';
-  mode: GpuMode;
+  mode: BackendMode;
   /** gcBeforeCall: whether a full garbage collection ran (untimed) before every timed call. */
   settings: { ratio: number; warmup: number; repeats: number; seed: number; variants: ModelVariant[]; yardsticks: string[]; gcBeforeCall: boolean };
   /** Versions of what ran: gpu.js and every yardstick. */
@@ -145,12 +146,14 @@ export async function runModelSuite(options: ModelSuiteOptions): Promise<ModelSu
   // and the rest of the suite goes on.
   const entries: Entry[] = [];
   const unavailable: YardstickUnavailable[] = [];
-  const backend = `gpu.js ${mode}`;
+  const backend = backendLabel(mode);
+  const sessions: Session[] = [];
   for (const [index, variant] of variants.entries()) {
     options.onProgress?.({ stage: 'prune', done: index, total: variants.length, detail: variant });
     const pruned = variant === 'dense' ? null : prune(model, { variant: variant as PruneVariant, ratio, inputShapes: { [inputName]: [...options.inputShape] } });
     try {
       const session = await createSession(pruned?.model ?? model, { mode, plan: pruned?.plan ?? null });
+      sessions.push(session);
       const uses = session.compile({ [inputName]: options.inputShape }).planLayers;
       const layers = pruned?.report.layers ?? [];
       const weights = layers.reduce((sum, layer) => sum + layer.weights, 0);
@@ -165,6 +168,7 @@ export async function runModelSuite(options: ModelSuiteOptions): Promise<ModelSu
         weights,
         planLayers: uses.length,
         sparseLayers: uses.filter((use) => use.kernel === 'dwSparse' || use.kernel === 'pwSparse').length,
+        ...(mode === 'wasm' ? { detail: `WebAssembly ${session.backendInfo.simd === 'relaxed' ? 'relaxed SIMD (FMA)' : 'SIMD'}, 1 thread` } : {}),
         run: async () => Object.values((await session.run(feeds)).outputs)[0],
       };
       await entry.run();
@@ -185,21 +189,27 @@ export async function runModelSuite(options: ModelSuiteOptions): Promise<ModelSu
       entries.push({ variant: 'dense', yardstick: true, sparsity: 0, keptWeights: 0, weights: 0, planLayers: 0, sparseLayers: 0, ...rest, run });
     }
   }
-  if (entries.length === 0) throw new UnsupportedError(`nothing of ${options.modelName} could run in gpu.js ${mode}: ${unavailable.map((entry) => `${entry.variant ?? entry.backend}: ${entry.reason}`).join('; ')}`);
+  if (entries.length === 0) throw new UnsupportedError(`nothing of ${options.modelName} could run in ${backend}: ${unavailable.map((entry) => `${entry.variant ?? entry.backend}: ${entry.reason}`).join('; ')}`);
   // The reference of every speedup and output comparison: our dense run (ours come first), else
   // (it could not run here) a yardstick's run of the same dense model.
   const referenceIndex = Math.max(0, entries.findIndex((entry) => entry.variant === 'dense'));
 
   const outputs: HostTensor[] = new Array(entries.length);
-  const measured = await measureInterleaved(
-    entries.map((entry, index) => async () => void (outputs[index] = await entry.run())),
-    {
-      warmup,
-      repeats,
-      ...(options.collectGarbage === undefined ? {} : { beforeCall: options.collectGarbage }),
-      onRound: (round, rounds) => options.onProgress?.({ stage: round === 0 ? 'warmup' : 'time', done: round, total: rounds }),
-    },
-  );
+  let measured: Awaited<ReturnType<typeof measureInterleaved>>;
+  try {
+    measured = await measureInterleaved(
+      entries.map((entry, index) => async () => void (outputs[index] = await entry.run())),
+      {
+        warmup,
+        repeats,
+        ...(options.collectGarbage === undefined ? {} : { beforeCall: options.collectGarbage }),
+        onRound: (round, rounds) => options.onProgress?.({ stage: round === 0 ? 'warmup' : 'time', done: round, total: rounds }),
+      },
+    );
+  } finally {
+    // Each variant's session holds its own wasm memory: free it before the next suite or variant set.
+    for (const session of sessions) session.dispose();
+  }
 
   const dense = outputs[referenceIndex];
   const denseMs = measured[referenceIndex].medianMs;

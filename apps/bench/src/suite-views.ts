@@ -13,6 +13,7 @@ import { pruneChartSpec, pruneReportMarkdown, pruneTable } from './prune-report'
 import type { PruneSuiteReport } from './prune-suite';
 import { repeatabilityMarkdown, type Repeatability } from './repeatability';
 import { fixed, kernelChartSpec, kernelReportMarkdown, percent, PAPER_DSCONV_SPEEDUP, reportStem, suiteReportPaths, writeReportFiles, type ReportTable, type WrittenReport } from './report';
+import { backendLabel } from '@deprune/runtime';
 
 /** Any suite's report; `repeatability` is there when the run was compared with an earlier one (`compareRuns`). */
 export type AnySuiteReport = (ModelSuiteReport | KernelSuiteReport | PruneSuiteReport | HsrSuiteReport) & { repeatability?: Repeatability };
@@ -54,7 +55,7 @@ export const SUITE_VIEWS: {
 } = {
   models: {
     tables: (report) => [modelTable(report)],
-    summary: (report) => [`Best pruned variant: **${report.summary.best.variant}, ${fixed(report.summary.best.speedup)}x** faster than dense on gpu.js ${report.mode}.`, ...yardstickSentences(report)],
+    summary: (report) => [`Best pruned variant: **${report.summary.best.variant}, ${fixed(report.summary.best.speedup)}x** faster than dense on ${backendLabel(report.mode)}.`, ...yardstickSentences(report)],
     chartSpec: modelChartSpec,
     markdown: modelReportMarkdown,
     folder: (report) => ['models', report.mode],

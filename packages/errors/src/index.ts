@@ -64,6 +64,17 @@ export class UsageError extends DeprunError {
 /** A file that is missing, unreadable, or not a valid model. */
 export class ModelFileError extends DeprunError {}
 
+/**
+ * A model whose graph onnxruntime and the ONNX checker would refuse: a node reading a value nothing
+ * defines, a value assigned twice, a cycle, a Conv `group` that does not divide its channels.
+ * Names the node at fault.
+ */
+export class InvalidGraphError extends ModelFileError {
+  constructor(message: string, details: DeprunErrorDetails = {}) {
+    super('INVALID_MODEL', message, details);
+  }
+}
+
 /** An external-data path (or any other path from a file) that escapes the model's folder. */
 export class UnsafePathError extends DeprunError {
   constructor(message: string, details: DeprunErrorDetails = {}) {

@@ -9,8 +9,9 @@ export { ACTIVATION_CODES, activationValue, applyActivation, encodeActivation, F
 export type { Activation, ActivationName, EncodedActivation } from './activation';
 export { buildTapTable, buildColumnTable, buildDiagonalTable, DEFAULT_STEP, DEFAULT_DIAGONAL_GROUP_SIZE } from './tables';
 export type { TapTable, ColumnTable, DiagonalTable, TableOptions, DiagonalTableOptions } from './tables';
-export { measureMedian, median, medianStandardError } from './timing';
-export type { Measurement, MeasureOptions } from './timing';
+export { measureMedian, measureInterleaved, median, medianStandardError } from './timing';
+export type { InterleavedOptions, Measurement, MeasureOptions } from './timing';
+export { GPU_JS_VERSION } from './version';
 export { BUILTIN_KERNELS } from './kernels';
 export { runStep, readback, activationInput, float32Data, signatureOf } from './kernels/launch';
 export { PADDED_POOL_MODES, releasePaddedBuffers } from './kernels/dw-taps';
@@ -32,6 +33,4 @@ export type { Pool2dFn, Pool2dAttrs } from './kernels/pool';
 export type { Resize2dFn, Resize2dAttrs } from './kernels/resize';
 export { REDUCE_KINDS } from './kernels/reduce';
 export type { ReduceAxisFn, ReduceKernelKind, SoftmaxFn, AxisView } from './kernels/reduce';
-export { profileLayers, measureInterleaved, findStep, findStepDetail, fitStaircase, stairRise, measuredLatencyModel, defaultKeptGrid, GPU_JS_VERSION, PROFILE_DEFAULT_STEP, STAIR_TIE_BREAK_US } from './profiler';
-export type { ProfileLayer, DwProfileLayer, PwProfileLayer, ProfileOptions, ProfileProgress, ProfiledLatencyTable, ProfiledLatencyEntry, ProfileMetadata, InterleavedOptions, StaircaseFit, StepEstimate, FindStepOptions } from './profiler';
 export type { KernelBackend, KernelName } from '@deprune/kernels';

@@ -60,3 +60,41 @@ export function medianStandardError(samples: readonly number[]): number {
   return (1.2533 * 1.4826 * deviation) / Math.sqrt(samples.length);
 }
 
+
+export interface InterleavedOptions {
+  /** Untimed calls of each function first. Default 1. */
+  warmup?: number;
+  /** Timed rounds; each round calls every function once. Default 7. */
+  repeats?: number;
+  /** Called after the warmup (round 0) and after every round. */
+  onRound?: (round: number, rounds: number) => void;
+  /** Called, untimed, before every timed call (e.g. a full garbage collection). */
+  beforeCall?: () => void;
+}
+
+/**
+ * Times several functions side by side: `warmup` untimed calls of each, then `repeats` rounds
+ * that call each function once, the order rotating every round; one measurement per function.
+ * The same function as `@deprune/profiler`'s `measureInterleaved` (its home, with the latency
+ * profiler, above the backends); kept here for the scripts and callers that time gpu.js kernels.
+ */
+export async function measureInterleaved(fns: readonly (() => unknown)[], options: InterleavedOptions = {}): Promise<Measurement[]> {
+  const warmup = options.warmup ?? 1;
+  const repeats = options.repeats ?? 7;
+  if (!Number.isInteger(warmup) || warmup < 0) throw new UsageError(`warmup must be an integer >= 0, got ${String(warmup)}`);
+  if (!Number.isInteger(repeats) || repeats < 1) throw new UsageError(`repeats must be an integer >= 1, got ${String(repeats)}`);
+  for (let call = 0; call < warmup; call++) for (const fn of fns) await fn();
+  options.onRound?.(0, repeats);
+  const samples = fns.map((): number[] => []);
+  for (let round = 0; round < repeats; round++) {
+    for (let offset = 0; offset < fns.length; offset++) {
+      const index = (offset + round) % fns.length;
+      options.beforeCall?.();
+      const start = performance.now();
+      await fns[index]();
+      samples[index].push(performance.now() - start);
+    }
+    options.onRound?.(round + 1, repeats);
+  }
+  return samples.map((timed) => ({ medianMs: median(timed), spreadMs: Math.max(...timed) - Math.min(...timed), samples: timed }));
+}

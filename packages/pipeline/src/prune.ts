@@ -7,6 +7,8 @@
  */
 import { DeprunError, ShapeError } from '@deprune/errors';
 import {
+  checkConvGroups,
+  checkGraphStructure,
   convGemmParameters,
   effectiveConvWeights,
   findDsconvBlocks,
@@ -221,6 +223,8 @@ function configWarnings(given: PruneConfig, config: ResolvedPruneConfig, warning
  * - Masking variants write zeros into the stored weights; `channel` removes DW channels with their
  *   coupled producer rows, BN, SE and PW columns (`removeChannels`).
  * - Config errors are `ConfigError`s (BAD_CONFIG) naming the key.
+ * - A malformed graph (undefined input, value assigned twice, cycle, Conv group that does not
+ *   divide its channels) is an `InvalidGraphError` (INVALID_MODEL) naming the node.
  */
 export function prune(model: OnnxModel, config: PruneConfig, options: PruneOptions = {}): PruneResult {
   const given = loadPruneConfig(config, 'prune config');
@@ -231,7 +235,10 @@ export function prune(model: OnnxModel, config: PruneConfig, options: PruneOptio
     options.onProgress?.({ stage, done, total, ...(layer === undefined ? {} : { layer }) });
 
   emit('shapes', 0, 1);
+  // A graph onnxruntime would refuse is refused here, naming the node, not pruned into a broken file.
+  checkGraphStructure(model);
   const inference = inferModelShapes(model, resolved, warnings);
+  checkConvGroups(model, inference?.shapes);
   const index = indexGraph(model);
   const infos = listLayers(model, inference);
   const blocks = findDsconvBlocks(model, infos);

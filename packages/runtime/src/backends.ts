@@ -96,3 +96,8 @@ export function createKernelBackend(mode: BackendMode, options: BackendOptions =
   if (!isGpuMode(mode)) throw new UsageError(`unknown mode '${String(mode)}' (choose one of ${BACKEND_MODES.join(', ')})`);
   return gpuKernelBackend(mode);
 }
+
+/** How reports name a mode's backend: 'deprune wasm' or 'gpu.js webasm'. */
+export function backendLabel(mode: string): string {
+  return mode === 'wasm' ? 'deprune wasm' : `gpu.js ${mode}`;
+}

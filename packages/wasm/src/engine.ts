@@ -160,10 +160,15 @@ export class WasmEngine {
     return { liveBytes: this.live, peakBytes: this.peak, memoryBytes: this.memory.buffer.byteLength };
   }
 
+  /** The bytes a block of `bytes` takes (64-byte aligned). */
+  static blockBytes(bytes: number): number {
+    return Math.max(ALIGN, Math.ceil(bytes / ALIGN) * ALIGN);
+  }
+
   /** `bytes` bytes, 64-byte aligned; grows the memory when no free block fits. */
   alloc(bytes: number): number {
     if (this.disposed) throw new DeprunError('INTERNAL', 'the wasm backend was disposed; create a new session');
-    const size = Math.max(ALIGN, Math.ceil(bytes / ALIGN) * ALIGN);
+    const size = WasmEngine.blockBytes(bytes);
     for (let index = 0; index < this.free.length; index++) {
       const block = this.free[index];
       if (block.bytes < size) continue;
@@ -203,7 +208,7 @@ export class WasmEngine {
   /** Returns a block from `alloc` (with the size it was asked for). */
   release(offset: number, bytes: number): void {
     if (this.disposed) return;
-    const size = Math.max(ALIGN, Math.ceil(bytes / ALIGN) * ALIGN);
+    const size = WasmEngine.blockBytes(bytes);
     this.live -= size;
     let index = 0;
     while (index < this.free.length && this.free[index].offset < offset) index++;

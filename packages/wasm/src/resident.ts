@@ -1,4 +1,4 @@
-import type { WasmEngine } from './engine';
+import { WasmEngine } from './engine';
 
 /**
  * Constants that live in wasm memory for as long as the JavaScript object they were made from:
@@ -52,10 +52,10 @@ export class ResidentConstants {
     this.engine.release(block.offset, block.bytes);
   }
 
-  /** Bytes held by resident constants. */
+  /** Bytes held by resident constants (as allocated: whole 64-byte blocks). */
   get bytes(): number {
     let total = 0;
-    for (const block of this.all) total += block.bytes;
+    for (const block of this.all) total += WasmEngine.blockBytes(block.bytes);
     return total;
   }
 

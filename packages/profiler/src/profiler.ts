@@ -1,18 +1,17 @@
 import { UsageError } from '@deprune/errors';
-import { tableLatencyModel, type LatencyModel, type LatencyTable, type LatencyTableEntry, type TableLatencyModelOptions } from '@deprune/hsr';
+import { buildColumnTable, buildDiagonalTable, buildTapTable, DEFAULT_DIAGONAL_GROUP_SIZE, DEFAULT_STEP } from '@deprune/gpu';
+import { findStepDetail, stairRise, STEP_SIGNIFICANCE, tableLatencyModel, type LatencyModel, type LatencyTable, type LatencyTableEntry, type TableLatencyModelOptions } from '@deprune/hsr';
+import type { ConvAttrs, KernelBackend } from '@deprune/kernels';
 import { buildDwPlan, buildPwPlan, roundCount, type DwLayer, type PwLayer } from '@deprune/masks';
 import { createRng, randomTensor, toFloat32, type Rng, type Tensor } from '@deprune/tensor';
-import { disposeBackend } from './backend';
-import type { ConvAttrs } from './kernels/conv-params';
-import { isGpuMode, type GpuMode } from './modes';
-import { getKernel } from './registry';
-import { buildColumnTable, buildDiagonalTable, buildTapTable, DEFAULT_DIAGONAL_GROUP_SIZE, DEFAULT_STEP } from './tables';
-import { median, type Measurement } from './timing';
+import { measureInterleaved, median } from './timing';
 
 /**
- * The latency profiler: times the real sparse kernels of this package at many kept counts for
- * each prunable layer shape of a model and writes `@deprune/hsr`'s `LatencyTable`, so HSR
- * recalibrates against measured latency instead of the analytic `ceil(n / t)` model.
+ * The latency profiler: times a kernel backend's real sparse kernels at many kept counts for each
+ * prunable layer shape of a model and writes `@deprune/hsr`'s `LatencyTable`, so HSR recalibrates
+ * against measured latency instead of the analytic `ceil(n / t)` model. It sees the backend only
+ * through the kernel contract (`KernelBackend` of `@deprune/kernels`): any backend, the wasm one
+ * or a gpu.js mode, is profiled the same way.
  *
  * What is timed, per layer (random input of the layer's shape, random weights, seeded):
  * - DW, unit `channel` (default): `dwSparse` on a channel-balanced plan, every channel keeps m taps,
@@ -20,7 +19,8 @@ import { median, type Measurement } from './timing';
  * - DW, unit `group`: `dwDiagonal` (the DR sub-GEMM form, method.md section 1) on a group-balanced
  *   plan, every group of G channels keeps n taps, n on a grid over 0..G*K. The DR form is the kernel
  *   whose work follows n_g; `dwSparse` pads every channel to the largest m_c, so a group plan's
- *   latency there is not a function of n.
+ *   latency there is not a function of n. A backend without `dwDiagonal` (the wasm backend) skips
+ *   such layers: the table lists them in `meta.skipped` with the reason, and the progress says so.
  * - PW: `pwSparse` on a tile-balanced plan, every row tile of T rows keeps q input columns (a random
  *   subset per tile), q on a grid over 0..Cin.
  * The default grid: every count in 0..stepWindow (the **window**, where the stairs are large
@@ -32,14 +32,16 @@ import { median, type Measurement } from './timing';
  * consecutive run from 0 is the window.
  *
  * Each kept count is one kernel configuration. All configurations of a layer are timed
- * **interleaved**: `warmup` untimed calls each (the first compiles), then `repeats` rounds that call
- * every configuration once, so a slow spell of the machine hits every count alike instead of a few.
- * The table's latency for a count is the median of its stair: every count the kernel pads up to the
- * same number of slots runs the same compiled code, so their samples are pooled (the raw per-count
- * medians are kept in `rawLatencyUs`). Stairs are then made strictly increasing (a stair that noise
- * put at or below the one under it is raised to `STAIR_TIE_BREAK_US` above it), so HSR's recover
- * stops at the top of a stair, as the kernel's padding says it should, instead of walking across
- * edges whose cost the timing could not resolve.
+ * **interleaved**: `warmup` untimed calls each (the first compiles or packs the table), then
+ * `repeats` rounds that call every configuration once, so a slow spell of the machine hits every
+ * count alike instead of a few. The table's latency for a count is the median of its stair: every
+ * count the kernel pads up to the same number of slots runs the same code, so their samples are
+ * pooled (the raw per-count medians are kept in `rawLatencyUs`). Stairs are then made strictly
+ * increasing (a stair that noise put at or below the one under it is raised to
+ * `STAIR_TIE_BREAK_US` above it), so HSR's recover stops at the top of a stair, as the kernel's
+ * padding says it should, instead of walking across edges whose cost the timing could not resolve.
+ * A backend whose loops run over exactly the kept entries (no padding) shows step 1: every count
+ * is its own stair, and HSR then moves nothing, which is right for it.
  */
 
 /** The kernels' chunk size t, unless a profile asks for another. */
@@ -49,8 +51,6 @@ export const PROFILE_DEFAULT_STEP = DEFAULT_STEP;
  * stairs that timing noise inverted or left equal (far below anything measurable).
  */
 export const STAIR_TIE_BREAK_US = 0.01;
-/** gpu.js as pinned in this package's dependencies (recorded in tables and reports). */
-export const GPU_JS_VERSION = '2.24.1';
 
 /** A DW layer to profile: its input shape and conv geometry. */
 export interface DwProfileLayer {
@@ -82,20 +82,33 @@ export interface PwProfileLayer {
 
 export type ProfileLayer = DwProfileLayer | PwProfileLayer;
 
+/** The kernel each layer is timed on. */
+export type ProfiledKernel = 'dwSparse' | 'dwDiagonal' | 'pwSparse';
+
 export interface ProfileProgress {
   /** The layer being timed and its position. */
   layer: string;
   layerIndex: number;
   layers: number;
-  /** 'window': counts timed to find the step; 'grid': the rest; 'done': the layer is finished. */
-  phase: 'window' | 'grid' | 'done';
+  /**
+   * 'window': counts timed to find the step; 'grid': the rest; 'done': the layer is finished;
+   * 'skipped': the backend lacks the layer's kernel (`reason` says which), nothing was timed.
+   */
+  phase: 'window' | 'grid' | 'done' | 'skipped';
   /** Rounds done of this phase (warmup counts as round 0). */
   round: number;
   rounds: number;
+  /** Why a layer was skipped. */
+  reason?: string;
 }
 
 export interface ProfileOptions {
-  mode: GpuMode;
+  /** The kernel backend to time (`createKernelBackend(mode)` of @deprune/runtime, `createWasmBackend()`, `gpuKernelBackend(mode)`). */
+  backend: KernelBackend;
+  /** The table's `backend` field, e.g. 'wasm' or 'gpu.js-webasm'. Default: the backend's name. */
+  backendName?: string;
+  /** One line about the backend recorded in `meta.backendDetail`, e.g. 'gpu.js 2.24.1' or 'WebAssembly relaxed SIMD'. */
+  backendDetail?: string;
   /** Untimed calls per kept count before timing (the first compiles). Default 1. */
   warmup?: number;
   /** Timed calls per kept count (interleaved rounds). Default 7. */
@@ -121,8 +134,11 @@ export interface ProfileOptions {
   seed?: number;
   /** One line describing the machine, recorded in the table. Default: what the runtime tells. */
   machine?: string;
-  /** Destroy the mode's backend after each layer (frees compiled kernels). Default true. */
-  disposeBetweenLayers?: boolean;
+  /**
+   * Called after each layer (skipped ones too), awaited: e.g. free what the backend compiled for
+   * it (`disposeBackend(mode)` of @deprune/gpu frees a gpu.js mode's kernels).
+   */
+  afterLayer?: () => unknown;
   onProgress?: (event: ProfileProgress) => void;
 }
 
@@ -143,7 +159,7 @@ export interface ProfiledLatencyEntry extends LatencyTableEntry {
   full: number;
   /** Channels per group (unit group) or rows per tile (unit tile). */
   unitSize: number;
-  kernel: 'dwSparse' | 'dwDiagonal' | 'pwSparse';
+  kernel: ProfiledKernel;
   inputShape: number[];
   /** Median of each count's own samples, in microseconds (before pooling by stair). */
   rawLatencyUs: number[];
@@ -164,17 +180,29 @@ export interface ProfiledLatencyEntry extends LatencyTableEntry {
   raisedStairs: number;
 }
 
+/** A layer the backend could not time: it lacks the layer's kernel. */
+export interface SkippedLayer {
+  layer: string;
+  kernel: ProfiledKernel;
+  reason: string;
+}
+
 export interface ProfileMetadata {
   tool: string;
+  /** The table's backend (as in its `backend` field) and what the caller said about it. */
+  backend: string;
+  backendDetail?: string;
   machine: string;
   date: string;
-  gpuJs: string;
-  mode: GpuMode;
+  /** The backend's name (`KernelBackend.name`): 'wasm', 'webasm', 'webgl2', ... */
+  mode: string;
   kernelStep: number;
   warmup: number;
   repeats: number;
   interleaved: true;
   seconds: number;
+  /** Layers not in the table because the backend lacks their kernel (e.g. dwDiagonal on wasm). */
+  skipped: SkippedLayer[];
 }
 
 /** `@deprune/hsr`'s LatencyTable (what `tableLatencyModel` and the prune config take), plus how it was made. */
@@ -186,200 +214,6 @@ export interface ProfiledLatencyTable extends LatencyTable {
 function positiveInteger(value: number, what: string, minimum = 1): number {
   if (!Number.isInteger(value) || value < minimum) throw new UsageError(`${what} must be an integer >= ${minimum}, got ${String(value)}`);
   return value;
-}
-
-
-function measurementOf(samples: number[]): Measurement {
-  return { medianMs: median(samples), spreadMs: Math.max(...samples) - Math.min(...samples), samples };
-}
-
-export interface InterleavedOptions {
-  /** Untimed calls of each function first. Default 1. */
-  warmup?: number;
-  /** Timed rounds; each round calls every function once. Default 7. */
-  repeats?: number;
-  /** Called after the warmup (round 0) and after every round. */
-  onRound?: (round: number, rounds: number) => void;
-  /**
-   * Called, untimed, before every timed call: e.g. a full garbage collection, so the garbage one
-   * call left behind is not collected inside the next call's timing (what made prune() timings
-   * of the same variant differ by a third between runs).
-   */
-  beforeCall?: () => void;
-}
-
-/**
- * Times several functions side by side: `warmup` untimed calls of each, then `repeats` rounds
- * that call each function once (awaited, one after another; the order rotates every round so
- * none is always first). A slow spell of a shared machine then lands on every function alike,
- * which is what comparisons between them need. Returns one measurement per function (median,
- * spread = max - min, samples in round order), in milliseconds.
- */
-export async function measureInterleaved(fns: readonly (() => unknown)[], options: InterleavedOptions = {}): Promise<Measurement[]> {
-  const warmup = options.warmup ?? 1;
-  const repeats = options.repeats ?? 7;
-  if (!Number.isInteger(warmup) || warmup < 0) throw new UsageError(`warmup must be an integer >= 0, got ${String(warmup)}`);
-  positiveInteger(repeats, 'repeats');
-  for (let call = 0; call < warmup; call++) for (const fn of fns) await fn();
-  options.onRound?.(0, repeats);
-  const samples = fns.map((): number[] => []);
-  for (let round = 0; round < repeats; round++) {
-    for (let offset = 0; offset < fns.length; offset++) {
-      const index = (offset + round) % fns.length;
-      options.beforeCall?.();
-      const start = performance.now();
-      await fns[index]();
-      samples[index].push(performance.now() - start);
-    }
-    options.onRound?.(round + 1, repeats);
-  }
-  return samples.map(measurementOf);
-}
-
-/** Least-squares fit of latency = a + b * ceil(n / t); its residual sum of squares and R^2. */
-export interface StaircaseFit {
-  step: number;
-  intercept: number;
-  perStair: number;
-  rss: number;
-  r2: number;
-}
-
-function sortedPairs(kept: readonly number[], latency: readonly number[]): { n: number[]; y: number[] } {
-  if (kept.length !== latency.length) throw new UsageError(`findStep needs as many latencies as kept counts (${kept.length} vs ${latency.length})`);
-  const order = kept.map((_, index) => index).sort((a, b) => kept[a] - kept[b]);
-  return { n: order.map((index) => kept[index]), y: order.map((index) => latency[index]) };
-}
-
-/** The least-squares staircase of chunk size `step` through the points (see `findStep`). */
-export function fitStaircase(kept: readonly number[], latency: readonly number[], step: number): StaircaseFit {
-  positiveInteger(step, 'step');
-  const { n, y } = sortedPairs(kept, latency);
-  const x = n.map((count) => Math.ceil(count / step));
-  const count = x.length;
-  const meanX = x.reduce((sum, value) => sum + value, 0) / count;
-  const meanY = y.reduce((sum, value) => sum + value, 0) / count;
-  let sxx = 0;
-  let sxy = 0;
-  let syy = 0;
-  for (let i = 0; i < count; i++) {
-    sxx += (x[i] - meanX) ** 2;
-    sxy += (x[i] - meanX) * (y[i] - meanY);
-    syy += (y[i] - meanY) ** 2;
-  }
-  const perStair = sxx === 0 ? 0 : sxy / sxx;
-  const intercept = meanY - perStair * meanX;
-  let rss = 0;
-  for (let i = 0; i < count; i++) rss += (y[i] - intercept - perStair * x[i]) ** 2;
-  return { step, intercept, perStair, rss, r2: syy === 0 ? 0 : 1 - rss / syy };
-}
-
-export interface FindStepOptions {
-  /** Largest step to try (default: half the largest count, at most 64). */
-  maxStep?: number;
-  /**
-   * Smallest per-stair latency rise that counts as a staircase (same unit as the latencies).
-   * Below it the stairs are lost in the noise and the step is reported as not detected. Default 0.
-   */
-  minJump?: number;
-}
-
-/** A staircase's per-stair rise must be this many of its standard errors (from the fit's residuals). */
-const STEP_SIGNIFICANCE = 3;
-
-/**
- * The per-stair rise and its standard error in a fit that also has a ramp: latency = a +
- * b * ceil(n / t) + c * n. The ramp term takes whatever rises smoothly with n, so b measures only
- * the jumps at the stair edges: a curve that is really a ramp with noise gets b near 0, while a
- * staircase keeps b at its stair height. For t = 1 the two terms coincide, so b is the plain slope.
- */
-export function stairRise(kept: readonly number[], latency: readonly number[], step: number): { rise: number; standardError: number } {
-  const { n, y } = sortedPairs(kept, latency);
-  const s = n.map((count) => Math.ceil(count / step));
-  const count = n.length;
-  const mean = (values: readonly number[]) => values.reduce((sum, value) => sum + value, 0) / count;
-  const [ms, mn, my] = [mean(s), mean(n), mean(y)];
-  let sss = 0;
-  let snn = 0;
-  let ssn = 0;
-  let ssy = 0;
-  let sny = 0;
-  let syy = 0;
-  for (let i = 0; i < count; i++) {
-    const [ds, dn, dy] = [s[i] - ms, n[i] - mn, y[i] - my];
-    sss += ds * ds;
-    snn += dn * dn;
-    ssn += ds * dn;
-    ssy += ds * dy;
-    sny += dn * dy;
-    syy += dy * dy;
-  }
-  if (step === 1 || count < 4) {
-    // The plain slope and its usual error.
-    if (count < 3 || sss === 0) return { rise: sss === 0 ? 0 : ssy / sss, standardError: Number.POSITIVE_INFINITY };
-    const rise = ssy / sss;
-    return { rise, standardError: Math.sqrt(Math.max(0, syy - rise * ssy) / (count - 2) / sss) };
-  }
-  const determinant = sss * snn - ssn * ssn;
-  // Too few stairs in the counts to tell jumps from a ramp.
-  if (determinant <= 1e-9 * sss * snn) return { rise: 0, standardError: Number.POSITIVE_INFINITY };
-  const rise = (ssy * snn - sny * ssn) / determinant;
-  const ramp = (sny * sss - ssy * ssn) / determinant;
-  const residual = Math.max(0, syy - rise * ssy - ramp * sny);
-  return { rise, standardError: Math.sqrt((residual / (count - 3)) * (snn / determinant)) };
-}
-
-/** `findStep`'s answer with the evidence. */
-export interface StepEstimate {
-  /** The chunk size found; 1 when no staircase shows (every count its own stair: HSR then recovers nothing). */
-  step: number;
-  /** Fit of the chosen step. */
-  fit: StaircaseFit;
-  /** Residual sum of squares of every candidate step tried. */
-  candidates: { step: number; rss: number }[];
-  /** False when the curve does not rise by at least `minJump` per stair, or a staircase explains less than half its variance. */
-  detected: boolean;
-}
-
-/**
- * Detects the staircase step t in a measured latency curve. Method: for every candidate t from 1
- * to half the largest count (at most 64), fit latency = a + b * ceil(n / t) by least squares and
- * keep the t with the smallest residual. All candidates have two parameters, so none wins by being
- * more flexible: a t that is too small puts stair edges where the curve is flat, one too large
- * misses real edges, and both leave larger residuals than the true t. This uses every point, so one
- * noisy sample does not split a stair as it would for "the most common width of flat runs" (which
- * is what the fit agrees with on a clean curve). Counts need not be evenly spaced, but at least two
- * edges of the true staircase must lie inside the counts given (`maxStep` keeps the candidates to
- * what the counts can show). Returns 1 (not detected: HSR then moves nothing, the safe answer) when
- * - the curve does not rise by more than `minJump` per stair (a staircase lost in timing noise), or
- * - the jumps at the stair edges, fitted with a ramp beside them (`stairRise`), are less than 3 of
- *   their standard errors: the "stairs" would be noise around a ramp, or noise alone, or
- * - the best staircase explains less than half the variance (R^2 < 0.5).
- */
-export function findStepDetail(kept: readonly number[], latency: readonly number[], options: FindStepOptions = {}): StepEstimate {
-  const { n, y } = sortedPairs(kept, latency);
-  if (n.some((count) => !Number.isInteger(count) || count < 0)) throw new UsageError('findStep: kept counts must be integers >= 0');
-  if (y.some((value) => !Number.isFinite(value))) throw new UsageError('findStep: latencies must be finite numbers');
-  const largest = n.length === 0 ? 0 : n[n.length - 1];
-  const maxCandidate = Math.min(64, Math.floor(largest / 2), options.maxStep ?? Number.POSITIVE_INFINITY);
-  const candidates: { step: number; rss: number }[] = [];
-  let best: StaircaseFit | undefined;
-  for (let step = 1; step <= Math.max(1, maxCandidate); step++) {
-    const fit = fitStaircase(n, y, step);
-    candidates.push({ step, rss: fit.rss });
-    // Strictly smaller residual wins; ties (e.g. an exactly flat curve) keep the smaller step.
-    if (best === undefined || fit.rss < best.rss * (1 - 1e-9)) best = fit;
-  }
-  const fit = best ?? fitStaircase(n, y, 1);
-  const jumps = stairRise(n, y, fit.step);
-  const detected =
-    n.length >= 3 && fit.perStair > Math.max(0, options.minJump ?? 0) && fit.r2 >= 0.5 && jumps.rise >= STEP_SIGNIFICANCE * jumps.standardError;
-  return { step: detected ? fit.step : 1, fit, candidates, detected };
-}
-
-/** The staircase step of a measured curve (see `findStepDetail` for the method). */
-export function findStep(kept: readonly number[], latency: readonly number[], options: FindStepOptions = {}): number {
-  return findStepDetail(kept, latency, options).step;
 }
 
 /**
@@ -395,7 +229,7 @@ interface LayerSetup {
   unit: 'channel' | 'group' | 'tile';
   unitSize: number;
   full: number;
-  kernel: ProfiledLatencyEntry['kernel'];
+  kernel: ProfiledKernel;
   /** A function that runs the kernel with every unit keeping `count`. */
   runner(count: number): () => Promise<unknown>;
 }
@@ -422,7 +256,24 @@ function randomSubset(size: number, count: number, rng: Rng): number[] {
   return values.slice(0, count).sort((a, b) => a - b);
 }
 
-function setupDw(layer: DwProfileLayer, mode: GpuMode, step: number, rng: Rng): LayerSetup {
+/** The kernel a layer is timed on. */
+function kernelOf(layer: ProfileLayer): ProfiledKernel {
+  if (layer.kind === 'pw') return 'pwSparse';
+  return (layer.unit ?? 'channel') === 'channel' ? 'dwSparse' : 'dwDiagonal';
+}
+
+/**
+ * One timed call: the kernel's result is handed back to the backend right away (the wasm backend
+ * keeps results in its own memory until released), so every call of a count runs alike.
+ */
+function timedCall(backend: KernelBackend, call: () => Promise<Tensor>): () => Promise<unknown> {
+  return async () => {
+    const result = await call();
+    backend.release?.(result);
+  };
+}
+
+function setupDw(layer: DwProfileLayer, backend: KernelBackend, step: number, rng: Rng): LayerSetup {
   const [batch, channels, height, width] = checkShape(layer);
   const [kernelH, kernelW] = layer.kernel;
   const taps = positiveInteger(kernelH, `${layer.name} kernel height`) * positiveInteger(kernelW, `${layer.name} kernel width`);
@@ -437,6 +288,7 @@ function setupDw(layer: DwProfileLayer, mode: GpuMode, step: number, rng: Rng): 
   // Which taps a channel keeps does not change the work; spread them like real plans do.
   const tapOrder = Array.from({ length: channels }, () => randomSubset(taps, taps, rng));
   if ((layer.unit ?? 'channel') === 'channel') {
+    const kernel = backend.kernel('dwSparse');
     return {
       unit: 'channel',
       unitSize: 1,
@@ -445,12 +297,12 @@ function setupDw(layer: DwProfileLayer, mode: GpuMode, step: number, rng: Rng): 
       runner(count) {
         const kept = tapOrder.map((order) => order.slice(0, count).sort((a, b) => a - b));
         const table = buildTapTable(buildDwPlan(dwLayer, kept, { strategy: 'dcp', granularity: 'channel', groupSize: 1 }), weight, { step });
-        const kernel = getKernel('dwSparse', mode);
-        return () => kernel(x, table, null, attrs);
+        return timedCall(backend, () => kernel(x, table, null, attrs));
       },
     };
   }
   const groupSize = Math.min(channels, positiveInteger(layer.groupSize ?? DEFAULT_DIAGONAL_GROUP_SIZE, `${layer.name} groupSize`));
+  const kernel = backend.kernel('dwDiagonal');
   return {
     unit: 'group',
     unitSize: groupSize,
@@ -469,13 +321,12 @@ function setupDw(layer: DwProfileLayer, mode: GpuMode, step: number, rng: Rng): 
       }
       const plan = buildDwPlan(dwLayer, kept, { strategy: 'dcp', granularity: 'group', groupSize });
       const table = buildDiagonalTable(plan, weight, { step, groupSize });
-      const kernel = getKernel('dwDiagonal', mode);
-      return () => kernel(x, table, null, attrs);
+      return timedCall(backend, () => kernel(x, table, null, attrs));
     },
   };
 }
 
-function setupPw(layer: PwProfileLayer, mode: GpuMode, step: number, rng: Rng): LayerSetup {
+function setupPw(layer: PwProfileLayer, backend: KernelBackend, step: number, rng: Rng): LayerSetup {
   const [batch, inChannels, height, width] = checkShape(layer);
   const outChannels = positiveInteger(layer.outChannels, `${layer.name} outChannels`);
   const tileRows = Math.min(outChannels, positiveInteger(layer.tileRows ?? 32, `${layer.name} tileRows`));
@@ -484,6 +335,7 @@ function setupPw(layer: PwProfileLayer, mode: GpuMode, step: number, rng: Rng): 
   const weight = randomFloat32([outChannels, inChannels], rng);
   const pwLayer: PwLayer = { kind: 'pw', name: layer.name, outChannels, inChannels, weights: Float64Array.from(weight.data) };
   const columnOrder = Array.from({ length: tiles }, () => randomSubset(inChannels, inChannels, rng));
+  const kernel = backend.kernel('pwSparse');
   return {
     unit: 'tile',
     unitSize: tileRows,
@@ -492,8 +344,7 @@ function setupPw(layer: PwProfileLayer, mode: GpuMode, step: number, rng: Rng): 
     runner(count) {
       const kept = columnOrder.map((order) => order.slice(0, count).sort((a, b) => a - b));
       const table = buildColumnTable(buildPwPlan(pwLayer, kept, { strategy: 'pcp', granularity: 'tile', tileRows }), weight, { step });
-      const kernel = getKernel('pwSparse', mode);
-      return () => kernel(x, table, null);
+      return timedCall(backend, () => kernel(x, table, null));
     },
   };
 }
@@ -523,15 +374,23 @@ export function defaultKeptGrid(full: number, step: number, window: number, stri
   return [...counts].sort((a, b) => a - b);
 }
 
+function isKernelBackend(value: unknown): value is KernelBackend {
+  const backend = value as KernelBackend | null | undefined;
+  return typeof backend === 'object' && backend !== null && typeof backend.name === 'string' && typeof backend.has === 'function' && typeof backend.kernel === 'function';
+}
+
 /**
  * Measures the latency staircase of every layer (see the module comment for what is timed and
- * how) and returns a LatencyTable for `@deprune/hsr`, layer names as keys, microseconds for the
- * whole layer, plus per-layer evidence and run metadata. Layers are timed one after another; the
- * mode's backend is disposed after each (unless `disposeBetweenLayers: false`).
+ * how) on `options.backend` and returns a LatencyTable for `@deprune/hsr`, layer names as keys,
+ * microseconds for the whole layer, plus per-layer evidence and run metadata. Layers are timed one
+ * after another; `afterLayer` runs after each. A layer whose kernel the backend lacks is skipped
+ * (listed in `meta.skipped`), not an error.
  */
 export async function profileLayers(layers: readonly ProfileLayer[], options: ProfileOptions): Promise<ProfiledLatencyTable> {
-  if (!isGpuMode(options.mode)) throw new UsageError(`profileLayers needs a gpu mode, got '${String(options.mode)}'`);
-  const mode = options.mode;
+  if (options === null || typeof options !== 'object' || !isKernelBackend(options.backend)) {
+    throw new UsageError('profileLayers needs options.backend: a kernel backend (e.g. createKernelBackend(mode) of @deprune/runtime)');
+  }
+  const backend = options.backend;
   const warmup = options.warmup ?? 1;
   if (!Number.isInteger(warmup) || warmup < 0) throw new UsageError(`warmup must be an integer >= 0, got ${String(warmup)}`);
   const repeats = positiveInteger(options.repeats ?? 7, 'repeats');
@@ -541,32 +400,43 @@ export async function profileLayers(layers: readonly ProfileLayer[], options: Pr
   const seen = new Set<string>();
   for (const layer of layers) {
     if (seen.has(layer.name)) throw new UsageError(`profileLayers got layer '${layer.name}' twice`);
+    if (layer.kind !== 'dw' && layer.kind !== 'pw') throw new UsageError(`profile layer '${(layer as ProfileLayer).name}' has unknown kind '${String((layer as ProfileLayer).kind)}'`);
     seen.add(layer.name);
   }
   const rng = createRng(options.seed ?? 1);
   const started = performance.now();
+  const backendName = options.backendName ?? backend.name;
   const table: ProfiledLatencyTable = {
-    backend: `gpu.js-${mode}`,
-    mode,
+    backend: backendName,
+    mode: backend.name,
     layers: {},
     meta: {
-      tool: '@deprune/gpu profileLayers',
+      tool: '@deprune/profiler profileLayers',
+      backend: backendName,
+      ...(options.backendDetail === undefined ? {} : { backendDetail: options.backendDetail }),
       machine: options.machine ?? describeRuntime(),
       date: new Date().toISOString(),
-      gpuJs: GPU_JS_VERSION,
-      mode,
+      mode: backend.name,
       kernelStep,
       warmup,
       repeats,
       interleaved: true,
       seconds: 0,
+      skipped: [],
     },
   };
   for (const [layerIndex, layer] of layers.entries()) {
-    const setup = layer.kind === 'dw' ? setupDw(layer, mode, kernelStep, rng) : layer.kind === 'pw' ? setupPw(layer, mode, kernelStep, rng) : undefined;
-    if (setup === undefined) throw new UsageError(`profile layer '${(layer as ProfileLayer).name}' has unknown kind '${String((layer as ProfileLayer).kind)}'`);
-    const report = (phase: ProfileProgress['phase'], round: number, rounds: number) =>
-      options.onProgress?.({ layer: layer.name, layerIndex, layers: layers.length, phase, round, rounds });
+    const report = (phase: ProfileProgress['phase'], round: number, rounds: number, reason?: string) =>
+      options.onProgress?.({ layer: layer.name, layerIndex, layers: layers.length, phase, round, rounds, ...(reason === undefined ? {} : { reason }) });
+    const kernelName = kernelOf(layer);
+    if (!backend.has(kernelName)) {
+      const reason = `the ${backend.name} backend has no ${kernelName} kernel${kernelName === 'dwDiagonal' ? ' (the DR form): DR layers are not profiled on it' : ''}`;
+      table.meta.skipped.push({ layer: layer.name, kernel: kernelName, reason });
+      report('skipped', 0, 0, reason);
+      await options.afterLayer?.();
+      continue;
+    }
+    const setup = layer.kind === 'dw' ? setupDw(layer, backend, kernelStep, rng) : setupPw(layer, backend, kernelStep, rng);
     const measured = new Map<number, number[]>();
     const time = async (counts: readonly number[], phase: 'window' | 'grid', timedRepeats: number) => {
       const todo = counts.filter((count) => !measured.has(count));
@@ -594,15 +464,14 @@ export async function profileLayers(layers: readonly ProfileLayer[], options: Pr
     // more timed calls there. A window of every count is the whole curve: `repeats`.
     const windowRepeats = window.length < setup.full + 1 ? positiveInteger(options.windowRepeats ?? 2 * repeats, 'windowRepeats') : repeats;
     await time(window, 'window', windowRepeats);
-    // The step is a property of the compiled kernels, read off each count's fastest call: on a
-    // CPU, other work only ever adds time, so the fastest call is the least disturbed one. A
-    // median is pulled up wherever a slow spell of a shared machine covered most of a count's
-    // calls, and one such count can hide a stair edge.
+    // The step is a property of the kernels, read off each count's fastest call: on a CPU, other
+    // work only ever adds time, so the fastest call is the least disturbed one. A median is pulled
+    // up wherever a slow spell of a shared machine covered most of a count's calls, and one such
+    // count can hide a stair edge.
     const windowMs = window.map((count) => Math.min(...measured.get(count)!));
     // Steps up to half the window (two stair edges must show inside it). What the timing resolves
     // is read off the fit itself: the stair jumps must stand 3 standard errors above the scatter of
-    // these fastest calls around the staircase (findStepDetail, stairRise). A median's standard
-    // error from the calls' spread would say how noisy the medians are, not the fastest calls.
+    // these fastest calls around the staircase (findStepDetail, stairRise of @deprune/hsr).
     const found = findStepDetail(window, windowMs, { maxStep: Math.max(1, Math.floor((window.length - 1) / 2)) });
     const kernelJumps = stairRise(window, windowMs, kernelStep);
     // The table's stairs: the step found, kept to a divisor of the kernel's own t, so that a
@@ -615,8 +484,8 @@ export async function profileLayers(layers: readonly ProfileLayer[], options: Pr
     await time(rest, 'grid', repeats);
     const kept = [...measured.keys()].sort((a, b) => a - b);
     const rawMs = kept.map((count) => median(measured.get(count)!));
-    // Pool every count of a stair: they run the same compiled kernel (same slots), so their
-    // samples measure one quantity.
+    // Pool every count of a stair: they run the same code (same slots), so their samples measure
+    // one quantity.
     const pooled = new Map<number, number[]>();
     for (const count of kept) {
       const stair = stairOf(count, stairStep);
@@ -666,7 +535,7 @@ export async function profileLayers(layers: readonly ProfileLayer[], options: Pr
       },
     };
     report('done', repeats, repeats);
-    if (options.disposeBetweenLayers ?? true) await disposeBackend(mode);
+    await options.afterLayer?.();
   }
   table.meta.seconds = Math.round((performance.now() - started) / 100) / 10;
   return table;

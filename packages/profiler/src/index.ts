@@ -1,0 +1,18 @@
+// Public API of @deprune/profiler: the latency profiler above the kernel backends. It times any
+// backend's sparse kernels through the kernel contract (@deprune/kernels) and writes the latency
+// table HSR (@deprune/hsr) reads; the staircase statistics it uses live in @deprune/hsr.
+export { profileLayers, measuredLatencyModel, defaultKeptGrid, PROFILE_DEFAULT_STEP, STAIR_TIE_BREAK_US } from './profiler';
+export type {
+  ProfileLayer,
+  DwProfileLayer,
+  PwProfileLayer,
+  ProfileOptions,
+  ProfileProgress,
+  ProfiledKernel,
+  ProfiledLatencyTable,
+  ProfiledLatencyEntry,
+  ProfileMetadata,
+  SkippedLayer,
+} from './profiler';
+export { measureInterleaved, median } from './timing';
+export type { InterleavedOptions, Measurement } from './timing';

@@ -1,0 +1,89 @@
+import { describe, expect, it, vi } from 'vitest';
+import { UnsupportedError, UsageError } from '@deprune/errors';
+import { createRng, depthwiseConv2d, randomTensor, relativeL2Error, toFloat32, type Tensor } from '@deprune/tensor';
+import { createWasmBackend, packPanels } from '../src/index';
+
+const random = (shape: number[], seed: number) => toFloat32(randomTensor(shape, createRng(seed))) as Tensor<Float32Array>;
+
+describe('the wasm backend', () => {
+  it('names itself, lists its kernels and refuses one it lacks, naming the fallback', () => {
+    const backend = createWasmBackend();
+    expect(backend.name).toBe('wasm');
+    expect(backend.has('pwSparse')).toBe(true);
+    expect(backend.has('dwDiagonal')).toBe(false);
+    expect(backend.has('toString')).toBe(false);
+    expect(() => backend.kernel('dwDiagonal')).toThrow(UnsupportedError);
+    expect(() => backend.kernel('dwDiagonal')).toThrow(/webasm/);
+    backend.dispose();
+    expect(() => backend.kernel('pwDense')).toThrow(UsageError);
+  });
+
+  it('refuses an unknown simd level', () => {
+    expect(() => createWasmBackend({ simd: 'avx' as never })).toThrow(UsageError);
+  });
+
+  it('keeps results in wasm memory for the next kernel and frees them on release', async () => {
+    const backend = createWasmBackend();
+    const weight = random([8, 1, 3, 3], 1);
+    const x = random([1, 8, 12, 12], 2);
+    const dw = backend.kernel('dwDense');
+    const first = await dw(x, weight, null, { pads: [1, 1, 1, 1] });
+    const before = backend.memoryUsage().liveBytes;
+    expect(backend.owns(first)).toBe(true);
+    // The resident result read in place by the next kernel gives the reference's answer.
+    const second = await dw(first, weight, null, { pads: [1, 1, 1, 1] });
+    const reference = depthwiseConv2d(depthwiseConv2d(x, weight, null, { pads: [1, 1, 1, 1] }), weight, null, { pads: [1, 1, 1, 1] });
+    expect(relativeL2Error(second.data, reference.data)).toBeLessThan(1e-5);
+    backend.release(first);
+    backend.release(second);
+    expect(backend.owns(first)).toBe(false);
+    expect(backend.memoryUsage().liveBytes).toBeLessThan(before);
+    // Releasing twice, or something not ours, does nothing.
+    backend.release(first);
+    backend.release(x);
+    backend.dispose();
+  });
+
+  it('does not grow its memory over 1,000 calls of one layer', async () => {
+    const backend = createWasmBackend();
+    const pw = backend.kernel('pwDense');
+    const x = random([1, 16, 10, 10], 3);
+    const weight = random([24, 16], 4);
+    for (let call = 0; call < 10; call++) backend.release(await pw(x, weight, null, { activation: 'relu' }));
+    const settled = backend.memoryUsage();
+    for (let call = 0; call < 1000; call++) backend.release(await pw(x, weight, null, { activation: 'relu' }));
+    const after = backend.memoryUsage();
+    expect(after.memoryBytes).toBe(settled.memoryBytes);
+    expect(after.liveBytes).toBe(settled.liveBytes);
+    backend.dispose();
+  });
+
+  it('packs a weight matrix in panels of 4 rows, zero-padded', () => {
+    const packed = packPanels(Float32Array.from([1, 2, 3, 4, 5, 6]), 3, 2);
+    // Panel 0, column 0: rows 0..3 of column 0 (row 3 missing: 0), then column 1.
+    expect([...packed]).toEqual([1, 3, 5, 0, 2, 4, 6, 0]);
+  });
+
+  it('refuses to start without WebAssembly SIMD, naming the modes to use instead', async () => {
+    vi.resetModules();
+    const validate = vi.spyOn(WebAssembly, 'validate').mockReturnValue(false);
+    try {
+      const fresh = await import('../src/index');
+      expect(fresh.wasmSupport()).toEqual({ simd: false, relaxedSimd: false });
+      // (A fresh module graph has its own error classes: check the code, not the class.)
+      const failure = (() => {
+        try {
+          fresh.createWasmBackend();
+        } catch (error) {
+          return error as { code?: string; message: string };
+        }
+        return undefined;
+      })();
+      expect(failure?.code).toBe('UNSUPPORTED');
+      expect(failure?.message).toMatch(/WebAssembly SIMD .*'webasm' or 'cpu'/);
+    } finally {
+      validate.mockRestore();
+      vi.resetModules();
+    }
+  });
+});
