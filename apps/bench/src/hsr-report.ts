@@ -1,3 +1,4 @@
+import { backendLabel } from '@deprune/runtime';
 import type { HsrSuiteReport } from './hsr-suite';
 import { machineLine } from './machine';
 import { fixed, table, versionsLine, type ReportTable } from './report';
@@ -46,13 +47,13 @@ export function hsrSummaryLines(report: HsrSuiteReport): string[] {
 export function hsrReportMarkdown(report: HsrSuiteReport, chartFile?: string): string {
   const { settings } = report;
   const lines: string[] = [];
-  lines.push(`# HSR staircases: ${report.model} ${report.input.shape.join('x')}, gpu.js ${report.mode}, r = ${settings.ratio}`, '');
+  lines.push(`# HSR staircases: ${report.model} ${report.input.shape.join('x')}, ${backendLabel(report.mode)}, r = ${settings.ratio}`, '');
   lines.push(`- Command: \`${report.command || '(library call)'}\``);
   lines.push(`- Machine: ${machineLine(report.machine)}`);
   lines.push(`- Versions: ${versionsLine(report.versions)}`);
   lines.push(`- Date: ${report.date}; run time ${report.seconds} s`);
   lines.push(
-    `- Settings: \`profileLayers\` of @deprune/gpu on every DW (dwSparse, every channel keeping m = 0..K taps) and PW layer (pwSparse, every tile of ${settings.tileRows} rows keeping q columns: q = 0..${settings.stepWindow}, then the top of every stair) ` +
+    `- Settings: \`profileLayers\` of @deprune/profiler on ${backendLabel(report.mode)}, every DW (dwSparse, every channel keeping m = 0..K taps) and PW layer (pwSparse, every tile of ${settings.tileRows} rows keeping q columns: q = 0..${settings.stepWindow}, then the top of every stair) ` +
       `with seeded random inputs; ${settings.warmup} warm-up + ${settings.repeats} timed calls per count (the window of small counts twice as often), interleaved; kernels built with t = ${settings.kernelStep}` +
       `${settings.quick ? '; **--quick**' : ''}${settings.layers ? `; layers matching \`${settings.layers}\`` : ''}. ` +
       `Then \`prune()\` with DEPrune-B (BWT per channel / per tile) and DEPrune-BH (HSR recover) against that table and against the analytic staircase, at r = ${settings.ratio}.`,
@@ -86,7 +87,7 @@ export function hsrChartSpec(report: HsrSuiteReport): Record<string, unknown> {
   );
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-    title: { text: `Measured latency staircases and HSR moves: ${report.model}, gpu.js ${report.mode}, r = ${report.settings.ratio}`, subtitle: `${machineLine(report.machine)}; ${report.date.slice(0, 10)}` },
+    title: { text: `Measured latency staircases and HSR moves: ${report.model}, ${backendLabel(report.mode)}, r = ${report.settings.ratio}`, subtitle: `${machineLine(report.machine)}; ${report.date.slice(0, 10)}` },
     background: 'white',
     data: { values: [...curve.map((row) => ({ ...row, series: 'table' })), ...marks.map((row) => ({ ...row, series: row.which }))] },
     facet: { field: 'layer', type: 'nominal', sort: order, title: null, header: { labelLimit: 180, labelFontSize: 9 } },

@@ -98,6 +98,8 @@ export interface HsrSuiteReport extends SuiteReportHeader {
   settings: { ratio: number; quick: boolean; warmup: number; repeats: number; stepWindow: number; kernelStep: number; tileRows: number; layers: string | null; seed: number };
   versions: Record<string, string>;
   layers: HsrLayerResult[];
+  /** Layers the backend could not time (it lacks their kernel), with the reason. */
+  skipped: SkippedLayer[];
   summary: {
     layers: number;
     /** Layers whose count HSR raised (measured table), and with the analytic model. */
@@ -179,7 +181,8 @@ export async function runHsrSuite(options: HsrSuiteOptions): Promise<HsrSuiteRep
   const byName = (layers: LayerReport[]) => new Map(layers.map((layer) => [layer.name, layer]));
   const [bLayers, bhLayers, analyticLayers] = [byName(b.layers), byName(bh.layers), byName(analytic.layers)];
 
-  const layers: HsrLayerResult[] = profiled.map((layer) => {
+  // A layer whose kernel the backend lacks is not in the table (the report lists it as skipped).
+  const layers: HsrLayerResult[] = profiled.filter((layer) => table.layers[layer.name] !== undefined).map((layer) => {
     const entry = table.layers[layer.name];
     const withHsr = bhLayers.get(layer.name);
     const moveOf = (): HsrLayerMove | null => {
@@ -238,6 +241,7 @@ export async function runHsrSuite(options: HsrSuiteOptions): Promise<HsrSuiteRep
     },
     versions: { ...kernels.versions },
     layers,
+    skipped: table.meta.skipped,
     summary: {
       layers: layers.length,
       moved: moves.filter((move) => move.keptBH !== move.keptB).length,

@@ -1,36 +1,20 @@
 import { balanceDw, balancePw } from '@deprune/bwt';
 import { UsageError } from '@deprune/errors';
-import {
-  buildColumnTable,
-  buildDiagonalTable,
-  buildTapTable,
-  DEFAULT_STEP,
-  disposeBackend,
-  getKernel,
-  isGpuMode,
-  measureInterleaved,
-  measuredLatencyModel,
-  median,
-  medianStandardError,
-  profileLayers,
-  type ColumnTable,
-  type ConvAttrs,
-  type DsconvLayers,
-  type GpuMode,
-  type ProfiledLatencyEntry,
-  type TapTable,
-} from '@deprune/gpu';
+import { buildColumnTable, buildDiagonalTable, buildTapTable, DEFAULT_STEP, median, medianStandardError, type ColumnTable, type ConvAttrs, type DsconvLayers, type TapTable } from '@deprune/gpu';
 import { analyticStaircase, recalibrate, type HsrMove, type LatencyModel } from '@deprune/hsr';
 import { applyMask, keptWeightCount, maskLayer, type DwLayer, type LayerPlan, type PwLayer } from '@deprune/masks';
 import { effectiveConvWeights, indexGraph, type OnnxModel } from '@deprune/onnx';
-import { DEVICE_RESIDENT_MODES } from '@deprune/runtime';
+import { measureInterleaved, measuredLatencyModel, profileLayers, type ProfiledLatencyEntry } from '@deprune/profiler';
+import { BACKEND_MODES, DEVICE_RESIDENT_MODES, isBackendMode, type BackendMode, type SessionBackend } from '@deprune/runtime';
 import { createRng, randomTensor, tensor, toFloat32, type Rng, type Tensor } from '@deprune/tensor';
 import { machineInfo, type MachineInfo } from './machine';
+import { suiteBackend } from './kernel-backend';
 import { modelDsconvBlocks, type ShapedBlock } from './layers';
 
 /**
  * The kernel suite: for every DSConv block of a model, the DW, the PW and the DW+PW pair timed
- * for each pruning variant at the same nominal sparsity, on this package's gpu.js kernels.
+ * for each pruning variant at the same nominal sparsity, on one backend's kernels (the wasm
+ * backend or a gpu.js mode, through the kernel contract: `createKernelBackend` of @deprune/runtime).
  */
 
 export const KERNEL_VARIANTS = ['dense', 'unstructured', 'channel', 'deprune', 'deprune-b', 'deprune-bh', 'dr'] as const;
@@ -61,7 +45,7 @@ export interface KernelRow {
   variant: KernelVariant;
   /** The node(s) timed. */
   node: string;
-  /** The gpu kernel(s) that ran. */
+  /** The kernel(s) that ran. */
   kernel: string;
   /** Fraction of the op's dense weights that are zero or removed. */
   sparsity: number;
@@ -137,6 +121,8 @@ export interface KernelSuiteSettings {
   largeLayerMinOutputs: number;
   /** DW + PW timed as one `dsconv` step (intermediate on the device); absent in reports from before it existed. */
   chain?: boolean;
+  /** Why the DR form was not timed though asked for (the backend has no `dwDiagonal`); absent when it ran or was not asked for. */
+  drSkipped?: string;
 }
 
 export interface DwIdealCheck {
@@ -199,7 +185,8 @@ export interface KernelChecks {
 export interface KernelSuiteReport {
   suite: 'kernels';
   machine: MachineInfo;
-  mode: GpuMode;
+  /** The backend: 'wasm' or a gpu.js mode. */
+  mode: BackendMode;
   model: string;
   date: string;
   command: string;
@@ -241,7 +228,8 @@ export interface KernelSuiteOptions {
   model: OnnxModel;
   /** Label in the report (e.g. 'zoo:mobilenetv2'); default the model file or 'model'. */
   modelName?: string;
-  mode: GpuMode;
+  /** The backend: 'wasm' (WebAssembly SIMD) or a gpu.js mode. */
+  mode: BackendMode;
   inputShapes?: Record<string, readonly number[]>;
   /** Fewer timed calls (warmup 1, repeats 3) for smoke runs; numbers are then rough. */
   quick?: boolean;
@@ -257,13 +245,13 @@ export interface KernelSuiteOptions {
   tileRows?: number;
   /** DW group G of the DR variant. Default 32. */
   groupSize?: number;
-  /** Time the DR form (dwDiagonal). Default true. */
+  /** Time the DR form (dwDiagonal). Default true; skipped, with the reason in `settings.drSkipped`, on a backend without it (wasm). */
   includeDr?: boolean;
   /** DEPrune-BH's latency model: the profiler's table for each layer (default) or the analytic ceil(n/t). */
   hsrModel?: 'measured' | 'analytic';
   /**
    * Time DW + PW as one `dsconv` step, the intermediate kept on the device, as the runtime runs
-   * them. Default: as the runtime does in the mode (`DEVICE_RESIDENT_MODES`: the GL and WebGPU modes).
+   * them. Default: as the runtime does in the mode (`DEVICE_RESIDENT_MODES`: wasm, the GL and WebGPU modes).
    */
   chain?: boolean;
   /** The command line that ran the suite, recorded in the report. */
@@ -357,7 +345,7 @@ interface Timed {
 /** Runs the kernel suite (see the package README for what each variant is and how it is timed). */
 export async function runKernelSuite(options: KernelSuiteOptions): Promise<KernelSuiteReport> {
   const started = performance.now();
-  if (!isGpuMode(options.mode)) throw new UsageError(`unknown gpu mode '${String(options.mode)}'`);
+  if (!isBackendMode(options.mode)) throw new UsageError(`unknown mode '${String(options.mode)}' (choose one of ${BACKEND_MODES.join(', ')})`);
   const mode = options.mode;
   const quick = options.quick ?? false;
   const ratio = options.ratio ?? DEFAULT_KERNEL_RATIO;
@@ -387,39 +375,49 @@ export async function runKernelSuite(options: KernelSuiteOptions): Promise<Kerne
   const rng = createRng(settings.seed);
   const rows: KernelRow[] = [];
   const details: KernelLayerDetail[] = [];
-  for (const [position, block] of blocks.entries()) {
-    const progress = (stage: KernelSuiteProgress['stage'], round: number, rounds: number) =>
-      options.onProgress?.({ layer: block.dw.name, index: position, total: blocks.length, stage, round, rounds });
-    const { timed, detail } = await prepareBlock(block, index, mode, settings, rng, (round, rounds) => progress('profile', round, rounds));
-    const measurements = await measureInterleaved(
-      timed.map((item) => item.run),
-      { warmup: settings.warmup, repeats: settings.repeats, onRound: (round, rounds) => progress('time', round, rounds) },
-    );
-    const dense = new Map<KernelOp, number>();
-    timed.forEach((item, at) => {
-      if (item.variant === 'dense') dense.set(item.op, measurements[at].medianMs);
-    });
-    timed.forEach((item, at) => {
-      const { medianMs, spreadMs, samples } = measurements[at];
-      rows.push({
-        layer: block.dw.name,
-        op: item.op,
-        variant: item.variant,
-        node: item.node,
-        kernel: item.kernel,
-        sparsity: round(1 - item.keptWeights / item.weights, 6),
-        keptWeights: item.keptWeights,
-        weights: item.weights,
-        medianMs: round(medianMs, 5),
-        spreadMs: round(spreadMs, 5),
-        minMs: round(Math.min(...samples), 5),
-        samplesMs: samples.map((sample) => round(sample, 5)),
-        speedupVsDense: round(dense.get(item.op)! / medianMs, 5),
+  const kernels = suiteBackend(mode);
+  if (settings.includeDr && !kernels.backend.has('dwDiagonal')) {
+    settings.includeDr = false;
+    settings.drSkipped = `the ${mode} backend has no dwDiagonal kernel (the DR form): no DR rows`;
+  }
+  try {
+    for (const [position, block] of blocks.entries()) {
+      const progress = (stage: KernelSuiteProgress['stage'], round: number, rounds: number) =>
+        options.onProgress?.({ layer: block.dw.name, index: position, total: blocks.length, stage, round, rounds });
+      const { timed, detail } = await prepareBlock(block, index, kernels.backend, settings, rng, (round, rounds) => progress('profile', round, rounds));
+      const measurements = await measureInterleaved(
+        timed.map((item) => item.run),
+        { warmup: settings.warmup, repeats: settings.repeats, onRound: (round, rounds) => progress('time', round, rounds) },
+      );
+      const dense = new Map<KernelOp, number>();
+      timed.forEach((item, at) => {
+        if (item.variant === 'dense') dense.set(item.op, measurements[at].medianMs);
       });
-    });
-    details.push(detail);
-    await disposeBackend(mode);
-    progress('done', settings.repeats, settings.repeats);
+      timed.forEach((item, at) => {
+        const { medianMs, spreadMs, samples } = measurements[at];
+        rows.push({
+          layer: block.dw.name,
+          op: item.op,
+          variant: item.variant,
+          node: item.node,
+          kernel: item.kernel,
+          sparsity: round(1 - item.keptWeights / item.weights, 6),
+          keptWeights: item.keptWeights,
+          weights: item.weights,
+          medianMs: round(medianMs, 5),
+          spreadMs: round(spreadMs, 5),
+          minMs: round(Math.min(...samples), 5),
+          samplesMs: samples.map((sample) => round(sample, 5)),
+          speedupVsDense: round(dense.get(item.op)! / medianMs, 5),
+        });
+      });
+      details.push(detail);
+      // Frees what the block compiled (a gpu.js mode's kernels); the wasm backend frees as it goes.
+      await kernels.settle();
+      progress('done', settings.repeats, settings.repeats);
+    }
+  } finally {
+    await kernels.dispose();
   }
   const opOrder: KernelOp[] = ['dw', 'pw', 'dsconv', 'dsconv-unchained'];
   rows.sort(
@@ -447,7 +445,7 @@ export async function runKernelSuite(options: KernelSuiteOptions): Promise<Kerne
 async function prepareBlock(
   block: ShapedBlock,
   index: ReturnType<typeof indexGraph>,
-  mode: GpuMode,
+  backend: SessionBackend,
   settings: KernelSuiteSettings,
   rng: Rng,
   onProfileRound: (round: number, rounds: number) => void,
@@ -495,7 +493,7 @@ async function prepareBlock(
       { kind: 'pw', name: pwInfo.name, inputShape: pwInputShape, outChannels, tileRows },
     ],
     {
-      mode,
+      backend,
       warmup: 1,
       repeats: settings.repeats,
       kernelStep: step,
@@ -504,7 +502,6 @@ async function prepareBlock(
         // The step shows where stairs are large (small q); HSR needs the stairs around q_B and full.
         [pwInfo.name]: [...new Set([...range(0, Math.min(channels, 16)), ...range(roundUp(qB, step) - 2 * step + 1, Math.min(channels, roundUp(qB, step) + 2 * step))])],
       },
-      disposeBetweenLayers: false,
       seed: settings.seed,
       onProgress: (event) => onProfileRound(event.layerIndex * event.rounds + event.round, 2 * event.rounds),
     },
@@ -538,12 +535,11 @@ async function prepareBlock(
   const unstructuredPwWeight = float32(applyMask(pwEffective.weight.data, unstructuredPw.mask), pwWeight.shape);
   const attrs: ConvAttrs = { strides: dwInfo.strides, pads: dwInfo.pads, dilations: dwInfo.dilations };
 
-  const dwDense = getKernel('dwDense', mode);
-  const dwSparse = getKernel('dwSparse', mode);
-  const dwDiagonal = getKernel('dwDiagonal', mode);
-  const pwDense = getKernel('pwDense', mode);
-  const pwSparse = getKernel('pwSparse', mode);
-  const dsconv = getKernel('dsconv', mode);
+  const dwDense = backend.kernel('dwDense');
+  const dwSparse = backend.kernel('dwSparse');
+  const pwDense = backend.kernel('pwDense');
+  const pwSparse = backend.kernel('pwSparse');
+  const dsconv = backend.kernel('dsconv');
   const tapTable = (plan: LayerPlan) => buildTapTable(plan, dwWeight, { step });
   const columnTable = (plan: LayerPlan) => buildColumnTable(plan, pwWeight, { step });
 
@@ -600,30 +596,39 @@ async function prepareBlock(
     sparsePair('deprune-bh', [bhDw, bhPw], tables.bh),
   ];
   if (settings.includeDr) {
+    const dwDiagonal = backend.kernel('dwDiagonal');
     const drTable = buildDiagonalTable(drDw, dwWeight, { step, groupSize });
     pairs.push({ variant: 'dr', dwKernel: 'dwDiagonal', pwKernel: 'pwSparse', dwKept: keptWeightCount(drDw), pwKept: keptWeightCount(bPw), dw: (input) => dwDiagonal(input, drTable, dwBias, attrs), pw: null, dwInput: x, pwInput: xPw });
   }
   const dwWeights = channels * taps;
   const pwWeights = outChannels * channels;
+  // Every timed call hands its result back to the backend (the wasm backend keeps results in its
+  // memory until released), so the calls of a round all run on the same memory.
+  const done = async (result: Promise<Tensor>) => backend.release?.(await result);
   const timed: Timed[] = [];
   for (const pair of pairs) {
-    timed.push({ variant: pair.variant, op: 'dw', node: dwInfo.name, kernel: pair.dwKernel, keptWeights: pair.dwKept, weights: dwWeights, run: () => pair.dw(pair.dwInput) });
+    timed.push({ variant: pair.variant, op: 'dw', node: dwInfo.name, kernel: pair.dwKernel, keptWeights: pair.dwKept, weights: dwWeights, run: () => done(pair.dw(pair.dwInput)) });
     if (pair.pw !== null) {
       const pw = pair.pw;
-      timed.push({ variant: pair.variant, op: 'pw', node: pwInfo.name, kernel: pair.pwKernel, keptWeights: pair.pwKept, weights: pwWeights, run: () => pw(pair.pwInput) });
+      timed.push({ variant: pair.variant, op: 'pw', node: pwInfo.name, kernel: pair.pwKernel, keptWeights: pair.pwKept, weights: pwWeights, run: () => done(pw(pair.pwInput)) });
     }
     // DW then PW on the DW's output: the pair as the runtime runs it, one chained `dsconv` step
     // in the device modes (and then also as two calls, for dense and DEPrune-BH, to show what
     // the chaining saves). DR reuses DEPrune-B's PW, always as two calls.
     const pwOfPair = pair.pw ?? ((input: Tensor) => pwSparse(input, tables.b.pw, pwBias));
     const pairItem = { variant: pair.variant, node: `${dwInfo.name} + ${pwInfo.name}`, keptWeights: pair.dwKept + pair.pwKept, weights: dwWeights + pwWeights };
-    const unchained = { ...pairItem, kernel: `${pair.dwKernel} + ${pair.pwKernel}`, run: async () => pwOfPair(await pair.dw(pair.dwInput)) };
+    const unchained = { ...pairItem, kernel: `${pair.dwKernel} + ${pair.pwKernel}`, run: async () => {
+        const intermediate = await pair.dw(pair.dwInput);
+        await done(pwOfPair(intermediate));
+        backend.release?.(intermediate);
+      },
+    };
     const layers = pair.layers;
     if (settings.chain !== true || layers === undefined) {
       timed.push({ ...unchained, op: 'dsconv' });
       continue;
     }
-    timed.push({ ...pairItem, op: 'dsconv', kernel: `dsconv(${pair.dwKernel} + ${pair.pwKernel})`, run: () => dsconv(pair.dwInput, layers, { dw: attrs }) });
+    timed.push({ ...pairItem, op: 'dsconv', kernel: `dsconv(${pair.dwKernel} + ${pair.pwKernel})`, run: () => done(dsconv(pair.dwInput, layers, { dw: attrs })) });
     if (pair.variant === 'dense' || pair.variant === 'deprune-bh') timed.push({ ...unchained, op: 'dsconv-unchained' });
   }
 

@@ -1,5 +1,5 @@
 import { UsageError } from '@deprune/errors';
-import type { ProfileLayer } from '@deprune/gpu';
+import type { ProfileLayer } from '@deprune/profiler';
 import { findDsconvBlocks, inferShapes, listLayers, type LayerInfo, type OnnxModel } from '@deprune/onnx';
 import { matchesPattern } from '@deprune/pipeline';
 

@@ -72,7 +72,8 @@ export function kernelReportMarkdown(report: KernelSuiteReport, chartFile?: stri
     `- Settings: nominal sparsity r = ${settings.ratio} on every DW and PW; kernel step t = ${settings.step}; PW row tile T = ${settings.tileRows}; DR group G = ${settings.groupSize}; ` +
       `${settings.warmup} warm-up + ${settings.repeats} timed calls per kernel, all variants of a block interleaved round by round; median reported; ` +
       `DEPrune-BH's latency model: ${settings.hsrModel === 'measured' ? "the profiler's table measured for each layer" : 'the analytic ceil(n / t) staircase'}` +
-      `${settings.quick ? '; **--quick** (few timed calls: rough numbers)' : ''}${settings.layers ? `; layers matching \`${settings.layers}\`` : ''}`,
+      `${settings.quick ? '; **--quick** (few timed calls: rough numbers)' : ''}${settings.layers ? `; layers matching \`${settings.layers}\`` : ''}` +
+      `${settings.drSkipped ? `; DR form not timed: ${settings.drSkipped}` : ''}`,
   );
   lines.push('');
   lines.push('## Summary', '');

@@ -70,6 +70,24 @@ export async function loadCalibrationSamples(path: string, options: { preset: Pr
   }));
 }
 
+/** The bundled models, which calibrate on rendered images of their task unless told otherwise. */
+export const RENDERED_TASKS = ['ppocr-rec', 'ppocr-cls', 'ppocr-det'] as const;
+export type RenderedTask = (typeof RENDERED_TASKS)[number];
+
+/** Seed of rendered calibration sets: the one deprune demo renders with, so prune and demo calibrate alike. */
+export const RENDERED_CALIBRATION_SEED = 7;
+
+/**
+ * A seeded calibration set rendered for a PP-OCR model (@deprune/textdata: text lines for rec and
+ * cls, half of cls's upside down; pages of lines for det), preprocessed as the model needs with the
+ * long side capped at 640 pixels, as deprune demo does.
+ */
+export async function renderCalibrationSamples(task: RenderedTask, count: number, seed = RENDERED_CALIBRATION_SEED): Promise<CalibrationSample[]> {
+  const [textdata, images] = await Promise.all([import('@deprune/textdata'), import('@deprune/images')]);
+  const rendered = task === 'ppocr-rec' ? textdata.generateRecSet(count, seed) : task === 'ppocr-cls' ? textdata.generateClsSet(count, seed) : textdata.generateDetSet(count, seed);
+  return rendered.map((sample) => ({ tensor: images.preprocessImage(sample.image, task, { maxSide: 640 }).tensor, source: sample.name }));
+}
+
 export function parseEngine(text: string | undefined): EngineName {
   if (text === undefined) return 'auto';
   if (!(ENGINES as readonly string[]).includes(text)) throw new UsageError(`unknown --engine '${text}'`, { hint: `choose one of ${ENGINES.join(', ')}` });

@@ -9,7 +9,8 @@ import type { LayerStatistics } from '@deprune/masks';
 import type { OnnxModel } from '@deprune/onnx';
 import type { PruneConfig, PruneResult } from '@deprune/pipeline';
 import type { ParsedArgs } from './args';
-import { createEngine, loadCalibrationSamples, parseCount, parseEngine, parsePreset, type EngineName } from './calib';
+import { existsSync } from 'node:fs';
+import { createEngine, loadCalibrationSamples, parseCount, parseEngine, parsePreset, RENDERED_CALIBRATION_SEED, RENDERED_TASKS, renderCalibrationSamples, type EngineName, type RenderedTask } from './calib';
 import { formatTable, type Output } from './output';
 
 export type { ReconstructionReport };
@@ -19,7 +20,10 @@ const CALIBRATED_SCORERS = new Set(['activation', 'obs', 'obs-greedy']);
 const DEFAULT_SAMPLES = 32;
 
 export interface CalibrationFlags {
-  path: string;
+  /** The --calib folder or .npy batch; absent when the samples are rendered. */
+  path?: string;
+  /** A bundled model calibrating by default on rendered images of its task. */
+  rendered?: RenderedTask;
   samples: number;
   preset: ReturnType<typeof parsePreset>;
   engine: EngineName;
@@ -30,23 +34,43 @@ export interface CalibrationFlags {
   importance: string;
 }
 
+/**
+ * The bundled model `spec` names, when prune should calibrate on rendered images by default: no
+ * --calib, no --no-calib, and no file of that name (which would be the model instead).
+ */
+export function renderedCalibrationDefault(args: ParsedArgs, spec: string): RenderedTask | undefined {
+  if (args.string('calib') !== undefined && args.boolean('no-calib')) throw new UsageError('give --calib or --no-calib, not both');
+  if (args.string('calib') !== undefined || args.boolean('no-calib') || existsSync(spec)) return undefined;
+  return (RENDERED_TASKS as readonly string[]).includes(spec) ? (spec as RenderedTask) : undefined;
+}
+
+/** Whether prune will calibrate: --calib, or a bundled model's rendered default. */
+export function willCalibrate(args: ParsedArgs, spec: string): boolean {
+  return args.string('calib') !== undefined || renderedCalibrationDefault(args, spec) !== undefined;
+}
+
 export function parseCalibrationFlags(args: ParsedArgs, spec: string, config: PruneConfig): CalibrationFlags | undefined {
   const path = args.string('calib');
+  const rendered = renderedCalibrationDefault(args, spec);
   const importance = config.importance ?? 'magnitude';
   const saliencyAllocation = config.allocation?.mode === 'saliency';
-  if (path === undefined) {
-    if (CALIBRATED_SCORERS.has(importance)) throw new UsageError(`--importance ${importance} needs calibration data`, { hint: 'pass --calib <folder of images | batch.npy>' });
-    if (saliencyAllocation) throw new UsageError("allocation 'saliency' needs calibration data", { hint: 'pass --calib <folder of images | batch.npy>, or --allocation uniform' });
+  if (path === undefined && rendered === undefined) {
+    const hint = args.boolean('no-calib') ? 'drop --no-calib' : 'pass --calib <folder of images | batch.npy>';
+    if (CALIBRATED_SCORERS.has(importance)) throw new UsageError(`--importance ${importance} needs calibration data`, { hint });
+    if (saliencyAllocation) throw new UsageError("allocation 'saliency' needs calibration data", { hint: `${hint}, or --allocation uniform` });
     for (const flag of ['calib-samples', 'preset', 'damping', 'engine', 'no-reconstruct']) {
-      if (args.has(flag)) throw new UsageError(`--${flag} only applies with --calib`, { hint: 'pass --calib <folder of images | batch.npy>' });
+      if (args.has(flag)) throw new UsageError(`--${flag} only applies when calibrating`, { hint });
     }
     return undefined;
   }
+  // Rendered images are preprocessed for their model; --preset is for image folders.
+  if (rendered !== undefined && args.has('preset')) throw new UsageError('--preset only applies to --calib image folders', { hint: `${rendered} calibrates on rendered images preprocessed for it` });
   const dampingText = args.string('damping');
   const damping = dampingText === undefined ? 0.01 : Number(dampingText);
   if (!Number.isFinite(damping) || damping < 0 || dampingText?.trim() === '') throw new UsageError(`--damping must be a number >= 0, got '${dampingText}'`);
   return {
-    path,
+    ...(path === undefined ? {} : { path }),
+    ...(rendered === undefined ? {} : { rendered }),
     samples: parseCount('calib-samples', args.string('calib-samples'), DEFAULT_SAMPLES),
     preset: parsePreset(args.string('preset'), spec),
     engine: parseEngine(args.string('engine')),
@@ -77,8 +101,16 @@ export interface Calibrated {
   summary: CalibrationSummary;
 }
 
+/** Where the samples come from, for the report. */
+function calibrationSource(flags: CalibrationFlags): string {
+  return flags.rendered === undefined ? flags.path! : `rendered ${flags.rendered} images (seed ${RENDERED_CALIBRATION_SEED})`;
+}
+
 export async function calibrate(out: Output, model: OnnxModel, flags: CalibrationFlags): Promise<Calibrated> {
-  const samples = await loadCalibrationSamples(flags.path, { preset: flags.preset, samples: flags.samples });
+  const samples =
+    flags.rendered === undefined
+      ? await loadCalibrationSamples(flags.path!, { preset: flags.preset, samples: flags.samples })
+      : await renderCalibrationSamples(flags.rendered, flags.samples);
   const { checkSamples, collectStatistics, declaredChannels, singleInputName } = await import('@deprune/calibrate');
   checkSamples(samples, declaredChannels(model, singleInputName(model)));
   const engine = await createEngine(flags.engine);
@@ -91,7 +123,7 @@ export async function calibrate(out: Output, model: OnnxModel, flags: Calibratio
     statistics = collected.statistics;
     statisticsMs = collected.ms;
   }
-  return { samples, engine, ...(statistics ? { statistics } : {}), summary: { source: flags.path, samples: samples.length, preset: flags.preset, importance: flags.importance, engine: engine.name, statisticsMs } };
+  return { samples, engine, ...(statistics ? { statistics } : {}), summary: { source: calibrationSource(flags), samples: samples.length, preset: flags.preset, importance: flags.importance, engine: engine.name, statisticsMs } };
 }
 
 export async function reconstructLayers(out: Output, dense: OnnxModel, result: PruneResult, flags: CalibrationFlags, calibrated: Calibrated) {

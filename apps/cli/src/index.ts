@@ -12,6 +12,8 @@ export type { FlagSpec, ArgSpec, ArgsSpec } from './args';
 export { Output, Progress, formatTable, formatCount, formatShort, processIo, escapeControlCharacters } from './output';
 export type { CliIo, OutputOptions, TableOptions, Align } from './output';
 export { readNpy, encodeNpy } from './npy';
+export { publishFiles, writeTemporaryNextTo, removeLiveTemporaries, liveTemporaryFiles, cleanUpTemporariesOnSignals } from './publish';
+export type { OutputFile } from './publish';
 export type { NpyArray, NpyDtype } from './npy';
 export { resolveModel, bundledModels, bundledModelPath, zooModelNames, verifyModelData } from './models';
 export type { ResolvedModel, BundledModel } from './models';

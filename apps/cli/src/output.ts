@@ -112,9 +112,12 @@ export class Output {
     this.io.stderr.write(`${escapeControlCharacters(message)}\n`);
   }
 
-  /** A warning on stderr, in human mode only (with `--json` warnings go in the document). */
-  warn(message: string): void {
-    if (!this.json) this.io.stderr.write(`deprune: warning: ${escapeControlCharacters(message)}\n`);
+  /**
+   * A warning on stderr, in human mode only (with `--json` warnings go in the document); with
+   * `always`, with `--json` too, for a warning a script must not miss (stdout stays clean).
+   */
+  warn(message: string, options: { always?: boolean } = {}): void {
+    if (!this.json || options.always) this.io.stderr.write(`deprune: warning: ${escapeControlCharacters(message)}\n`);
   }
 
   /** Only with `--verbose`. */

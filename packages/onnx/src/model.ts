@@ -13,6 +13,12 @@ export interface OnnxModel {
   readonly source: string;
   /** Reads external tensor data, confined to the model's folder (set by the Node loader). */
   readonly readExternal?: ExternalDataReader;
+  /**
+   * The bytes of the file it was loaded from (set by the Node loader; the parsed tensors are
+   * views into them, so keeping them costs nothing). A plan records its model file's hash and
+   * is checked against these. Rewrites drop them: the result is no longer that file.
+   */
+  readonly fileBytes?: Uint8Array;
 }
 
 export interface ParseOptions {
@@ -198,5 +204,6 @@ export function replaceConstants(
 
 /** A new model with the graph replaced (the rest of the ModelProto shared). */
 export function withGraph(model: OnnxModel, graph: GraphProto): OnnxModel {
-  return { ...model, proto: onnx.ModelProto.create({ ...model.proto, graph }) };
+  // Not `...model`: the file's bytes no longer describe the rewritten model.
+  return { source: model.source, readExternal: model.readExternal, proto: onnx.ModelProto.create({ ...model.proto, graph }) };
 }

@@ -114,7 +114,7 @@ export function confinedExternalDataReader(folder: string, modelFile: string): E
 /** Loads an ONNX model file; external data is read lazily, from the model's folder only. */
 export function loadModel(path: string): OnnxModel {
   const bytes = readFileChecked(path);
-  return parseModel(bytes, { source: path, readExternal: confinedExternalDataReader(dirname(resolve(path)), path) });
+  return { ...parseModel(bytes, { source: path, readExternal: confinedExternalDataReader(dirname(resolve(path)), path) }), fileBytes: bytes };
 }
 
 /**

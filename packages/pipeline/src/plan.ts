@@ -28,8 +28,11 @@ export interface PrunePlan {
   variant: PruneVariant;
   /** The input model: where it came from and a hash of its serialized bytes. */
   model: { source: string; hash: string; bytes: number };
-  /** The pruned model this plan goes with (hash of its serialized bytes). */
-  output: { hash: string; bytes: number };
+  /**
+   * The pruned model this plan goes with: the hash and size of its serialized bytes (the file),
+   * and the file's name as written (`deprune prune` sets it), for messages.
+   */
+  output: { hash: string; bytes: number; file?: string };
   config: ResolvedPruneConfig;
   /**
    * Per-layer entries in graph order. Shapes, kept and keptIndices refer to the INPUT model's
@@ -83,14 +86,39 @@ export interface ValidatePlanOptions {
    * (masking variants). Default false: shapes and names only.
    */
   checkWeights?: boolean;
+  /** The plan's file, named in the message when the model file is not the one the plan records. */
+  planFile?: string;
+}
+
+/**
+ * Refuses a model file that is not the one the plan was written with: the plan records the hash
+ * and size of its model's bytes, and a model loaded from a file (`loadModel`) keeps the bytes it
+ * was read from. Two prunes to the same output with --force, or a crash between writing the plan
+ * and the model, can leave a plan beside another run's model; shapes and names alone may not tell.
+ * Models built or rewritten in memory carry no file bytes and are not checked.
+ */
+function checkModelFileHash(plan: PrunePlan, model: OnnxModel, planFile: string | undefined): void {
+  const recorded = plan.output;
+  const bytes = model.fileBytes;
+  if (bytes === undefined || recorded === null || typeof recorded !== 'object' || typeof recorded.hash !== 'string') return;
+  // The size first: it settles most mismatches without hashing megabytes.
+  const hash = bytes.length === recorded.bytes ? fnv1a32(bytes) : undefined;
+  if (hash === recorded.hash) return;
+  const written = typeof recorded.file === 'string' ? `, written as '${recorded.file}'` : '';
+  const actual = hash === undefined ? `${bytes.length} bytes` : `${hash}, ${bytes.length} bytes`;
+  throw new DeprunError(
+    'BAD_CONFIG',
+    `is not the model the plan ${planFile === undefined ? '' : `'${planFile}' `}was written for (the plan records ${recorded.hash}, ${String(recorded.bytes)} bytes${written}; this file is ${actual})`,
+    { file: model.source, hint: 'pass the model and the .deprune.json that one deprune prune wrote together, or prune again' },
+  );
 }
 
 /**
  * Refuses a plan that does not fit the model: not a deprune plan, an unknown layer name, a layer of
  * another kind, a shape mismatch (for `channel` plans, against the recorded output shapes), an
- * entry whose indices do not rebuild a mask, a layer listed twice; with `checkWeights`, a pruned
- * weight that is not 0. Throws a DeprunError (ShapeError for layer problems) naming the model file
- * and the first layer at fault.
+ * entry whose indices do not rebuild a mask, a layer listed twice; a model file other than the one
+ * the plan records (hash and size); with `checkWeights`, a pruned weight that is not 0. Throws a
+ * DeprunError (ShapeError for layer problems) naming the model file and the first layer at fault.
  */
 export function validatePlanForModel(plan: PrunePlan, model: OnnxModel, options: ValidatePlanOptions = {}): void {
   const file = model.source;
@@ -102,7 +130,7 @@ export function validatePlanForModel(plan: PrunePlan, model: OnnxModel, options:
   }
   if (!Array.isArray(plan.layers)) throw new DeprunError('BAD_CONFIG', 'deprune plan has no layers array', { file });
   const infos = new Map(listLayers(model).map((info) => [info.name, info]));
-  const index = options.checkWeights ? indexGraph(model) : undefined;
+  const masked: { info: LayerInfo; mask: ReturnType<typeof maskFromPlanEntry>; where: { file: string; node: string } }[] = [];
   const seen = new Set<string>();
   for (const entry of plan.layers) {
     const name = String(entry?.name);
@@ -124,16 +152,20 @@ export function validatePlanForModel(plan: PrunePlan, model: OnnxModel, options:
         hint: 'the plan was made for another model (or another version of it)',
       });
     }
-    const mask = maskFromPlanEntry(entry);
-    if (index && !plan.physical) {
-      const weights = readFloatConstant(index, info.weight)!.data;
-      for (let position = 0; position < mask.length; position++) {
-        if (!mask[position] && weights[position] !== 0) {
-          throw new ShapeError(`weight ${position} of '${info.weight}' is pruned by the plan but is ${weights[position]} in the model`, {
-            ...where,
-            hint: 'the model file does not carry the pruned weights; write it again with deprune prune',
-          });
-        }
+    masked.push({ info, mask: maskFromPlanEntry(entry), where });
+  }
+  // After the layer checks, which name the layer when the plan is for another network altogether.
+  checkModelFileHash(plan, model, options.planFile);
+  if (!options.checkWeights || plan.physical) return;
+  const index = indexGraph(model);
+  for (const { info, mask, where } of masked) {
+    const weights = readFloatConstant(index, info.weight)!.data;
+    for (let position = 0; position < mask.length; position++) {
+      if (!mask[position] && weights[position] !== 0) {
+        throw new ShapeError(`weight ${position} of '${info.weight}' is pruned by the plan but is ${weights[position]} in the model`, {
+          ...where,
+          hint: 'the model file does not carry the pruned weights; write it again with deprune prune',
+        });
       }
     }
   }

@@ -20,6 +20,17 @@ export function isBackendMode(value: unknown): value is BackendMode {
 export interface BackendOptions {
   /** wasm: 'auto' (default) runs relaxed SIMD (FMA) where the engine validates it. */
   simd?: SimdLevel;
+  /** wasm: threads the kernels split over (default: the available cores). gpu.js modes ignore it. */
+  threads?: number;
+}
+
+/** The cores this process may use: Node's availableParallelism, a browser's hardwareConcurrency. */
+export async function availableCores(): Promise<number> {
+  if (isNode()) {
+    const os = await import('node:os');
+    return typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
+  }
+  return Math.max(1, (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency ?? 1);
 }
 
 export interface ResolvedBackendMode {
@@ -92,7 +103,7 @@ export interface SessionBackend extends KernelBackend {
 
 /** The kernel backend of `mode` (checked available with resolveBackendMode first). */
 export function createKernelBackend(mode: BackendMode, options: BackendOptions = {}): SessionBackend {
-  if (mode === 'wasm') return createWasmBackend({ simd: options.simd ?? 'auto' });
+  if (mode === 'wasm') return createWasmBackend({ simd: options.simd ?? 'auto', threads: options.threads ?? 1 });
   if (!isGpuMode(mode)) throw new UsageError(`unknown mode '${String(mode)}' (choose one of ${BACKEND_MODES.join(', ')})`);
   return gpuKernelBackend(mode);
 }

@@ -3,7 +3,7 @@ import type { LayerPlanEntry } from '@deprune/masks';
 import { indexGraph, type OnnxModel } from '@deprune/onnx';
 import { validatePlanForModel, type PrunePlan } from '@deprune/pipeline';
 import { shapeSize } from '@deprune/tensor';
-import { createKernelBackend, resolveBackendMode, type BackendMode, type SessionBackend } from './backends';
+import { availableCores, createKernelBackend, resolveBackendMode, type BackendMode, type SessionBackend } from './backends';
 import type { SimdLevel } from '@deprune/wasm';
 import { DEVICE_RESIDENT_MODES } from './chains';
 import { compileGraph, type CompiledGraph } from './compile';
@@ -17,6 +17,12 @@ export interface SessionOptions {
   mode?: BackendMode | 'auto';
   /** wasm mode: 'auto' (default) uses relaxed SIMD (FMA) where the engine validates it; 'simd' never. */
   simd?: SimdLevel;
+  /**
+   * wasm mode: threads the kernels split over, this one included (default: the available cores).
+   * More than one needs SharedArrayBuffer (in a page: cross-origin isolation); without it the
+   * session runs one thread and `backendInfo.threads` says so. Results are the same at any count.
+   */
+  threads?: number;
   /**
    * The plan `deprune prune` wrote next to the model (`*.deprune.json`). Its DCP / PCP layers run
    * on the sparse kernels; a `channel` plan's model is simply smaller and runs dense. The plan is
@@ -55,7 +61,7 @@ export class Session {
   private readonly backend: SessionBackend;
   private disposed = false;
 
-  private constructor(model: OnnxModel, mode: BackendMode, modeReason: string, planEntries: ReadonlyMap<string, LayerPlanEntry>, options: SessionOptions) {
+  private constructor(model: OnnxModel, mode: BackendMode, modeReason: string, planEntries: ReadonlyMap<string, LayerPlanEntry>, options: SessionOptions, threads: number) {
     this.model = model;
     this.mode = mode;
     this.modeReason = modeReason;
@@ -66,13 +72,18 @@ export class Session {
     this.sparse = options.sparse ?? true;
     this.fuse = options.fuse ?? true;
     this.chain = options.chain ?? DEVICE_RESIDENT_MODES.includes(mode);
-    this.backend = createKernelBackend(mode, { simd: options.simd });
+    this.backend = createKernelBackend(mode, { simd: options.simd, threads });
   }
 
   /** The backend's name and, for wasm, its instruction set and memory (what a run report shows). */
-  get backendInfo(): { name: string; simd?: string; memory?: Record<string, number> } {
-    const backend = this.backend as SessionBackend & { simd?: string; memoryUsage?: () => Record<string, number> };
-    return { name: backend.name, ...(backend.simd !== undefined ? { simd: backend.simd } : {}), ...(backend.memoryUsage ? { memory: backend.memoryUsage() } : {}) };
+  get backendInfo(): { name: string; simd?: string; threads: number; memory?: Record<string, number> } {
+    const backend = this.backend as SessionBackend & { simd?: string; threads?: number; memoryUsage?: () => Record<string, number> };
+    return {
+      name: backend.name,
+      ...(backend.simd !== undefined ? { simd: backend.simd } : {}),
+      threads: backend.threads ?? 1,
+      ...(backend.memoryUsage ? { memory: backend.memoryUsage() } : {}),
+    };
   }
 
   /**
@@ -89,13 +100,17 @@ export class Session {
 
   static async create(model: OnnxModel, options: SessionOptions = {}): Promise<Session> {
     const { mode, reason } = await resolveBackendMode(options.mode ?? 'auto');
+    if (options.threads !== undefined && (!Number.isInteger(options.threads) || options.threads < 1)) {
+      throw new UsageError(`threads must be a whole number >= 1, got ${String(options.threads)}`, { file: model.source });
+    }
+    const threads = options.threads ?? (await availableCores());
     let entries = new Map<string, LayerPlanEntry>();
     if (options.plan !== undefined && options.plan !== null) {
       validatePlanForModel(options.plan, model, { checkWeights: true });
       // A channel plan's layers were removed physically: the model itself is the smaller network.
       if (options.plan.physical === null) entries = new Map(options.plan.layers.map((entry) => [entry.name, entry]));
     }
-    return new Session(model, mode, reason, entries, options);
+    return new Session(model, mode, reason, entries, options, threads);
   }
 
   /** Compiles for these input shapes (by input name; '*' for a single-input model) and returns what will run. */

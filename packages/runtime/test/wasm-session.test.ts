@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { UsageError } from '@deprune/errors';
 import { GraphBuilder } from '@deprune/onnx';
+import { prune } from '@deprune/pipeline';
 import { createRng, randomTensor, relativeL2Error, toFloat32, type Tensor } from '@deprune/tensor';
 import { buildZooModel } from '@deprune/zoo';
 import { createSession, resolveBackendMode } from '../src/index';
@@ -45,9 +46,22 @@ describe('the runtime on the wasm backend', () => {
     session.dispose();
   });
 
+  it('gives the same outputs on 1 and 2 threads (pruned MobileNetV2, sparse kernels)', async () => {
+    const model = buildZooModel('mobilenetv2', { seed: 2, inputSize: 64 });
+    const { model: pruned, plan } = prune(model, { variant: 'deprune-bh', ratio: 0.5, inputShapes: { '*': [1, 3, 64, 64] } });
+    const [one, two] = [await createSession(pruned, { mode: 'wasm', plan, threads: 1 }), await createSession(pruned, { mode: 'wasm', plan, threads: 2 })];
+    expect([one.backendInfo.threads, two.backendInfo.threads]).toEqual([1, 2]);
+    const feeds = { [one.inputNames[0]]: randomInput([1, 3, 64, 64], 5) };
+    const [a, b] = [(await one.run(feeds)).outputs, (await two.run(feeds)).outputs];
+    for (const name of Object.keys(a)) expect(relativeL2Error(b[name].data, a[name].data)).toBeLessThan(1e-6);
+    one.dispose();
+    two.dispose();
+    await expect(createSession(model, { mode: 'wasm', threads: 0 })).rejects.toThrow(UsageError);
+  });
+
   it('does not grow over 1,000 runs, and dispose() frees the session', async () => {
     const model = buildZooModel('mobilenetv2', { seed: 1, inputSize: 32 });
-    const session = await createSession(model, { mode: 'wasm' });
+    const session = await createSession(model, { mode: 'wasm', threads: 2 });
     const feeds = { [session.inputNames[0]]: randomInput([1, 3, 32, 32], 4) };
     for (let run = 0; run < 5; run++) await session.run(feeds);
     const settled = session.backendInfo.memory!;

@@ -272,6 +272,17 @@ export function gemmGather(w: usize, rows: usize, rowStart: usize, x: usize, bia
 }
 
 /**
+ * Copies `n` floats, four at a time. Rows here are short (7 to 112 floats) and many: a
+ * memory.copy per row is a call into the engine that costs more than the copy itself.
+ */
+// @ts-ignore: decorator
+@inline function copyFloats(dst: usize, src: usize, n: i32): void {
+  let i = 0;
+  for (; i + 4 <= n; i += 4) v128.store(dst + (<usize>i << 2), v128.load(src + (<usize>i << 2)));
+  for (; i < n; i++) store<f32>(dst + (<usize>i << 2), load<f32>(src + (<usize>i << 2)));
+}
+
+/**
  * Copies one input plane [H, W] into the sh * sw zero-bordered phase planes of [Hq, Wq] at `s`:
  * padded position (i, j) (= input row + padTop, column + padLeft) goes to plane
  * (i % sh) * sw + j % sw at row i / sh, column j / sw. A tap at padded offset (di, dj) then reads,
@@ -287,7 +298,7 @@ function fillPhasePlanes(src: usize, s: usize, H: i32, W: i32, padTop: i32, padL
     const i = iy + padTop;
     const rowPlanes = s + <usize>((i % sh) * sw) * plane + (<usize>(i / sh) * <usize>Wq << 2);
     if (sw == 1) {
-      memory.copy(rowPlanes + (<usize>padLeft << 2), row, <usize>W << 2);
+      copyFloats(rowPlanes + (<usize>padLeft << 2), row, W);
     } else if (sw == 2) {
       const evens = rowPlanes + <usize>(padLeft & 1) * plane + (<usize>(padLeft >> 1) << 2);
       const odds = rowPlanes + <usize>((padLeft + 1) & 1) * plane + (<usize>((padLeft + 1) >> 1) << 2);
@@ -362,11 +373,7 @@ export function dwTaps(x: usize, y: usize, tapOffsets: usize, tapWeights: usize,
         v128.store(o, activate(a3, code, av, bv), 48);
       }
       const out = y + index * outPlane;
-      if (Wq == Wo) {
-        memory.copy(out, wide, outPlane);
-      } else {
-        for (let oy = 0; oy < Ho; oy++) memory.copy(out + (<usize>oy * <usize>Wo << 2), wide + (<usize>oy * <usize>Wq << 2), <usize>Wo << 2);
-      }
+      for (let oy = 0; oy < Ho; oy++) copyFloats(out + (<usize>oy * <usize>Wo << 2), wide + (<usize>oy * <usize>Wq << 2), Wo);
     }
   }
 }
@@ -402,6 +409,135 @@ export function im2col(x: usize, cols: usize, c0: i32, Cg: i32, H: i32, W: i32, 
             out += 4;
           }
         }
+      }
+    }
+  }
+}
+
+// ---- element-wise --------------------------------------------------------------------------
+
+/**
+ * The binary operators run here, by the contract's BINARY_OPS codes: add 0, sub 1, mul 2, div 3,
+ * max 5, min 6, prelu 7 (a where a >= 0, else a * slope b). The rest (pow, comparisons) stay on
+ * the host.
+ */
+// @ts-ignore: decorator
+@inline function binary4(op: i32, a: v128, b: v128): v128 {
+  if (op == 0) return f32x4.add(a, b);
+  if (op == 1) return f32x4.sub(a, b);
+  if (op == 2) return f32x4.mul(a, b);
+  if (op == 3) return f32x4.div(a, b);
+  if (op == 5) return f32x4.max(a, b);
+  if (op == 6) return f32x4.min(a, b);
+  return v128.bitselect(a, f32x4.mul(a, b), f32x4.ge(a, f32x4.splat(0)));
+}
+
+// @ts-ignore: decorator
+@inline function binary1(op: i32, a: f32, b: f32): f32 {
+  if (op == 0) return a + b;
+  if (op == 1) return a - b;
+  if (op == 2) return a * b;
+  if (op == 3) return a / b;
+  if (op == 5) return a != a || b != b ? NaN : max(a, b);
+  if (op == 6) return a != a || b != b ? NaN : min(a, b);
+  return a >= 0 ? a : a * b;
+}
+
+/**
+ * y = activation(a op b) over a broadcast collapsed to 4 axes [D0, D1, D2, D3] (the contract's
+ * collapseBroadcast): element (i0, i1, i2, i3) of a input is at sum(i * stride), a stride 0 where
+ * it is broadcast. The innermost axis runs four at a time: both operands full, or one of them a
+ * value repeated along it (a channel's scale, a bias).
+ */
+export function binaryBroadcast(a: usize, b: usize, y: usize, D0: i32, D1: i32, D2: i32, D3: i32, sa0: i32, sa1: i32, sa2: i32, sa3: i32, sb0: i32, sb1: i32, sb2: i32, sb3: i32, op: i32, code: i32, alpha: f32, beta: f32): void {
+  const av = f32x4.splat(alpha);
+  const bv = f32x4.splat(beta);
+  let out = y;
+  for (let i0 = 0; i0 < D0; i0++) {
+    for (let i1 = 0; i1 < D1; i1++) {
+      for (let i2 = 0; i2 < D2; i2++) {
+        const pa = a + (<usize>(i0 * sa0 + i1 * sa1 + i2 * sa2) << 2);
+        const pb = b + (<usize>(i0 * sb0 + i1 * sb1 + i2 * sb2) << 2);
+        let i3 = 0;
+        if (sa3 == 1 && sb3 == 1) {
+          for (; i3 + 4 <= D3; i3 += 4) v128.store(out + (<usize>i3 << 2), activate(binary4(op, v128.load(pa + (<usize>i3 << 2)), v128.load(pb + (<usize>i3 << 2))), code, av, bv));
+        } else if (sa3 == 1 && sb3 == 0) {
+          const vb = v128.load32_splat(pb);
+          for (; i3 + 4 <= D3; i3 += 4) v128.store(out + (<usize>i3 << 2), activate(binary4(op, v128.load(pa + (<usize>i3 << 2)), vb), code, av, bv));
+        } else if (sa3 == 0 && sb3 == 1) {
+          const va = v128.load32_splat(pa);
+          for (; i3 + 4 <= D3; i3 += 4) v128.store(out + (<usize>i3 << 2), activate(binary4(op, va, v128.load(pb + (<usize>i3 << 2))), code, av, bv));
+        }
+        for (; i3 < D3; i3++) {
+          store<f32>(out + (<usize>i3 << 2), activate1(binary1(op, load<f32>(pa + (<usize>(i3 * sa3) << 2)), load<f32>(pb + (<usize>(i3 * sb3) << 2))), code, alpha, beta));
+        }
+        out += <usize>D3 << 2;
+      }
+    }
+  }
+}
+
+/**
+ * y = activation(op(x)) over n values, by the contract's UNARY_OPS codes run here: identity 0
+ * (only the epilogue: a standalone Relu, HardSwish, Sigmoid ...), exp 1, sqrt 3, abs 4, neg 5,
+ * reciprocal 6, floor 11, ceil 12. exp is computed lane by lane.
+ */
+export function unaryMap(x: usize, y: usize, n: i32, op: i32, code: i32, alpha: f32, beta: f32): void {
+  const av = f32x4.splat(alpha);
+  const bv = f32x4.splat(beta);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    let v = v128.load(x + (<usize>i << 2));
+    if (op == 1) {
+      let e = f32x4.splat(Mathf.exp(f32x4.extract_lane(v, 0)));
+      e = f32x4.replace_lane(e, 1, Mathf.exp(f32x4.extract_lane(v, 1)));
+      e = f32x4.replace_lane(e, 2, Mathf.exp(f32x4.extract_lane(v, 2)));
+      v = f32x4.replace_lane(e, 3, Mathf.exp(f32x4.extract_lane(v, 3)));
+    } else if (op == 3) v = f32x4.sqrt(v);
+    else if (op == 4) v = f32x4.abs(v);
+    else if (op == 5) v = f32x4.neg(v);
+    else if (op == 6) v = f32x4.div(f32x4.splat(1), v);
+    else if (op == 11) v = f32x4.floor(v);
+    else if (op == 12) v = f32x4.ceil(v);
+    v128.store(y + (<usize>i << 2), activate(v, code, av, bv));
+  }
+  for (; i < n; i++) {
+    let v = load<f32>(x + (<usize>i << 2));
+    if (op == 1) v = Mathf.exp(v);
+    else if (op == 3) v = Mathf.sqrt(v);
+    else if (op == 4) v = Mathf.abs(v);
+    else if (op == 5) v = -v;
+    else if (op == 6) v = 1 / v;
+    else if (op == 11) v = Mathf.floor(v);
+    else if (op == 12) v = Mathf.ceil(v);
+    store<f32>(y + (<usize>i << 2), activate1(v, code, alpha, beta));
+  }
+}
+
+/**
+ * Softmax (or log-softmax) over the middle axis of x viewed as [outer, length, inner]. Rows are
+ * contiguous when inner is 1 (the usual last-axis softmax); otherwise each (outer, inner) column
+ * is walked with stride inner.
+ */
+export function softmaxAxis(x: usize, y: usize, outer: i32, length: i32, inner: i32, log: i32): void {
+  const stride = <usize>inner << 2;
+  for (let o = 0; o < outer; o++) {
+    for (let j = 0; j < inner; j++) {
+      const base = (<usize>o * <usize>length * <usize>inner + <usize>j) << 2;
+      let top: f32 = -Infinity;
+      for (let k = 0; k < length; k++) top = max(top, load<f32>(x + base + <usize>k * stride));
+      let sum: f64 = 0;
+      for (let k = 0; k < length; k++) {
+        const e = Mathf.exp(load<f32>(x + base + <usize>k * stride) - top);
+        store<f32>(y + base + <usize>k * stride, e);
+        sum += <f64>e;
+      }
+      if (log != 0) {
+        const shift = top + <f32>Math.log(sum);
+        for (let k = 0; k < length; k++) store<f32>(y + base + <usize>k * stride, load<f32>(x + base + <usize>k * stride) - shift);
+      } else {
+        const scale = <f32>(1.0 / sum);
+        for (let k = 0; k < length; k++) store<f32>(y + base + <usize>k * stride, load<f32>(y + base + <usize>k * stride) * scale);
       }
     }
   }

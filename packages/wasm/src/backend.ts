@@ -3,6 +3,7 @@ import type { KernelBackend, KernelName, KernelSignatures } from '@deprune/kerne
 import { WasmEngine, type SimdLevel } from './engine';
 import * as host from './host';
 import { convKernels } from './kernels/conv';
+import { elementwiseKernels } from './kernels/elementwise';
 import { gemmKernels } from './kernels/gemm';
 import { ResidentConstants } from './resident';
 import { ResidentTensors } from './resident-tensors';
@@ -10,14 +11,19 @@ import { ResidentTensors } from './resident-tensors';
 /**
  * The wasm kernel backend: one kernel module instance over one WebAssembly memory, and the
  * kernels of the contract (@deprune/kernels) by name. The conv family (dense and DEPrune-sparse
- * DW and PW, the DW -> PW chain, general conv) and MatMul / Gemm run in WebAssembly SIMD; the ops
- * around them (element-wise, pooling, resize, reductions, softmax, ConvTranspose) run as
- * TypeScript loops on the host (src/host), a small share of a DSConv model's time.
+ * DW and PW, the DW -> PW chain, general conv), MatMul / Gemm, the element-wise operators and
+ * softmax run in WebAssembly SIMD; pooling, resize, reductions and ConvTranspose (and the
+ * operators the module lacks) run as TypeScript loops on the host (src/host).
  */
 
 export interface WasmBackendOptions {
   /** 'auto' (default): relaxed SIMD (FMA) where the engine validates it, else plain SIMD. */
   simd?: SimdLevel;
+  /**
+   * Threads the conv and GEMM kernels split over, the caller's included (default 1). Needs a
+   * shared memory: in a page that is not cross-origin isolated it stays 1 (`threads` says so).
+   */
+  threads?: number;
 }
 
 type Kernels = { [Name in KernelName]?: KernelSignatures[Name] };
@@ -33,20 +39,26 @@ export class WasmBackend implements KernelBackend {
   constructor(options: WasmBackendOptions = {}) {
     if (options === null || typeof options !== 'object') throw new UsageError('createWasmBackend takes an options object');
     this.engine = WasmEngine.create(options.simd ?? 'auto');
+    const threads = options.threads ?? 1;
+    if (!Number.isInteger(threads) || threads < 1 || threads > 256) throw new UsageError(`threads must be an integer from 1 to 256, got ${String(threads)}`);
+    this.engine.setThreads(threads);
     this.constants = new ResidentConstants(this.engine);
     this.tensors = new ResidentTensors(this.engine);
     const context = { engine: this.engine, constants: this.constants, tensors: this.tensors };
     this.kernels = {
       ...convKernels(context),
       ...gemmKernels(context),
-      unary: host.unary,
-      binary: host.binary,
+      ...elementwiseKernels(context),
       pool2d: host.pool2d,
       resize2d: host.resize2d,
       reduceAxis: host.reduceAxis,
-      softmax: host.softmax,
       convTranspose2d: host.convTranspose2d,
     };
+  }
+
+  /** Threads the kernels run on (1 without a shared memory, whatever was asked). */
+  get threads(): number {
+    return this.engine.threads;
   }
 
   /** 'relaxed' when the kernels run fused multiply-adds, else 'simd'. */

@@ -1,4 +1,5 @@
 import { DeprunError, UnsupportedError, UsageError } from '@deprune/errors';
+import { ThreadPool, type ThreadExport } from './threads';
 import { RELAXED_SHARED_WASM_BASE64, RELAXED_WASM_BASE64, SIMD_SHARED_WASM_BASE64, SIMD_WASM_BASE64 } from './generated/binaries';
 
 /**
@@ -40,13 +41,17 @@ export interface KernelExports {
     alpha: number,
     beta: number,
   ): void;
+  binaryBroadcast(a: number, b: number, y: number, D0: number, D1: number, D2: number, D3: number, sa0: number, sa1: number, sa2: number, sa3: number, sb0: number, sb1: number, sb2: number, sb3: number, op: number, code: number, alpha: number, beta: number): void;
+  unaryMap(x: number, y: number, n: number, op: number, code: number, alpha: number, beta: number): void;
+  softmaxAxis(x: number, y: number, outer: number, length: number, inner: number, log: number): void;
   dwScratchFloats(strideH: number, strideW: number, Hq: number, Wq: number, Ho: number): number;
   im2col(x: number, cols: number, c0: number, Cg: number, H: number, W: number, kh: number, kw: number, Ho: number, Wo: number, strideH: number, strideW: number, padTop: number, padLeft: number, dilationH: number, dilationW: number): void;
 }
 
 const PAGE_BYTES = 65536;
-/** The first page is left to the module's own (tiny) static data. */
-const HEAP_START = PAGE_BYTES;
+/** The first page is left to the module's own (tiny) static data; the second holds the thread pool's slots. */
+const THREAD_SLOTS_START = PAGE_BYTES;
+const HEAP_START = 2 * PAGE_BYTES;
 /** Allocations are 64-byte aligned: a cache line, and every v128 load stays inside one. */
 const ALIGN = 64;
 /** wasm32's ceiling: 4 GiB of address space, 65536 pages (reserved, not committed). */
@@ -130,11 +135,55 @@ export class WasmEngine {
   private peak = 0;
   private disposed = false;
 
-  private constructor(memory: WebAssembly.Memory, exports: KernelExports, relaxed: boolean, shared: boolean) {
+  /** The compiled module, for worker threads to instantiate on the same memory. */
+  private readonly module: WebAssembly.Module;
+  private pool: Promise<ThreadPool | undefined> | undefined;
+  private requestedThreads = 1;
+
+  private constructor(memory: WebAssembly.Memory, module: WebAssembly.Module, exports: KernelExports, relaxed: boolean, shared: boolean) {
     this.memory = memory;
+    this.module = module;
     this.exports = exports;
     this.relaxed = relaxed;
     this.shared = shared;
+  }
+
+  /**
+   * Threads kernels may split over (the caller's included). More than one needs a shared memory;
+   * without one (a page that is not cross-origin isolated) it stays 1. The workers start on the
+   * first kernel call that splits.
+   */
+  setThreads(threads: number): number {
+    this.requestedThreads = this.shared ? Math.max(1, Math.floor(threads)) : 1;
+    return this.requestedThreads;
+  }
+
+  get threads(): number {
+    return this.requestedThreads;
+  }
+
+  private threadPool(): Promise<ThreadPool | undefined> {
+    if (this.requestedThreads <= 1) return Promise.resolve(undefined);
+    this.pool ??= ThreadPool.start(this.module, this.memory, THREAD_SLOTS_START, Math.min(this.requestedThreads, ThreadPool.maxThreads(PAGE_BYTES)));
+    return this.pool;
+  }
+
+  /**
+   * Runs `fn` once per part (each part its argument list), the parts at once on the pool's
+   * threads; one part runs here directly.
+   */
+  async parallel(fn: ThreadExport, parts: readonly (readonly number[])[]): Promise<void> {
+    const call = (args: readonly number[]) => (this.exports[fn] as (...values: number[]) => void)(...args);
+    if (parts.length === 1) {
+      call(parts[0]);
+      return;
+    }
+    const pool = await this.threadPool();
+    if (pool === undefined) {
+      for (const part of parts) call(part);
+      return;
+    }
+    await pool.run(fn, parts, call);
   }
 
   static create(level: SimdLevel = 'auto'): WasmEngine {
@@ -152,7 +201,7 @@ export class WasmEngine {
     const instance = new WebAssembly.Instance(module, { env: { memory } });
     const exports = instance.exports as unknown as KernelExports;
     if ((exports.usesRelaxedSimd() === 1) !== relaxed) throw new DeprunError('INTERNAL', 'the wasm kernel module does not match the simd level it was loaded for');
-    return new WasmEngine(memory, exports, relaxed, shared);
+    return new WasmEngine(memory, module, exports, relaxed, shared);
   }
 
   /** Bytes in use now and at most so far (packed weights, scratch and live activations). */
@@ -249,5 +298,6 @@ export class WasmEngine {
   dispose(): void {
     this.disposed = true;
     this.free = [];
+    void this.pool?.then((pool) => pool?.stop());
   }
 }

@@ -38,3 +38,26 @@ describe.each(['simd', 'relaxed'] as const)('wasm kernels (%s) match the float64
     });
   }
 });
+
+describe('wasm kernels on 2 threads give the 1-thread results', () => {
+  const one = createWasmBackend({ simd: 'simd', threads: 1 });
+  const two = createWasmBackend({ simd: 'simd', threads: 2 });
+  afterAll(() => {
+    one.dispose();
+    two.dispose();
+  });
+  it('runs 2 threads (shared memory is available in Node)', () => {
+    expect(two.threads).toBe(2);
+  });
+  const split = ['dwDense', 'dwSparse', 'pwDense', 'pwSparse', 'dsconv', 'conv2d', 'gemm', 'matmul'];
+  for (const testCase of parityCases(seed, KERNELS).filter((each) => split.includes(each.kernel))) {
+    it(testCase.name, async () => {
+      const [single, double] = [await testCase.run(one), await testCase.run(two)];
+      expect(double.actual.shape).toEqual(single.actual.shape);
+      // Each output is computed by the same arithmetic whichever thread runs it: equal bit for bit.
+      let worst = 0;
+      for (let index = 0; index < single.actual.data.length; index++) worst = Math.max(worst, Math.abs(double.actual.data[index] - single.actual.data[index]) / Math.max(1e-30, Math.abs(single.actual.data[index])));
+      expect(worst).toBeLessThanOrEqual(1e-6);
+    });
+  }
+});

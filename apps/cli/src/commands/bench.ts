@@ -1,6 +1,7 @@
 import { UsageError } from '@deprune/errors';
 import type { KernelSuiteReport, KernelVariant } from '@deprune/bench';
 import type { GpuMode } from '@deprune/gpu';
+import type { BackendMode } from '@deprune/runtime';
 import { helpHint } from '../args';
 import { modelNamesText } from '../models';
 import { formatTable, type Output } from '../output';
@@ -8,7 +9,7 @@ import type { Command } from '../registry';
 import { checkOutputFolder } from '../files';
 import { benchInputs, BROWSER_ONLY_MODES, BROWSERS, DEFAULT_BENCH_MODEL, parseRatio, readEarlierReport, refuseExistingReport, refuseForeignFlags, SUITE_FLAGS, SUITES, type BenchSuite } from './bench-common';
 import { runSuiteBench } from './bench-suites';
-import { loadModelWithShapes, MODE_NAMES, resolveGpuMode } from './kernel-common';
+import { GPU_MODE_NAMES, loadModelWithShapes, MODE_NAMES, resolveBackendFlag } from './kernel-common';
 
 const HSR_MODELS = ['measured', 'analytic'] as const;
 
@@ -49,6 +50,7 @@ function printReport(out: Output, report: KernelSuiteReport, files: { json: stri
   out.print(
     `staircase step (kernel t = ${checks.staircase.kernelStep}): DW ${checks.staircase.dwMatching}/${checks.staircase.dwLayers} layers, PW ${checks.staircase.pwMatching}/${checks.staircase.pwLayers}`,
   );
+  if (report.settings.drSkipped) out.print(`DR form not timed: ${report.settings.drSkipped}`);
   const unchained = summary.unchainedOverChained;
   if (unchained !== null && unchained !== undefined) {
     out.print(`DW + PW as one dsconv step (intermediate on the device); as two calls: ${Object.entries(unchained).map(([variant, ratio]) => `${fixed(ratio, 3)}x as long (${variant})`).join(', ')}`);
@@ -68,9 +70,11 @@ export const benchCommand: Command = {
   ],
   description: `
 --suite kernels: for every DSConv block (DW conv -> PW conv) of the model, times the DW, the
-PW and DW then PW on @deprune/gpu's kernels, for dense, unstructured (executed dense),
+PW and DW then PW on the backend's kernels (--mode wasm: @deprune/wasm, the default in Node;
+a gpu.js mode: @deprune/gpu), for dense, unstructured (executed dense),
 channel (physically smaller layers), DEPrune (DCP + PCP), DEPrune-B (+ BWT), DEPrune-BH
-(+ HSR against the latency measured for the layer) and the DR form, all at the same
+(+ HSR against the latency measured for the layer) and the DR form (not on wasm, which has
+no dwDiagonal kernel: the report says so), all at the same
 nominal sparsity --ratio (default 0.56: 3x3 layers keep 4 of 9 taps, a step edge of the
 kernels' t = 4). Variants of a block are timed interleaved; medians are reported with
 speedups against dense, and summed DSConv speedups per variant. --out writes
@@ -114,7 +118,7 @@ Progress goes to stderr; --json prints the report.`,
   flags: {
     suite: { type: 'string', value: 'name', description: `benchmark suite: ${SUITES.join(' | ')}` },
     model: { type: 'string', value: 'model', description: `an .onnx file, or one of ${modelNamesText()} (zoo names may omit 'zoo:')` },
-    mode: { type: 'string', value: 'M', description: `gpu.js mode: ${MODE_NAMES.join(' | ')} (default auto; webgl2 and webgpu run in headless Chromium)` },
+    mode: { type: 'string', value: 'M', description: `backend: ${MODE_NAMES.join(' | ')} (default auto: wasm in Node; webgl2 and webgpu run in headless Chromium)` },
     browser: { type: 'string', value: 'name', description: `run the suite in a headless browser: ${BROWSERS.join(' | ')} (webgl2 and webgpu always do)` },
     quick: { type: 'boolean', description: 'fewer timed calls (1 warm-up, 3 timed): rough numbers, fast' },
     ratio: { type: 'string', value: 'R', description: 'nominal sparsity of every DW and PW layer, in [0, 1) (default 0.56 kernels, 0.5 the others)' },
@@ -151,6 +155,7 @@ Progress goes to stderr; --json prints the report.`,
     compare: { type: 'string', value: 'earlier.json', description: "an earlier report of the same suite: each median checked against its spread (recorded as 'repeatability')" },
   },
   examples: [
+    'deprune bench --suite kernels --model zoo:mobilenetv2 --mode wasm --out docs/benchmarks',
     'deprune bench --suite kernels --model zoo:mobilenetv2 --mode webasm --out docs/benchmarks',
     'deprune bench --suite kernels --model efficientnet-b0 --mode cpu --ratio 0.75 --json > effnet-cpu.json',
     'deprune bench --suite kernels --model zoo:mobilenetv3-small --layers "features.1.*" --quick',
@@ -187,16 +192,18 @@ Progress goes to stderr; --json prints the report.`,
     if (browser !== undefined && !(BROWSERS as readonly string[]).includes(browser)) throw new UsageError(`--browser must be one of ${BROWSERS.join(', ')}, got '${browser}'`);
     const requestedMode = args.string('mode');
     const inBrowser = browser !== undefined || (BROWSER_ONLY_MODES as readonly (string | undefined)[]).includes(requestedMode);
-    let mode: GpuMode;
+    let mode: BackendMode;
     if (inBrowser) {
       // The page probes the mode itself (runKernelSuiteInBrowser); here only the name is checked.
-      if (requestedMode === undefined || requestedMode === 'auto' || !(MODE_NAMES as readonly string[]).includes(requestedMode)) {
-        throw new UsageError(`in a browser, give the gpu.js mode explicitly: --mode ${MODE_NAMES.filter((name) => name !== 'auto' && name !== 'headlessgl').join(' | ')}`, { hint: helpHint('bench') });
+      // The page runs the kernels suite on the gpu.js modes.
+      if (requestedMode === undefined || requestedMode === 'auto' || !(GPU_MODE_NAMES as readonly string[]).includes(requestedMode)) {
+        throw new UsageError(`in a browser, give the gpu.js mode explicitly: --mode ${GPU_MODE_NAMES.filter((name) => name !== 'auto' && name !== 'headlessgl').join(' | ')}`, { hint: helpHint('bench') });
       }
       mode = requestedMode as GpuMode;
       out.debug(`mode ${mode}: in headless Chromium`);
     } else {
-      const resolvedMode = await resolveGpuMode(requestedMode, 'bench');
+      // In Node: the wasm backend or a gpu.js mode (auto: wasm).
+      const resolvedMode = await resolveBackendFlag(requestedMode, 'bench');
       mode = resolvedMode.mode;
       out.debug(`mode ${mode}: ${resolvedMode.reason}`);
     }
@@ -252,13 +259,13 @@ Progress goes to stderr; --json prints the report.`,
       progress.update(event.index + (event.stage === 'done' ? 1 : 0), `of ${event.total} blocks: ${event.layer} (${event.stage} ${event.round}/${event.rounds})`);
     let report: KernelSuiteReport;
     if (inBrowser) {
-      report = await bench.runKernelSuiteInBrowser({ ...options, onProgress });
+      report = await bench.runKernelSuiteInBrowser({ ...options, mode: mode as GpuMode, onProgress });
     } else {
       try {
         report = await bench.runKernelSuite({ ...options, onProgress });
       } finally {
-        const gpu = await import('@deprune/gpu');
-        await gpu.disposeBackend();
+        // runKernelSuite frees its backend; this catches gpu.js kernels left by a failed run.
+        if (mode !== 'wasm') await (await import('@deprune/gpu')).disposeBackend();
       }
     }
     progress.done(`benchmarked ${report.layers.length} DSConv block(s) of ${spec} in ${mode}${inBrowser ? ' (headless Chromium)' : ''} (${report.seconds} s)`);

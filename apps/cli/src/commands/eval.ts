@@ -94,7 +94,8 @@ Generate labelled text data with @deprune/textdata (see the bench's accuracy sui
     if (planPath !== undefined) {
       plan = readPlanFile(planPath);
       const { validatePlanForModel } = await import('@deprune/pipeline');
-      validatePlanForModel(plan, resolved.model, { checkWeights: true });
+      // planFile: a model file the plan was not written with is refused naming both files.
+      validatePlanForModel(plan, resolved.model, { checkWeights: true, planFile: planPath });
     }
     const reference = referenceSpec === undefined ? undefined : (await resolveModel(referenceSpec)).model;
     const presetText = args.string('preset');

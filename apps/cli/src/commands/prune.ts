@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { basename } from 'node:path';
 import { DeprunError, UsageError } from '@deprune/errors';
 import type { BwtConfig, BwtSettingKey, PruneConfig, PruneProgress, PruneReport, PruneResult, PruneVariant } from '@deprune/pipeline';
 import { helpHint, type ParsedArgs } from '../args';
@@ -7,7 +8,8 @@ import { formatCount, formatShort, formatTable, type Output } from '../output';
 import type { Command } from '../registry';
 import { parseInputShapeFlags, resolveInputShapes } from '../shapes';
 import { checkOutputPath, readInputFile, refuseOutputsOverInputs } from '../files';
-import { calibrate, parseCalibrationFlags, printCalibration, reconstructLayers, type ReconstructionReport } from '../calibration';
+import { calibrate, parseCalibrationFlags, printCalibration, reconstructLayers, willCalibrate, type ReconstructionReport } from '../calibration';
+import { publishFiles } from '../publish';
 
 /** Kept in sync with @deprune/pipeline's PRUNE_VARIANTS (checked in run); listed here so --help stays fast. */
 const VARIANTS: readonly PruneVariant[] = ['deprune', 'deprune-b', 'deprune-bh', 'channel', 'unstructured', 'nm'];
@@ -18,6 +20,18 @@ const ONE_SHOT_ALLOCATION = 'saliency-macs';
 /** Human output lists this many layers (most weights removed first) and skipped layers. */
 const TOP_LAYERS = 10;
 const SKIPPED_LIMIT = 12;
+
+/**
+ * Said on stderr, in the report and in --json whenever prune ran without calibration data: pruning
+ * by magnitude alone can cost most of a model's accuracy (ppocr-cls fell from 100% to 58% on
+ * rendered lines, chance being 50%) and nothing else would say so.
+ */
+export function uncheckedAccuracyWarning(output: string, planPath: string): string {
+  return (
+    'accuracy was not checked: no calibration data, so the weights were pruned by magnitude alone and not reconstructed; ' +
+    `pass --calib <images/ | batch.npy> to calibrate, and measure the result with deprune eval ${output} --plan ${planPath} --task <task> --data <labelled images/>`
+  );
+}
 
 /** `x.onnx` -> `x.deprune.json`; a name without `.onnx` gets `.deprune.json` appended. */
 export function planPathFor(modelPath: string): string {
@@ -145,8 +159,11 @@ export const pruneCommand: Command = {
   description: `
 Prunes the depth-wise (DW) and point-wise (PW) convs of a model and writes two files:
 the pruned model (-o) and the plan the runtime executes, next to it with .onnx replaced
-by .deprune.json (out.onnx -> out.deprune.json). Both are written atomically; existing
-files are refused without --force, and the input model is never written over.
+by .deprune.json (out.onnx -> out.deprune.json). Both are written atomically, the plan
+first and the model last, and the plan records the model file's hash (run and eval refuse a
+model and plan that were not written together). Existing files are refused without --force,
+checked again at the moment of writing (of two prunes to one path, one fails with exit 2),
+and the input model is never written over.
 Variants: ${VARIANTS.join(', ')} (default ${DEFAULT_VARIANT}).
 --config reads a JSON prune config (the PruneConfig of @deprune/pipeline: layers, ignore,
 pwScope, bwt, hsr, nm, strategy, ...); --variant, --ratio, --dw, --pw, --bwt-granularity,
@@ -170,7 +187,10 @@ saliency ones need --calib. Then, unless --no-reconstruct, every pruned
 layer's kept weights and bias are re-fitted (damped least squares, --damping 0.01) to
 reproduce the dense layer's output, layer by layer; the zero pattern is the plan's.
 --engine: onnxruntime (fast on a CPU; needs onnxruntime-node), deprune (the gpu.js
-runtime) or auto (onnxruntime when installed). --json adds calibration and reconstruction.`,
+runtime) or auto (onnxruntime when installed). --json adds calibration and reconstruction.
+The bundled models (ppocr-cls, ppocr-rec, ppocr-det) calibrate by default on rendered images
+of their task, as deprune demo does (--calib-samples of them; --no-calib prunes by magnitude
+alone). Without calibration, prune warns that accuracy was not checked.`,
   args: [{ name: 'model', description: `an .onnx file, or one of ${modelNamesText()} (zoo names take ':folded')` }],
   flags: {
     output: { type: 'string', short: 'o', value: 'out.onnx', description: 'where to write the pruned model (the plan goes next to it)' },
@@ -190,12 +210,13 @@ runtime) or auto (onnxruntime when installed). --json adds calibration and recon
       description: 'input shape as 1,3,H,W (for MACs and latency models); with several inputs name=1,3,H,W',
     },
     force: { type: 'boolean', short: 'f', description: 'overwrite the output files if they exist' },
-    calib: { type: 'string', value: 'path', description: 'calibration inputs: a folder of images or an .npy batch [N, C, H, W]' },
+    calib: { type: 'string', value: 'path', description: 'calibration inputs: a folder of images or an .npy batch [N, C, H, W] (bundled models: rendered images by default)' },
+    'no-calib': { type: 'boolean', description: 'bundled models: prune by weight magnitude alone, without the default calibration on rendered images' },
     'calib-samples': { type: 'string', value: 'N', description: 'how many calibration samples to use (default 32)' },
     preset: { type: 'string', value: 'name', description: 'image preprocessing for --calib folders: ppocr-rec | ppocr-cls | ppocr-det | imagenet' },
     importance: { type: 'string', value: 'name', description: 'importance scorer: magnitude | activation | obs | obs-greedy (all but magnitude need --calib; default obs with --calib, else magnitude)' },
     allocation: { type: 'string', value: 'name', description: 'spread of the ratio over the layers: uniform (default) | saliency | saliency-macs (need --calib)' },
-    'no-reconstruct': { type: 'boolean', description: 'with --calib: keep the masked weights as they are (no reconstruction)' },
+    'no-reconstruct': { type: 'boolean', description: 'when calibrating: keep the masked weights as they are (no reconstruction)' },
     damping: { type: 'string', value: 'D', description: 'relative damping of the reconstruction (default 0.01)' },
     engine: { type: 'string', value: 'name', description: 'forward passes for --calib: auto (default) | onnxruntime | deprune' },
   },
@@ -253,10 +274,12 @@ runtime) or auto (onnxruntime when installed). --json adds calibration and recon
     }
     if (dwRatio !== undefined) merged.dwRatio = dwRatio;
     if (pwRatio !== undefined) merged.pwRatio = pwRatio;
+    // --calib, or a bundled model's default calibration on rendered images (what demo does).
+    const calibrating = willCalibrate(args, spec);
     const importance = args.string('importance');
     if (importance !== undefined) merged.importance = importance;
-    // Calibrating and then scoring by magnitude wastes the statistics: --calib defaults to the best scorer found.
-    else if (args.string('calib') !== undefined && merged.importance === undefined) merged.importance = ONE_SHOT_IMPORTANCE;
+    // Calibrating and then scoring by magnitude wastes the statistics: calibration defaults to the best scorer found.
+    else if (calibrating && merged.importance === undefined) merged.importance = ONE_SHOT_IMPORTANCE;
     const allocation = args.string('allocation');
     // The flag sets mode and budget; the file's bounds stay. A non-object value is the file's error to report.
     if (allocation !== undefined) {
@@ -270,7 +293,7 @@ runtime) or auto (onnxruntime when installed). --json adds calibration and recon
     }
     // Calibrating and then pruning every layer at one ratio wastes the statistics too (the rec
     // model read 99% of lines with saliency-macs, 80% uniform): --calib defaults to that allocation.
-    const allocationByDefault = args.string('calib') !== undefined && merged.allocation === undefined;
+    const allocationByDefault = calibrating && merged.allocation === undefined;
     if (allocationByDefault) merged.allocation = { ...pipeline.ALLOCATION_PRESETS[ONE_SHOT_ALLOCATION] };
     // A bwt value that is not an object is left for loadPruneConfig to refuse, naming the file.
     if (Object.keys(bwt.values).length > 0 && (merged.bwt === undefined || (merged.bwt !== null && typeof merged.bwt === 'object' && !Array.isArray(merged.bwt)))) {
@@ -310,6 +333,12 @@ runtime) or auto (onnxruntime when installed). --json adds calibration and recon
       result.report.warnings.unshift('layer shapes unknown, so the default allocation counts weights instead of MACs (give --input-shape 1,3,H,W for the MAC budget)');
     }
     progress.done(`pruned ${spec} (${config.variant}): ${result.plan.layers.length} layers`);
+    if (!calibration) {
+      const unchecked = uncheckedAccuracyWarning(output, planPath);
+      result.report.warnings.unshift(unchecked);
+      // On stderr with --json too: a script that reads only the exit code must still see it.
+      if (out.json) out.warn(unchecked, { always: true });
+    }
     if (calibrated) {
       const { mode, budget } = result.plan.config.allocation;
       calibrated.summary.allocation = mode === 'uniform' ? 'uniform' : `${mode} (${budget} budget)`;
@@ -323,9 +352,18 @@ runtime) or auto (onnxruntime when installed). --json adds calibration and recon
     }
     await calibrated?.engine.dispose();
 
-    const { saveModel, writeFileAtomic } = await import('@deprune/onnx/node');
-    saveModel(result.model, output, { inputs: resolved.file === null ? [] : [resolved.file] });
-    writeFileAtomic(planPath, pipeline.serializePlan(result.plan));
+    // The plan records the hash of the exact bytes written as the model: run and eval refuse any other file.
+    const { serializeModel } = await import('@deprune/onnx');
+    const modelBytes = serializeModel(result.model);
+    const plan = { ...result.plan, output: { hash: pipeline.fnv1a32(modelBytes), bytes: modelBytes.length, file: basename(output) } };
+    // The plan first and the model last: an interruption between them leaves no model without its plan.
+    await publishFiles(
+      [
+        { path: planPath, bytes: pipeline.serializePlan(plan) },
+        { path: output, bytes: modelBytes },
+      ],
+      { force: args.boolean('force') },
+    );
 
     out.result({
       output: { model: output, plan: planPath },

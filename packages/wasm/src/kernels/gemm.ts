@@ -4,7 +4,7 @@ import { shapeSize, type Tensor } from '@deprune/tensor';
 import * as host from '../host';
 import { batchOffsets } from '../host/matmul';
 import type { KernelContext } from './conv';
-import { packPanels } from './conv';
+import { gemmPanels, packPanels } from './conv';
 
 /**
  * MatMul and Gemm on the packed GEMM kernel. gemmPanels computes Y[rows, pixels] = W[rows, K] *
@@ -36,7 +36,7 @@ interface Product {
 }
 
 /** Runs one product into `out` (a block of rows * columns floats in wasm memory, row-major Y). */
-function runProduct(context: KernelContext, product: Product, out: number): void {
+async function runProduct(context: KernelContext, product: Product, out: number): Promise<void> {
   const { engine } = context;
   const { rows, inner, columns } = product;
   const xBytes = inner * rows * FLOAT;
@@ -48,7 +48,7 @@ function runProduct(context: KernelContext, product: Product, out: number): void
   if (rows === 1 && product.aStep === 1) view.set(product.a.subarray(product.aStart, product.aStart + inner));
   else for (let m = 0; m < rows; m++) for (let k = 0; k < inner; k++) view[k * rows + m] = product.a[product.aStart + m * product.aRow + k * product.aStep];
   try {
-    engine.exports.gemmPanels(product.panels, xOffset, product.bias, yT, inner, columns, rows, rows, rows, product.code, product.alpha, product.beta);
+    await gemmPanels(context, { weights: product.panels, x: xOffset, bias: product.bias, y: yT, inner, rows: columns, pixels: rows, xStride: rows, yStride: rows }, product);
     if (rows !== 1) {
       const from = engine.f32(yT, columns * rows);
       const to = engine.f32(out, rows * columns);
@@ -96,7 +96,7 @@ export function gemmKernels(context: KernelContext): { matmul: MatmulFn; gemm: G
     const bias = constants.get(cData ?? b.data, `gemm-bias:${columns}:${beta}`, () => paddedBias(cData, columns, beta));
     const act = encodeActivation(attrs.activation);
     const out = engine.alloc(rows * columns * FLOAT);
-    runProduct(context, { a: float32Data(a), aStart: 0, aRow: transA ? 1 : inner, aStep: transA ? rows : 1, rows, inner, columns, panels, bias, code: act.code, alpha: act.alpha, beta: act.beta }, out);
+    await runProduct(context, { a: float32Data(a), aStart: 0, aRow: transA ? 1 : inner, aStep: transA ? rows : 1, rows, inner, columns, panels, bias, code: act.code, alpha: act.alpha, beta: act.beta }, out);
     return tensors.output(out, [rows, columns]);
   };
 
@@ -122,7 +122,7 @@ export function gemmKernels(context: KernelContext): { matmul: MatmulFn; gemm: G
     for (let batch = 0; batch < batches; batch++) {
       const start = bOffsets[batch];
       const panels = constants.get(b.data, `matmul-panels:${start}`, () => packedTranspose(bData, start, inner, columns, false, 1));
-      runProduct(context, { a: aData, aStart: aOffsets[batch], aRow: inner, aStep: 1, rows, inner, columns, panels, bias: biasBlock, code: act.code, alpha: act.alpha, beta: act.beta }, out + batch * rows * columns * FLOAT);
+      await runProduct(context, { a: aData, aStart: aOffsets[batch], aRow: inner, aStep: 1, rows, inner, columns, panels, bias: biasBlock, code: act.code, alpha: act.alpha, beta: act.beta }, out + batch * rows * columns * FLOAT);
     }
     return tensors.output(out, [...batchShape, rows, columns]);
   };
