@@ -7,4 +7,6 @@ export default defineConfig({
   clean: true,
   sourcemap: true,
   target: 'node20',
+  // Keep `node:` specifiers: browser bundlers (the bench page, the Chromium tests) leave them out by that prefix.
+  removeNodeProtocol: false,
 });

@@ -51,6 +51,11 @@ export interface ModelSuiteOptions {
    * Node, onnxruntime-web in the browser page. Default none.
    */
   yardsticks?: readonly Yardstick[];
+  /**
+   * Thread counts our runs are timed at (wasm mode; each count is its own row of every variant).
+   * Default [1]. Speedups are within the first count's rows, against that count's dense run.
+   */
+  threads?: readonly number[];
   seed?: number;
   machine?: MachineInfo;
   /** The command line that ran the suite, recorded in the report. */
@@ -80,7 +85,7 @@ export interface ModelRow {
   /** The fastest call: other work on a shared machine only adds time, so it is the least disturbed view. */
   minMs: number;
   samplesMs: number[];
-  /** The reference's median over this row's median: our dense run's, unless it could not run (see `summary.reference`). */
+  /** Our dense run's median (at this row's thread count; a yardstick's: the reference's, see `summary.reference`) over this row's median. */
   speedupVsDense: number;
   /** The same from the fastest calls. */
   speedupVsDenseFromMin: number;
@@ -148,11 +153,13 @@ export async function runModelSuite(options: ModelSuiteOptions): Promise<ModelSu
   const unavailable: YardstickUnavailable[] = [];
   const backend = backendLabel(mode);
   const sessions: Session[] = [];
+  const threadCounts = mode === 'wasm' ? [...new Set(options.threads ?? [1])] : [1];
+  for (const count of threadCounts) if (!Number.isInteger(count) || count < 1) throw new UsageError(`threads must be whole numbers >= 1, got ${String(count)}`);
   for (const [index, variant] of variants.entries()) {
     options.onProgress?.({ stage: 'prune', done: index, total: variants.length, detail: variant });
     const pruned = variant === 'dense' ? null : prune(model, { variant: variant as PruneVariant, ratio, inputShapes: { [inputName]: [...options.inputShape] } });
-    try {
-      const session = await createSession(pruned?.model ?? model, { mode, plan: pruned?.plan ?? null });
+    for (const threads of threadCounts) try {
+      const session = await createSession(pruned?.model ?? model, { mode, plan: pruned?.plan ?? null, threads });
       sessions.push(session);
       const uses = session.compile({ [inputName]: options.inputShape }).planLayers;
       const layers = pruned?.report.layers ?? [];
@@ -162,19 +169,19 @@ export async function runModelSuite(options: ModelSuiteOptions): Promise<ModelSu
         variant,
         backend,
         yardstick: false,
-        threads: 1,
+        threads: session.backendInfo.threads,
         sparsity: weights === 0 ? 0 : 1 - keptWeights / weights,
         keptWeights,
         weights,
         planLayers: uses.length,
         sparseLayers: uses.filter((use) => use.kernel === 'dwSparse' || use.kernel === 'pwSparse').length,
-        ...(mode === 'wasm' ? { detail: `WebAssembly ${session.backendInfo.simd === 'relaxed' ? 'relaxed SIMD (FMA)' : 'SIMD'}, 1 thread` } : {}),
+        ...(mode === 'wasm' ? { detail: `WebAssembly ${session.backendInfo.simd === 'relaxed' ? 'relaxed SIMD (FMA)' : 'SIMD'}${session.backendInfo.threads < threads ? `; ${threads} threads asked, ${session.backendInfo.threads} without shared memory` : ''}` } : {}),
         run: async () => Object.values((await session.run(feeds)).outputs)[0],
       };
       await entry.run();
       entries.push(entry);
     } catch (error) {
-      unavailable.push({ backend, variant, threads: 1, reason: reasonOf(error) });
+      unavailable.push({ backend, variant, threads, reason: reasonOf(error) });
     }
   }
   options.onProgress?.({ stage: 'prune', done: variants.length, total: variants.length });
@@ -213,8 +220,12 @@ export async function runModelSuite(options: ModelSuiteOptions): Promise<ModelSu
 
   const dense = outputs[referenceIndex];
   const denseMs = measured[referenceIndex].medianMs;
-  const denseMinMs = Math.min(...measured[referenceIndex].samples);
   const classifier = dense.shape.length === 2 && dense.shape[0] === 1 && dense.shape[1] > 1;
+  // Our pruned runs compare with our dense run at the same thread count; yardsticks with the reference.
+  const denseAt = (entry: Entry) => {
+    const same = entries.findIndex((other) => !other.yardstick && other.variant === 'dense' && other.threads === entry.threads);
+    return entry.yardstick || same < 0 ? referenceIndex : same;
+  };
   const rows: ModelRow[] = entries.map((entry, index) => ({
     variant: entry.variant,
     backend: entry.backend,
@@ -230,13 +241,14 @@ export async function runModelSuite(options: ModelSuiteOptions): Promise<ModelSu
     spreadMs: measured[index].spreadMs,
     minMs: Math.min(...measured[index].samples),
     samplesMs: measured[index].samples,
-    speedupVsDense: denseMs / measured[index].medianMs,
-    speedupVsDenseFromMin: denseMinMs / Math.min(...measured[index].samples),
+    speedupVsDense: measured[denseAt(entry)].medianMs / measured[index].medianMs,
+    speedupVsDenseFromMin: Math.min(...measured[denseAt(entry)].samples) / Math.min(...measured[index].samples),
     cosineVsDense: cosineSimilarity(outputs[index].data, dense.data),
     maxAbsDiffVsDense: maxAbsDifference(outputs[index].data, dense.data),
     ...(classifier ? { top1AgreesWithDense: argmax(outputs[index].data) === argmax(dense.data) } : {}),
   }));
-  const ours = rows.filter((row) => !row.yardstick);
+  // Speedups of the summary: the first thread count's rows (the reference's).
+  const ours = rows.filter((row) => !row.yardstick && row.threads === rows[referenceIndex].threads);
   const speedup = Object.fromEntries(ours.map((row) => [row.variant, row.speedupVsDense])) as Partial<Record<ModelVariant, number>>;
   const bestRow = ours.filter((row) => row.variant !== 'dense').reduce<ModelRow | undefined>((best, row) => (best === undefined || row.speedupVsDense > best.speedupVsDense ? row : best), undefined);
   return {

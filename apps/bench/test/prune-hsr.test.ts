@@ -5,6 +5,7 @@ import { buildZooModel } from '@deprune/zoo';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   compareRuns,
+  hsrReportMarkdown,
   nodeGarbageCollector,
   nodePruneMemoryProbe,
   pruneReportMarkdown,
@@ -86,6 +87,22 @@ describe('runPruneSuite', () => {
     expect(memory.peakRssMiB).toBeGreaterThanOrEqual(memory.baselineRssMiB);
     expect(memory.peakExtraMiB).toBeCloseTo(memory.peakRssMiB - memory.baselineRssMiB, 10);
     expect(memory.baselineRssMiB).toBeGreaterThan(10);
+  }, 60_000);
+});
+
+describe('runHsrSuite (wasm, two layers)', () => {
+  it('profiles the wasm backend and prunes against its table', async () => {
+    const report = await runHsrSuite({ model, modelName: 'zoo:mobilenetv3-small', mode: 'wasm', inputShape, quick: true, layers: 'features.1.block.0.0,features.2.block.2.0', command: 'test' });
+    expect(report).toMatchObject({ mode: 'wasm', skipped: [], versions: { WebAssembly: expect.stringMatching(/SIMD/) } });
+    expect(report.layers.map((layer) => [layer.layer, layer.kernel])).toEqual([
+      ['features.1.block.0.0', 'dwSparse'],
+      ['features.2.block.2.0', 'pwSparse'],
+    ]);
+    for (const layer of report.layers) {
+      expect(layer.latencyUs.every((value) => value > 0)).toBe(true);
+      expect(layer.move!.keptBH).toBeGreaterThanOrEqual(layer.move!.keptB);
+    }
+    expect(hsrReportMarkdown(report)).toMatch(/^# HSR staircases: zoo:mobilenetv3-small 1x3x64x64, deprune wasm, r = 0\.5/);
   }, 60_000);
 });
 

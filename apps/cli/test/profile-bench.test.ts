@@ -19,8 +19,9 @@ interface ProfileDocument {
   output: string;
   backend: string;
   mode: string;
-  meta: { machine: string; gpuJs: string; repeats: number; kernelStep: number };
+  meta: { machine: string; backendDetail: string; repeats: number; kernelStep: number; skipped: { layer: string; kernel: string; reason: string }[] };
   layers: { name: string; kind: string; kernel: string; unit: string; full: number; counts: number; step: number }[];
+  skipped: { layer: string; kernel: string; reason: string }[];
 }
 
 describe('deprune profile', () => {
@@ -32,7 +33,7 @@ describe('deprune profile', () => {
 
   it('writes an hsr latency table for the matching layers, with progress on stderr', () => {
     const { document, result } = runJson<ProfileDocument>(['profile', 'zoo:mobilenetv3-small', '--mode', 'webasm', '-o', 'table.json', '--layers', LAYERS, '--quick'], { cwd: folder });
-    expect(document).toMatchObject({ output: 'table.json', backend: 'gpu.js-webasm', mode: 'webasm', meta: { gpuJs: '2.24.1', repeats: 3, kernelStep: 4 } });
+    expect(document).toMatchObject({ output: 'table.json', backend: 'gpu.js-webasm', mode: 'webasm', meta: { backendDetail: 'gpu.js 2.24.1', repeats: 3, kernelStep: 4, skipped: [] } });
     expect(document.meta.machine).toMatch(/cores/);
     expect(document.layers.map((layer) => [layer.name, layer.kind, layer.kernel, layer.unit, layer.full])).toEqual([
       ['features.1.block.0.0', 'dw', 'dwSparse', 'channel', 9],
@@ -50,6 +51,23 @@ describe('deprune profile', () => {
     expect(dw.kept).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
     expect(dw.latencyUs.every((value) => value > 0)).toBe(true);
     expect(Number.isInteger(dw.step)).toBe(true);
+  });
+
+  it('--mode wasm profiles the wasm backend; its DR layers (no dwDiagonal there) are skipped, said, not an error', () => {
+    const { document } = runJson<ProfileDocument>(['profile', 'zoo:mobilenetv3-small', '--mode', 'wasm', '-o', 'wasm.json', '--layers', LAYERS, '--quick'], { cwd: folder });
+    expect(document).toMatchObject({ output: 'wasm.json', backend: 'wasm', mode: 'wasm', meta: { backendDetail: expect.stringMatching(/^WebAssembly .*SIMD/), repeats: 3 }, skipped: [] });
+    expect(document.layers.map((layer) => [layer.name, layer.kernel, layer.unit])).toEqual([
+      ['features.1.block.0.0', 'dwSparse', 'channel'],
+      ['features.1.block.2.0', 'pwSparse', 'tile'],
+    ]);
+    for (const layer of document.layers) expect(Number.isInteger(layer.step) && 4 % layer.step === 0).toBe(true);
+    const group = runCli(['profile', 'mobilenetv3-small', '-o', 'group.json', '--layers', LAYERS, '--quick', '--dw-unit', 'group'], { cwd: folder });
+    expect(group.status, group.stderr).toBe(0);
+    expect(group.stderr).toMatch(/warning: skipped 1 layer\(s\) \(features\.1\.block\.0\.0\): the wasm backend has no dwDiagonal kernel/);
+    expect(group.stdout).toMatch(/latency table of 1 layer\(s\), wasm/);
+    const table = JSON.parse(readFileSync(join(folder, 'group.json'), 'utf8')) as { layers: Record<string, unknown>; meta: { skipped: { layer: string }[] } };
+    expect(Object.keys(table.layers)).toEqual(['features.1.block.2.0']);
+    expect(table.meta.skipped.map((layer) => layer.layer)).toEqual(['features.1.block.0.0']);
   });
 
   it('refuses to overwrite without --force, and replaces with it', () => {
@@ -109,6 +127,22 @@ describe('deprune bench --suite kernels', () => {
       expect(row.medianMs > 0 && row.speedupVsDense > 0 && row.keptWeights > 0).toBe(true);
     }
     expect(Object.keys(document.summary.checks).sort()).toEqual(['bFasterThanDeprune', 'bhNoSlowerThanB', 'dwIdeal', 'staircase']);
+  });
+
+  it('--mode wasm times the wasm kernels, chained by default; the DR rows are left out with the reason', () => {
+    interface WasmBench extends BenchDocument {
+      settings: BenchDocument['settings'] & { includeDr: boolean; drSkipped?: string; chain?: boolean };
+    }
+    const { document } = runJson<WasmBench>(['bench', '--suite', 'kernels', '--model', 'zoo:mobilenetv3-small', '--mode', 'wasm', '--quick', '--layers', BLOCKS]);
+    expect(document).toMatchObject({ suite: 'kernels', mode: 'wasm', settings: { includeDr: false, chain: true, drSkipped: expect.stringMatching(/wasm backend has no dwDiagonal kernel/) } });
+    const variants = ['dense', 'unstructured', 'channel', 'deprune', 'deprune-b', 'deprune-bh'];
+    expect(Object.keys(document.summary.dsconvSpeedup)).toEqual(variants);
+    expect(document.rows).toHaveLength(6 * 3 + 2);
+    for (const row of document.rows) expect(row.medianMs > 0 && row.speedupVsDense > 0).toBe(true);
+    const human = runCli(['bench', '--suite', 'kernels', '--model', 'zoo:mobilenetv3-small', '--quick', '--layers', BLOCKS]);
+    expect(human.status, human.stderr).toBe(0);
+    expect(human.stdout).toMatch(/^Kernel benchmark: zoo:mobilenetv3-small, mode wasm/);
+    expect(human.stdout).toMatch(/DR form not timed: the wasm backend has no dwDiagonal kernel/);
   });
 
   it('--out writes JSON, Markdown and SVG under kernels/<mode>/, and refuses to overwrite them', () => {

@@ -33,7 +33,7 @@ function profilerTable(dw: { unit: 'channel' | 'group'; unitSize: number }) {
       'features.3.conv.1.0': { kept: dwKept, latencyUs: dwKept.map((count) => 10 + 5 * Math.ceil(count / 3)), step: 3, kind: 'dw', ...dw, full: dwFull },
       'features.3.conv.2': { kept: [0, 16, 32, 48, 64, 80, 96, 112, 128, 144], latencyUs: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9], step: 16, kind: 'pw', unit: 'tile', unitSize: 24, full: 144 },
     },
-    meta: { tool: '@deprune/gpu profileLayers', kernelStep: 4 },
+    meta: { tool: '@deprune/profiler profileLayers', kernelStep: 4 },
   };
 }
 

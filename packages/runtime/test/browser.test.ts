@@ -1,19 +1,26 @@
 /**
- * The runtime in headless Chromium (SwiftShader), in the browser-only gpu.js modes webgl2 and
- * webgpu: real models, dense and pruned with their plans, against onnxruntime-node's outputs
- * computed here in Node (relative L2 error < 1e-3), the same bar as the Node modes. Without
+ * The runtime in headless Chromium: the wasm backend (1 and 2 threads; relative L2 error < 1e-4)
+ * and the browser-only gpu.js modes webgl2 and webgpu on SwiftShader (< 1e-3): real models, dense
+ * and pruned with their plans, against onnxruntime-node's outputs computed here in Node, the same
+ * bars as the Node modes. Without
  * Chromium the suite is skipped with a note, unless GPU modes are required (CI=true).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { GpuMode } from '@deprune/gpu';
 import { chromiumMissingReason, openBrowserPage, type BrowserPage } from '@deprune/gpu/chromium';
 import { indexGraph, serializeModel, type OnnxModel } from '@deprune/onnx';
 import { prune, serializePlan, type PruneVariant } from '@deprune/pipeline';
 import { buildZooModel } from '@deprune/zoo';
+import type { BackendMode } from '../src/index';
 import type { BrowserModelCase, BrowserRuntimeReport } from './browser/entry';
-import { MODEL_TOLERANCE, ortRun, paddleModel, randomInput, withOutputs } from './helpers';
+import { MODEL_TOLERANCE, WASM_MODEL_TOLERANCE, ortRun, paddleModel, randomInput, withOutputs } from './helpers';
 
-const MODES: readonly GpuMode[] = ['webgl2', 'webgpu'];
+/** wasm twice: one thread, and two threads over shared memory (the page is cross-origin isolated). */
+const RUNS: readonly { mode: BackendMode; threads: number }[] = [
+  { mode: 'wasm', threads: 1 },
+  { mode: 'wasm', threads: 2 },
+  { mode: 'webgl2', threads: 1 },
+  { mode: 'webgpu', threads: 1 },
+];
 const KERNEL_CLASS: Record<string, string> = { webgl2: 'WebGL2Kernel', webgpu: 'WebGPUKernel' };
 const required = process.env.CI === 'true' || process.env.DEPRUNE_REQUIRE_GPU_MODES === '1';
 
@@ -92,7 +99,14 @@ if (unavailable === undefined) {
   try {
     const prepared = await prepare();
     cases = prepared.cases;
-    page = await openBrowserPage({ script: await bundleEntry(), globalName: 'depruneRuntime', assets: prepared.assets, title: '@deprune/runtime in Chromium' });
+    page = await openBrowserPage({
+      script: await bundleEntry(),
+      globalName: 'depruneRuntime',
+      assets: prepared.assets,
+      title: '@deprune/runtime in Chromium',
+      // Cross-origin isolation: SharedArrayBuffer, so the wasm backend can run worker threads.
+      headers: { 'cross-origin-opener-policy': 'same-origin', 'cross-origin-embedder-policy': 'require-corp' },
+    });
   } catch (error) {
     unavailable = `headless Chromium did not start: ${(error as Error).message.split('\n')[0]}`;
   }
@@ -107,26 +121,34 @@ if (unavailable !== undefined) {
   else console.warn(`SKIPPED @deprune/runtime in Chromium: ${unavailable}`);
 }
 
-for (const mode of MODES) {
-  describe.skipIf(page === undefined)(`${mode} in headless Chromium`, () => {
+for (const { mode, threads } of RUNS) {
+  describe.skipIf(page === undefined)(`${mode}${mode === 'wasm' ? ` (${threads} thread${threads === 1 ? '' : 's'})` : ''} in headless Chromium`, () => {
     let report: BrowserRuntimeReport;
     beforeAll(async () => {
-      report = await page!.call<BrowserRuntimeReport>('runMode', { mode, cases }, 600_000);
+      report = await page!.call<BrowserRuntimeReport>('runMode', { mode, cases, threads }, 600_000);
       console.log(`${mode} (${report.device}): ${report.results.map((result) => `${result.name} ${(result.ms / 1000).toFixed(1)} s`).join(', ')}`);
     }, 620_000);
 
-    it(`really runs in ${mode} (gpu.js ${KERNEL_CLASS[mode]} on SwiftShader)`, () => {
-      if (!report.probe.available && !required) return;
-      expect(report.probe.available, report.probe.reason).toBe(true);
-      expect(report.kernelClass).toBe(KERNEL_CLASS[mode]);
-      expect(report.device).toMatch(/swiftshader/i);
-    });
+    if (mode === 'wasm') {
+      it(`really runs the wasm backend on ${threads} thread${threads === 1 ? '' : 's'}`, () => {
+        expect(report.probe.available, report.probe.reason).toBe(true);
+        expect(report.crossOriginIsolated).toBe(true);
+        for (const result of report.results) if (result.failure === undefined) expect(result.threads, result.name).toBe(threads);
+      });
+    } else {
+      it(`really runs in ${mode} (gpu.js ${KERNEL_CLASS[mode]} on SwiftShader)`, () => {
+        if (!report.probe.available && !required) return;
+        expect(report.probe.available, report.probe.reason).toBe(true);
+        expect(report.kernelClass).toBe(KERNEL_CLASS[mode]);
+        expect(report.device).toMatch(/swiftshader/i);
+      });
+    }
 
     it.each(cases.map((testCase) => [testCase.name]))('%s matches onnxruntime', (name) => {
       if (!report.probe.available && !required) return;
       const result = report.results.find((each) => each.name === name)!;
       expect(result.failure, page!.messages.slice(-5).join('\n')).toBeUndefined();
-      for (const [output, error] of Object.entries(result.errors)) expect(error, `${name} ${output}`).toBeLessThan(MODEL_TOLERANCE);
+      for (const [output, error] of Object.entries(result.errors)) expect(error, `${name} ${output}`).toBeLessThan(mode === 'wasm' ? WASM_MODEL_TOLERANCE : MODEL_TOLERANCE);
       if (name.endsWith('deprune-bh')) expect(result.sparseLayers).toBe(result.planLayers);
       // MobileNetV2's 17 DW -> PW pairs run as dsconv steps, the DW result kept on the device.
       if (name.startsWith('zoo mobilenetv2')) expect(result.chainedSteps).toBe(17);

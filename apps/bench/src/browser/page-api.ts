@@ -48,6 +48,8 @@ export interface PageRunRequest {
   hsrModel?: 'measured' | 'analytic';
   /** models suite: onnxruntime-web backends and threads. Default wasm and webgpu, 1 thread. */
   ortWeb?: { backends: OrtWebBackend[]; threads: number };
+  /** models suite, wasm mode: thread counts of our runs. Default [1]. */
+  threads?: number[];
   /** The machine record (the Node runner sends the host's plus the browser); default: what the page can tell. */
   machine?: MachineInfo;
   command?: string;
@@ -142,6 +144,7 @@ export async function runInPage(request: PageRunRequest, environment: PageEnviro
         mode,
         inputShape: shape(),
         ...garbage,
+        ...(request.threads === undefined ? {} : { threads: request.threads }),
         yardsticks: ortWeb.backends.length === 0 ? [] : [onnxruntimeWebYardstick({ ort: environment.ort, wasmUrl: environment.ortWasmUrl, mjsUrl: environment.ortMjsUrl, backends: ortWeb.backends, threads: ortWeb.threads })],
         onProgress: (event) => say(event.total === 0 ? null : event.done / event.total, `${event.stage}${event.detail ? ` ${event.detail}` : ''} ${event.done}/${event.total}`, event),
         ...extra,

@@ -20,6 +20,14 @@ function ortWebBackends(text: string | undefined): ('wasm' | 'webgpu')[] {
   return backends as ('wasm' | 'webgpu')[];
 }
 
+/** --threads 1,2: whole numbers >= 1, each once. */
+function parseThreadCounts(text: string | undefined): number[] {
+  if (text === undefined) return [1];
+  const counts = text.split(',').map((each) => each.trim());
+  if (counts.some((each) => !/^[1-9][0-9]*$/.test(each))) throw new UsageError(`--threads takes whole numbers >= 1 separated by commas, got '${text}'`, { hint: helpHint('bench') });
+  return [...new Set(counts.map(Number))];
+}
+
 export async function runSuiteBench(args: ParsedArgs, out: Output, suite: Exclude<BenchSuite, 'kernels' | 'accuracy'>): Promise<number> {
   const bench = await import('@deprune/bench');
   const ratio = parseRatio(args.string('ratio')) ?? { models: bench.DEFAULT_MODEL_RATIO, prune: bench.DEFAULT_PRUNE_RATIO, hsr: bench.DEFAULT_HSR_RATIO }[suite];
@@ -32,6 +40,7 @@ export async function runSuiteBench(args: ParsedArgs, out: Output, suite: Exclud
   const step = args.integer('step', { min: 1 });
   const tileRows = args.integer('tile-rows', { min: 1 });
   const ortThreads = args.integer('ort-threads', { min: 1 }) ?? 1;
+  const threads = parseThreadCounts(args.string('threads'));
   const backends = ortWebBackends(args.string('ort-backends'));
   const place = await benchPlace(args, suite !== 'prune', suite === 'models');
   if (!place.inBrowser && (args.has('ort-backends') || args.has('ort-threads'))) {
@@ -66,6 +75,7 @@ export async function runSuiteBench(args: ParsedArgs, out: Output, suite: Exclud
       ...(variants === undefined ? {} : { variants }),
       ...(args.has('layers') ? { layers: args.string('layers')! } : {}),
       ortWeb: { backends: args.boolean('no-onnxruntime') ? [] : backends, threads: ortThreads },
+      ...(threads.length === 1 && threads[0] === 1 ? {} : { threads }),
       suiteOptions: { ...(step === undefined ? {} : { kernelStep: step }), ...(tileRows === undefined ? {} : { tileRows }) },
     };
     report = await bench.runSuiteInBrowser(request, { modelBytes: serializeModel(resolved.model), onProgress: progress.update });
@@ -80,6 +90,7 @@ export async function runSuiteBench(args: ParsedArgs, out: Output, suite: Exclud
           collectGarbage: bench.nodeGarbageCollector(),
           ...(variants === undefined ? {} : { variants: variants as ModelVariant[] }),
           yardsticks: args.boolean('no-onnxruntime') ? [] : [bench.onnxruntimeNodeYardstick()],
+          threads,
           onProgress: (event) => forward(event.total === 0 ? null : event.done / event.total, `${event.stage}${event.detail ? ` ${event.detail}` : ''} ${event.done}/${event.total}`),
         });
       } else if (suite === 'prune') {

@@ -104,8 +104,10 @@ interface DemoRow {
   planLayers: number;
   denseMs: number;
   prunedMs: number;
-  /** onnxruntime-node (1 thread) on the dense model, same input, timed in the same rounds; null when it does not load. */
+  /** onnxruntime-node on the dense model, same input and thread count, timed in the same rounds; null when it does not load. */
   onnxruntimeMs: number | null;
+  /** Threads of our sessions and of onnxruntime-node. */
+  threads: number;
   denseSpreadMs: number;
   prunedSpreadMs: number;
   speedup: number;
@@ -128,10 +130,10 @@ function verdict(row: DemoRow): string {
 }
 
 /**
- * onnxruntime-node on the dense model (1 intra-op thread, like our runtime), for the demo's
+ * onnxruntime-node on the dense model (as many intra-op threads as our session), for the demo's
  * yardstick column. It is loaded only here and only if installed: the CLI does not depend on it.
  */
-async function onnxruntimeDense(model: OnnxModel, inputName: string, input: HostTensor): Promise<{ run?: () => Promise<void>; close?: () => Promise<void>; unavailable?: string }> {
+async function onnxruntimeDense(model: OnnxModel, inputName: string, input: HostTensor, threads: number): Promise<{ run?: () => Promise<void>; close?: () => Promise<void>; unavailable?: string }> {
   let ort: typeof import('onnxruntime-node');
   try {
     ort = await import('onnxruntime-node');
@@ -140,7 +142,7 @@ async function onnxruntimeDense(model: OnnxModel, inputName: string, input: Host
   }
   try {
     const { serializeModel } = await import('@deprune/onnx');
-    const session = await ort.InferenceSession.create(serializeModel(model), { intraOpNumThreads: 1, interOpNumThreads: 1, graphOptimizationLevel: 'all' });
+    const session = await ort.InferenceSession.create(serializeModel(model), { intraOpNumThreads: threads, interOpNumThreads: 1, graphOptimizationLevel: 'all' });
     const feeds = { [inputName]: new ort.Tensor('float32', input.data, [...input.shape]) };
     return { run: async () => void (await session.run(feeds)), close: () => session.release() };
   } catch (error) {
@@ -172,6 +174,7 @@ Pruning without retraining costs accuracy; the table shows how much, honestly.`,
     ratio: { type: 'string', value: 'R', description: `fraction of DW and PW weights to remove (default ${DEFAULT_RATIO})` },
     variant: { type: 'string', value: 'V', description: `pruning variant (default ${DEFAULT_VARIANT})` },
     mode: { type: 'string', value: 'M', description: `backend: ${MODE_NAMES.join(' | ')} (default auto: wasm, the WebAssembly SIMD kernels, in Node)` },
+    threads: { type: 'string', value: 'N', description: 'wasm mode: threads the kernels split over (default: the available cores; results are the same at any count)' },
     repeat: { type: 'string', value: 'N', description: 'timed runs of each model after one warm-up (default 3)' },
     'no-calib': { type: 'boolean', description: 'prune by weight magnitude alone (no calibration, no reconstruction)' },
     'calib-samples': { type: 'string', value: 'N', description: `rendered calibration images per model (default ${DEFAULT_CALIBRATION_SAMPLES})` },
@@ -191,6 +194,7 @@ Pruning without retraining costs accuracy; the table shows how much, honestly.`,
     const variant = (args.string('variant') ?? DEFAULT_VARIANT) as PruneVariant;
     if (!pipeline.PRUNE_VARIANTS.includes(variant)) throw new UsageError(`unknown --variant '${variant}'`, { hint: `choose one of ${pipeline.PRUNE_VARIANTS.join(', ')}` });
     const { mode, reason } = await resolveBackendFlag(args.string('mode'), 'demo');
+    const threads = args.integer('threads', { min: 1, max: 256 });
     out.debug(`mode ${mode}: ${reason}`);
     const [images, imagesNode, runtime, gpu, onnx] = await Promise.all([import('@deprune/images'), import('@deprune/images/node'), import('@deprune/runtime'), import('@deprune/gpu'), import('@deprune/onnx')]);
     const picture = imagesNode.readImage(image);
@@ -222,11 +226,11 @@ Pruning without retraining costs accuracy; the table shows how much, honestly.`,
           pruned = pipeline.prune(model, pruneConfig, { onProgress: (event) => progress.update(event.done) });
           progress.done(`${name}: pruned ${pruned.plan.layers.length} layers (${variant}, ratio ${ratio}, magnitude, no calibration)`);
         }
-        const dense = await runtime.createSession(model, { mode });
-        const sparse = await runtime.createSession(pruned.model, { mode, plan: pruned.plan });
+        const dense = await runtime.createSession(model, { mode, ...(threads === undefined ? {} : { threads }) });
+        const sparse = await runtime.createSession(pruned.model, { mode, plan: pruned.plan, ...(threads === undefined ? {} : { threads }) });
         disposables.push(dense, sparse);
         const results: Record<string, HostTensor>[] = [];
-        const yardstick = await onnxruntimeDense(model, inputName, input);
+        const yardstick = await onnxruntimeDense(model, inputName, input, dense.backendInfo.threads);
         if (yardstick.unavailable !== undefined) out.warn(`${name}: no onnxruntime-node time: ${yardstick.unavailable}`);
         const timing = out.progress(`${name}: timing dense, pruned${yardstick.run ? ' and onnxruntime-node' : ''} (${mode}, 1 warm-up + ${repeat} runs each)`, repeat);
         const [denseTime, prunedTime, ortTime] = await gpu.measureInterleaved(
@@ -253,6 +257,7 @@ Pruning without retraining costs accuracy; the table shows how much, honestly.`,
           denseMs: denseTime.medianMs,
           prunedMs: prunedTime.medianMs,
           onnxruntimeMs: ortTime?.medianMs ?? null,
+        threads: dense.backendInfo.threads,
           denseSpreadMs: denseTime.spreadMs,
           prunedSpreadMs: prunedTime.spreadMs,
           speedup: denseTime.medianMs / prunedTime.medianMs,
@@ -287,7 +292,7 @@ Pruning without retraining costs accuracy; the table shows how much, honestly.`,
           row.denseMs.toFixed(0),
           row.prunedMs.toFixed(0),
           `${row.speedup.toFixed(2)}x`,
-          row.onnxruntimeMs === null ? '-' : `${row.onnxruntimeMs.toFixed(0)} (dense, 1 thread)`,
+          row.onnxruntimeMs === null ? '-' : `${row.onnxruntimeMs.toFixed(0)} (dense)`,
           row.fidelity.maxAbsDiff.toPrecision(3),
           row.fidelity.cosine.toFixed(4),
           verdict(row),
@@ -296,7 +301,8 @@ Pruning without retraining costs accuracy; the table shows how much, honestly.`,
       ),
     );
     for (const row of rows.filter((each) => each.dense.text !== undefined)) out.print(`\n${row.model} dense reads "${row.dense.text}", pruned reads "${row.pruned.text}"`);
-    out.print(`\nLatency: medians of interleaved runs on this machine, ours on ${runtime.backendLabel(mode)} (1 thread) beside onnxruntime-node on the dense model (1 thread, same input); see docs/benchmarks for the full comparison.`);
+    const threadsText = `${rows[0]?.threads ?? 1} thread${rows[0]?.threads === 1 ? '' : 's'}`;
+    out.print(`\nLatency: medians of interleaved runs on this machine, ours on ${runtime.backendLabel(mode)} beside onnxruntime-node on the dense model, both on ${threadsText} and the same input; see docs/benchmarks for the full comparison.`);
     return 0;
   },
 };

@@ -152,6 +152,7 @@ PP-OCR rec model, and the median latency of --repeat timed runs after one warm-u
     'input-shape': { type: 'string', multiple: true, value: 'shape', description: 'input shape for random inputs, as 1,3,H,W' },
     output: { type: 'string', short: 'o', value: 'y.npy', description: 'write the first output as float32 .npy' },
     mode: { type: 'string', value: 'M', description: `backend: ${MODE_NAMES.join(' | ')} (default auto: wasm, the WebAssembly SIMD kernels, in Node)` },
+    threads: { type: 'string', value: 'N', description: 'wasm mode: threads the kernels split over (default: the available cores; results are the same at any count)' },
     repeat: { type: 'string', value: 'N', description: 'timed runs after one warm-up run (default 5)' },
     dense: { type: 'boolean', description: 'run the plan\'s layers on the dense kernels (same weights; for comparison)' },
     seed: { type: 'string', value: 'N', description: 'seed of the random input (default 0)' },
@@ -184,6 +185,7 @@ PP-OCR rec model, and the median latency of --repeat timed runs after one warm-u
     ]);
     const plan = planPath === undefined ? null : readPlanFile(planPath);
     const { mode, reason } = await resolveBackendFlag(args.string('mode'), 'run');
+    const threads = args.integer('threads', { min: 1, max: 256 });
     out.debug(`mode ${mode}: ${reason}`);
     const resolved = await resolveModel(existsSync(spec) || !(zooModelNames as readonly string[]).includes(spec) ? spec : `zoo:${spec}`);
     if (resolved.file !== null) refuseOutputsOverInputs(writes, [{ path: resolved.file, role: 'input model' }]);
@@ -191,7 +193,7 @@ PP-OCR rec model, and the median latency of --repeat timed runs after one warm-u
       out.warn(`${planPathNextTo(resolved.file)} is next to the model: pass --plan ${planPathNextTo(resolved.file)} to run its sparse kernels`);
     }
     const runtime = await import('@deprune/runtime');
-    const session = await runtime.createSession(resolved.model, { mode, plan, sparse: !args.boolean('dense') });
+    const session = await runtime.createSession(resolved.model, { mode, plan, sparse: !args.boolean('dense'), ...(threads === undefined ? {} : { threads }) });
     // Shapes only matter for random inputs: files and images bring their own.
     const random = inputFiles.length === 0 && args.string('image') === undefined;
     const inputShapes = random
