@@ -542,3 +542,35 @@ export function softmaxAxis(x: usize, y: usize, outer: i32, length: i32, inner: 
     }
   }
 }
+
+// ---- reductions ----------------------------------------------------------------------------
+
+/**
+ * One value per contiguous row of `length`: kind 0 sum, 1 mean, 2 max, 3 min, then the epilogue.
+ * A global pool (a plane per row), ReduceMean over the last axis (a layer norm written out), the
+ * mean of a squeeze-excitation block. Sums run in four lanes and are added at the end.
+ */
+export function reduceRows(x: usize, y: usize, rows: i32, length: i32, kind: i32, code: i32, alpha: f32, beta: f32): void {
+  for (let r = 0; r < rows; r++) {
+    const row = x + (<usize>r * <usize>length << 2);
+    let value: f32;
+    if (kind <= 1) {
+      let acc = f32x4.splat(0);
+      let i = 0;
+      for (; i + 4 <= length; i += 4) acc = f32x4.add(acc, v128.load(row + (<usize>i << 2)));
+      let sum = f32x4.extract_lane(acc, 0) + f32x4.extract_lane(acc, 1) + f32x4.extract_lane(acc, 2) + f32x4.extract_lane(acc, 3);
+      for (; i < length; i++) sum += load<f32>(row + (<usize>i << 2));
+      value = kind == 1 ? sum / <f32>length : sum;
+    } else {
+      let best: f32 = load<f32>(row);
+      for (let i = 1; i < length; i++) {
+        const v = load<f32>(row + (<usize>i << 2));
+        // NaN wins, as in the host kernels.
+        if (v != v || best != best) best = NaN;
+        else best = kind == 2 ? max(best, v) : min(best, v);
+      }
+      value = best;
+    }
+    store<f32>(y + (<usize>r << 2), activate1(value, code, alpha, beta));
+  }
+}

@@ -5,15 +5,17 @@ import * as host from './host';
 import { convKernels } from './kernels/conv';
 import { elementwiseKernels } from './kernels/elementwise';
 import { gemmKernels } from './kernels/gemm';
+import { reduceKernels } from './kernels/reduce';
 import { ResidentConstants } from './resident';
 import { ResidentTensors } from './resident-tensors';
 
 /**
  * The wasm kernel backend: one kernel module instance over one WebAssembly memory, and the
  * kernels of the contract (@deprune/kernels) by name. The conv family (dense and DEPrune-sparse
- * DW and PW, the DW -> PW chain, general conv), MatMul / Gemm, the element-wise operators and
- * softmax run in WebAssembly SIMD; pooling, resize, reductions and ConvTranspose (and the
- * operators the module lacks) run as TypeScript loops on the host (src/host).
+ * DW and PW, the DW -> PW chain, general conv), MatMul / Gemm, the element-wise operators,
+ * softmax, global pools and innermost-axis reductions run in WebAssembly SIMD; windowed pools,
+ * resize, other reductions and ConvTranspose (and the operators the module lacks) run as
+ * TypeScript loops on the host (src/host).
  */
 
 export interface WasmBackendOptions {
@@ -49,9 +51,8 @@ export class WasmBackend implements KernelBackend {
       ...convKernels(context),
       ...gemmKernels(context),
       ...elementwiseKernels(context),
-      pool2d: host.pool2d,
+      ...reduceKernels(context),
       resize2d: host.resize2d,
-      reduceAxis: host.reduceAxis,
       convTranspose2d: host.convTranspose2d,
     };
   }

@@ -44,6 +44,7 @@ export interface KernelExports {
   binaryBroadcast(a: number, b: number, y: number, D0: number, D1: number, D2: number, D3: number, sa0: number, sa1: number, sa2: number, sa3: number, sb0: number, sb1: number, sb2: number, sb3: number, op: number, code: number, alpha: number, beta: number): void;
   unaryMap(x: number, y: number, n: number, op: number, code: number, alpha: number, beta: number): void;
   softmaxAxis(x: number, y: number, outer: number, length: number, inner: number, log: number): void;
+  reduceRows(x: number, y: number, rows: number, length: number, kind: number, code: number, alpha: number, beta: number): void;
   dwScratchFloats(strideH: number, strideW: number, Hq: number, Wq: number, Ho: number): number;
   im2col(x: number, cols: number, c0: number, Cg: number, H: number, W: number, kh: number, kw: number, Ho: number, Wo: number, strideH: number, strideW: number, padTop: number, padLeft: number, dilationH: number, dilationW: number): void;
 }

@@ -87,6 +87,18 @@ export function mutateBytes(bytes: Uint8Array, rng: Rng): Mutated<Uint8Array> {
   return { value, steps };
 }
 
+const DEEP_MARK = 'deep nesting, levels: ';
+
+/** Replaces each deep-nesting mark with that many nested arrays and objects (as text: building them would overflow the stack here). */
+function spliceDeepNesting(json: string): string {
+  return json.replace(new RegExp(`"${DEEP_MARK}(\\d+)"`, 'g'), (_, levels: string) => {
+    const depth = Number(levels);
+    const open = Array.from({ length: depth }, (_, level) => (level % 2 ? '[' : '{"a":')).join('');
+    const close = Array.from({ length: depth }, (_, level) => (level % 2 ? ']' : '}')).reverse().join('');
+    return `${open}1${close}`;
+  });
+}
+
 /** Replacement values for a JSON node: wrong types, extremes, hostile strings, big and deep structures. */
 function hostileJsonValue(rng: Rng): unknown {
   switch (rng.int(10)) {
@@ -106,12 +118,9 @@ function hostileJsonValue(rng: Rng): unknown {
       return {};
     case 7:
       return Array.from({ length: pick(rng, [3, 100, 20_000]) }, (_, index) => index);
-    case 8: {
-      // Nesting deep enough to overflow a recursive walker.
-      let nested: unknown = 1;
-      for (let depth = pick(rng, [40, 600, 5000]); depth > 0; depth--) nested = rng.int(2) ? [nested] : { a: nested };
-      return nested;
-    }
+    case 8:
+      // Nesting deep enough to overflow a recursive walker: spliced in as text (see deepNesting).
+      return `${DEEP_MARK}${pick(rng, [40, 600, 5000])}`;
     default:
       return `${pick(rng, ['deprune', 'channel', 'nm', 'group', 'obs', 'saliency', 'uniform', 'macs', '*', '**', 'block.*'])}${pick(rng, ['', '-', 'x', '\u0000'])}`;
   }
@@ -163,7 +172,7 @@ export function mutateJson(text: string, rng: Rng): Mutated<string> {
       steps.push(`set ${path}[${JSON.stringify(key)}] to ${JSON.stringify(value)?.slice(0, 40) ?? 'undefined'}`);
     }
   }
-  let value = JSON.stringify(root);
+  let value = spliceDeepNesting(JSON.stringify(root));
   if (chance(rng, 0.15)) {
     const mutated = mutateBytes(new TextEncoder().encode(value), rng);
     value = Buffer.from(mutated.value).toString('latin1');

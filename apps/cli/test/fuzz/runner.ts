@@ -74,7 +74,12 @@ export class FuzzRunner {
   }
 
   private startWorker(): Worker {
-    this.worker ??= new Worker(WORKER, { resourceLimits: { maxOldGenerationSizeMb: this.options.heapLimitMb ?? 1024 }, stdout: true, stderr: true });
+    if (this.worker === undefined) {
+      // The CLI writes only to the io it is given; anything a library prints directly is dropped.
+      this.worker = new Worker(WORKER, { resourceLimits: { maxOldGenerationSizeMb: this.options.heapLimitMb ?? 1024 }, stdout: true, stderr: true });
+      this.worker.stdout.resume();
+      this.worker.stderr.resume();
+    }
     return this.worker;
   }
 
