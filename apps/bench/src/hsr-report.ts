@@ -39,7 +39,10 @@ export function hsrSummaryLines(report: HsrSuiteReport): string[] {
     `HSR (recover, against the table measured in this run) moved **${summary.moved} of ${summary.layers}** layers (the analytic ceil(n / ${settings.kernelStep}) staircase would move ${summary.movedAnalytic}).`,
     `Kept weights of the reported layers: ${summary.weights.b.toLocaleString('en-US')} (DEPrune-B) -> ${summary.weights.bh.toLocaleString('en-US')} (DEPrune-BH), ${gained >= 0 ? '+' : ''}${fixed(100 * gained, 1)}%; ` +
       `summed table latency at those counts ${fixed(summary.predictedUs.b / 1000, 2)} ms -> ${fixed(summary.predictedUs.bh / 1000, 2)} ms.`,
-    `The staircase fit found the kernels' step t = ${settings.kernelStep} on ${summary.dwStepFound} of ${summary.dwLayers} DW and ${summary.pwStepFound} of ${summary.pwLayers} PW layers (elsewhere the stairs were below the timing's resolution; the table then uses stairs of 1 and HSR leaves the count).`,
+    report.mode === 'wasm'
+      ? `The staircase fit found the step t = ${settings.kernelStep} the tables are built with on ${summary.dwStepFound} of ${summary.dwLayers} DW and ${summary.pwStepFound} of ${summary.pwLayers} PW layers: the wasm kernels loop over exactly the kept taps and columns (no padding to t), so their latency is a ramp and step 1 is what they should show; HSR then leaves the counts.`
+      : `The staircase fit found the kernels' step t = ${settings.kernelStep} on ${summary.dwStepFound} of ${summary.dwLayers} DW and ${summary.pwStepFound} of ${summary.pwLayers} PW layers (elsewhere the stairs were below the timing's resolution; the table then uses stairs of 1 and HSR leaves the count).`,
+    ...(report.skipped ?? []).map((layer) => `Not profiled: ${layer.layer} (${layer.reason}).`),
     `Profiling took ${fixed(summary.profileSeconds, 1)} s.`,
   ];
 }

@@ -1,7 +1,15 @@
 #!/usr/bin/env node
 /** The `deprune` executable. All logic lives in main(); this file only wires the process. */
+import { setFlagsFromString } from 'node:v8';
 import { main } from './main';
 import { cleanUpTemporariesOnSignals } from './publish';
+
+// Compile WebAssembly with V8's optimizing compiler up front. By default V8 runs a module's
+// functions in its baseline compiler first and tiers each one up only after enough calls: the
+// wasm backend's kernels (a few calls per layer per run) then run unoptimized for the first runs
+// of a model, which is most of a `deprune run --repeat 5`. Only this executable sets it: it is a
+// process-wide flag, not something a library should change under its user.
+setFlagsFromString('--no-wasm-dynamic-tiering');
 
 // Ctrl-C or kill while an output is being written: remove its temporary file, then die of the signal.
 cleanUpTemporariesOnSignals();

@@ -6,7 +6,7 @@ import { DeprunError, UsageError } from '@deprune/errors';
 import packageJson from '../package.json';
 import { helpHint, parseCommandArgs, wantsHelp, wantsJson, wantsVerbose } from './args';
 import { builtinCommands } from './commands';
-import { escapeControlCharacters, Output, processIo, type CliIo } from './output';
+import { escapeControlCharacters, Output, processIo, terminalSafeJson, type CliIo } from './output';
 import { CommandRegistry, formatCommandHelp, formatTopHelp } from './registry';
 
 export const version: string = packageJson.version;
@@ -117,7 +117,7 @@ function stackOf(error: unknown): string {
  * parseable document), unless the command had already printed its own.
  */
 export function reportError(error: unknown, io: CliIo, verbose: boolean, json = false, out?: Output): number {
-  if (json && !(out?.wroteJson ?? false)) io.stdout.write(`${JSON.stringify(errorDocument(error), null, 2)}\n`);
+  if (json && !(out?.wroteJson ?? false)) io.stdout.write(`${terminalSafeJson(errorDocument(error))}\n`);
   if (isDeprunLike(error)) {
     io.stderr.write(`deprune: ${oneLine(error.message)}\n`);
     if (verbose) io.stderr.write(stackOf(error));

@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, extname, join } from 'node:path';
 import { DeprunError, ModelFileError, UnsupportedError, UsageError } from '@deprune/errors';
-import { decodeNumericTensor, indexGraph, onnx, type OnnxModel } from '@deprune/onnx';
+import { checkConvGroups, checkGraphStructure, decodeNumericTensor, indexGraph, onnx, type OnnxModel } from '@deprune/onnx';
 
 export interface BundledModel {
   name: string;
@@ -91,6 +91,19 @@ export function verifyModelData(model: OnnxModel): void {
   }
 }
 
+/**
+ * The model checks every command makes before it uses a model: its data reads (verifyModelData),
+ * and its graph is one onnxruntime would accept (every input defined, every value assigned once,
+ * nodes in topological order, Conv groups that divide the output channels). A malformed graph is
+ * an exit-2 error naming the node, not a crash deep in the runtime (the fuzzer found nodes out of
+ * order failing in the kernels with exit 1).
+ */
+function checkModel(model: OnnxModel): void {
+  verifyModelData(model);
+  checkGraphStructure(model);
+  checkConvGroups(model);
+}
+
 async function buildZoo(spec: string): Promise<OnnxModel> {
   const [, name = '', variant, ...rest] = spec.split(':');
   const known = (zooModelNames as readonly string[]).includes(name);
@@ -115,7 +128,7 @@ export async function resolveModel(spec: string): Promise<ResolvedModel> {
   if (bundled && !existsSync(spec)) {
     const file = bundledModelPath(bundled);
     const model = loadModel(file);
-    verifyModelData(model);
+    checkModel(model);
     const input = indexGraph(model).inputs[0];
     return { model, spec, kind: 'bundled', file, defaultInputShapes: new Map(input ? [[input, [...bundled.inputShape]]] : []) };
   }
@@ -127,6 +140,6 @@ export async function resolveModel(spec: string): Promise<ResolvedModel> {
     });
   }
   const model = loadModel(spec);
-  verifyModelData(model);
+  checkModel(model);
   return { model, spec, kind: 'file', file: spec, defaultInputShapes: new Map() };
 }

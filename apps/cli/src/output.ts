@@ -17,6 +17,15 @@ export function processIo(): CliIo {
 }
 
 /**
+ * A value as indented JSON that is safe on a terminal: JSON.stringify escapes C0 controls but
+ * writes DEL and the C1 controls (U+0080-U+009F, e.g. U+009B, a one-character CSI) raw, and a
+ * node name in a model can hold them. They become `\u00XX` escapes, the same JSON value.
+ */
+export function terminalSafeJson(value: unknown): string {
+  return JSON.stringify(value, null, 2).replace(/[\u007f-\u009f]/g, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+/**
  * Control characters (C0 but tab and newline, DEL, C1) as visible `\xHH` escapes. Node names,
  * tensor names and paths come from files and flags; printed raw, a `\r`, `ESC[2J` or NUL
  * in a model could rewrite or clear the user's terminal.
@@ -104,7 +113,7 @@ export class Output {
     if (!this.json) return;
     if (this.jsonWritten) throw new Error('Output.result called twice: --json prints exactly one document');
     this.jsonWritten = true;
-    this.io.stdout.write(`${JSON.stringify(document, null, 2)}\n`);
+    this.io.stdout.write(`${terminalSafeJson(document)}\n`);
   }
 
   /** A message for the user on stderr (never stdout, so JSON stays clean). */

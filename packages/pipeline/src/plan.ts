@@ -58,6 +58,16 @@ export function fnv1a32(bytes: Uint8Array): string {
   return `fnv1a32:${(hash >>> 0).toString(16).padStart(8, '0')}`;
 }
 
+/**
+ * A value read from a plan file, short enough for a one-line message whatever the file holds: the
+ * fuzzer put a 20,000-element array where the version goes, and the message was 100 KB.
+ */
+function describePlanValue(value: unknown): string {
+  if (typeof value === 'string') return value.length > 60 ? `'${value.slice(0, 60)}...' (${value.length} characters)` : `'${value}'`;
+  if (value === null || typeof value !== 'object') return String(value);
+  return Array.isArray(value) ? `an array of ${value.length}` : 'an object';
+}
+
 /** The shape a layer has in the model, in plan-entry terms. */
 export function layerInfoShape(info: LayerInfo): LayerPlanShape {
   return info.kind === 'dw'
@@ -104,11 +114,11 @@ function checkModelFileHash(plan: PrunePlan, model: OnnxModel, planFile: string 
   // The size first: it settles most mismatches without hashing megabytes.
   const hash = bytes.length === recorded.bytes ? fnv1a32(bytes) : undefined;
   if (hash === recorded.hash) return;
-  const written = typeof recorded.file === 'string' ? `, written as '${recorded.file}'` : '';
+  const written = typeof recorded.file === 'string' ? `, written as ${describePlanValue(recorded.file)}` : '';
   const actual = hash === undefined ? `${bytes.length} bytes` : `${hash}, ${bytes.length} bytes`;
   throw new DeprunError(
     'BAD_CONFIG',
-    `is not the model the plan ${planFile === undefined ? '' : `'${planFile}' `}was written for (the plan records ${recorded.hash}, ${String(recorded.bytes)} bytes${written}; this file is ${actual})`,
+    `is not the model the plan ${planFile === undefined ? '' : `'${planFile}' `}was written for (the plan records ${describePlanValue(recorded.hash).replace(/^'|'$/g, '')}, ${describePlanValue(recorded.bytes)} bytes${written}; this file is ${actual})`,
     { file: model.source, hint: 'pass the model and the .deprune.json that one deprune prune wrote together, or prune again' },
   );
 }
@@ -126,14 +136,15 @@ export function validatePlanForModel(plan: PrunePlan, model: OnnxModel, options:
     throw new DeprunError('BAD_CONFIG', `not a deprune plan (format must be '${PLAN_FORMAT}')`, { file, hint: 'pass the .deprune.json written by deprune prune' });
   }
   if (plan.version !== PLAN_VERSION) {
-    throw new DeprunError('BAD_CONFIG', `deprune plan version ${String(plan.version)} is not supported (this build reads version ${PLAN_VERSION})`, { file });
+    throw new DeprunError('BAD_CONFIG', `deprune plan version ${describePlanValue(plan.version)} is not supported (this build reads version ${PLAN_VERSION})`, { file });
   }
   if (!Array.isArray(plan.layers)) throw new DeprunError('BAD_CONFIG', 'deprune plan has no layers array', { file });
   const infos = new Map(listLayers(model).map((info) => [info.name, info]));
   const masked: { info: LayerInfo; mask: ReturnType<typeof maskFromPlanEntry>; where: { file: string; node: string } }[] = [];
   const seen = new Set<string>();
-  for (const entry of plan.layers) {
-    const name = String(entry?.name);
+  for (const [position, entry] of plan.layers.entries()) {
+    if (typeof entry?.name !== 'string') throw new ShapeError(`plan layer #${position} has no name: it holds ${describePlanValue(entry?.name)}`, { file, hint: 'the plan file is damaged; write it again with deprune prune' });
+    const name = entry.name;
     const where = { file, node: name };
     if (seen.has(name)) throw new ShapeError('plan lists this layer twice', where);
     seen.add(name);
@@ -141,7 +152,10 @@ export function validatePlanForModel(plan: PrunePlan, model: OnnxModel, options:
     if (!info) {
       throw new ShapeError('plan layer is not a Conv/Gemm layer of this model', { ...where, hint: 'the plan was made for another model' });
     }
-    if (info.kind !== entry.kind) throw new ShapeError(`plan says a ${String(entry.kind).toUpperCase()} layer, the model has a ${info.kind} layer`, where);
+    if (info.kind !== entry.kind) {
+      const kind = typeof entry.kind === 'string' && entry.kind.length <= 20 ? `a ${entry.kind.toUpperCase()} layer` : `the kind ${describePlanValue(entry.kind)}`;
+      throw new ShapeError(`plan says ${kind}, the model has a ${info.kind} layer`, where);
+    }
     // Own keys only: a layer named 'constructor' must not find Object's.
     const physicalShapes = plan.physical?.shapes;
     const expected = physicalShapes && typeof physicalShapes === 'object' && Object.hasOwn(physicalShapes, name) ? physicalShapes[name] : entry.shape;

@@ -33,16 +33,17 @@ export async function runSuiteBench(args: ParsedArgs, out: Output, suite: Exclud
   const ratio = parseRatio(args.string('ratio')) ?? { models: bench.DEFAULT_MODEL_RATIO, prune: bench.DEFAULT_PRUNE_RATIO, hsr: bench.DEFAULT_HSR_RATIO }[suite];
   const quick = args.boolean('quick');
   const repeats = args.integer('repeats', { min: 1 }) ?? (quick ? 3 : 7);
-  // hsr times thousands of small kernel calls (one warm-up each is enough); models and prune
-  // time whole forward passes and prune() calls, which V8 and the GL modes settle over two.
-  const warmup = args.integer('warmup', { min: 0 }) ?? (quick || suite === 'hsr' ? 1 : 2);
+  // hsr times thousands of small kernel calls (one warm-up each is enough); prune times prune()
+  // calls, which V8 settles over two; models times whole forward passes, whose JavaScript (and a
+  // GL mode's shaders) V8 settles over about ten.
+  const warmup = args.integer('warmup', { min: 0 }) ?? (suite === 'hsr' ? 1 : suite === 'models' ? (quick ? 4 : 10) : quick ? 1 : 2);
   const variants = suite === 'models' ? parseVariants(args.string('variants'), bench.MODEL_VARIANTS) : suite === 'prune' ? parseVariants(args.string('variants'), bench.PRUNE_SUITE_VARIANTS) : undefined;
   const step = args.integer('step', { min: 1 });
   const tileRows = args.integer('tile-rows', { min: 1 });
   const ortThreads = args.integer('ort-threads', { min: 1 }) ?? 1;
   const threads = parseThreadCounts(args.string('threads'));
   const backends = ortWebBackends(args.string('ort-backends'));
-  const place = await benchPlace(args, suite !== 'prune', suite === 'models');
+  const place = await benchPlace(args, suite !== 'prune', suite === 'models' || suite === 'hsr');
   if (!place.inBrowser && (args.has('ort-backends') || args.has('ort-threads'))) {
     throw new UsageError('--ort-backends and --ort-threads set onnxruntime-web, the yardstick in the browser; in Node the yardstick is onnxruntime-node (1 thread and every core)', { hint: helpHint('bench') });
   }

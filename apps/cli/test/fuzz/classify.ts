@@ -3,8 +3,12 @@
  * on stderr, starting `deprune: ` (progress lines and `deprune: warning:` lines may come before it).
  * Everything else is a failure: exit 1 (an internal error for bad input), any other code, a crash
  * or out-of-memory of the worker, a hang past the per-case limit, a stack trace, a second error
- * line, a raw control character on either stream, or an input file that changed.
+ * line, a raw control character on either stream, an error line over MAX_MESSAGE characters (a
+ * value dumped whole into the message), or an input file that changed.
  */
+
+/** Longer error lines echo a whole value from the input (an array, a document) instead of naming it. */
+export const MAX_MESSAGE = 10_000;
 
 export interface RunOutcome {
   /** Exit code; undefined when the run never finished (see `crash`, `timedOut`). */
@@ -42,5 +46,6 @@ export function classify(outcome: RunOutcome): Verdict {
   if (errors.length !== 1) return { ok: false, reason: `exit 2 with ${errors.length} error lines` };
   if (errors[0] !== lastLine) return { ok: false, reason: 'exit 2, but the error is not the last line on stderr' };
   if (/internal error/.test(errors[0])) return { ok: false, reason: `exit 2 saying internal error: ${errors[0]}` };
+  if (errors[0].length > MAX_MESSAGE) return { ok: false, reason: `exit 2 with a message of ${errors[0].length} characters: ${errors[0].slice(0, 120)}...` };
   return { ok: true, kind: 'exit 2' };
 }

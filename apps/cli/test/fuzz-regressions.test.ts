@@ -1,0 +1,87 @@
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DIR, type FuzzCase } from './fuzz/cases';
+import { buildCorpus, type Corpus } from './fuzz/corpus';
+import { FuzzRunner } from './fuzz/runner';
+import { assertBuilt } from './helpers';
+
+/**
+ * Every input the fuzzer found failing, replayed: as files under fuzz/regressions/<seed>-<index>/
+ * (the case's inputs and a case.json with its command line, mutations and what went wrong), or,
+ * where the input is large and its mutation short, built here from the corpus.
+ */
+
+const REGRESSIONS = fileURLToPath(new URL('fuzz/regressions/', import.meta.url));
+
+interface SavedCase {
+  id: string;
+  kind: string;
+  steps: string[];
+  argv: string[];
+  files: string[];
+  found: string;
+}
+
+function savedCases(): (FuzzCase & { found: string })[] {
+  return readdirSync(REGRESSIONS).map((name) => {
+    const folder = join(REGRESSIONS, name);
+    const saved = JSON.parse(readFileSync(join(folder, 'case.json'), 'utf8')) as SavedCase;
+    return { ...saved, files: Object.fromEntries(saved.files.map((file) => [file, new Uint8Array(readFileSync(join(folder, file)))])) };
+  });
+}
+
+/** The pruned corpus plan with one field replaced: the plan/run mutations that found message blow-ups. */
+function planWith(corpus: Corpus, edit: (plan: { version: unknown; layers: { kind: unknown }[] }) => void, id: string, found: string): FuzzCase & { found: string } {
+  const plan = JSON.parse(corpus.pruned.plan) as { version: unknown; layers: { kind: unknown }[] };
+  edit(plan);
+  return {
+    id,
+    kind: 'plan/run',
+    steps: [found],
+    found,
+    files: { 'pruned.onnx': corpus.pruned.model, 'p.deprune.json': new TextEncoder().encode(JSON.stringify(plan)) },
+    argv: ['run', `${DIR}/pruned.onnx`, '--plan', `${DIR}/p.deprune.json`, '--mode', 'cpu', '--repeat', '1'],
+  };
+}
+
+const bigArray = () => Array.from({ length: 20_000 }, (_, index) => index);
+
+let corpus: Corpus;
+let workDir: string;
+let runner: FuzzRunner;
+beforeAll(() => {
+  assertBuilt();
+  corpus = buildCorpus();
+  workDir = mkdtempSync(join(tmpdir(), 'deprune-fuzz-regressions-'));
+  runner = new FuzzRunner({ workDir, caseTimeoutMs: 20_000 });
+});
+afterAll(async () => {
+  await runner?.close();
+  rmSync(workDir, { recursive: true, force: true });
+});
+
+describe('fuzz regressions', () => {
+  for (const saved of savedCases()) {
+    it(`${saved.id} ${saved.kind}: ${saved.found}`, async () => {
+      const { verdict, outcome } = await runner.run(saved);
+      expect(verdict, outcome.stderr).toEqual({ ok: true, kind: 'exit 2' });
+      // Named in one line: the node for a malformed graph, the key for a config.
+      expect(outcome.stderr.trimEnd().split('\n').pop()).toMatch(saved.kind.startsWith('model/') ? /node '[^']+'/ : /config key|unknown config key/);
+    });
+  }
+
+  it("1:1181 plan/run: a plan whose version is a 20,000-element array got a 100 KB message", async () => {
+    const { verdict, outcome } = await runner.run(planWith(corpus, (plan) => (plan.version = bigArray()), '1:1181', 'version: an array of 20000'));
+    expect(verdict).toEqual({ ok: true, kind: 'exit 2' });
+    expect(outcome.stderr).toMatch(/deprune plan version an array of 20000 is not supported/);
+  });
+
+  it("1:1075 plan/run: a plan layer whose kind is a 20,000-element array got a 100 KB message", async () => {
+    const { verdict, outcome } = await runner.run(planWith(corpus, (plan) => (plan.layers[1].kind = bigArray()), '1:1075', 'layers[1].kind: an array of 20000'));
+    expect(verdict).toEqual({ ok: true, kind: 'exit 2' });
+    expect(outcome.stderr).toMatch(/plan says the kind an array of 20000, the model has a pw layer/);
+  });
+});

@@ -1,0 +1,59 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { generateCase } from './fuzz/cases';
+import { buildCorpus, type Corpus } from './fuzz/corpus';
+import { FuzzRunner, summarize, type CaseResult } from './fuzz/runner';
+import { assertBuilt } from './helpers';
+
+/**
+ * The fuzz harness in CI (issue 16): a fixed seed and a fixed number of mutated models, .npy
+ * files, images, plans, configs and flag values through inspect, prune, run and eval, in-process.
+ * Every case must end in exit 0 or a one-line exit 2 (see fuzz/classify.ts); a failure prints its
+ * seed:index, command and mutations. The long run is test/fuzz/run.ts (docs/reliability.md).
+ */
+
+const SEED = 1;
+const CASES = Number(process.env.FUZZ_CASES ?? 2000);
+
+let corpus: Corpus;
+let workDir: string;
+let runner: FuzzRunner;
+beforeAll(() => {
+  assertBuilt();
+  corpus = buildCorpus();
+  workDir = mkdtempSync(join(tmpdir(), 'deprune-fuzz-'));
+  runner = new FuzzRunner({ workDir, caseTimeoutMs: 20_000 });
+});
+afterAll(async () => {
+  await runner?.close();
+  rmSync(workDir, { recursive: true, force: true });
+});
+
+function describeFailure({ fuzzCase, outcome, verdict }: CaseResult): string {
+  return `${fuzzCase.id} ${fuzzCase.kind}: ${verdict.ok ? '' : verdict.reason}\n  argv ${JSON.stringify(fuzzCase.argv)}\n  steps ${fuzzCase.steps.join('; ')}\n  stderr ${JSON.stringify(outcome.stderr.slice(-300))}`;
+}
+
+describe(`fuzz: seed ${SEED}, ${CASES} cases`, () => {
+  it('every case ends in exit 0 or a one-line exit 2: no crash, hang, exit 1, stack trace, raw control character or changed input', async () => {
+    const started = performance.now();
+    const results: CaseResult[] = [];
+    for (let index = 0; index < CASES; index++) results.push(await runner.run(generateCase(corpus, SEED, index)));
+    const summary = summarize(results, performance.now() - started);
+    console.log(`fuzz seed ${SEED}: ${summary.cases} cases, ${summary.exit0} exit 0, ${summary.exit2} exit 2, ${summary.failures.length} failures in ${(summary.ms / 1000).toFixed(1)} s`);
+    expect(summary.failures.map(describeFailure)).toEqual([]);
+    expect(summary.cases).toBeGreaterThanOrEqual(300);
+    // The mix reaches past the parsers: some cases of each kind get through to exit 0.
+    expect(summary.exit0).toBeGreaterThan(CASES / 10);
+    expect(Object.keys(summary.kinds).sort()).toEqual(['config/prune', 'flags/prune', 'image/eval', 'image/run', 'model/inspect', 'model/prune', 'model/run', 'npy/run', 'plan/run']);
+  }, 300_000);
+
+  it('a case is the same command and bytes every time it is generated', () => {
+    const [first, again] = [generateCase(corpus, SEED, 17), generateCase(corpus, SEED, 17)];
+    expect(again.argv).toEqual(first.argv);
+    expect(again.steps).toEqual(first.steps);
+    expect(Object.keys(again.files)).toEqual(Object.keys(first.files));
+    for (const name of Object.keys(first.files)) expect(Buffer.from(again.files[name]).equals(Buffer.from(first.files[name]))).toBe(true);
+  });
+});
