@@ -30,8 +30,11 @@ const times = await measureDsconvInterleaved(entries, layers, setup.timingShape,
 const speed = entries.map((_, position) => ({
   variant: position === 0 ? 'dense' : pairs[position - 1].variant,
   ratio: position === 0 ? 0 : pairs[position - 1].ratio,
-  dsconvMs: times[position],
-  speedup: times[0] / times[position],
+  dsconvMs: times.dsconvMs[position],
+  speedup: times.dsconvMs[0] / times.dsconvMs[position],
+  modelMs: times.modelMs[position],
+  modelSpeedup: times.modelMs[0] / times.modelMs[position],
+  vsOnnxruntime: null,
 }));
 for (const row of speed) console.error(`${row.variant}@${row.ratio}: ${row.dsconvMs.toFixed(0)} ms, ${row.speedup.toFixed(2)}x`);
 await disposeBackend();

@@ -31,21 +31,23 @@ export function accuracyReportMarkdown(report: AccuracySuiteReport, command: str
     '```',
     '',
     `Evaluation: ${settings.evalCount} rendered images (seed ${settings.evalSeed}); calibration: ${settings.calibSamples} other rendered images (seed ${settings.calibSeed}), unlabelled; accuracy engine ${settings.engine}; metric: **${settings.primary}**` +
-      (settings.speedMode ? `; DSConv latency on the deprune runtime (${settings.speedMode}), sparse kernels per plan.` : '.'),
+      (settings.speedMode
+        ? `; DSConv and whole-model latency on the deprune runtime (${settings.speedMode}), sparse kernels per plan${report.onnxruntimeMs ? `, beside onnxruntime-node on the dense model (1 thread, same input and rounds): ${report.onnxruntimeMs.toFixed(1)} ms` : ''}.`
+        : '.'),
   ];
   if (report.calibration) {
     lines.push('', `Calibration pass (statistics of every DW/PW layer): ${report.calibration.samples} samples in ${(report.calibration.ms / 1000).toFixed(1)} s, process RSS ${report.calibration.rssMiB} MiB (${report.calibration.engine}).`);
   }
   lines.push(
     '',
-    `| model | DSConv sparsity | ${settings.primary} (%) | DSConv speedup | rel. layer error before -> after | prune s | reconstruct s |`,
-    '| --- | ---: | ---: | ---: | --- | ---: | ---: |',
+    `| model | DSConv sparsity | ${settings.primary} (%) | DSConv speedup | model ms | onnxruntime-node dense / ours | rel. layer error before -> after | prune s | reconstruct s |`,
+    '| --- | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: |',
   );
   for (const row of report.rows) {
     const timing = speed.get(speedKey(row));
     const recon = row.reconstruction;
     lines.push(
-      `| ${label(row)}${row.variant === 'dense' ? '' : ` (r=${row.ratio})`} | ${row.dsconvSparsity.toFixed(3)} | ${percent(row.metric)} | ${timing ? `${timing.speedup.toFixed(2)}x` : '-'} | ${recon ? `${recon.meanErrorBefore.toFixed(3)} -> ${recon.meanErrorAfter.toFixed(3)}` : '-'} | ${row.pruneMs === undefined ? '-' : (row.pruneMs / 1000).toFixed(1)} | ${recon ? (recon.ms / 1000).toFixed(0) : '-'} |`,
+      `| ${label(row)}${row.variant === 'dense' ? '' : ` (r=${row.ratio})`} | ${row.dsconvSparsity.toFixed(3)} | ${percent(row.metric)} | ${timing ? `${timing.speedup.toFixed(2)}x` : '-'} | ${timing?.modelMs !== undefined ? timing.modelMs.toFixed(1) : '-'} | ${typeof timing?.vsOnnxruntime === 'number' ? `${timing.vsOnnxruntime.toFixed(2)}x` : '-'} | ${recon ? `${recon.meanErrorBefore.toFixed(3)} -> ${recon.meanErrorAfter.toFixed(3)}` : '-'} | ${row.pruneMs === undefined ? '-' : (row.pruneMs / 1000).toFixed(1)} | ${recon ? (recon.ms / 1000).toFixed(0) : '-'} |`,
     );
   }
   if (chartFile) lines.push('', `![${settings.primary} against DSConv sparsity and speedup](${chartFile})`);

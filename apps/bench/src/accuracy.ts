@@ -18,7 +18,7 @@ import { evaluate, readDataset, type DatasetItem, type TaskMetrics } from '@depr
 import { preprocessImage, type PresetName } from '@deprune/images';
 import { disposeBackend } from '@deprune/gpu';
 import { ppocrCharset } from '@deprune/ocr';
-import { findDsconvBlocks, indexGraph, listLayers, type OnnxModel } from '@deprune/onnx';
+import { findDsconvBlocks, indexGraph, listLayers, serializeModel, type OnnxModel } from '@deprune/onnx';
 import { ALLOCATION_PRESETS, allocationApplies, prune, type AllocationPreset, type PrunePlan, type PruneVariant } from '@deprune/pipeline';
 import { createSession } from '@deprune/runtime';
 import { generateClsSet, generateDetSet, generateRecSet, writeDataset, type DatasetKind } from '@deprune/textdata';
@@ -98,6 +98,11 @@ export interface SpeedRow {
   /** Summed wall time of the DSConv layers' runtime steps (median of the interleaved rounds), ms. */
   dsconvMs: number;
   speedup: number;
+  /** The whole model's run on the same backend (median), ms, and the dense model's over it. */
+  modelMs: number;
+  modelSpeedup: number;
+  /** onnxruntime-node's dense run (1 thread, same rounds) over this row's whole-model run: > 1 means we are faster. */
+  vsOnnxruntime: number | null;
 }
 
 export interface AccuracySuiteReport {
@@ -108,6 +113,8 @@ export interface AccuracySuiteReport {
   calibration: { samples: number; ms: number; rssMiB: number; engine: string } | null;
   rows: AccuracyRow[];
   speed: SpeedRow[];
+  /** onnxruntime-node on the dense model, 1 thread, timed in the speed rows' rounds (ms); null when it did not load or speed was not asked. */
+  onnxruntimeMs?: number | null;
   started: string;
   ms: number;
 }
@@ -124,43 +131,84 @@ export function dsconvLayerNames(model: OnnxModel): Set<string> {
   return names;
 }
 
+/** The backend the accuracy suite times on: the wasm kernels on one thread (beside onnxruntime-node on one). */
+export const ACCURACY_SPEED_MODE = 'wasm';
+/** Untimed rounds before the timed ones: V8 settles a model's JavaScript over about ten runs. */
+const SPEED_WARMUP = 10;
+
+const median = (values: readonly number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+
 /**
- * DSConv latency on the deprune runtime: per-step wall times of a profiled run (webasm), summed
- * over the steps that compute a DSConv layer (fused BN/activation included). All models are
- * timed INTERLEAVED: one warm-up run each, then `rounds` rounds that run every model once, and
- * the median per model, so load from other work on a shared machine falls on every model alike.
- * A plan makes DCP/PCP layers run on the sparse kernels.
+ * Latency on the deprune runtime (wasm, one thread): per entry, the DSConv layers' share (per-step
+ * wall times of a profiled run summed over the steps that compute a DSConv layer, fused
+ * BN/activation included) and the whole model (the run's wall time), each the median of its
+ * rounds. All models are timed INTERLEAVED: warm-up runs, then `rounds` rounds that run every
+ * model once (a profiled run and a plain one), so load from other work on a shared machine falls
+ * on every model alike. A plan makes DCP/PCP layers run on the sparse kernels. `yardstick`, when
+ * given, runs in the same rounds (onnxruntime-node on the dense model).
  */
 export async function measureDsconvInterleaved(
   entries: readonly { model: OnnxModel; plan: PrunePlan | null }[],
   layers: ReadonlySet<string>,
   shape: number[],
   rounds: number,
-): Promise<number[]> {
+  yardstick?: () => Promise<unknown>,
+): Promise<{ dsconvMs: number[]; modelMs: number[]; yardstickMs: number | null }> {
   const data = Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, (_, index) => Math.sin(index) * 0.5);
   const prepared = await Promise.all(
     entries.map(async ({ model, plan }) => {
-      const session = await createSession(model, { mode: 'webasm', plan });
+      const session = await createSession(model, { mode: ACCURACY_SPEED_MODE, plan, threads: 1 });
       const input = indexGraph(model).inputs[0];
       const steps = session.compile({ [input]: shape }).steps;
       const timed = steps.map((step) => step.nodes.some((node) => layers.has(node)));
       return { session, input, timed };
     }),
   );
-  const samples: number[][] = entries.map(() => []);
-  for (let round = 0; round <= rounds; round++) {
-    for (const [position, { session, input, timed }] of prepared.entries()) {
-      const { profile } = await session.run({ [input]: { data, shape } }, { profile: true });
-      const total = profile!.reduce((sum, timing, step) => sum + (timed[step] ? timing.ms : 0), 0);
-      if (round > 0) samples[position].push(total);
+  const dsconv: number[][] = entries.map(() => []);
+  const whole: number[][] = entries.map(() => []);
+  const yardstickSamples: number[] = [];
+  try {
+    for (let round = 0; round < SPEED_WARMUP + rounds; round++) {
+      const timedRound = round >= SPEED_WARMUP;
+      for (const [position, { session, input, timed }] of prepared.entries()) {
+        const feeds = { [input]: { data, shape } };
+        const { profile } = await session.run(feeds, { profile: true });
+        const started = performance.now();
+        await session.run(feeds);
+        const ms = performance.now() - started;
+        if (!timedRound) continue;
+        dsconv[position].push(profile!.reduce((sum, timing, step) => sum + (timed[step] ? timing.ms : 0), 0));
+        whole[position].push(ms);
+      }
+      if (yardstick !== undefined) {
+        const started = performance.now();
+        await yardstick();
+        if (timedRound) yardstickSamples.push(performance.now() - started);
+      }
     }
+  } finally {
+    for (const { session } of prepared) session.dispose();
   }
-  return samples.map((values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]);
+  return { dsconvMs: dsconv.map(median), modelMs: whole.map(median), yardstickMs: yardstickSamples.length > 0 ? median(yardstickSamples) : null };
 }
 
 /** One model's DSConv latency (see {@link measureDsconvInterleaved}). */
 export async function measureDsconv(model: OnnxModel, plan: PrunePlan | null, layers: ReadonlySet<string>, shape: number[], rounds: number): Promise<number> {
-  return (await measureDsconvInterleaved([{ model, plan }], layers, shape, rounds))[0];
+  return (await measureDsconvInterleaved([{ model, plan }], layers, shape, rounds)).dsconvMs[0];
+}
+
+/** onnxruntime-node running the dense model on one thread, as a timed function; undefined when it does not load. */
+async function onnxruntimeDense(model: OnnxModel, shape: number[]): Promise<{ run: () => Promise<unknown>; close: () => Promise<void>; version: string } | undefined> {
+  let ort: typeof import('onnxruntime-node');
+  try {
+    ort = await import('onnxruntime-node');
+  } catch {
+    return undefined;
+  }
+  const session = await ort.InferenceSession.create(serializeModel(model), { intraOpNumThreads: 1, interOpNumThreads: 1, graphOptimizationLevel: 'all' });
+  const data = Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, (_, index) => Math.sin(index) * 0.5);
+  const feeds = { [session.inputNames[0]]: new ort.Tensor('float32', data, shape) };
+  return { run: () => session.run(feeds), close: () => session.release(), version: ort.env.versions.node ?? 'unknown' };
 }
 
 function calibrationSet(setup: ModelSetup, count: number, seed: number): CalibrationSample[] {
@@ -191,7 +239,7 @@ export async function runAccuracySuite(options: AccuracySuiteOptions): Promise<A
     suite: 'accuracy',
     model: options.model,
     machine: machineInfo(),
-    settings: { evalCount: options.evalCount, calibSamples: options.calibSamples, evalSeed, calibSeed, engine: engine.name, primary: setup.primary, speedMode: options.speed ? 'webasm' : null },
+    settings: { evalCount: options.evalCount, calibSamples: options.calibSamples, evalSeed, calibSeed, engine: engine.name, primary: setup.primary, speedMode: options.speed ? `${ACCURACY_SPEED_MODE} (1 thread)` : null },
     calibration: null,
     rows: [],
     speed: [],
@@ -254,18 +302,31 @@ export async function runAccuracySuite(options: AccuracySuiteOptions): Promise<A
     if (options.speed) {
       log(`timing DSConv layers of dense and ${toTime.size} pruned models, interleaved`);
       const entries = [{ model: dense, plan: null }, ...toTime.values()];
-      const times = await measureDsconvInterleaved(entries, layers, setup.timingShape, options.speedRepeats ?? 5);
+      const ort = await onnxruntimeDense(dense, setup.timingShape);
+      if (ort === undefined) log('onnxruntime-node does not load here: no yardstick beside the timings');
+      let times: Awaited<ReturnType<typeof measureDsconvInterleaved>>;
+      try {
+        times = await measureDsconvInterleaved(entries, layers, setup.timingShape, options.speedRepeats ?? 5, ort?.run);
+      } finally {
+        await ort?.close();
+      }
       report.speed = entries.map((entry, position) => {
         const { variant, ratio, allocation } = entry as { variant?: PruneVariant; ratio?: number; allocation?: AllocationPreset };
         return {
           variant: variant ?? 'dense',
           ratio: ratio ?? 0,
           ...(allocation ? { allocation } : {}),
-          dsconvMs: times[position],
-          speedup: times[0] / times[position],
+          dsconvMs: times.dsconvMs[position],
+          speedup: times.dsconvMs[0] / times.dsconvMs[position],
+          modelMs: times.modelMs[position],
+          modelSpeedup: times.modelMs[0] / times.modelMs[position],
+          vsOnnxruntime: times.yardstickMs === null ? null : times.yardstickMs / times.modelMs[position],
         };
       });
-      for (const row of report.speed) log(`${row.variant}@${row.ratio}${row.allocation ? ` (${row.allocation})` : ''}: DSConv ${row.dsconvMs.toFixed(0)} ms, ${row.speedup.toFixed(2)}x`);
+      report.onnxruntimeMs = times.yardstickMs;
+      for (const row of report.speed) {
+        log(`${row.variant}@${row.ratio}${row.allocation ? ` (${row.allocation})` : ''}: DSConv ${row.dsconvMs.toFixed(1)} ms, ${row.speedup.toFixed(2)}x; model ${row.modelMs.toFixed(1)} ms${row.vsOnnxruntime === null ? '' : `, onnxruntime-node dense ${(times.yardstickMs ?? 0).toFixed(1)} ms (${row.vsOnnxruntime.toFixed(2)}x ours)`}`);
+      }
       options.onRow?.(report);
     }
   } finally {

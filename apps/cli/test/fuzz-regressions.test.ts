@@ -22,10 +22,13 @@ interface SavedCase {
   steps: string[];
   argv: string[];
   files: string[];
+  /** What went wrong when the fuzzer found it. */
   found: string;
+  /** A pattern the one-line error must match now. */
+  now: string;
 }
 
-function savedCases(): (FuzzCase & { found: string })[] {
+function savedCases(): (FuzzCase & { found: string; now: string })[] {
   return readdirSync(REGRESSIONS).map((name) => {
     const folder = join(REGRESSIONS, name);
     const saved = JSON.parse(readFileSync(join(folder, 'case.json'), 'utf8')) as SavedCase;
@@ -34,8 +37,13 @@ function savedCases(): (FuzzCase & { found: string })[] {
 }
 
 /** The pruned corpus plan with one field replaced: the plan/run mutations that found message blow-ups. */
-function planWith(corpus: Corpus, edit: (plan: { version: unknown; layers: { kind: unknown }[] }) => void, id: string, found: string): FuzzCase & { found: string } {
-  const plan = JSON.parse(corpus.pruned.plan) as { version: unknown; layers: { kind: unknown }[] };
+interface EditablePlan {
+  version: unknown;
+  layers: { kind: unknown; keptIndices: unknown[][]; step?: unknown }[];
+}
+
+function planWith(corpus: Corpus, edit: (plan: EditablePlan) => void, id: string, found: string): FuzzCase & { found: string } {
+  const plan = JSON.parse(corpus.pruned.plan) as EditablePlan;
   edit(plan);
   return {
     id,
@@ -68,8 +76,7 @@ describe('fuzz regressions', () => {
     it(`${saved.id} ${saved.kind}: ${saved.found}`, async () => {
       const { verdict, outcome } = await runner.run(saved);
       expect(verdict, outcome.stderr).toEqual({ ok: true, kind: 'exit 2' });
-      // Named in one line: the node for a malformed graph, the key for a config.
-      expect(outcome.stderr.trimEnd().split('\n').pop()).toMatch(saved.kind.startsWith('model/') ? /node '[^']+'/ : /config key|unknown config key/);
+      expect(outcome.stderr.trimEnd().split('\n').pop()).toMatch(new RegExp(saved.now));
     });
   }
 
@@ -83,5 +90,19 @@ describe('fuzz regressions', () => {
     const { verdict, outcome } = await runner.run(planWith(corpus, (plan) => (plan.layers[1].kind = bigArray()), '1:1075', 'layers[1].kind: an array of 20000'));
     expect(verdict).toEqual({ ok: true, kind: 'exit 2' });
     expect(outcome.stderr).toMatch(/plan says the kind an array of 20000, the model has a pw layer/);
+  });
+
+  it('3:3444 plan/run: a kept index that is a 20,000-element array got a 100 KB message', async () => {
+    const { verdict, outcome } = await runner.run(planWith(corpus, (plan) => (plan.layers[1].keptIndices[0][0] = bigArray()), '3:3444', 'layers[1].keptIndices[0][0]: an array of 20000'));
+    expect(verdict).toEqual({ ok: true, kind: 'exit 2' });
+    expect(outcome.stderr).toMatch(/keptIndices\[0\]\[0\] = an array of 20000 is outside \[0, 7\]/);
+  });
+
+  // Not fixed here: the message comes from @deprune/gpu (tables.ts prints String(step)), which this
+  // change may not edit. it.fails keeps the input; when gpu describes the value briefly, this test
+  // fails and becomes an ordinary it().
+  it.fails('7:4210 plan/run: a plan layer whose step is a 20,000-element array gets a 100 KB message (in @deprune/gpu)', async () => {
+    const { verdict } = await runner.run(planWith(corpus, (plan) => (plan.layers[1].step = bigArray()), '7:4210', 'layers[1].step: an array of 20000'));
+    expect(verdict).toEqual({ ok: true, kind: 'exit 2' });
   });
 });

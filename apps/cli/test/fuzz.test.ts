@@ -46,7 +46,7 @@ describe(`fuzz: seed ${SEED}, ${CASES} cases`, () => {
     expect(summary.cases).toBeGreaterThanOrEqual(300);
     // The mix reaches past the parsers: some cases of each kind get through to exit 0.
     expect(summary.exit0).toBeGreaterThan(CASES / 10);
-    expect(Object.keys(summary.kinds).sort()).toEqual(['config/prune', 'flags/prune', 'image/eval', 'image/run', 'model/inspect', 'model/prune', 'model/run', 'npy/run', 'plan/run']);
+    expect(Object.keys(summary.kinds).sort()).toEqual(['calib/prune', 'config/prune', 'flags/prune', 'image/eval', 'image/run', 'model/eval', 'model/inspect', 'model/prune', 'model/run', 'npy/run', 'plan/run']);
   }, 300_000);
 
   it('a case is the same command and bytes every time it is generated', () => {

@@ -4,7 +4,7 @@
  * models (PP-OCR at full size) take seconds instead of minutes. onnxruntime-node is an OPTIONAL
  * peer dependency: install it to use this entry; nothing else in the package imports it.
  */
-import { DeprunError } from '@deprune/errors';
+import { DeprunError, ModelFileError } from '@deprune/errors';
 import { serializeModel, type OnnxModel } from '@deprune/onnx';
 import type { HostTensor } from '@deprune/runtime';
 import type { ForwardEngine } from './engine';
@@ -33,6 +33,26 @@ export async function onnxruntimeAvailable(): Promise<boolean> {
   }
 }
 
+/** onnxruntime's message, first line only and bounded (it can quote a whole node). */
+function ortMessage(cause: unknown): string {
+  const text = (cause instanceof Error ? cause.message : String(cause)).split('\n')[0].trim();
+  return text.length > 300 ? `${text.slice(0, 300)}...` : text;
+}
+
+/**
+ * onnxruntime refusing a model deprune accepted (an attribute it does not know, one given twice, a
+ * declared input shape its check disagrees with) is the model's fault, not ours: exit 2 naming the
+ * file, with onnxruntime's reason. The fuzzer found these as exit 1 "internal error" in eval.
+ */
+function refusedByOnnxruntime(model: OnnxModel, cause: unknown, stage: 'load' | 'run'): DeprunError {
+  const what = stage === 'load' ? 'onnxruntime refuses the model' : 'onnxruntime cannot run the model on this input';
+  return new ModelFileError('INVALID_MODEL', `${what}: ${ortMessage(cause)}`, {
+    file: model.source,
+    hint: stage === 'load' ? 'check the model with the ONNX checker, or use --engine deprune' : 'check the input shape against the model, or use --engine deprune',
+    cause,
+  });
+}
+
 export interface OnnxruntimeEngineOptions {
   /** Threads per session (default 1: the 2-core machines this project runs on share their cores). */
   threads?: number;
@@ -49,16 +69,35 @@ export function onnxruntimeEngine(options: OnnxruntimeEngineOptions = {}): Forwa
       const runtime = ort;
       let session = sessions.get(model);
       if (session === undefined) {
-        session = runtime.InferenceSession.create(serializeModel(model), { intraOpNumThreads: options.threads ?? 1, interOpNumThreads: 1 }).then((created) => {
-          open.push(created);
-          return created;
-        });
+        session = runtime.InferenceSession.create(serializeModel(model), { intraOpNumThreads: options.threads ?? 1, interOpNumThreads: 1 }).then(
+          (created) => {
+            open.push(created);
+            return created;
+          },
+          (cause: unknown) => {
+            throw refusedByOnnxruntime(model, cause, 'load');
+          },
+        );
         sessions.set(model, session);
       }
       const ready = await session;
       const ortFeeds = Object.fromEntries(Object.entries(feeds).map(([name, value]) => [name, new runtime.Tensor('float32', value.data, [...value.shape])]));
-      const results = await ready.run(ortFeeds);
-      const outputs: Record<string, HostTensor> = {};
+      let results: Awaited<ReturnType<OrtSession['run']>>;
+      try {
+        results = await ready.run(ortFeeds);
+      } catch (cause) {
+        throw refusedByOnnxruntime(model, cause, 'run');
+      }
+      // onnxruntime-node returns outputs in a plain object, which cannot hold a value named
+      // '__proto__' (the fuzzer found it dropped, then a crash where it was read): refuse instead.
+      const lost = ready.outputNames.find((name) => !Object.hasOwn(results, name));
+      if (lost !== undefined) {
+        throw new DeprunError('UNSUPPORTED', `onnxruntime-node returned no value for '${lost}' (a value of that name cannot pass its JavaScript API)`, {
+          file: model.source,
+          hint: 'rename the value in the model, or use --engine deprune',
+        });
+      }
+      const outputs: Record<string, HostTensor> = Object.create(null);
       for (const [name, value] of Object.entries(results)) {
         const data = value.data instanceof Float32Array ? value.data : Float32Array.from(value.data as ArrayLike<number>, Number);
         outputs[name] = { data, shape: value.dims.map(Number) };

@@ -2,6 +2,17 @@ import { ShapeError, UsageError } from '@deprune/errors';
 import type { DwLayer, Granularity, LayerPlan, LayerPlanEntry, LayerPlanShape, PrunableLayer, PwLayer } from './types';
 import { kernelSize, tileCount, validateLayer } from './validate';
 
+/**
+ * A value from a plan entry for a one-line message: primitives as they print (long strings cut),
+ * arrays and objects by their kind. A plan file is input: a 20,000-element array where a number
+ * belongs must not become a 100 KB message.
+ */
+function printable(value: unknown): string {
+  if (typeof value === 'string') return value.length > 60 ? `${value.slice(0, 60)}... (${value.length} characters)` : value;
+  if (value === null || typeof value !== 'object') return String(value);
+  return Array.isArray(value) ? `an array of ${value.length}` : 'an object';
+}
+
 /** What a strategy says about its plan besides the kept indices. */
 export interface PlanMeta {
   strategy: string;
@@ -25,7 +36,7 @@ function sortedIndices(indices: ArrayLike<number>, limit: number, what: string, 
   for (let position = 0; position < sorted.length; position++) {
     const value = sorted[position];
     if (!Number.isInteger(value) || value < 0 || value >= limit) {
-      throw new ShapeError(`${what}: kept index ${String(value)} is outside [0, ${limit - 1}]`, { node: layerName });
+      throw new ShapeError(`${what}: kept index ${printable(value)} is outside [0, ${limit - 1}]`, { node: layerName });
     }
     if (position > 0 && sorted[position - 1] === value) {
       throw new ShapeError(`${what}: kept index ${value} is listed twice`, { node: layerName });
@@ -81,7 +92,7 @@ export function buildDwPlan(layer: DwLayer, keptTapsPerChannel: ArrayLike<ArrayL
 export function buildPwPlan(layer: PwLayer, keptColumnsPerTile: ArrayLike<ArrayLike<number>>, meta: PwPlanMeta): LayerPlan {
   const { tileRows } = meta;
   if (!Number.isInteger(tileRows) || tileRows < 1 || tileRows > layer.outChannels) {
-    throw new UsageError(`tileRows must be an integer in [1, ${layer.outChannels}], got ${String(tileRows)}`, { node: layer.name });
+    throw new UsageError(`tileRows must be an integer in [1, ${layer.outChannels}], got ${printable(tileRows)}`, { node: layer.name });
   }
   const tiles = tileCount(layer.outChannels, tileRows);
   if (keptColumnsPerTile.length !== tiles) {
@@ -136,7 +147,7 @@ export function planFromMask(layer: PrunableLayer, mask: ArrayLike<number>, meta
   }
   const tileRows = meta.tileRows ?? 1;
   if (!Number.isInteger(tileRows) || tileRows < 1) {
-    throw new UsageError(`tileRows must be an integer >= 1, got ${String(tileRows)}`, { node: layer.name });
+    throw new UsageError(`tileRows must be an integer >= 1, got ${printable(tileRows)}`, { node: layer.name });
   }
   const rowsPerTile = Math.min(tileRows, layer.outChannels);
   const columns = layer.inChannels;
@@ -198,8 +209,8 @@ function isPositiveInteger(value: unknown): value is number {
  * thoroughly, since it may come from a file: throws ShapeError naming the layer.
  */
 export function maskFromPlanEntry(entry: LayerPlanEntry, shape: LayerPlanShape | PrunableLayer = entry.shape): Uint8Array {
-  if (entry === null || typeof entry !== 'object') throw new UsageError(`a plan entry must be an object, got ${String(entry)}`);
-  const where = { node: String(entry.name) };
+  if (entry === null || typeof entry !== 'object') throw new UsageError(`a plan entry must be an object, got ${printable(entry)}`);
+  const where = { node: printable(entry.name) };
   const fail = (message: string): never => {
     throw new ShapeError(`plan entry: ${message}`, where);
   };
@@ -213,7 +224,7 @@ export function maskFromPlanEntry(entry: LayerPlanEntry, shape: LayerPlanShape |
   if (given.kernel !== undefined && own.kernel !== undefined && (given.kernel[0] !== own.kernel[0] || given.kernel[1] !== own.kernel[1])) {
     fail(`shape.kernel is [${own.kernel.join(', ')}] but the layer has [${given.kernel.join(', ')}]`);
   }
-  if (!GRANULARITIES.includes(entry.granularity)) fail(`unknown granularity '${String(entry.granularity)}'`);
+  if (!GRANULARITIES.includes(entry.granularity)) fail(`unknown granularity '${printable(entry.granularity)}'`);
   if (!Array.isArray(entry.kept) || !Array.isArray(entry.keptIndices)) fail('kept and keptIndices must be arrays');
   let units: number;
   let unitSize: number;
@@ -227,7 +238,7 @@ export function maskFromPlanEntry(entry: LayerPlanEntry, shape: LayerPlanShape |
     }
     if (entry.tileRows !== null && entry.tileRows !== undefined) fail('a DW entry has tileRows null');
     if (entry.groupSize !== null && entry.groupSize !== undefined && !isPositiveInteger(entry.groupSize)) {
-      fail(`groupSize must be null or an integer >= 1, got ${String(entry.groupSize)}`);
+      fail(`groupSize must be null or an integer >= 1, got ${printable(entry.groupSize)}`);
     }
     units = channels;
     unitSize = kernel[0] * kernel[1];
@@ -238,14 +249,14 @@ export function maskFromPlanEntry(entry: LayerPlanEntry, shape: LayerPlanShape |
       return fail('a PW entry needs shape.outChannels and shape.inChannels');
     }
     if (!isPositiveInteger(entry.tileRows) || entry.tileRows > outChannels) {
-      return fail(`tileRows must be an integer in [1, ${outChannels}], got ${String(entry.tileRows)}`);
+      return fail(`tileRows must be an integer in [1, ${outChannels}], got ${printable(entry.tileRows)}`);
     }
     rowsPerTile = entry.tileRows;
     rows = outChannels;
     units = tileCount(outChannels, rowsPerTile);
     unitSize = inChannels;
   } else {
-    return fail(`kind must be 'dw' or 'pw', got '${String((entry as { kind: unknown }).kind)}'`);
+    return fail(`kind must be 'dw' or 'pw', got '${printable((entry as { kind: unknown }).kind)}'`);
   }
   if (entry.keptIndices.length !== units || entry.kept.length !== units) {
     fail(`expected ${units} ${entry.kind === 'dw' ? 'channels' : 'tiles'} in kept and keptIndices, got ${entry.kept.length} and ${entry.keptIndices.length}`);
@@ -254,10 +265,10 @@ export function maskFromPlanEntry(entry: LayerPlanEntry, shape: LayerPlanShape |
   for (let unit = 0; unit < units; unit++) {
     const list = entry.keptIndices[unit];
     if (!Array.isArray(list)) fail(`keptIndices[${unit}] must be an array`);
-    if (entry.kept[unit] !== list.length) fail(`kept[${unit}] is ${String(entry.kept[unit])} but keptIndices[${unit}] lists ${list.length}`);
+    if (entry.kept[unit] !== list.length) fail(`kept[${unit}] is ${printable(entry.kept[unit])} but keptIndices[${unit}] lists ${list.length}`);
     for (let position = 0; position < list.length; position++) {
       const index = list[position];
-      if (!Number.isInteger(index) || index < 0 || index >= unitSize) fail(`keptIndices[${unit}][${position}] = ${String(index)} is outside [0, ${unitSize - 1}]`);
+      if (!Number.isInteger(index) || index < 0 || index >= unitSize) fail(`keptIndices[${unit}][${position}] = ${printable(index)} is outside [0, ${unitSize - 1}]`);
       if (position > 0 && list[position - 1] >= index) fail(`keptIndices[${unit}] must be strictly ascending`);
       if (entry.kind === 'dw') {
         mask[unit * unitSize + index] = 1;
@@ -295,7 +306,7 @@ export function validatePlan(plan: LayerPlan, layer: PrunableLayer): void {
   }
   const expected = sparsityOf(rebuilt);
   if (typeof plan.sparsity !== 'number' || Math.abs(plan.sparsity - expected) > 1e-12) {
-    throw new ShapeError(`plan sparsity ${String(plan.sparsity)} disagrees with its mask (${expected})`, where);
+    throw new ShapeError(`plan sparsity ${printable(plan.sparsity)} disagrees with its mask (${expected})`, where);
   }
 }
 

@@ -21,6 +21,13 @@ import {
 /** Tensors with at most this many elements have their values tracked. */
 export const MAX_VALUE_ELEMENTS = 1024;
 
+/**
+ * Inferred values with more elements are refused (the node stays unresolved, with the reason): no
+ * typed array or texture holds them, and a model asking for one (a pad of 10^9) kept the runtime
+ * busy for minutes where it should have said no. The same bound as the CLI's input shapes.
+ */
+export const MAX_INFERRED_ELEMENTS = 2 ** 31;
+
 export class Unresolvable extends Error {}
 
 export interface ShapeState {
@@ -109,6 +116,7 @@ export class OpContext {
     const name = this.node.output?.[index];
     if (!name) return;
     if (shape.some((dim) => !Number.isInteger(dim) || dim < 0)) this.fail(`computed an invalid output shape [${shape.join(', ')}]`);
+    if (elementCount(shape) > MAX_INFERRED_ELEMENTS) this.fail(`output [${shape.join(', ')}] would have ${elementCount(shape)} elements, over the limit of 2^31`);
     this.state.shapes.set(name, [...shape]);
     const outType = type ?? this.type(0);
     if (outType !== undefined) this.state.types.set(name, outType);

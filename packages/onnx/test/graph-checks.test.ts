@@ -113,3 +113,14 @@ describe('checkConvGroups', () => {
     expect(refusal(() => checkConvGroups(model, inferShapes(model).shapes)).message).toMatch(/the input has 4 channels but the weight \[4, 1, 3, 3\] with group 2 expects 2/);
   });
 });
+
+describe('inferShapes and tensors no runtime can hold', () => {
+  it('leaves a node unresolved, with the reason, when its output would have over 2^31 elements (a pad of 10^9)', () => {
+    const b = new GraphBuilder({ name: 'padded' });
+    const x = b.input('x', [1, 4, 8, 8]);
+    b.output(b.node('Conv', [x, b.weight('pw.w', randn([16, 4, 1, 1], 3))], { pads: [2, 1e9, 1, 2] }, { name: 'pw', outputs: ['y'] }));
+    const inference = inferShapes(b.build());
+    expect(inference.shapes.has('y')).toBe(false);
+    expect(inference.unresolved).toEqual([{ node: 'pw', opType: 'Conv', reason: 'output [1, 16, 11, 1000000010] would have 176000001760 elements, over the limit of 2^31' }]);
+  });
+});

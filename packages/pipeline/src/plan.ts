@@ -5,7 +5,7 @@
  * match the model it is about to run is refused.
  */
 import { DeprunError, ShapeError } from '@deprune/errors';
-import { indexGraph, listLayers, readFloatConstant, type LayerInfo, type OnnxModel } from '@deprune/onnx';
+import { indexGraph, listLayers, readFloatConstant, serializeModel, type LayerInfo, type OnnxModel } from '@deprune/onnx';
 import { maskFromPlanEntry, type LayerPlanEntry, type LayerPlanShape } from '@deprune/masks';
 import type { PruneVariant, ResolvedPruneConfig } from './config';
 
@@ -114,6 +114,9 @@ function checkModelFileHash(plan: PrunePlan, model: OnnxModel, planFile: string 
   // The size first: it settles most mismatches without hashing megabytes.
   const hash = bytes.length === recorded.bytes ? fnv1a32(bytes) : undefined;
   if (hash === recorded.hash) return;
+  // prune() hashes the model as it serializes it; when it changed nothing (ratio 0) the "pruned"
+  // model is the loaded one, whose file another writer encoded differently. Same graph, same plan.
+  if (fnv1a32(serializeModel(model)) === recorded.hash) return;
   const written = typeof recorded.file === 'string' ? `, written as ${describePlanValue(recorded.file)}` : '';
   const actual = hash === undefined ? `${bytes.length} bytes` : `${hash}, ${bytes.length} bytes`;
   throw new DeprunError(
@@ -159,6 +162,9 @@ export function validatePlanForModel(plan: PrunePlan, model: OnnxModel, options:
     // Own keys only: a layer named 'constructor' must not find Object's.
     const physicalShapes = plan.physical?.shapes;
     const expected = physicalShapes && typeof physicalShapes === 'object' && Object.hasOwn(physicalShapes, name) ? physicalShapes[name] : entry.shape;
+    if (expected === null || typeof expected !== 'object') {
+      throw new ShapeError(`plan layer has no shape: it holds ${describePlanValue(expected)}`, { ...where, hint: 'the plan file is damaged; write it again with deprune prune' });
+    }
     const actual = layerInfoShape(info);
     if (!sameShape(expected, actual)) {
       throw new ShapeError(`plan expects ${formatShape(expected)}, the model has ${formatShape(actual)}`, {

@@ -1,9 +1,9 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DeprunError } from '@deprune/errors';
-import { serializeModel, withGraph, graphOf } from '@deprune/onnx';
+import { encodeFloatTensor, graphOf, onnx, serializeModel, withGraph } from '@deprune/onnx';
 import { loadModel } from '@deprune/onnx/node';
 import { buildZooModel } from '@deprune/zoo';
 import { fnv1a32, prune, validatePlanForModel, type PrunePlan } from '../src/index';
@@ -47,11 +47,23 @@ describe('validatePlanForModel and the model file hash', () => {
   });
 
   it('a file of another size is told by its size alone', () => {
-    const bigger = join(folder, 'padded.onnx');
-    const bytes = serializeModel(loadModel(a.file));
-    // Trailing bytes a protobuf decoder reads as an unknown field: a different file, the same graph.
-    writeFileSync(bigger, Buffer.concat([bytes, Buffer.from([0xfa, 0x3e, 0x01, 0x00])]));
-    expect(() => validatePlanForModel(a.plan, loadModel(bigger))).toThrow(new RegExp(`this file is ${bytes.length + 4} bytes\\)`));
+    const bigger = join(folder, 'extra.onnx');
+    // The same layers and weights plus one unused initializer: another model, another size.
+    const proto = onnx.ModelProto.decode(readFileSync(a.file));
+    proto.graph!.initializer!.push(encodeFloatTensor('unused', new Float32Array(3), [3]));
+    const bytes = onnx.ModelProto.encode(proto).finish();
+    writeFileSync(bigger, bytes);
+    expect(() => validatePlanForModel(a.plan, loadModel(bigger))).toThrow(new RegExp(`this file is ${bytes.length} bytes\\)`));
+  });
+
+  it('accepts a loaded model pruned with nothing to prune (the plan hashes its serialization, not the file)', () => {
+    const file = join(folder, 'encoded-elsewhere.onnx');
+    // Trailing unknown field: another encoder's bytes for the same graph.
+    writeFileSync(file, Buffer.concat([serializeModel(buildZooModel('mobilenetv3-small', { inputSize: 64 })), Buffer.from([0xfa, 0x3e, 0x01, 0x00])]));
+    const loaded = loadModel(file);
+    const result = prune(loaded, { variant: 'deprune', ratio: 0 });
+    expect(result.model).toBe(loaded);
+    expect(() => validatePlanForModel(result.plan, result.model, { checkWeights: true })).not.toThrow();
   });
 
   it('checks no hash for models in memory, and a rewrite of a loaded model drops its file bytes', () => {

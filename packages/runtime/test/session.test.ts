@@ -260,12 +260,13 @@ describe('dsconv chains', () => {
     for (const name of ['pw3_out', 'twice_out']) expect(relativeL2Error(outputs[name].data, expected[name].data), name).toBeLessThan(1e-5);
   });
 
-  it('chains by default only in the modes with device memory', async () => {
-    expect(DEVICE_RESIDENT_MODES).toEqual(['headlessgl', 'webgl2', 'webgpu']);
+  it('chains by default only in the modes with memory of their own (wasm, GL, WebGPU)', async () => {
+    expect(DEVICE_RESIDENT_MODES).toEqual(['wasm', 'headlessgl', 'webgl2', 'webgpu']);
     const model = buildZooModel('mobilenetv2', { inputSize: 32 });
     for (const mode of ['cpu', 'webasm'] as const) {
       expect((await createSession(model, { mode })).compile({ input: [1, 3, 32, 32] }).kernels.dsconv, mode).toBeUndefined();
     }
+    expect((await createSession(model, { mode: 'wasm' })).compile({ input: [1, 3, 32, 32] }).kernels.dsconv).toBe(17);
   });
 });
 

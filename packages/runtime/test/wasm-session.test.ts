@@ -5,11 +5,12 @@
  */
 import { describe, expect, it } from 'vitest';
 import { UsageError } from '@deprune/errors';
-import { GraphBuilder } from '@deprune/onnx';
+import { gpuKernelBackend } from '@deprune/gpu';
+import { GraphBuilder, inferShapes } from '@deprune/onnx';
 import { prune } from '@deprune/pipeline';
 import { createRng, randomTensor, relativeL2Error, toFloat32, type Tensor } from '@deprune/tensor';
 import { buildZooModel } from '@deprune/zoo';
-import { createSession, resolveBackendMode } from '../src/index';
+import { compileGraph, createSession, resolveBackendMode } from '../src/index';
 import { ortRun, randomInput } from './helpers';
 
 const weight = (shape: number[], seed: number) => toFloat32(randomTensor(shape, createRng(seed), { scale: 0.3 })) as Tensor<Float32Array>;
@@ -75,4 +76,35 @@ describe('the runtime on the wasm backend', () => {
     session.dispose();
     await expect(session.run(feeds)).rejects.toThrow(/disposed/);
   }, 120_000);
+});
+
+describe('wasm session memory', () => {
+  it('peaks within 1.5x of the packed weights plus the largest set of live activations', async () => {
+    for (const name of ['mobilenetv2', 'efficientnet-b0'] as const) {
+      const model = buildZooModel(name, { seed: 1, inputSize: 224 });
+      const shape = [1, 3, 224, 224];
+      const session = await createSession(model, { mode: 'wasm', threads: 1 });
+      const input = session.inputNames[0];
+      // The first run packs the weights layer by layer; the second is a steady run with all of them resident.
+      for (let run = 0; run < 2; run++) await session.run({ [input]: randomInput(shape, 6) });
+      const memory = session.backendInfo.memory!;
+      // The largest set of values alive at once, walking the compiled steps with their release points.
+      const graph = compileGraph(model, { mode: 'wasm', backend: gpuKernelBackend('cpu'), inputShapes: { [input]: shape }, planEntries: new Map(), sparse: true, fuse: true, chain: true, keep: new Set() });
+      const { shapes } = inferShapes(model, { inputShapes: { [input]: shape } });
+      const bytes = (value: string) => 4 * (shapes.get(value) ?? []).reduce((product, dim) => product * dim, 1);
+      const live = new Set<string>();
+      let largest = 0;
+      graph.steps.forEach((step, position) => {
+        for (const value of step.outputs) live.add(value);
+        largest = Math.max(largest, [...live].reduce((sum, value) => sum + bytes(value), 0));
+        for (const value of graph.releases[position]) live.delete(value);
+      });
+      const bound = 1.5 * (memory.constantBytes + largest);
+      console.log(`${name}: peak ${(memory.peakBytes / 2 ** 20).toFixed(1)} MiB in use, ${(memory.memoryBytes / 2 ** 20).toFixed(1)} MiB reserved; weights ${(memory.constantBytes / 2 ** 20).toFixed(1)} MiB + largest live set ${(largest / 2 ** 20).toFixed(1)} MiB`);
+      expect(memory.peakBytes).toBeLessThanOrEqual(bound);
+      // What the process holds: the whole WebAssembly memory (the allocator grows it by an eighth at a time).
+      expect(memory.memoryBytes).toBeLessThanOrEqual(bound);
+      session.dispose();
+    }
+  }, 60_000);
 });

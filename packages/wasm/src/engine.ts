@@ -233,8 +233,9 @@ export class WasmEngine {
     const have = this.memory.buffer.byteLength;
     if (end > have) {
       const pages = Math.ceil((end - have) / PAGE_BYTES);
-      // Grow by at least a quarter, so a growing model does not pay a grow per allocation.
-      const grow = Math.min(MAX_PAGES - have / PAGE_BYTES, Math.max(pages, Math.ceil(have / PAGE_BYTES / 4)));
+      // Grow by at least an eighth, so a growing model does not pay a grow per allocation, while
+      // what is reserved stays close to what is used.
+      const grow = Math.min(MAX_PAGES - have / PAGE_BYTES, Math.max(pages, Math.ceil(have / PAGE_BYTES / 8)));
       if (grow < pages) throw new UnsupportedError(`the wasm backend needs ${end} bytes, over wasm32's 4 GiB`, { hint: 'run a smaller input, or a gpu.js mode' });
       try {
         this.memory.grow(grow);

@@ -127,6 +127,34 @@ const builders: { weight: number; build: CaseBuilder }[] = [
     },
   },
   {
+    weight: 5,
+    build(rng, corpus) {
+      // Calibration runs the model in onnxruntime (or the deprune runtime): what deprune accepts, they may not.
+      const damageModel = chance(rng, 0.6);
+      const model = damageModel ? mutateModel(corpus.models.tinyDynamic, rng) : { value: corpus.models.tinyDynamic, steps: [] };
+      const batch = damageModel ? { value: corpus.npy, steps: [] } : mutateNpy(corpus.npy, rng);
+      const engine = pick(rng, ['onnxruntime', 'onnxruntime', 'deprune']);
+      return {
+        kind: `calib/prune (${engine})`,
+        steps: [...model.steps, ...batch.steps],
+        files: { 'm.onnx': model.value, 'calib.npy': batch.value },
+        argv: ['prune', `${DIR}/m.onnx`, '-o', `${DIR}/out.onnx`, '--calib', `${DIR}/calib.npy`, '--engine', engine, '--calib-samples', '2', '--input-shape', '1,3,16,16'],
+      };
+    },
+  },
+  {
+    weight: 3,
+    build(rng, corpus) {
+      const mutated = mutateModel(corpus.models.tinyDynamic, rng);
+      return {
+        kind: 'model/eval (onnxruntime)',
+        steps: mutated.steps,
+        files: { 'm.onnx': mutated.value, 'data/a.png': corpus.png, 'data/labels.txt': text('a.png\t0\n') },
+        argv: ['eval', `${DIR}/m.onnx`, '--task', 'fidelity', '--reference', `${DIR}/m.onnx`, '--data', `${DIR}/data`, '--engine', 'onnxruntime', '--preset', 'ppocr-cls'],
+      };
+    },
+  },
+  {
     weight: 4,
     build(rng, corpus) {
       // Flag values, not files: numbers, names and paths where they do not belong.
