@@ -1,10 +1,10 @@
 import { balanceDw, balancePw } from '@deprune/bwt';
 import { UsageError } from '@deprune/errors';
-import { buildColumnTable, buildDiagonalTable, buildTapTable, DEFAULT_STEP, median, medianStandardError, type ColumnTable, type ConvAttrs, type DsconvLayers, type TapTable } from '@deprune/gpu';
+import { buildColumnTable, buildDiagonalTable, buildTapTable, DEFAULT_STEP, type ColumnTable, type ConvAttrs, type DsconvLayers, type TapTable } from '@deprune/gpu';
 import { analyticStaircase, recalibrate, type HsrMove, type LatencyModel } from '@deprune/hsr';
 import { applyMask, keptWeightCount, maskLayer, type DwLayer, type LayerPlan, type PwLayer } from '@deprune/masks';
 import { effectiveConvWeights, indexGraph, type OnnxModel } from '@deprune/onnx';
-import { measureInterleaved, measuredLatencyModel, profileLayers, type ProfiledLatencyEntry } from '@deprune/profiler';
+import { measureInterleaved, measuredLatencyModel, median, medianStandardError, profileLayers, type ProfiledLatencyEntry } from '@deprune/profiler';
 import { BACKEND_MODES, DEVICE_RESIDENT_MODES, isBackendMode, type BackendMode, type SessionBackend } from '@deprune/runtime';
 import { createRng, randomTensor, tensor, toFloat32, type Rng, type Tensor } from '@deprune/tensor';
 import { machineInfo, type MachineInfo } from './machine';

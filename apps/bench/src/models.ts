@@ -1,5 +1,6 @@
 import { UnsupportedError, UsageError } from '@deprune/errors';
-import { GPU_JS_VERSION, measureInterleaved } from '@deprune/gpu';
+import { GPU_JS_VERSION } from '@deprune/gpu';
+import { measureInterleaved } from '@deprune/profiler';
 import { indexGraph, serializeModel, type OnnxModel } from '@deprune/onnx';
 import { prune, type PruneVariant } from '@deprune/pipeline';
 import { backendLabel, createSession, type BackendMode, type HostTensor, type Session } from '@deprune/runtime';

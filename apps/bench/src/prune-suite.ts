@@ -1,5 +1,5 @@
 import { UsageError } from '@deprune/errors';
-import { measureInterleaved } from '@deprune/gpu';
+import { measureInterleaved } from '@deprune/profiler';
 import { indexGraph, type OnnxModel } from '@deprune/onnx';
 import { prune, type PruneConfig, type PruneVariant } from '@deprune/pipeline';
 import { machineInfo, type MachineInfo } from './machine';

@@ -98,10 +98,8 @@ describe('fuzz regressions', () => {
     expect(outcome.stderr).toMatch(/keptIndices\[0\]\[0\] = an array of 20000 is outside \[0, 7\]/);
   });
 
-  // Not fixed here: the message comes from @deprune/gpu (tables.ts prints String(step)), which this
-  // change may not edit. it.fails keeps the input; when gpu describes the value briefly, this test
-  // fails and becomes an ordinary it().
-  it.fails('7:4210 plan/run: a plan layer whose step is a 20,000-element array gets a 100 KB message (in @deprune/gpu)', async () => {
+  // The message came from @deprune/gpu's table builder, which printed String(step) whole.
+  it('7:4210 plan/run: a plan layer whose step is a 20,000-element array got a 100 KB message', async () => {
     const { verdict } = await runner.run(planWith(corpus, (plan) => (plan.layers[1].step = bigArray()), '7:4210', 'layers[1].step: an array of 20000'));
     expect(verdict).toEqual({ ok: true, kind: 'exit 2' });
   });

@@ -8,7 +8,8 @@
  */
 import { buildDwPlan, type DwLayer } from '@deprune/masks';
 import { createRng, randomTensor, toFloat32, type Tensor } from '@deprune/tensor';
-import { buildTapTable, disposeBackend, getKernel, measureInterleaved, resolveMode, type GpuMode } from '../src/index';
+import { measureInterleaved } from '../../profiler/src/index';
+import { buildTapTable, disposeBackend, getKernel, resolveMode, type GpuMode } from '../src/index';
 
 const [modeArg = 'webasm', channelsArg = '96', sizeArg = '112', kernelArg = '3', strideArg = '1', repeatsArg = '9'] = process.argv.slice(2);
 const { mode, reason } = await resolveMode(modeArg as GpuMode | 'auto');

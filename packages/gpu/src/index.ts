@@ -9,8 +9,6 @@ export { ACTIVATION_CODES, activationValue, applyActivation, encodeActivation, F
 export type { Activation, ActivationName, EncodedActivation } from './activation';
 export { buildTapTable, buildColumnTable, buildDiagonalTable, DEFAULT_STEP, DEFAULT_DIAGONAL_GROUP_SIZE } from './tables';
 export type { TapTable, ColumnTable, DiagonalTable, TableOptions, DiagonalTableOptions } from './tables';
-export { measureMedian, measureInterleaved, median, medianStandardError } from './timing';
-export type { InterleavedOptions, Measurement, MeasureOptions } from './timing';
 export { GPU_JS_VERSION } from './version';
 export { BUILTIN_KERNELS } from './kernels';
 export { runStep, readback, activationInput, float32Data, signatureOf } from './kernels/launch';

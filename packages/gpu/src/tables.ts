@@ -43,7 +43,11 @@ function weightData(weights: Tensor | FloatArray, expected: number, what: string
 
 function resolveStep(options: TableOptions, entry: LayerPlanEntry): number {
   const step = options.step ?? entry.step ?? DEFAULT_STEP;
-  if (!Number.isInteger(step) || step < 1) throw new UsageError(`step t must be an integer >= 1, got ${String(step)}`, { node: entry.name });
+  if (!Number.isInteger(step) || step < 1) {
+    // A plan file can hold anything here: name the kind of value, not all of it.
+    const shown = typeof step === 'number' ? String(step) : Array.isArray(step) ? `an array of ${(step as unknown[]).length} values` : typeof step;
+    throw new UsageError(`step t must be an integer >= 1, got ${shown}`, { node: entry.name });
+  }
   return step;
 }
 

@@ -14,9 +14,6 @@ import {
   getKernel,
   GPU_JS_VERSION,
   listKernels,
-  measureInterleaved,
-  measureMedian,
-  medianStandardError,
   probeModes,
   readback,
   registerKernel,
@@ -206,39 +203,6 @@ describe('activations and timing', () => {
         expect(helper(value, encoded.code, encoded.alpha, encoded.beta)).toBe(activationValue(value, encoded));
       }
     }
-  });
-
-  it('measureMedian runs warmup + repeats calls and reports median, spread and samples', async () => {
-    let calls = 0;
-    const result = await measureMedian(
-      async () => {
-        calls++;
-      },
-      { warmup: 1, repeats: 5 },
-    );
-    expect(calls).toBe(6);
-    expect(result.samples).toHaveLength(5);
-    expect(result.medianMs).toBeGreaterThanOrEqual(Math.min(...result.samples));
-    expect(result.medianMs).toBeLessThanOrEqual(Math.max(...result.samples));
-    expect(result.spreadMs).toBeCloseTo(Math.max(...result.samples) - Math.min(...result.samples));
-    await expect(measureMedian(() => undefined, { repeats: 0 })).rejects.toThrow(/repeats must be an integer >= 1/);
-  });
-
-  it('measureInterleaved rotates the order every round (the same function as @deprune/profiler has)', async () => {
-    const calls: string[] = [];
-    const make = (name: string) => () => void calls.push(name);
-    const results = await measureInterleaved([make('a'), make('b')], { warmup: 1, repeats: 2 });
-    expect(calls).toEqual(['a', 'b', 'a', 'b', 'b', 'a']);
-    expect(results.map((result) => result.samples.length)).toEqual([2, 2]);
-    await expect(measureInterleaved([make('a')], { repeats: 0 })).rejects.toThrow(/repeats must be an integer >= 1/);
-  });
-
-  it('medianStandardError is robust to the odd slow call', () => {
-    expect(medianStandardError([1, 2])).toBe(0);
-    const steady = medianStandardError([10, 11, 12, 13, 14]);
-    expect(steady).toBeCloseTo((1.2533 * 1.4826 * 1) / Math.sqrt(5), 10);
-    // One call 10x slower (a scheduler hiccup) barely moves it; max - min would grow 20-fold.
-    expect(medianStandardError([10, 11, 12, 13, 140])).toBeCloseTo(steady, 10);
   });
 
   it('GPU_JS_VERSION is the installed gpu.js', () => {

@@ -14,5 +14,5 @@ export type {
   ProfileMetadata,
   SkippedLayer,
 } from './profiler';
-export { measureInterleaved, median } from './timing';
-export type { InterleavedOptions, Measurement } from './timing';
+export { measureInterleaved, measureMedian, median, medianStandardError } from './timing';
+export type { InterleavedOptions, Measurement, MeasureOptions } from './timing';

@@ -1,9 +1,17 @@
 import { UsageError } from '@deprune/errors';
 
 /**
- * Timing helpers of the profiler and the benchmarks: functions timed side by side, with medians.
- * Plain JavaScript timing (`performance.now()` around awaited calls): nothing here knows a backend.
+ * Timing helpers of the profiler, the benchmarks and the CLI (their one home): a function timed
+ * alone or several side by side, with medians and their standard error. Plain JavaScript timing
+ * (`performance.now()` around awaited calls): nothing here knows a backend.
  */
+
+export interface MeasureOptions {
+  /** Untimed calls first (compilation, caches, JIT). Default 2. */
+  warmup?: number;
+  /** Timed calls. Default 7. */
+  repeats?: number;
+}
 
 export interface Measurement {
   /** Median of the timed calls, in milliseconds. */
@@ -19,6 +27,44 @@ export function median(values: readonly number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const middle = sorted.length >> 1;
   return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+}
+
+/**
+ * Standard error of the median of timing samples: 1.2533 * sigma / sqrt(n) (the
+ * median's error for roughly normal noise), with sigma estimated robustly as 1.4826 * the median
+ * absolute deviation, so the odd slow call (a scheduler hiccup, GC) does not inflate it as it
+ * inflates max - min. 0 for fewer than 3 samples (no estimate: only the fit's own tests apply).
+ */
+export function medianStandardError(samples: readonly number[]): number {
+  if (samples.length < 3) return 0;
+  const middle = median(samples);
+  const deviation = median(samples.map((sample) => Math.abs(sample - middle)));
+  return (1.2533 * 1.4826 * deviation) / Math.sqrt(samples.length);
+}
+
+
+function count(name: string, value: number, minimum: number): number {
+  if (!Number.isInteger(value) || value < minimum) throw new UsageError(`measureMedian ${name} must be an integer >= ${minimum}, got ${String(value)}`);
+  return value;
+}
+
+/**
+ * Calls `fn` `warmup` times untimed, then `repeats` times timed (awaiting it when it returns a
+ * promise), one call after another. The median resists the odd slow call (GC, a scheduler hiccup)
+ * better than the mean; the spread says how noisy the machine was. For the profiler, the
+ * benchmarks and the CLI's timings: tests should not assert on it.
+ */
+export async function measureMedian(fn: () => unknown, options: MeasureOptions = {}): Promise<Measurement> {
+  const warmup = count('warmup', options.warmup ?? 2, 0);
+  const repeats = count('repeats', options.repeats ?? 7, 1);
+  for (let call = 0; call < warmup; call++) await fn();
+  const samples: number[] = [];
+  for (let call = 0; call < repeats; call++) {
+    const start = performance.now();
+    await fn();
+    samples.push(performance.now() - start);
+  }
+  return { medianMs: median(samples), spreadMs: Math.max(...samples) - Math.min(...samples), samples };
 }
 
 function measurementOf(samples: number[]): Measurement {

@@ -5,7 +5,7 @@ import type { KernelBackend, KernelName, KernelSignatures } from '@deprune/kerne
 import type { DwLayer } from '@deprune/masks';
 import { createWasmBackend, type WasmBackend } from '@deprune/wasm';
 import { afterAll, describe, expect, it } from 'vitest';
-import { defaultKeptGrid, measureInterleaved, measuredLatencyModel, median, profileLayers, type ProfileProgress } from '../src/index';
+import { defaultKeptGrid, measureInterleaved, measuredLatencyModel, measureMedian, median, medianStandardError, profileLayers, type ProfileProgress } from '../src/index';
 
 const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, index) => from + index);
 
@@ -183,5 +183,31 @@ describe('profileLayers on the wasm backend', () => {
     // Every result went back to the backend (the wasm backend keeps results in its memory until released).
     expect(calls).toBeGreaterThan(0);
     expect(released).toBe(calls);
+  });
+});
+
+describe('timing helpers', () => {
+  it('measureMedian runs warmup + repeats calls and reports median, spread and samples', async () => {
+    let calls = 0;
+    const result = await measureMedian(
+      async () => {
+        calls++;
+      },
+      { warmup: 1, repeats: 5 },
+    );
+    expect(calls).toBe(6);
+    expect(result.samples).toHaveLength(5);
+    expect(result.medianMs).toBeGreaterThanOrEqual(Math.min(...result.samples));
+    expect(result.medianMs).toBeLessThanOrEqual(Math.max(...result.samples));
+    expect(result.spreadMs).toBeCloseTo(Math.max(...result.samples) - Math.min(...result.samples));
+    await expect(measureMedian(() => undefined, { repeats: 0 })).rejects.toThrow(/repeats must be an integer >= 1/);
+  });
+
+  it('medianStandardError is robust to the odd slow call', () => {
+    expect(medianStandardError([1, 2])).toBe(0);
+    const steady = medianStandardError([10, 11, 12, 13, 14]);
+    expect(steady).toBeCloseTo((1.2533 * 1.4826 * 1) / Math.sqrt(5), 10);
+    // One call 10x slower (a scheduler hiccup) barely moves it; max - min would grow 20-fold.
+    expect(medianStandardError([10, 11, 12, 13, 140])).toBeCloseTo(steady, 10);
   });
 });

@@ -24,6 +24,36 @@ export function usesRelaxedSimd(): i32 {
   return 1.0 / (1.0 + Mathf.exp(-v));
 }
 
+/**
+ * e^x on four lanes: x = n ln 2 + r with |r| <= ln 2 / 2 (ln 2 split in two parts so r is exact),
+ * e^r by its Taylor polynomial to r^6 (relative error below 2e-7 there), times 2^n built in the
+ * exponent bits. x is clamped to [-87, 88] first, where e^x stays a normal float32. Sigmoid and
+ * SiLU run on every output of EfficientNet's convolutions: a scalar exp per value made them
+ * several times the cost of the convolution itself.
+ */
+// @ts-ignore: decorator
+@inline function exp4(x: v128): v128 {
+  x = f32x4.pmin(f32x4.splat(88.0), f32x4.pmax(f32x4.splat(-87.0), x));
+  const n = f32x4.nearest(f32x4.mul(x, f32x4.splat(1.44269504088896341)));
+  let r = f32x4.sub(x, f32x4.mul(n, f32x4.splat(0.693359375)));
+  r = f32x4.sub(r, f32x4.mul(n, f32x4.splat(-2.12194440e-4)));
+  let p = f32x4.splat(1.0 / 720.0);
+  p = madd(p, r, f32x4.splat(1.0 / 120.0));
+  p = madd(p, r, f32x4.splat(1.0 / 24.0));
+  p = madd(p, r, f32x4.splat(1.0 / 6.0));
+  p = madd(p, r, f32x4.splat(0.5));
+  p = madd(p, r, f32x4.splat(1.0));
+  p = madd(p, r, f32x4.splat(1.0));
+  const scale = i32x4.shl(i32x4.add(i32x4.trunc_sat_f32x4_s(n), i32x4.splat(127)), 23);
+  return f32x4.mul(p, scale);
+}
+
+/** 1 / (1 + e^-x) on four lanes. */
+// @ts-ignore: decorator
+@inline function sigmoid4(v: v128): v128 {
+  return f32x4.div(f32x4.splat(1), f32x4.add(f32x4.splat(1), exp4(f32x4.neg(v))));
+}
+
 /** The fused epilogue on four values (pmax / pmin: one instruction each, no NaN fix-ups). */
 // @ts-ignore: decorator
 @inline function activate(v: v128, code: i32, alpha: v128, beta: v128): v128 {
@@ -34,13 +64,8 @@ export function usesRelaxedSimd(): i32 {
   const one = f32x4.splat(1);
   if (code == 3) return f32x4.mul(v, f32x4.pmin(one, f32x4.pmax(zero, madd(alpha, v, beta))));
   if (code == 4) return f32x4.pmin(one, f32x4.pmax(zero, madd(alpha, v, beta)));
-  // sigmoid and silu: lane by lane (exp has no SIMD instruction).
-  let s = f32x4.splat(sigmoid1(f32x4.extract_lane(v, 0)));
-  s = f32x4.replace_lane(s, 1, sigmoid1(f32x4.extract_lane(v, 1)));
-  s = f32x4.replace_lane(s, 2, sigmoid1(f32x4.extract_lane(v, 2)));
-  s = f32x4.replace_lane(s, 3, sigmoid1(f32x4.extract_lane(v, 3)));
-  if (code == 5) return s;
-  if (code == 6) return f32x4.mul(v, s);
+  if (code == 5) return sigmoid4(v);
+  if (code == 6) return f32x4.mul(v, sigmoid4(v));
   return v;
 }
 
@@ -489,10 +514,9 @@ export function unaryMap(x: usize, y: usize, n: i32, op: i32, code: i32, alpha: 
   for (; i + 4 <= n; i += 4) {
     let v = v128.load(x + (<usize>i << 2));
     if (op == 1) {
-      let e = f32x4.splat(Mathf.exp(f32x4.extract_lane(v, 0)));
-      e = f32x4.replace_lane(e, 1, Mathf.exp(f32x4.extract_lane(v, 1)));
-      e = f32x4.replace_lane(e, 2, Mathf.exp(f32x4.extract_lane(v, 2)));
-      v = f32x4.replace_lane(e, 3, Mathf.exp(f32x4.extract_lane(v, 3)));
+      // exp4 clamps its input; past float32's range the answer is +inf, below it (subnormal) 0.
+      const e = exp4(v);
+      v = v128.bitselect(f32x4.splat(Infinity), v128.bitselect(f32x4.splat(0), e, f32x4.lt(v, f32x4.splat(-87.0))), f32x4.gt(v, f32x4.splat(88.72283)));
     } else if (op == 3) v = f32x4.sqrt(v);
     else if (op == 4) v = f32x4.abs(v);
     else if (op == 5) v = f32x4.neg(v);

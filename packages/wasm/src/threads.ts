@@ -24,7 +24,7 @@ const ARGS_OFFSET_INTS = 8;
 /** Up to 28 arguments (float64, 2 ints each). */
 const MAX_ARGS = (SLOT_INTS - ARGS_OFFSET_INTS) / 2;
 /** Main-thread spin iterations before sleeping on a worker's done word. */
-const MAIN_SPIN = 1 << 20;
+const MAIN_SPIN = 1 << 15;
 
 /**
  * The worker's code, plain JavaScript with no imports: run with `eval` by Node's worker_threads
@@ -114,7 +114,7 @@ export class ThreadPool {
   }
 
   /** Starts `threads - 1` workers on `module` and the shared `memory`, slots at `slotByte`. */
-  static async start(module: WebAssembly.Module, memory: WebAssembly.Memory, slotByte: number, threads: number, spin = 1 << 16): Promise<ThreadPool> {
+  static async start(module: WebAssembly.Module, memory: WebAssembly.Memory, slotByte: number, threads: number, spin = 1 << 15): Promise<ThreadPool> {
     const workers: WorkerHandle[] = [];
     new Int32Array(memory.buffer, slotByte, ThreadPool.slotBytes(threads - 1) / 4).fill(0);
     for (let index = 0; index < threads - 1; index++) workers.push(await startWorker(module, memory, slotByte + index * SLOT_INTS * 4, spin));

@@ -27,7 +27,7 @@ export const BROWSERS = ['chromium'] as const;
 /** Every flag of `deprune bench` but the common ones, in the order the recorded command line lists them. */
 const FLAG_ORDER = [
   'suite', 'model', 'mode', 'browser', 'input-shape', 'ratio', 'variants', 'layers', 'quick', 'repeats', 'warmup',
-  'step', 'tile-rows', 'group-size', 'skip-dr', 'hsr-model', 'chain', 'no-onnxruntime', 'ort-backends', 'ort-threads', 'no-memory',
+  'step', 'tile-rows', 'group-size', 'skip-dr', 'hsr-model', 'chain', 'threads', 'no-onnxruntime', 'ort-backends', 'ort-threads', 'no-memory',
   'runs', 'importance', 'allocation', 'ratios', 'eval-count', 'calib-samples', 'no-reconstruct', 'speed', 'engine', 'compare', 'out', 'force',
 ] as const;
 const COMMON = ['suite', 'model', 'browser', 'input-shape', 'ratio', 'quick', 'repeats', 'warmup', 'compare', 'out', 'force'];
@@ -35,7 +35,7 @@ const COMMON = ['suite', 'model', 'browser', 'input-shape', 'ratio', 'quick', 'r
 const ACCURACY_COMMON = ['suite', 'model', 'out'];
 const OWN: Readonly<Record<BenchSuite, readonly string[]>> = {
   kernels: ['mode', 'layers', 'step', 'tile-rows', 'group-size', 'skip-dr', 'hsr-model', 'chain'],
-  models: ['mode', 'variants', 'no-onnxruntime', 'ort-backends', 'ort-threads'],
+  models: ['mode', 'variants', 'threads', 'no-onnxruntime', 'ort-backends', 'ort-threads'],
   prune: ['variants', 'no-memory'],
   hsr: ['mode', 'layers', 'step', 'tile-rows'],
   accuracy: ['variants', 'runs', 'importance', 'allocation', 'ratios', 'eval-count', 'calib-samples', 'no-reconstruct', 'speed', 'engine'],

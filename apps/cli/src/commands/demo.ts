@@ -196,7 +196,7 @@ Pruning without retraining costs accuracy; the table shows how much, honestly.`,
     const { mode, reason } = await resolveBackendFlag(args.string('mode'), 'demo');
     const threads = args.integer('threads', { min: 1, max: 256 });
     out.debug(`mode ${mode}: ${reason}`);
-    const [images, imagesNode, runtime, gpu, onnx] = await Promise.all([import('@deprune/images'), import('@deprune/images/node'), import('@deprune/runtime'), import('@deprune/gpu'), import('@deprune/onnx')]);
+    const [images, imagesNode, runtime, profiler, onnx] = await Promise.all([import('@deprune/images'), import('@deprune/images/node'), import('@deprune/runtime'), import('@deprune/profiler'), import('@deprune/onnx')]);
     const picture = imagesNode.readImage(image);
     const calibrate = !args.boolean('no-calib');
     const calibrationSamples = parseCount('calib-samples', args.string('calib-samples'), DEFAULT_CALIBRATION_SAMPLES);
@@ -233,7 +233,7 @@ Pruning without retraining costs accuracy; the table shows how much, honestly.`,
         const yardstick = await onnxruntimeDense(model, inputName, input, dense.backendInfo.threads);
         if (yardstick.unavailable !== undefined) out.warn(`${name}: no onnxruntime-node time: ${yardstick.unavailable}`);
         const timing = out.progress(`${name}: timing dense, pruned${yardstick.run ? ' and onnxruntime-node' : ''} (${mode}, 1 warm-up + ${repeat} runs each)`, repeat);
-        const [denseTime, prunedTime, ortTime] = await gpu.measureInterleaved(
+        const [denseTime, prunedTime, ortTime] = await profiler.measureInterleaved(
           [async () => void (results[0] = (await dense.run(feeds)).outputs), async () => void (results[1] = (await sparse.run(feeds)).outputs), ...(yardstick.run ? [yardstick.run] : [])],
           { warmup: 1, repeats: repeat, onRound: (round) => timing.update(round) },
         );

@@ -130,7 +130,7 @@ export function kernelSummary(session: Session, feeds: Record<string, HostTensor
 
 export const runCommand: Command = {
   name: 'run',
-  summary: 'run a model (dense, or pruned with its plan) on the gpu.js kernels: outputs and latency',
+  summary: 'run a model (dense, or pruned with its plan) on the wasm or gpu.js kernels: outputs and latency',
   usage: [
     'run <model> [--plan p.deprune.json] [--input [name=]x.npy | --image file.png --preset P] [--output y.npy] [--mode M] [--repeat N] [--json]',
   ],
@@ -193,6 +193,8 @@ PP-OCR rec model, and the median latency of --repeat timed runs after one warm-u
       out.warn(`${planPathNextTo(resolved.file)} is next to the model: pass --plan ${planPathNextTo(resolved.file)} to run its sparse kernels`);
     }
     const runtime = await import('@deprune/runtime');
+    // Checked here first so that a plan that does not fit the model is named in the message.
+    if (plan !== null && planPath !== undefined) (await import('@deprune/pipeline')).validatePlanForModel(plan, resolved.model, { checkWeights: true, planFile: planPath });
     const session = await runtime.createSession(resolved.model, { mode, plan, sparse: !args.boolean('dense'), ...(threads === undefined ? {} : { threads }) });
     // Shapes only matter for random inputs: files and images bring their own.
     const random = inputFiles.length === 0 && args.string('image') === undefined;
@@ -202,11 +204,11 @@ PP-OCR rec model, and the median latency of --repeat timed runs after one warm-u
     const inputNames = indexGraph(resolved.model).inputs;
     const { feeds, sources } = await resolveFeeds({ inputNames, inputShapes, inputs: inputFiles, image: args.string('image'), preset, modelSpec: spec, seed });
 
-    const gpu = await import('@deprune/gpu');
+    const { measureMedian } = await import('@deprune/profiler');
     const progress = out.progress(`running ${spec} (${mode})`, repeat + 1);
     let first: Awaited<ReturnType<Session['run']>> | undefined;
     let calls = 0;
-    const latency = await gpu.measureMedian(
+    const latency = await measureMedian(
       async () => {
         const result = await session.run(feeds);
         first ??= result;
