@@ -174,12 +174,12 @@ describe('a model and a plan that were not written together', () => {
     expect(pairIsConsistent(join(where, 'out.onnx'), join(where, 'out.deprune.json'))).toBe(true);
   }, 120_000);
 
-  it('run refuses a model beside another prune\'s plan of the same network, naming the model and the plan\'s model; a missing model is named', () => {
+  it('run refuses a model beside another prune\'s plan of the same network, naming the model, the plan file and the plan\'s model; a missing model is named', () => {
     const where = join(folder, 'mismatch');
     mkdirSync(where);
     for (const [name, ratio] of [['a', '0.3'], ['b', '0.6']]) expect(runCli(['prune', MODEL, '-o', `${name}.onnx`, '--ratio', ratio], { cwd: where }).status).toBe(0);
     const line = refusal(runCli(['run', 'a.onnx', '--plan', 'b.deprune.json', '--mode', 'cpu', '--repeat', '1'], { cwd: where }));
-    expect(line).toMatch(/^deprune: a\.onnx: is not the model the plan was written for \(the plan records fnv1a32:[0-9a-f]{8}, \d+ bytes, written as 'b\.onnx'; this file is fnv1a32:[0-9a-f]{8}, \d+ bytes\)/);
+    expect(line).toMatch(/^deprune: a\.onnx: is not the model the plan 'b\.deprune\.json' was written for \(the plan records fnv1a32:[0-9a-f]{8}, \d+ bytes, written as 'b\.onnx'; this file is fnv1a32:[0-9a-f]{8}, \d+ bytes\)/);
     expect(refusal(runCli(['run', 'gone.onnx', '--plan', 'b.deprune.json', '--mode', 'cpu'], { cwd: where }))).toMatch(/^deprune: gone\.onnx: no such file/);
   });
 
