@@ -41,7 +41,7 @@ export { pruneReportMarkdown, pruneChartSpec, pruneTable } from './prune-report'
 export { runHsrSuite, DEFAULT_HSR_RATIO } from './hsr-suite';
 export type { HsrSuiteOptions, HsrSuiteReport, HsrLayerResult, HsrLayerMove, HsrSuiteProgress } from './hsr-suite';
 export { hsrReportMarkdown, hsrChartSpec, hsrTable, hsrSummaryLines } from './hsr-report';
-export { SUITE_VIEWS, suiteView, suiteReportFiles, writeSuiteReport } from './suite-views';
+export { SUITE_VIEWS, suiteView, suiteReportFiles, writeSuiteReport, modeFolder } from './suite-views';
 export type { SuiteView, AnySuiteReport } from './suite-views';
 export { compareRuns, timedRows, ratioRows, repeatabilityMarkdown } from './repeatability';
 export type { Repeatability, RepeatabilityRow, TimedRow } from './repeatability';

@@ -58,7 +58,7 @@ export const SUITE_VIEWS: {
     summary: (report) => [`Best pruned variant: **${report.summary.best.variant}, ${fixed(report.summary.best.speedup)}x** faster than dense on ${backendLabel(report.mode)}.`, ...yardstickSentences(report)],
     chartSpec: modelChartSpec,
     markdown: modelReportMarkdown,
-    folder: (report) => ['models', report.mode],
+    folder: (report) => ['models', modeFolder(report.mode, report.machine.browser !== undefined)],
     stem: modelReportStem,
   },
   kernels: {
@@ -68,7 +68,7 @@ export const SUITE_VIEWS: {
     ],
     chartSpec: kernelChartSpec,
     markdown: kernelReportMarkdown,
-    folder: (report) => ['kernels', report.mode],
+    folder: (report) => ['kernels', modeFolder(report.mode, report.machine.browser !== undefined)],
     stem: reportStem,
   },
   prune: {
@@ -86,7 +86,7 @@ export const SUITE_VIEWS: {
     summary: hsrSummaryLines,
     chartSpec: hsrChartSpec,
     markdown: hsrReportMarkdown,
-    folder: (report) => ['hsr', report.mode],
+    folder: (report) => ['hsr', modeFolder(report.mode, report.machine.browser !== undefined)],
     stem: modelReportStem,
   },
 };
@@ -110,6 +110,14 @@ export function suiteView(report: AnySuiteReport): SuiteView<AnySuiteReport> {
 }
 
 /** Where `writeSuiteReport` puts a report: `<outDir>/<suite>/<mode or environment>/<stem>.{json,md,svg}`. */
+/** Modes that run in Node and in the page: their page runs go to `<mode>-chromium`, apart from the Node runs. */
+const NODE_AND_PAGE_MODES = ['wasm', 'webasm', 'cpu'];
+
+/** The report folder of a mode: `wasm`, or `wasm-chromium` for a run in the page (webgl2 and webgpu run only there). */
+export function modeFolder(mode: string, inBrowser: boolean): string {
+  return inBrowser && NODE_AND_PAGE_MODES.includes(mode) ? `${mode}-chromium` : mode;
+}
+
 export function suiteReportFiles(report: AnySuiteReport, outDir: string): WrittenReport {
   const view = suiteView(report);
   const [suite, where] = view.folder(report);

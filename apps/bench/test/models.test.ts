@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildZooModel } from '@deprune/zoo';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MODEL_VARIANTS, modelReportMarkdown, onnxruntimeNodeYardstick, runModelSuite, writeModelReport, type ModelSuiteReport, type Yardstick } from '../src/index';
+import { MODEL_VARIANTS, modeFolder, modelReportMarkdown, onnxruntimeNodeYardstick, runModelSuite, writeModelReport, type ModelSuiteReport, type Yardstick } from '../src/index';
 
 /** A yardstick whose only backend cannot run: the report must list it with the reason. */
 const unavailableYardstick: Yardstick = {
@@ -81,4 +81,12 @@ describe('runModelSuite (MobileNetV3-Small 64x64)', () => {
     expect(markdown).toMatch(/absent-runtime gpu: not run here: no such device here\./);
     expect(markdown).toMatch(/!\[median latency per run\]\(chart\.svg\)/);
   });
+});
+
+it('keeps page runs of a mode that also runs in Node apart from the Node runs', () => {
+  expect(modeFolder('wasm', false)).toBe('wasm');
+  expect(modeFolder('wasm', true)).toBe('wasm-chromium');
+  expect(modeFolder('webasm', true)).toBe('webasm-chromium');
+  // webgl2 and webgpu run only in the page: their folder is the mode.
+  expect(modeFolder('webgl2', true)).toBe('webgl2');
 });

@@ -50,7 +50,7 @@ export async function runSuiteBench(args: ParsedArgs, out: Output, suite: Exclud
   const earlier = readEarlierReport(args, suite);
   const { spec, resolved, inputShape } = await benchModel(args, suite);
   const command = benchCommandLine(args, suite, spec);
-  const where = suite === 'prune' ? (place.inBrowser ? 'chromium' : 'node') : place.mode!;
+  const where = suite === 'prune' ? (place.inBrowser ? 'chromium' : 'node') : bench.modeFolder(place.mode!, place.inBrowser);
   const outDir = args.string('out');
   if (outDir !== undefined) {
     const stem = bench.modelReportStem({ model: resolved.spec, input: { shape: inputShape }, settings: { ratio } });
