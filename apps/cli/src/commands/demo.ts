@@ -150,6 +150,13 @@ async function onnxruntimeDense(model: OnnxModel, inputName: string, input: Host
   }
 }
 
+/**
+ * Untimed runs of each model before the timed ones. A JIT runtime's first runs are slower than its
+ * steady state (V8 optimises the runtime's JavaScript after some runs); onnxruntime's native code
+ * is not, so a short warm-up would compare a cold runtime with a warm one.
+ */
+const DEMO_WARMUP = 10;
+
 export const demoCommand: Command = {
   name: 'demo',
   summary: 'prune a bundled real model with DEPrune-BH and run dense vs pruned side by side: kept weights, latency, fidelity',
@@ -232,10 +239,10 @@ Pruning without retraining costs accuracy; the table shows how much, honestly.`,
         const results: Record<string, HostTensor>[] = [];
         const yardstick = await onnxruntimeDense(model, inputName, input, dense.backendInfo.threads);
         if (yardstick.unavailable !== undefined) out.warn(`${name}: no onnxruntime-node time: ${yardstick.unavailable}`);
-        const timing = out.progress(`${name}: timing dense, pruned${yardstick.run ? ' and onnxruntime-node' : ''} (${mode}, 1 warm-up + ${repeat} runs each)`, repeat);
+        const timing = out.progress(`${name}: timing dense, pruned${yardstick.run ? ' and onnxruntime-node' : ''} (${mode}, ${DEMO_WARMUP} warm-up + ${repeat} runs each)`, repeat);
         const [denseTime, prunedTime, ortTime] = await profiler.measureInterleaved(
           [async () => void (results[0] = (await dense.run(feeds)).outputs), async () => void (results[1] = (await sparse.run(feeds)).outputs), ...(yardstick.run ? [yardstick.run] : [])],
-          { warmup: 1, repeats: repeat, onRound: (round) => timing.update(round) },
+          { warmup: DEMO_WARMUP, repeats: repeat, onRound: (round) => timing.update(round) },
         );
         await yardstick.close?.();
         timing.done(`${name}: dense ${denseTime.medianMs.toFixed(0)} ms, pruned ${prunedTime.medianMs.toFixed(0)} ms${ortTime ? `, onnxruntime-node ${ortTime.medianMs.toFixed(0)} ms` : ''} (medians, ${mode})`);
