@@ -380,27 +380,61 @@ export function dwTaps(x: usize, y: usize, tapOffsets: usize, tapWeights: usize,
       const first = load<i32>(tapStart + (<usize>c << 2));
       const last = load<i32>(tapStart + (<usize>c << 2), 4);
       const b = v128.load32_splat(bias + (<usize>c << 2));
-      for (let q = 0; q < wideCount; q += 16) {
-        let a0 = b, a1 = b, a2 = b, a3 = b;
-        const base = scratch + (<usize>q << 2);
-        for (let t = first; t < last; t++) {
-          const wv = v128.load32_splat(tapWeights + (<usize>t << 2));
-          const p = base + (<usize>load<i32>(tapOffsets + (<usize>t << 2)) << 2);
-          a0 = madd(wv, v128.load(p), a0);
-          a1 = madd(wv, v128.load(p, 16), a1);
-          a2 = madd(wv, v128.load(p, 32), a2);
-          a3 = madd(wv, v128.load(p, 48), a3);
-        }
-        const o = wide + (<usize>q << 2);
-        v128.store(o, activate(a0, code, av, bv));
-        v128.store(o, activate(a1, code, av, bv), 16);
-        v128.store(o, activate(a2, code, av, bv), 32);
-        v128.store(o, activate(a3, code, av, bv), 48);
-      }
       const out = y + index * outPlane;
+      if (Wo >= 8) {
+        // Rows of 8 or more outputs: blocks of 16 and 8 along each row, stored straight into the
+        // output; a last partial block is the row's final 8 outputs again (recomputed, same values).
+        for (let oy = 0; oy < Ho; oy++) {
+          const inRow = scratch + (<usize>(oy * Wq) << 2);
+          const outRow = out + (<usize>(oy * Wo) << 2);
+          let ox = 0;
+          for (; ox + 16 <= Wo; ox += 16) dwBlock16(inRow + (<usize>ox << 2), outRow + (<usize>ox << 2), tapOffsets, tapWeights, first, last, b, code, av, bv);
+          if (ox + 8 <= Wo) {
+            dwBlock8(inRow + (<usize>ox << 2), outRow + (<usize>ox << 2), tapOffsets, tapWeights, first, last, b, code, av, bv);
+            ox += 8;
+          }
+          if (ox < Wo) dwBlock8(inRow + (<usize>(Wo - 8) << 2), outRow + (<usize>(Wo - 8) << 2), tapOffsets, tapWeights, first, last, b, code, av, bv);
+        }
+        continue;
+      }
+      // Short rows (7x7 maps and smaller): 16 outputs at a time along the flattened wide rows, then
+      // the Wq - Wo extra columns of each row dropped when the rows are compacted into the output.
+      for (let q = 0; q < wideCount; q += 16) dwBlock16(scratch + (<usize>q << 2), wide + (<usize>q << 2), tapOffsets, tapWeights, first, last, b, code, av, bv);
       for (let oy = 0; oy < Ho; oy++) copyFloats(out + (<usize>oy * <usize>Wo << 2), wide + (<usize>oy * <usize>Wq << 2), Wo);
     }
   }
+}
+
+/** 16 outputs of one DW channel: the taps `first` .. `last` over the planes at `base`, four accumulators. */
+// @ts-ignore: decorator
+@inline function dwBlock16(base: usize, o: usize, tapOffsets: usize, tapWeights: usize, first: i32, last: i32, b: v128, code: i32, av: v128, bv: v128): void {
+  let a0 = b, a1 = b, a2 = b, a3 = b;
+  for (let t = first; t < last; t++) {
+    const wv = v128.load32_splat(tapWeights + (<usize>t << 2));
+    const p = base + (<usize>load<i32>(tapOffsets + (<usize>t << 2)) << 2);
+    a0 = madd(wv, v128.load(p), a0);
+    a1 = madd(wv, v128.load(p, 16), a1);
+    a2 = madd(wv, v128.load(p, 32), a2);
+    a3 = madd(wv, v128.load(p, 48), a3);
+  }
+  v128.store(o, activate(a0, code, av, bv));
+  v128.store(o, activate(a1, code, av, bv), 16);
+  v128.store(o, activate(a2, code, av, bv), 32);
+  v128.store(o, activate(a3, code, av, bv), 48);
+}
+
+/** 8 outputs of one DW channel (two accumulators). */
+// @ts-ignore: decorator
+@inline function dwBlock8(base: usize, o: usize, tapOffsets: usize, tapWeights: usize, first: i32, last: i32, b: v128, code: i32, av: v128, bv: v128): void {
+  let a0 = b, a1 = b;
+  for (let t = first; t < last; t++) {
+    const wv = v128.load32_splat(tapWeights + (<usize>t << 2));
+    const p = base + (<usize>load<i32>(tapOffsets + (<usize>t << 2)) << 2);
+    a0 = madd(wv, v128.load(p), a0);
+    a1 = madd(wv, v128.load(p, 16), a1);
+  }
+  v128.store(o, activate(a0, code, av, bv));
+  v128.store(o, activate(a1, code, av, bv), 16);
 }
 
 /**
