@@ -632,3 +632,15 @@ export function reduceRows(x: usize, y: usize, rows: i32, length: i32, kind: i32
     store<f32>(y + (<usize>r << 2), activate1(value, code, alpha, beta));
   }
 }
+
+/**
+ * Copies rows `rows[0..count)` (i32 indices) of X (rows `xStride` floats apart) to `dst`, one after
+ * the other, `length` floats each: a PCP tile's kept input rows made contiguous, so its GEMM runs
+ * as a dense one over them.
+ */
+export function gatherRows(x: usize, rows: usize, count: i32, length: i32, xStride: i32, dst: usize): void {
+  for (let i = 0; i < count; i++) {
+    const row = <usize>load<i32>(rows + (<usize>i << 2));
+    copyFloats(dst + (<usize>(i * length) << 2), x + ((row * <usize>xStride) << 2), length);
+  }
+}

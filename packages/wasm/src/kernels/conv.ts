@@ -180,18 +180,89 @@ export function packColumnTable(table: ColumnTable): { rows: Int32Array; rowStar
   return { rows, rowStart, weights };
 }
 
+/**
+ * A PCP table whose row tiles are whole panels of 4 rows, as PCP's tiles are by default (32 rows):
+ * per tile, its kept input rows and its rows' weights packed in panels over just those columns.
+ * Each tile then runs as a dense GEMM over its kept rows, gathered into a contiguous block first.
+ */
+interface TiledColumns {
+  /** Kept input rows of every tile, one list after the other. */
+  rows: Int32Array;
+  /** Per tile: where its list starts in `rows` and its panels in the packed weights (floats). */
+  rowStart: number[];
+  panelStart: number[];
+  weights: Float32Array;
+}
+
+function packTiledColumns(table: ColumnTable): TiledColumns {
+  const rowStart: number[] = [];
+  const panelStart: number[] = [];
+  const lists: number[] = [];
+  const packs: Float32Array[] = [];
+  let floats = 0;
+  for (let tile = 0; tile < table.tiles; tile++) {
+    const first = tile * table.tileRows;
+    const rows = Math.min(table.tileRows, table.outChannels - first);
+    const kept = table.kept[tile];
+    rowStart.push(lists.length);
+    for (let slot = 0; slot < kept; slot++) lists.push(table.columns[tile * table.slots + slot]);
+    panelStart.push(floats);
+    const pack = packPanels(table.weights, rows, kept, table.slots, first * table.slots);
+    packs.push(pack);
+    floats += pack.length;
+  }
+  const weights = new Float32Array(Math.max(1, floats));
+  packs.forEach((pack, tile) => weights.set(pack, panelStart[tile]));
+  return { rows: Int32Array.from(lists.length > 0 ? lists : [0]), rowStart, panelStart, weights };
+}
+
+const tiledLayouts = new WeakMap<ColumnTable, TiledColumns>();
+
 async function pwSparseCore(context: KernelContext, input: Activations, table: ColumnTable, bias: Tensor | null | undefined, activation: Activation | undefined, op: string): Promise<Activations> {
   const { engine, constants } = context;
   const [batch, inChannels, height, width] = input.shape;
   const pixels = height * width;
+  const b = residentBias(context, bias, table.outChannels, panelsOf(table.outChannels) * 4, op, table);
+  const act = encodeActivation(activation);
+  const output = engine.alloc(batch * table.outChannels * pixels * FLOAT);
+  if (table.tileRows % 4 === 0) {
+    let layout = tiledLayouts.get(table);
+    if (layout === undefined) {
+      layout = packTiledColumns(table);
+      tiledLayouts.set(table, layout);
+    }
+    const tiled = layout;
+    const w = constants.get(table, 'tile-weights', () => tiled.weights);
+    const rows = constants.get(table, 'tile-rows', () => tiled.rows);
+    const widest = Math.max(1, ...table.kept);
+    const gatheredBytes = widest * pixels * FLOAT;
+    const gathered = engine.alloc(gatheredBytes);
+    try {
+      for (let n = 0; n < batch; n++) {
+        const x = input.offset + n * inChannels * pixels * FLOAT;
+        const y = output + n * table.outChannels * pixels * FLOAT;
+        for (let tile = 0; tile < table.tiles; tile++) {
+          const first = tile * table.tileRows;
+          const kept = table.kept[tile];
+          engine.exports.gatherRows(x, rows + tiled.rowStart[tile] * 4, kept, pixels, pixels, gathered);
+          await gemmPanels(
+            context,
+            { weights: w + tiled.panelStart[tile] * FLOAT, x: gathered, bias: b + first * FLOAT, y: y + first * pixels * FLOAT, inner: kept, rows: Math.min(table.tileRows, table.outChannels - first), pixels, xStride: pixels, yStride: pixels },
+            act,
+          );
+        }
+      }
+    } finally {
+      engine.release(gathered, gatheredBytes);
+    }
+    return { offset: output, shape: [batch, table.outChannels, height, width] };
+  }
+  // Tiles that split a panel of 4 rows: each panel reads the union of its rows' kept columns in place.
   let packed: ReturnType<typeof packColumnTable> | undefined;
   const pack = () => (packed ??= packColumnTable(table));
   const w = constants.get(table, 'gather-weights', () => pack().weights);
   const rows = constants.get(table, 'gather-rows', () => pack().rows);
   const rowStart = constants.get(table, 'gather-start', () => pack().rowStart);
-  const b = residentBias(context, bias, table.outChannels, panelsOf(table.outChannels) * 4, op, table);
-  const act = encodeActivation(activation);
-  const output = engine.alloc(batch * table.outChannels * pixels * FLOAT);
   for (let n = 0; n < batch; n++) {
     const call = { weights: w, x: input.offset + n * inChannels * pixels * FLOAT, bias: b, y: output + n * table.outChannels * pixels * FLOAT, rows: table.outChannels, pixels, xStride: pixels, yStride: pixels };
     // A panel's entries are found through rowStart, so a share of panels starts rowStart further on.
