@@ -1,4 +1,5 @@
 import { yardstickLabel, type ModelSuiteReport } from './models';
+import type { YardstickUnavailable } from './yardsticks';
 import { machineLine } from './machine';
 import { gcNote } from './suite-common';
 import { fixed, percent, suiteReportPaths, table, versionsLine, writeReportFiles, type ReportTable, type WrittenReport } from './report';
@@ -42,10 +43,25 @@ export function modelTable(report: ModelSuiteReport): ReportTable {
         fixed(row.cosineVsDense, 4),
         row.top1AgreesWithDense === undefined ? '-' : row.top1AgreesWithDense ? 'yes' : 'no',
       ]),
-      ...report.unavailable.map((entry) => [`${entry.variant ?? `${entry.backend} dense`}`, entry.backend, entry.threads === null ? '-' : String(entry.threads), '-', '-', `unavailable: ${entry.reason}`, '-', '-', '-', '-', '-', '-']),
+      ...report.unavailable.map((entry) => [`${entry.variant ?? `${entry.backend} dense`}`, entry.backend, entry.threads === null ? '-' : String(entry.threads), '-', '-', `unavailable: ${unavailableText(entry)}`, '-', '-', '-', '-', '-', '-']),
     ],
     align: ['l', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
   };
+}
+
+/** A row that could not run: the reason, and what to do about it when there is a hint. */
+export function unavailableText(entry: YardstickUnavailable): string {
+  return entry.hint === undefined ? entry.reason : `${entry.reason} (${entry.hint})`;
+}
+
+/**
+ * The summary's best pruned variant. `best` is 'dense' only when no pruned variant ran (failed
+ * ones are never best): that is said as such rather than as "dense, 1.00x faster than dense".
+ */
+export function bestVariantSentence(report: ModelSuiteReport): string {
+  const { best } = report.summary;
+  if (best.variant === 'dense') return 'No pruned variant ran here (see the unavailable rows).';
+  return `Best pruned variant: **${best.variant}, ${fixed(best.speedup)}x** faster than dense on ${backendLabel(report.mode)}.`;
 }
 
 /** One sentence per yardstick row: how its time compares with our dense run. */
@@ -72,9 +88,9 @@ export function modelReportMarkdown(report: ModelSuiteReport, chartFile?: string
   const main = modelTable(report);
   lines.push(table(main.headers, main.rows, main.align));
   lines.push('');
-  lines.push(`Best pruned variant: **${summary.best.variant}, ${fixed(summary.best.speedup)}x** faster than dense on ${backendLabel(report.mode)}.`);
+  lines.push(bestVariantSentence(report));
   lines.push(...yardstickSentences(report));
-  for (const entry of report.unavailable) lines.push(`${entry.backend}${entry.variant ? ` ${entry.variant}` : ''}: not run here: ${entry.reason}.`);
+  for (const entry of report.unavailable) lines.push(`${entry.backend}${entry.variant ? ` ${entry.variant}` : ''}: not run here: ${unavailableText(entry)}.`);
   if (!summary.reference.startsWith(`${backendLabel(report.mode)} dense`)) lines.push(`Our dense run could not run in this mode, so every speedup and output comparison is against **${summary.reference}**.`);
   lines.push('');
   lines.push(

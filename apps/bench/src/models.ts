@@ -135,6 +135,30 @@ function argmax(data: Float32Array): number {
   return best;
 }
 
+/**
+ * gpu.js's webasm backend gives every compiled kernel a WebAssembly memory of its own; a browser
+ * page caps the address space those reserve (Node does not), so whole models at once run out.
+ */
+export function isWebasmMemoryFailure(message: string): boolean {
+  return /WebAssembly\.Memory\(\): could not allocate memory/.test(message);
+}
+
+/** The way out of a webasm memory failure: the wasm backend has one memory per session. */
+export const WEBASM_MEMORY_HINT =
+  'gpu.js webasm gives every kernel its own WebAssembly memory and a browser page caps them: use --mode wasm (the WebAssembly SIMD backend, one memory per session), or fewer --variants';
+
+/** The hint shown on the row of one of our variants that could not run: what to try instead. */
+export function failedVariantHint(mode: BackendMode, variant: ModelVariant, reason: string): string {
+  if (isWebasmMemoryFailure(reason)) return WEBASM_MEMORY_HINT;
+  if (mode !== 'wasm') return `the other variants ran; --mode wasm runs every variant on the WebAssembly SIMD backend`;
+  return `the other variants ran; --variants ${variant} --mode webasm tells a wasm kernel's limit from the variant's`;
+}
+
+/** The summary's best pruned variant: only rows that ran (failed variants are in `unavailable`, never here). */
+function bestPrunedRow(ran: readonly ModelRow[]): ModelRow | undefined {
+  return ran.filter((row) => row.variant !== 'dense').reduce<ModelRow | undefined>((best, row) => (best === undefined || row.speedupVsDense > best.speedupVsDense ? row : best), undefined);
+}
+
 export async function runModelSuite(options: ModelSuiteOptions): Promise<ModelSuiteReport> {
   const started = performance.now();
   const { ratio, warmup, repeats } = timingSettings(options, { ratio: DEFAULT_MODEL_RATIO, warmup: 2, repeats: 7 });
@@ -159,30 +183,37 @@ export async function runModelSuite(options: ModelSuiteOptions): Promise<ModelSu
   for (const [index, variant] of variants.entries()) {
     options.onProgress?.({ stage: 'prune', done: index, total: variants.length, detail: variant });
     const pruned = variant === 'dense' ? null : prune(model, { variant: variant as PruneVariant, ratio, inputShapes: { [inputName]: [...options.inputShape] } });
-    for (const threads of threadCounts) try {
-      const session = await createSession(pruned?.model ?? model, { mode, plan: pruned?.plan ?? null, threads });
-      sessions.push(session);
-      const uses = session.compile({ [inputName]: options.inputShape }).planLayers;
-      const layers = pruned?.report.layers ?? [];
-      const weights = layers.reduce((sum, layer) => sum + layer.weights, 0);
-      const keptWeights = layers.reduce((sum, layer) => sum + layer.keptWeights, 0);
-      const entry: Entry = {
-        variant,
-        backend,
-        yardstick: false,
-        threads: session.backendInfo.threads,
-        sparsity: weights === 0 ? 0 : 1 - keptWeights / weights,
-        keptWeights,
-        weights,
-        planLayers: uses.length,
-        sparseLayers: uses.filter((use) => use.kernel === 'dwSparse' || use.kernel === 'pwSparse').length,
-        ...(mode === 'wasm' ? { detail: `WebAssembly ${session.backendInfo.simd === 'relaxed' ? 'relaxed SIMD (FMA)' : 'SIMD'}${session.backendInfo.threads < threads ? `; ${threads} threads asked, ${session.backendInfo.threads} without shared memory` : ''}` } : {}),
-        run: async () => Object.values((await session.run(feeds)).outputs)[0],
-      };
-      await entry.run();
-      entries.push(entry);
-    } catch (error) {
-      unavailable.push({ backend, variant, threads, reason: reasonOf(error) });
+    for (const threads of threadCounts) {
+      let session: Session | undefined;
+      try {
+        const opened = await createSession(pruned?.model ?? model, { mode, plan: pruned?.plan ?? null, threads });
+        session = opened;
+        const uses = opened.compile({ [inputName]: options.inputShape }).planLayers;
+        const layers = pruned?.report.layers ?? [];
+        const weights = layers.reduce((sum, layer) => sum + layer.weights, 0);
+        const keptWeights = layers.reduce((sum, layer) => sum + layer.keptWeights, 0);
+        const entry: Entry = {
+          variant,
+          backend,
+          yardstick: false,
+          threads: opened.backendInfo.threads,
+          sparsity: weights === 0 ? 0 : 1 - keptWeights / weights,
+          keptWeights,
+          weights,
+          planLayers: uses.length,
+          sparseLayers: uses.filter((use) => use.kernel === 'dwSparse' || use.kernel === 'pwSparse').length,
+          ...(mode === 'wasm' ? { detail: `WebAssembly ${opened.backendInfo.simd === 'relaxed' ? 'relaxed SIMD (FMA)' : 'SIMD'}${opened.backendInfo.threads < threads ? `; ${threads} threads asked, ${opened.backendInfo.threads} without shared memory` : ''}` } : {}),
+          run: async () => Object.values((await opened.run(feeds)).outputs)[0],
+        };
+        await entry.run();
+        entries.push(entry);
+        sessions.push(opened);
+      } catch (error) {
+        // A variant that failed frees its memory now, before the next one is built.
+        session?.dispose();
+        const reason = reasonOf(error);
+        unavailable.push({ backend, variant, threads, reason, hint: failedVariantHint(mode, variant, reason) });
+      }
     }
   }
   options.onProgress?.({ stage: 'prune', done: variants.length, total: variants.length });
@@ -251,7 +282,7 @@ export async function runModelSuite(options: ModelSuiteOptions): Promise<ModelSu
   // Speedups of the summary: the first thread count's rows (the reference's).
   const ours = rows.filter((row) => !row.yardstick && row.threads === rows[referenceIndex].threads);
   const speedup = Object.fromEntries(ours.map((row) => [row.variant, row.speedupVsDense])) as Partial<Record<ModelVariant, number>>;
-  const bestRow = ours.filter((row) => row.variant !== 'dense').reduce<ModelRow | undefined>((best, row) => (best === undefined || row.speedupVsDense > best.speedupVsDense ? row : best), undefined);
+  const bestRow = bestPrunedRow(ours);
   return {
     suite: 'models',
     command: options.command ?? '',

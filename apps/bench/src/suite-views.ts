@@ -8,12 +8,11 @@ import { hsrChartSpec, hsrReportMarkdown, hsrSummaryLines, hsrTable } from './hs
 import type { HsrSuiteReport } from './hsr-suite';
 import type { KernelSuiteReport, KernelVariant } from './kernels';
 import type { ModelSuiteReport } from './models';
-import { modelChartSpec, modelReportMarkdown, modelReportStem, modelTable, yardstickSentences } from './models-report';
+import { bestVariantSentence, modelChartSpec, modelReportMarkdown, modelReportStem, modelTable, yardstickSentences } from './models-report';
 import { pruneChartSpec, pruneReportMarkdown, pruneTable } from './prune-report';
 import type { PruneSuiteReport } from './prune-suite';
 import { repeatabilityMarkdown, type Repeatability } from './repeatability';
 import { fixed, kernelChartSpec, kernelReportMarkdown, percent, PAPER_DSCONV_SPEEDUP, reportStem, suiteReportPaths, writeReportFiles, type ReportTable, type WrittenReport } from './report';
-import { backendLabel } from '@deprune/runtime';
 
 /** Any suite's report; `repeatability` is there when the run was compared with an earlier one (`compareRuns`). */
 export type AnySuiteReport = (ModelSuiteReport | KernelSuiteReport | PruneSuiteReport | HsrSuiteReport) & { repeatability?: Repeatability };
@@ -55,7 +54,7 @@ export const SUITE_VIEWS: {
 } = {
   models: {
     tables: (report) => [modelTable(report)],
-    summary: (report) => [`Best pruned variant: **${report.summary.best.variant}, ${fixed(report.summary.best.speedup)}x** faster than dense on ${backendLabel(report.mode)}.`, ...yardstickSentences(report)],
+    summary: (report) => [bestVariantSentence(report), ...yardstickSentences(report)],
     chartSpec: modelChartSpec,
     markdown: modelReportMarkdown,
     folder: (report) => ['models', modeFolder(report.mode, report.machine.browser !== undefined)],

@@ -27,6 +27,8 @@ export interface YardstickUnavailable {
   reason: string;
   /** Which of our variants, for our own runs (a yardstick runs the dense model). */
   variant?: string;
+  /** What to do about it, in deprune bench flags; reports show it next to the reason. */
+  hint?: string;
 }
 
 export interface Yardstick {

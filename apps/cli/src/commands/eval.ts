@@ -63,7 +63,7 @@ index; fidelity needs no labels) and scores it:
   fidelity   cosine, max |diff| and top-1 agreement of the output against --reference
 --plan checks the plan against the model and, with --engine deprune, runs its sparse kernels.
 Generate labelled text data with @deprune/textdata (see the bench's accuracy suite).`,
-  args: [{ name: 'model', description: `an .onnx file, or one of ${modelNamesText()}` }],
+  args: [{ name: 'model', description: `an .onnx file, or one of ${modelNamesText()} (zoo names may omit 'zoo:')` }],
   flags: {
     task: { type: 'string', value: 'task', description: TASKS.join(' | ') },
     data: { type: 'string', value: 'folder', description: 'images and labels.txt' },

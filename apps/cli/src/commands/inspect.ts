@@ -299,7 +299,7 @@ is taken as 1; other dynamic dimensions need --input-shape (bundled models have 
 ppocr-det 1,3,640,640, ppocr-rec 1,3,48,320, ppocr-cls 1,3,48,192).
 Human output lists all layers and blocks up to ${FULL_LIST_LIMIT}, otherwise the first ${HEAD} and last ${TAIL};
 --layers lists all. --json always includes every layer and block.`,
-  args: [{ name: 'model', description: `an .onnx file, or one of ${modelNamesText()} (zoo names take ':folded')` }],
+  args: [{ name: 'model', description: `an .onnx file, or one of ${modelNamesText()} (zoo names may omit 'zoo:' and take ':folded')` }],
   flags: {
     'input-shape': {
       type: 'string',

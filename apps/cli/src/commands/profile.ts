@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { UsageError } from '@deprune/errors';
 import type { ProfiledLatencyTable } from '@deprune/profiler';
-import { helpHint } from '../args';
+import { helpHint, outputFlag, repeatsFlag } from '../args';
 import { modelNamesText } from '../models';
 import { formatTable } from '../output';
 import type { Command } from '../registry';
@@ -47,7 +47,7 @@ Use it with deprune prune --hsr-table <table.json>, which also takes the BWT uni
 was measured for (channel, or group with --group-size G; tiles of --tile-rows T).`,
   args: [{ name: 'model', description: `an .onnx file, or one of ${modelNamesText()} (zoo names may omit 'zoo:')` }],
   flags: {
-    output: { type: 'string', short: 'o', value: 'table.json', description: 'where to write the latency table' },
+    output: outputFlag('table.json', 'where to write the latency table'),
     mode: { type: 'string', value: 'M', description: `backend: ${MODE_NAMES.join(' | ')} (default auto: wasm in Node)` },
     'input-shape': { type: 'string', multiple: true, value: 'shape', description: 'input shape as 1,3,H,W; with several inputs name=1,3,H,W' },
     quick: { type: 'boolean', description: 'fewer timed calls (1 warm-up, 3 timed): a rough table, fast' },
@@ -56,7 +56,7 @@ was measured for (channel, or group with --group-size G; tiles of --tile-rows T)
     'group-size': { type: 'string', value: 'G', description: 'channels per DW group for --dw-unit group (default 32)' },
     'tile-rows': { type: 'string', value: 'T', description: 'PW output rows per tile (default 32, as BWT)' },
     step: { type: 'string', value: 't', description: "chunk size the kernels are built with (default 4, the kernels' default)" },
-    repeats: { type: 'string', value: 'N', description: 'timed calls per kept count (default 7; --quick 3)' },
+    repeats: repeatsFlag('timed calls per kept count (default 7; --quick 3)'),
     force: { type: 'boolean', short: 'f', description: 'overwrite the output file if it exists' },
   },
   examples: [

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { basename } from 'node:path';
 import { DeprunError, UsageError } from '@deprune/errors';
 import type { BwtConfig, BwtSettingKey, PruneConfig, PruneProgress, PruneReport, PruneResult, PruneVariant } from '@deprune/pipeline';
-import { helpHint, type ParsedArgs } from '../args';
+import { helpHint, outputFlag, type ParsedArgs } from '../args';
 import { modelNamesText, resolveModel } from '../models';
 import { formatCount, formatShort, formatTable, type Output } from '../output';
 import type { Command } from '../registry';
@@ -181,9 +181,9 @@ default from the bundled model, else imagenet) or an .npy batch [N, C, H, W]; th
 --calib-samples (32) are used. With --importance activation or obs (the default with --calib),
 one dense pass collects each layer's input statistics for the scorer. --allocation saliency
 (config allocation) spreads the weights the ratio removes over the layers by normalised OBS
-saliency instead of pruning each at the ratio; saliency-macs (the default with --calib) spreads
-the MACs it removes (about the same speedup); uniform prunes each layer at the ratio. The
-saliency ones need --calib. Then, unless --no-reconstruct, every pruned
+saliency instead of pruning each at the ratio; saliency-macs (the default when calibrating)
+spreads the MACs it removes (about the same speedup); uniform (the default without
+calibration) prunes each layer at the ratio. The saliency ones need calibration. Then, unless --no-reconstruct, every pruned
 layer's kept weights and bias are re-fitted (damped least squares, --damping 0.01) to
 reproduce the dense layer's output, layer by layer; the zero pattern is the plan's.
 --engine: onnxruntime (fast on a CPU; needs onnxruntime-node), deprune (the gpu.js
@@ -191,9 +191,9 @@ runtime) or auto (onnxruntime when installed). --json adds calibration and recon
 The bundled models (ppocr-cls, ppocr-rec, ppocr-det) calibrate by default on rendered images
 of their task, as deprune demo does (--calib-samples of them; --no-calib prunes by magnitude
 alone). Without calibration, prune warns that accuracy was not checked.`,
-  args: [{ name: 'model', description: `an .onnx file, or one of ${modelNamesText()} (zoo names take ':folded')` }],
+  args: [{ name: 'model', description: `an .onnx file, or one of ${modelNamesText()} (zoo names may omit 'zoo:' and take ':folded')` }],
   flags: {
-    output: { type: 'string', short: 'o', value: 'out.onnx', description: 'where to write the pruned model (the plan goes next to it)' },
+    output: outputFlag('out.onnx', 'where to write the pruned model (the plan goes next to it)'),
     variant: { type: 'string', value: 'name', description: `${VARIANTS.join(' | ')} (default ${DEFAULT_VARIANT})` },
     ratio: { type: 'string', value: 'R', description: 'fraction of DW and PW weights to remove, in [0, 1) (default 0.5)' },
     dw: { type: 'string', value: 'R', description: 'ratio for DW layers (overrides --ratio)' },
@@ -215,7 +215,12 @@ alone). Without calibration, prune warns that accuracy was not checked.`,
     'calib-samples': { type: 'string', value: 'N', description: 'how many calibration samples to use (default 32)' },
     preset: { type: 'string', value: 'name', description: 'image preprocessing for --calib folders: ppocr-rec | ppocr-cls | ppocr-det | imagenet' },
     importance: { type: 'string', value: 'name', description: 'importance scorer: magnitude | activation | obs | obs-greedy (all but magnitude need --calib; default obs with --calib, else magnitude)' },
-    allocation: { type: 'string', value: 'name', description: 'spread of the ratio over the layers: uniform (default) | saliency | saliency-macs (need --calib)' },
+    allocation: {
+      type: 'string',
+      value: 'name',
+      // Says exactly what run() does when the flag is absent (allocationByDefault), which depends on calibration.
+      description: `spread of the ratio over the layers: uniform | saliency | saliency-macs (the saliency ones need calibration). Default: ${ONE_SHOT_ALLOCATION} when calibrating (--calib, or a bundled model without --no-calib; by weights when layer shapes are unknown), else uniform; a --config allocation replaces the default`,
+    },
     'no-reconstruct': { type: 'boolean', description: 'when calibrating: keep the masked weights as they are (no reconstruction)' },
     damping: { type: 'string', value: 'D', description: 'relative damping of the reconstruction (default 0.01)' },
     engine: { type: 'string', value: 'name', description: 'forward passes for --calib: auto (default) | onnxruntime | deprune' },

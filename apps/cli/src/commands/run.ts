@@ -5,8 +5,8 @@ import { indexGraph } from '@deprune/onnx';
 import type { PrunePlan } from '@deprune/pipeline';
 import type { HostTensor, Session } from '@deprune/runtime';
 import { createRng, randomTensor, tensor, toFloat32 } from '@deprune/tensor';
-import { helpHint } from '../args';
-import { modelNamesText, resolveModel, zooModelNames } from '../models';
+import { helpHint, outputFlag, repeatsFlag } from '../args';
+import { modelNamesText, resolveModel } from '../models';
 import { encodeNpy, readNpy } from '../npy';
 import { formatTable } from '../output';
 import type { Command } from '../registry';
@@ -132,16 +132,17 @@ export const runCommand: Command = {
   name: 'run',
   summary: 'run a model (dense, or pruned with its plan) on the wasm or gpu.js kernels: outputs and latency',
   usage: [
-    'run <model> [--plan p.deprune.json] [--input [name=]x.npy | --image file.png --preset P] [--output y.npy] [--mode M] [--repeat N] [--json]',
+    'run <model> [--plan p.deprune.json] [--input [name=]x.npy | --image file.png --preset P] [--output y.npy] [--mode M] [--repeats N] [--json]',
   ],
   description: `
-Compiles the model with @deprune/runtime and runs it on @deprune/gpu's kernels. With
+Compiles the model with @deprune/runtime and runs it on a kernel backend (--mode; in Node the
+default is wasm, @deprune/wasm's WebAssembly SIMD kernels, on --threads threads). With
 --plan (the .deprune.json deprune prune wrote), DEPrune layers run on the sparse kernels;
 the plan is checked against the model first. Inputs: --input x.npy (float32, C order; a
 wrong shape or dtype is an error), --image (PNG or JPEG, preprocessed by --preset; the
 bundled PP-OCR models pick theirs), or else seeded random values of the input shape.
 Prints each output's shape and range, the top-5 classes of a classifier, the text of the
-PP-OCR rec model, and the median latency of --repeat timed runs after one warm-up run.
+PP-OCR rec model, and the median latency of --repeats timed runs after one warm-up run.
 --output writes the first output as float32 .npy (atomically; never over an input).`,
   args: [{ name: 'model', description: `an .onnx file, or one of ${modelNamesText()} (zoo names may omit 'zoo:')` }],
   flags: {
@@ -150,23 +151,23 @@ PP-OCR rec model, and the median latency of --repeat timed runs after one warm-u
     image: { type: 'string', value: 'file', description: 'a PNG or JPEG image as the input' },
     preset: { type: 'string', value: 'P', description: `image preprocessing: ${PRESETS.join(' | ')}` },
     'input-shape': { type: 'string', multiple: true, value: 'shape', description: 'input shape for random inputs, as 1,3,H,W' },
-    output: { type: 'string', short: 'o', value: 'y.npy', description: 'write the first output as float32 .npy' },
+    output: outputFlag('y.npy', 'write the first output as float32 .npy'),
     mode: { type: 'string', value: 'M', description: `backend: ${MODE_NAMES.join(' | ')} (default auto: wasm, the WebAssembly SIMD kernels, in Node)` },
     threads: { type: 'string', value: 'N', description: 'wasm mode: threads the kernels split over (default: the available cores; results are the same at any count)' },
-    repeat: { type: 'string', value: 'N', description: 'timed runs after one warm-up run (default 5)' },
+    repeats: repeatsFlag('timed runs after one warm-up run (default 5)'),
     dense: { type: 'boolean', description: 'run the plan\'s layers on the dense kernels (same weights; for comparison)' },
     seed: { type: 'string', value: 'N', description: 'seed of the random input (default 0)' },
     force: { type: 'boolean', short: 'f', description: 'overwrite --output if it exists' },
   },
   examples: [
     'deprune run ppocr-rec --image line.png',
-    'deprune prune zoo:mobilenetv2 -o mnv2.onnx && deprune run mnv2.onnx --plan mnv2.deprune.json --mode webasm --repeat 10',
+    'deprune prune zoo:mobilenetv2 -o mnv2.onnx && deprune run mnv2.onnx --plan mnv2.deprune.json --mode webasm --repeats 10',
     'deprune run model.onnx --input x.npy --output y.npy --json',
   ],
   async run({ args, out }) {
     const spec = args.positional(0);
     if (spec === undefined) throw new UsageError('missing <model>', { hint: helpHint('run') });
-    const repeat = args.integer('repeat', { min: 1 }) ?? 5;
+    const repeat = args.integer('repeats', { min: 1 }) ?? 5;
     const seed = args.integer('seed', { min: 0 }) ?? 0;
     const preset = args.string('preset');
     if (preset !== undefined && !(PRESETS as readonly string[]).includes(preset)) throw new UsageError(`unknown --preset '${preset}'`, { hint: `choose one of ${PRESETS.join(', ')}` });
@@ -187,7 +188,7 @@ PP-OCR rec model, and the median latency of --repeat timed runs after one warm-u
     const { mode, reason } = await resolveBackendFlag(args.string('mode'), 'run');
     const threads = args.integer('threads', { min: 1, max: 256 });
     out.debug(`mode ${mode}: ${reason}`);
-    const resolved = await resolveModel(existsSync(spec) || !(zooModelNames as readonly string[]).includes(spec) ? spec : `zoo:${spec}`);
+    const resolved = await resolveModel(spec);
     if (resolved.file !== null) refuseOutputsOverInputs(writes, [{ path: resolved.file, role: 'input model' }]);
     if (plan === null && resolved.file !== null && existsSync(planPathNextTo(resolved.file))) {
       out.warn(`${planPathNextTo(resolved.file)} is next to the model: pass --plan ${planPathNextTo(resolved.file)} to run its sparse kernels`);

@@ -1,7 +1,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { UsageError } from '@deprune/errors';
 import { graphOf } from '@deprune/onnx';
-import { helpHint } from '../args';
+import { helpHint, outputFlag } from '../args';
 import { zooModelNames } from '../models';
 import { formatCount, formatTable } from '../output';
 import type { Command } from '../registry';
@@ -19,7 +19,7 @@ kept unless --fold-bn. An existing file is never overwritten without --force.
 Names: ${NAMES}.`,
   args: [{ name: 'name', description: `zoo model: ${NAMES}`, optional: true }],
   flags: {
-    output: { type: 'string', short: 'o', value: 'out.onnx', description: 'where to write the model' },
+    output: outputFlag('out.onnx', 'where to write the model'),
     seed: { type: 'string', value: 'N', description: 'weight seed, an integer >= 0 (default 0)' },
     'fold-bn': { type: 'boolean', description: 'fold every BatchNormalization into the Conv before it' },
     force: { type: 'boolean', short: 'f', description: 'overwrite the output file if it exists' },
