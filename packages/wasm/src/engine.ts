@@ -16,7 +16,6 @@ export type SimdLevel = 'auto' | 'relaxed' | 'simd';
 export interface KernelExports {
   usesRelaxedSimd(): number;
   gemmPanels(w: number, x: number, bias: number, y: number, K: number, M: number, P: number, xStride: number, yStride: number, code: number, alpha: number, beta: number): void;
-  gemmGather(w: number, rows: number, rowStart: number, x: number, bias: number, y: number, M: number, P: number, xStride: number, yStride: number, code: number, alpha: number, beta: number): void;
   dwTaps(
     x: number,
     y: number,

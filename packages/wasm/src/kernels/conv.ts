@@ -140,10 +140,9 @@ async function pwCore(context: KernelContext, input: Activations, weights: Float
 }
 
 /**
- * A PCP column table as gemmGather reads it: per panel of 4 rows, the input rows it reads (the
- * union of its rows' tiles' kept columns: exactly one tile's list when tiles are a multiple of 4
- * rows, as PCP's tiles are by default) and the 4 rows' weights at each, zero where a row's tile
- * does not keep that column.
+ * A PCP column table whose tiles split panels of 4 rows, per panel: the input rows it reads (the
+ * union of its rows' tiles' kept columns) and the 4 rows' weights at each (16 bytes per kept row:
+ * the panel layout of gemmPanels), zero where a row's tile does not keep that column.
  */
 export function packColumnTable(table: ColumnTable): { rows: Int32Array; rowStart: Int32Array; weights: Float32Array } {
   const panels = panelsOf(table.outChannels);
@@ -217,6 +216,7 @@ function packTiledColumns(table: ColumnTable): TiledColumns {
 }
 
 const tiledLayouts = new WeakMap<ColumnTable, TiledColumns>();
+const unionLayouts = new WeakMap<ColumnTable, ReturnType<typeof packColumnTable>>();
 
 async function pwSparseCore(context: KernelContext, input: Activations, table: ColumnTable, bias: Tensor | null | undefined, activation: Activation | undefined, op: string): Promise<Activations> {
   const { engine, constants } = context;
@@ -257,19 +257,37 @@ async function pwSparseCore(context: KernelContext, input: Activations, table: C
     }
     return { offset: output, shape: [batch, table.outChannels, height, width] };
   }
-  // Tiles that split a panel of 4 rows: each panel reads the union of its rows' kept columns in place.
-  let packed: ReturnType<typeof packColumnTable> | undefined;
-  const pack = () => (packed ??= packColumnTable(table));
-  const w = constants.get(table, 'gather-weights', () => pack().weights);
-  const rows = constants.get(table, 'gather-rows', () => pack().rows);
-  const rowStart = constants.get(table, 'gather-start', () => pack().rowStart);
-  for (let n = 0; n < batch; n++) {
-    const call = { weights: w, x: input.offset + n * inChannels * pixels * FLOAT, bias: b, y: output + n * table.outChannels * pixels * FLOAT, rows: table.outChannels, pixels, xStride: pixels, yStride: pixels };
-    // A panel's entries are found through rowStart, so a share of panels starts rowStart further on.
-    await engine.parallel(
-      'gemmGather',
-      gemmShares(call, engine.threads).map((share) => [w, rows, rowStart + share.firstPanel * 4, share.x, share.bias, share.y, share.rows, share.pixels, pixels, pixels, act.code, act.alpha, act.beta]),
-    );
+  // Tiles that split a panel of 4 rows: each panel runs over the union of its rows' kept columns,
+  // gathered into a block (a row's weight is 0 at a column its tile does not keep).
+  let union = unionLayouts.get(table);
+  if (union === undefined) {
+    union = packColumnTable(table);
+    unionLayouts.set(table, union);
+  }
+  const panels = union;
+  const w = constants.get(table, 'union-weights', () => panels.weights);
+  const rows = constants.get(table, 'union-rows', () => panels.rows);
+  let widest = 1;
+  for (let panel = 0; panel + 1 < panels.rowStart.length; panel++) widest = Math.max(widest, panels.rowStart[panel + 1] - panels.rowStart[panel]);
+  const gatheredBytes = widest * pixels * FLOAT;
+  const gathered = engine.alloc(gatheredBytes);
+  try {
+    for (let n = 0; n < batch; n++) {
+      const x = input.offset + n * inChannels * pixels * FLOAT;
+      const y = output + n * table.outChannels * pixels * FLOAT;
+      for (let panel = 0; panel + 1 < panels.rowStart.length; panel++) {
+        const first = panels.rowStart[panel];
+        const kept = panels.rowStart[panel + 1] - first;
+        engine.exports.gatherRows(x, rows + first * 4, kept, pixels, pixels, gathered);
+        await gemmPanels(
+          context,
+          { weights: w + first * 4 * FLOAT, x: gathered, bias: b + panel * 4 * FLOAT, y: y + panel * 4 * pixels * FLOAT, inner: kept, rows: Math.min(4, table.outChannels - panel * 4), pixels, xStride: pixels, yStride: pixels },
+          act,
+        );
+      }
+    }
+  } finally {
+    engine.release(gathered, gatheredBytes);
   }
   return { offset: output, shape: [batch, table.outChannels, height, width] };
 }
