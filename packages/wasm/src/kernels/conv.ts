@@ -180,43 +180,50 @@ export function packColumnTable(table: ColumnTable): { rows: Int32Array; rowStar
 }
 
 /**
- * A PCP table whose row tiles are whole panels of 4 rows, as PCP's tiles are by default (32 rows):
- * per tile, its kept input rows and its rows' weights packed in panels over just those columns.
- * Each tile then runs as a dense GEMM over its kept rows, gathered into a contiguous block first.
+ * A PCP layer as blocks of output rows that share their kept input rows. When the row tiles are
+ * whole panels of 4 rows, as PCP's are by default (32 rows), a block is a tile; otherwise it is a
+ * panel over the union of its rows' kept columns (a row's weight is 0 at a column its tile does
+ * not keep, see packColumnTable). Each block's kept input rows are gathered into one contiguous
+ * block and its GEMM runs dense over them.
  */
-interface TiledColumns {
-  /** Kept input rows of every tile, one list after the other. */
+interface GatherBlocks {
+  /** Kept input rows of every block, one list after the other. */
   rows: Int32Array;
-  /** Per tile: where its list starts in `rows` and its panels in the packed weights (floats). */
-  rowStart: number[];
-  panelStart: number[];
+  /** Every block's rows' weights, packed in panels over its kept rows (gemmPanels' layout). */
   weights: Float32Array;
+  blocks: { firstRow: number; rowCount: number; listStart: number; kept: number; weightStart: number }[];
 }
 
-function packTiledColumns(table: ColumnTable): TiledColumns {
-  const rowStart: number[] = [];
-  const panelStart: number[] = [];
+function gatherBlocks(table: ColumnTable): GatherBlocks {
+  if (table.tileRows % 4 !== 0) {
+    const union = packColumnTable(table);
+    const blocks = [];
+    for (let panel = 0; panel + 1 < union.rowStart.length; panel++) {
+      const listStart = union.rowStart[panel];
+      blocks.push({ firstRow: panel * 4, rowCount: Math.min(4, table.outChannels - panel * 4), listStart, kept: union.rowStart[panel + 1] - listStart, weightStart: listStart * 4 });
+    }
+    return { rows: union.rows, weights: union.weights, blocks };
+  }
+  const blocks: GatherBlocks['blocks'] = [];
   const lists: number[] = [];
   const packs: Float32Array[] = [];
   let floats = 0;
   for (let tile = 0; tile < table.tiles; tile++) {
-    const first = tile * table.tileRows;
-    const rows = Math.min(table.tileRows, table.outChannels - first);
+    const firstRow = tile * table.tileRows;
+    const rowCount = Math.min(table.tileRows, table.outChannels - firstRow);
     const kept = table.kept[tile];
-    rowStart.push(lists.length);
+    blocks.push({ firstRow, rowCount, listStart: lists.length, kept, weightStart: floats });
     for (let slot = 0; slot < kept; slot++) lists.push(table.columns[tile * table.slots + slot]);
-    panelStart.push(floats);
-    const pack = packPanels(table.weights, rows, kept, table.slots, first * table.slots);
+    const pack = packPanels(table.weights, rowCount, kept, table.slots, firstRow * table.slots);
     packs.push(pack);
     floats += pack.length;
   }
   const weights = new Float32Array(Math.max(1, floats));
-  packs.forEach((pack, tile) => weights.set(pack, panelStart[tile]));
-  return { rows: Int32Array.from(lists.length > 0 ? lists : [0]), rowStart, panelStart, weights };
+  packs.forEach((pack, tile) => weights.set(pack, blocks[tile].weightStart));
+  return { rows: Int32Array.from(lists.length > 0 ? lists : [0]), weights, blocks };
 }
 
-const tiledLayouts = new WeakMap<ColumnTable, TiledColumns>();
-const unionLayouts = new WeakMap<ColumnTable, ReturnType<typeof packColumnTable>>();
+const gatherLayouts = new WeakMap<ColumnTable, GatherBlocks>();
 
 async function pwSparseCore(context: KernelContext, input: Activations, table: ColumnTable, bias: Tensor | null | undefined, activation: Activation | undefined, op: string): Promise<Activations> {
   const { engine, constants } = context;
@@ -224,64 +231,26 @@ async function pwSparseCore(context: KernelContext, input: Activations, table: C
   const pixels = height * width;
   const b = residentBias(context, bias, table.outChannels, panelsOf(table.outChannels) * 4, op, table);
   const act = encodeActivation(activation);
-  const output = engine.alloc(batch * table.outChannels * pixels * FLOAT);
-  if (table.tileRows % 4 === 0) {
-    let layout = tiledLayouts.get(table);
-    if (layout === undefined) {
-      layout = packTiledColumns(table);
-      tiledLayouts.set(table, layout);
-    }
-    const tiled = layout;
-    const w = constants.get(table, 'tile-weights', () => tiled.weights);
-    const rows = constants.get(table, 'tile-rows', () => tiled.rows);
-    const widest = Math.max(1, ...table.kept);
-    const gatheredBytes = widest * pixels * FLOAT;
-    const gathered = engine.alloc(gatheredBytes);
-    try {
-      for (let n = 0; n < batch; n++) {
-        const x = input.offset + n * inChannels * pixels * FLOAT;
-        const y = output + n * table.outChannels * pixels * FLOAT;
-        for (let tile = 0; tile < table.tiles; tile++) {
-          const first = tile * table.tileRows;
-          const kept = table.kept[tile];
-          engine.exports.gatherRows(x, rows + tiled.rowStart[tile] * 4, kept, pixels, pixels, gathered);
-          await gemmPanels(
-            context,
-            { weights: w + tiled.panelStart[tile] * FLOAT, x: gathered, bias: b + first * FLOAT, y: y + first * pixels * FLOAT, inner: kept, rows: Math.min(table.tileRows, table.outChannels - first), pixels, xStride: pixels, yStride: pixels },
-            act,
-          );
-        }
-      }
-    } finally {
-      engine.release(gathered, gatheredBytes);
-    }
-    return { offset: output, shape: [batch, table.outChannels, height, width] };
+  let found = gatherLayouts.get(table);
+  if (found === undefined) {
+    found = gatherBlocks(table);
+    gatherLayouts.set(table, found);
   }
-  // Tiles that split a panel of 4 rows: each panel runs over the union of its rows' kept columns,
-  // gathered into a block (a row's weight is 0 at a column its tile does not keep).
-  let union = unionLayouts.get(table);
-  if (union === undefined) {
-    union = packColumnTable(table);
-    unionLayouts.set(table, union);
-  }
-  const panels = union;
-  const w = constants.get(table, 'union-weights', () => panels.weights);
-  const rows = constants.get(table, 'union-rows', () => panels.rows);
-  let widest = 1;
-  for (let panel = 0; panel + 1 < panels.rowStart.length; panel++) widest = Math.max(widest, panels.rowStart[panel + 1] - panels.rowStart[panel]);
-  const gatheredBytes = widest * pixels * FLOAT;
+  const layout = found;
+  const w = constants.get(table, 'gather-weights', () => layout.weights);
+  const rows = constants.get(table, 'gather-rows', () => layout.rows);
+  const gatheredBytes = Math.max(1, ...layout.blocks.map((block) => block.kept)) * pixels * FLOAT;
   const gathered = engine.alloc(gatheredBytes);
+  const output = engine.alloc(batch * table.outChannels * pixels * FLOAT);
   try {
     for (let n = 0; n < batch; n++) {
       const x = input.offset + n * inChannels * pixels * FLOAT;
       const y = output + n * table.outChannels * pixels * FLOAT;
-      for (let panel = 0; panel + 1 < panels.rowStart.length; panel++) {
-        const first = panels.rowStart[panel];
-        const kept = panels.rowStart[panel + 1] - first;
-        engine.exports.gatherRows(x, rows + first * 4, kept, pixels, pixels, gathered);
+      for (const block of layout.blocks) {
+        engine.exports.gatherRows(x, rows + block.listStart * 4, block.kept, pixels, pixels, gathered);
         await gemmPanels(
           context,
-          { weights: w + first * 4 * FLOAT, x: gathered, bias: b + panel * 4 * FLOAT, y: y + panel * 4 * pixels * FLOAT, inner: kept, rows: Math.min(4, table.outChannels - panel * 4), pixels, xStride: pixels, yStride: pixels },
+          { weights: w + block.weightStart * FLOAT, x: gathered, bias: b + block.firstRow * FLOAT, y: y + block.firstRow * pixels * FLOAT, inner: block.kept, rows: block.rowCount, pixels, xStride: pixels, yStride: pixels },
           act,
         );
       }
