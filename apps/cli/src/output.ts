@@ -17,21 +17,33 @@ export function processIo(): CliIo {
 }
 
 /**
+ * Unicode format characters that reorder or hide text on a terminal: the bidirectional
+ * embeddings, overrides and isolates (U+202A-U+202E, U+2066-U+2069) and the marks (U+200E,
+ * U+200F, U+061C), zero-width characters (U+200B-U+200D, U+2060, U+FEFF), and the line and
+ * paragraph separators (U+2028, U+2029). A node name holding U+202E prints the rest of the line
+ * reversed, so a message could show one file name and mean another.
+ */
+const FORMAT_CHARACTERS = '\u061c\u200b-\u200f\u2028-\u202e\u2060\u2066-\u2069\ufeff';
+
+/**
  * A value as indented JSON that is safe on a terminal: JSON.stringify escapes C0 controls but
- * writes DEL and the C1 controls (U+0080-U+009F, e.g. U+009B, a one-character CSI) raw, and a
- * node name in a model can hold them. They become `\u00XX` escapes, the same JSON value.
+ * writes DEL, the C1 controls (U+0080-U+009F, e.g. U+009B, a one-character CSI) and the format
+ * characters above raw, and a node name in a model can hold them. They become `\uXXXX` escapes,
+ * the same JSON value.
  */
 export function terminalSafeJson(value: unknown): string {
-  return JSON.stringify(value, null, 2).replace(/[\u007f-\u009f]/g, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return JSON.stringify(value, null, 2).replace(new RegExp(`[\\u007f-\\u009f${FORMAT_CHARACTERS}]`, 'g'), (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 /**
- * Control characters (C0 but tab and newline, DEL, C1) as visible `\xHH` escapes. Node names,
- * tensor names and paths come from files and flags; printed raw, a `\r`, `ESC[2J` or NUL
- * in a model could rewrite or clear the user's terminal.
+ * Control characters (C0 but tab and newline, DEL, C1) as visible `\xHH` escapes, and the format
+ * characters above as `\u{XXXX}`. Node names, tensor names and paths come from files and flags;
+ * printed raw, a `\r`, `ESC[2J` or NUL in a model could rewrite or clear the user's terminal.
  */
 export function escapeControlCharacters(text: string): string {
-  return text.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, (char) => `\\x${char.charCodeAt(0).toString(16).padStart(2, '0')}`);
+  return text
+    .replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, (char) => `\\x${char.charCodeAt(0).toString(16).padStart(2, '0')}`)
+    .replace(new RegExp(`[${FORMAT_CHARACTERS}]`, 'g'), (char) => `\\u{${char.charCodeAt(0).toString(16).padStart(4, '0')}}`);
 }
 
 export type Align = 'left' | 'right';

@@ -116,6 +116,8 @@ describe('main(): errors', () => {
     expect(await main(['fail'], { io, registry: createRegistry().register(fails(error)) })).toBe(2);
     expect(io.err()).toBe("deprune: m.onnx: node 'a\\x0d\\x1b[2Jb\\x00': bad layer\n");
     expect(escapeControlCharacters('tab\tand\nnewline stay; \u007f and \u009b go')).toBe('tab\tand\nnewline stay; \\x7f and \\x9b go');
+    // A right-to-left override would print the rest of the line reversed: 'evil.onnx' shown as 'xnno.live'.
+    expect(escapeControlCharacters('model \u202egpj.onnx and \u200b zero width')).toBe('model \\u{202e}gpj.onnx and \\u{200b} zero width');
   });
 
   it('with --json, a failing command prints one JSON error document on stdout too', async () => {
