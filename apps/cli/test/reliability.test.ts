@@ -198,3 +198,15 @@ describe('6. user-given names are looked up as own keys; a null plan is refused'
     expectRefused(run(['eval', 'ppocr-cls', '--task', 'ppocr-cls', '--data', 'lines', '--plan', 'null.deprune.json']), /^deprune: null\.deprune\.json: not a deprune plan/);
   });
 });
+
+describe('memory: activations are bounded before anything is allocated', () => {
+  it('run refuses a 300-byte model whose pads would need hundreds of MiB, and a bad --max-memory', () => {
+    const builder = new GraphBuilder({ name: 'pads' });
+    const x = builder.input('x', [1, 2, 4, 4]);
+    const w = builder.weight('w', { data: new Float32Array(2 * 2 * 9).fill(0.1), shape: [2, 2, 3, 3] });
+    builder.output(builder.node('Conv', [x, w], { pads: [1_000_000, 10, 1_000_000, 10] }, { name: 'huge' }));
+    writeFileSync(join(folder, 'pads.onnx'), serializeModel(builder.build()));
+    expectRefused(run(['run', 'pads.onnx']), /^deprune: pads\.onnx: at these input shapes the model's activations need 336 MiB, over the 256 MiB limit/);
+    expectRefused(run(['run', 'pads.onnx', '--max-memory', '0']), /--max-memory must be a positive number of MiB, got '0'/);
+  });
+});

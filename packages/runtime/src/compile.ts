@@ -65,6 +65,32 @@ function unsupportedError(file: string, missing: Map<string, string[]>, unresolv
   });
 }
 
+/**
+ * The largest set of values alive at once while the steps run, in bytes (float32): the inputs,
+ * then each step's outputs until their last reader. What a run needs for activations at least,
+ * whatever the backend; a caller can refuse a model whose shapes would need more than it has
+ * (a pad of a million pixels in a 4 KB model) before allocating any of it.
+ */
+function largestLiveSet(steps: readonly CompiledStep[], releases: readonly string[][], inputs: readonly string[], shapeOf: (name: string) => readonly number[] | undefined): number {
+  const bytes = (name: string) => 4 * (shapeOf(name) ?? []).reduce((product, dim) => product * dim, 1);
+  const live = new Map<string, number>(inputs.map((name) => [name, bytes(name)]));
+  let total = [...live.values()].reduce((sum, value) => sum + value, 0);
+  let largest = total;
+  steps.forEach((step, position) => {
+    for (const name of step.outputs) {
+      if (live.has(name)) continue;
+      live.set(name, bytes(name));
+      total += live.get(name)!;
+    }
+    largest = Math.max(largest, total);
+    for (const name of releases[position]) {
+      total -= live.get(name) ?? 0;
+      live.delete(name);
+    }
+  });
+  return largest;
+}
+
 export function compileGraph(model: OnnxModel, options: CompileOptions): CompiledGraph {
   const index = indexGraph(model);
   const inference = inferShapes(model, { inputShapes: options.inputShapes });
@@ -143,6 +169,7 @@ export function compileGraph(model: OnnxModel, options: CompileOptions): Compile
 
   const kernels: Record<string, number> = {};
   for (const step of steps) kernels[step.kernel] = (kernels[step.kernel] ?? 0) + 1;
+  const activationBytes = largestLiveSet(steps, releases, index.inputs, (name) => inference.shapes.get(name));
   return {
     inputs: index.inputs.map((name) => ({ name, shape: inference.shapes.get(name)! })),
     outputs: [...index.outputs],
@@ -156,6 +183,7 @@ export function compileGraph(model: OnnxModel, options: CompileOptions): Compile
       folded: foldedNodes,
       kernels,
       planLayers: state.planUses,
+      activationBytes,
     },
   };
 }

@@ -51,6 +51,8 @@ export interface CompileReport {
   /** Steps per kernel name. */
   kernels: Record<string, number>;
   planLayers: PlanLayerUse[];
+  /** The largest set of values alive at once during a run (float32 bytes): the activations' floor. */
+  activationBytes: number;
 }
 
 export interface RunOptions {

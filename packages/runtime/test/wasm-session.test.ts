@@ -5,12 +5,11 @@
  */
 import { describe, expect, it } from 'vitest';
 import { UsageError } from '@deprune/errors';
-import { gpuKernelBackend } from '@deprune/gpu';
-import { GraphBuilder, inferShapes } from '@deprune/onnx';
+import { GraphBuilder } from '@deprune/onnx';
 import { prune } from '@deprune/pipeline';
 import { createRng, randomTensor, relativeL2Error, toFloat32, type Tensor } from '@deprune/tensor';
 import { buildZooModel } from '@deprune/zoo';
-import { compileGraph, createSession, resolveBackendMode } from '../src/index';
+import { createSession, resolveBackendMode } from '../src/index';
 import { ortRun, randomInput } from './helpers';
 
 const weight = (shape: number[], seed: number) => toFloat32(randomTensor(shape, createRng(seed), { scale: 0.3 })) as Tensor<Float32Array>;
@@ -79,6 +78,18 @@ describe('the runtime on the wasm backend', () => {
 });
 
 describe('wasm session memory', () => {
+  it('reports the largest set of live activations at compile time', async () => {
+    // x [1,4,6,6] -> conv [1,8,6,6] -> conv [1,5,6,6]: x dies after the first conv, so the most alive
+    // at once is the first conv's output with the second's (8 + 5 planes), not x with the first (4 + 8).
+    const b = new GraphBuilder({ name: 'live' });
+    const x = b.input('x', [1, 4, 6, 6]);
+    const first = b.node('Conv', [x, b.weight('w1', weight([8, 4, 1, 1], 1))], {}, { name: 'first' });
+    b.output(b.node('Conv', [first, b.weight('w2', weight([5, 8, 1, 1], 2))], {}, { name: 'second' }));
+    const session = await createSession(b.build(), { mode: 'wasm', threads: 1 });
+    expect(session.compile({ x: [1, 4, 6, 6] }).activationBytes).toBe(4 * 36 * (8 + 5));
+    session.dispose();
+  });
+
   it('peaks within 1.5x of the packed weights plus the largest set of live activations', async () => {
     for (const name of ['mobilenetv2', 'efficientnet-b0'] as const) {
       const model = buildZooModel(name, { seed: 1, inputSize: 224 });
@@ -88,17 +99,8 @@ describe('wasm session memory', () => {
       // The first run packs the weights layer by layer; the second is a steady run with all of them resident.
       for (let run = 0; run < 2; run++) await session.run({ [input]: randomInput(shape, 6) });
       const memory = session.backendInfo.memory!;
-      // The largest set of values alive at once, walking the compiled steps with their release points.
-      const graph = compileGraph(model, { mode: 'wasm', backend: gpuKernelBackend('cpu'), inputShapes: { [input]: shape }, planEntries: new Map(), sparse: true, fuse: true, chain: true, keep: new Set() });
-      const { shapes } = inferShapes(model, { inputShapes: { [input]: shape } });
-      const bytes = (value: string) => 4 * (shapes.get(value) ?? []).reduce((product, dim) => product * dim, 1);
-      const live = new Set<string>();
-      let largest = 0;
-      graph.steps.forEach((step, position) => {
-        for (const value of step.outputs) live.add(value);
-        largest = Math.max(largest, [...live].reduce((sum, value) => sum + bytes(value), 0));
-        for (const value of graph.releases[position]) live.delete(value);
-      });
+      // The largest set of values alive at once (the compile report walks the steps and their release points).
+      const largest = session.compile({ [input]: shape }).activationBytes;
       const bound = 1.5 * (memory.constantBytes + largest);
       console.log(`${name}: peak ${(memory.peakBytes / 2 ** 20).toFixed(1)} MiB in use, ${(memory.memoryBytes / 2 ** 20).toFixed(1)} MiB reserved; weights ${(memory.constantBytes / 2 ** 20).toFixed(1)} MiB + largest live set ${(largest / 2 ** 20).toFixed(1)} MiB`);
       expect(memory.peakBytes).toBeLessThanOrEqual(bound);

@@ -360,17 +360,18 @@ export function dwTaps(x: usize, y: usize, tapOffsets: usize, tapWeights: usize,
 }
 
 /**
- * im2col of one image's channel group for a general conv: rows (c, ky, kx) of the group's
- * `Cg` channels starting at channel `c0`, columns the Ho * Wo output pixels; taps outside the
- * image read 0. `cols` is [Cg * kh * kw, Ho * Wo]. The GEMM then runs on gemmPanels.
+ * im2col of one image's channel group for a general conv, for output rows [oy0, oy1): rows
+ * (c, ky, kx) of the group's `Cg` channels starting at channel `c0`, columns those rows' output
+ * pixels; taps outside the image read 0. `cols` is [Cg * kh * kw, (oy1 - oy0) * Wo]. The GEMM
+ * then runs on gemmPanels. A band of rows at a time keeps `cols` small whatever the image size.
  */
-export function im2col(x: usize, cols: usize, c0: i32, Cg: i32, H: i32, W: i32, kh: i32, kw: i32, Ho: i32, Wo: i32, strideH: i32, strideW: i32, padTop: i32, padLeft: i32, dilationH: i32, dilationW: i32): void {
+export function im2col(x: usize, cols: usize, c0: i32, Cg: i32, H: i32, W: i32, kh: i32, kw: i32, oy0: i32, oy1: i32, Wo: i32, strideH: i32, strideW: i32, padTop: i32, padLeft: i32, dilationH: i32, dilationW: i32): void {
   let out = cols;
   for (let c = 0; c < Cg; c++) {
     const plane = x + (<usize>(c0 + c) * <usize>H * <usize>W << 2);
     for (let ky = 0; ky < kh; ky++) {
       for (let kx = 0; kx < kw; kx++) {
-        for (let oy = 0; oy < Ho; oy++) {
+        for (let oy = oy0; oy < oy1; oy++) {
           const iy = oy * strideH - padTop + ky * dilationH;
           if (iy < 0 || iy >= H) {
             memory.fill(out, 0, <usize>Wo << 2);

@@ -46,7 +46,7 @@ export interface KernelExports {
   reduceRows(x: number, y: number, rows: number, length: number, kind: number, code: number, alpha: number, beta: number): void;
   gatherRows(x: number, rows: number, count: number, length: number, xStride: number, dst: number): void;
   dwScratchFloats(strideH: number, strideW: number, Hq: number, Wq: number, Ho: number): number;
-  im2col(x: number, cols: number, c0: number, Cg: number, H: number, W: number, kh: number, kw: number, Ho: number, Wo: number, strideH: number, strideW: number, padTop: number, padLeft: number, dilationH: number, dilationW: number): void;
+  im2col(x: number, cols: number, c0: number, Cg: number, H: number, W: number, kh: number, kw: number, oy0: number, oy1: number, Wo: number, strideH: number, strideW: number, padTop: number, padLeft: number, dilationH: number, dilationW: number): void;
 }
 
 const PAGE_BYTES = 65536;

@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
 import { UnsupportedError, UsageError } from '@deprune/errors';
-import { createRng, depthwiseConv2d, randomTensor, relativeL2Error, toFloat32, type Tensor } from '@deprune/tensor';
+import { conv2d, createRng, depthwiseConv2d, randomTensor, relativeL2Error, toFloat32, type Tensor } from '@deprune/tensor';
 import { createWasmBackend, packPanels } from '../src/index';
 
 const random = (shape: number[], seed: number) => toFloat32(randomTensor(shape, createRng(seed))) as Tensor<Float32Array>;
@@ -55,6 +55,18 @@ describe('the wasm backend', () => {
     const after = backend.memoryUsage();
     expect(after.memoryBytes).toBe(settled.memoryBytes);
     expect(after.liveBytes).toBe(settled.liveBytes);
+    backend.dispose();
+  });
+
+  it('runs a general conv whose im2col columns exceed the band budget in bands of output rows', async () => {
+    // 16 channels x 3x3 = 144 rows of columns, 200 pixels per output row: 115 KB a row, so the
+    // 8 MB budget takes 72 rows at a time and this 200-row output runs in three bands.
+    const backend = createWasmBackend();
+    const x = random([1, 16, 200, 200], 5);
+    const weight = random([8, 16, 3, 3], 6);
+    const attrs = { pads: [1, 1, 1, 1] as const, strides: [1, 1] as const };
+    const actual = await backend.kernel('conv2d')(x, weight, null, attrs);
+    expect(relativeL2Error(actual.data, conv2d(x, weight, null, attrs).data)).toBeLessThan(1e-5);
     backend.dispose();
   });
 

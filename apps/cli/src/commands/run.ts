@@ -128,6 +128,29 @@ export function kernelSummary(session: Session, feeds: Record<string, HostTensor
   return { kernels: report.kernels, planLayers: report.planLayers.length, sparseLayers: sparse, denseReasons: [...new Set(report.planLayers.flatMap((use) => (use.reason ? [use.reason] : [])))] };
 }
 
+/**
+ * Activations a run may need before it is refused. A 4 KB model with a pad of a million pixels
+ * would take gigabytes; PP-OCRv4 det at 1280x1280 needs 125 MiB, at 640x640 31 MiB.
+ */
+const DEFAULT_MAX_MEMORY_MIB = 256;
+
+/**
+ * Refuses, before anything is allocated, a run whose largest set of live activations at these
+ * inputs' shapes exceeds --max-memory (the compile report's activationBytes).
+ */
+function refuseOversizedActivations(session: Session, feeds: Record<string, HostTensor>, flag: string | undefined, file: string): void {
+  const limitMiB = flag === undefined ? DEFAULT_MAX_MEMORY_MIB : Number(flag);
+  if (!(limitMiB > 0) || !Number.isFinite(limitMiB)) throw new UsageError(`--max-memory must be a positive number of MiB, got '${flag}'`, { hint: helpHint('run') });
+  const shapes = Object.fromEntries(Object.entries(feeds).map(([name, value]) => [name, value.shape]));
+  const needed = session.compile(shapes).activationBytes;
+  if (needed > limitMiB * 2 ** 20) {
+    throw new UsageError(`at these input shapes the model's activations need ${(needed / 2 ** 20).toFixed(0)} MiB, over the ${limitMiB} MiB limit`, {
+      file,
+      hint: 'check the input shape and the model (pads, resize scales), or raise --max-memory',
+    });
+  }
+}
+
 export const runCommand: Command = {
   name: 'run',
   summary: 'run a model (dense, or pruned with its plan) on the wasm or gpu.js kernels: outputs and latency',
@@ -155,6 +178,7 @@ PP-OCR rec model, and the median latency of --repeats timed runs after one warm-
     mode: { type: 'string', value: 'M', description: `backend: ${MODE_NAMES.join(' | ')} (default auto: wasm, the WebAssembly SIMD kernels, in Node)` },
     threads: { type: 'string', value: 'N', description: 'wasm mode: threads the kernels split over (default: the available cores; results are the same at any count)' },
     repeats: repeatsFlag('timed runs after one warm-up run (default 5)'),
+    'max-memory': { type: 'string', value: 'MiB', description: `refuse a run whose activations at these input shapes need more than this many MiB (default ${DEFAULT_MAX_MEMORY_MIB})` },
     dense: { type: 'boolean', description: 'run the plan\'s layers on the dense kernels (same weights; for comparison)' },
     seed: { type: 'string', value: 'N', description: 'seed of the random input (default 0)' },
     force: { type: 'boolean', short: 'f', description: 'overwrite --output if it exists' },
@@ -204,6 +228,7 @@ PP-OCR rec model, and the median latency of --repeats timed runs after one warm-
       : {};
     const inputNames = indexGraph(resolved.model).inputs;
     const { feeds, sources } = await resolveFeeds({ inputNames, inputShapes, inputs: inputFiles, image: args.string('image'), preset, modelSpec: spec, seed });
+    refuseOversizedActivations(session, feeds, args.string('max-memory'), resolved.file ?? spec);
 
     const { measureMedian } = await import('@deprune/profiler');
     const progress = out.progress(`running ${spec} (${mode})`, repeat + 1);

@@ -387,6 +387,9 @@ async function dwCore(context: KernelContext, input: Activations, taps: TapSourc
 
 // ---- general conv (stems, grouped, strided 1x1) ----------------------------------------------
 
+/** The most bytes of im2col columns held at once (a stem at 640x640 needs about 44 MB whole). */
+const COLUMN_BYTES = 8 * 1024 * 1024;
+
 async function conv2dCore(context: KernelContext, input: Activations, weight: Tensor, bias: Tensor | null | undefined, attrs: ConvAttrs & { group?: number }, op: string): Promise<Activations> {
   const { engine, constants } = context;
   const group = attrs.group ?? 1;
@@ -412,15 +415,21 @@ async function conv2dCore(context: KernelContext, input: Activations, weight: Te
   });
   const act = encodeActivation(attrs.activation);
   const output = engine.alloc(batch * outChannels * pixels * FLOAT);
-  const columnsBytes = inner * pixels * FLOAT;
+  // Output rows a band of im2col columns covers: the columns buffer stays under COLUMN_BYTES.
+  const bandRows = Math.max(1, Math.min(g.outHeight, Math.floor(COLUMN_BYTES / (inner * g.outWidth * FLOAT))));
+  const columnsBytes = inner * bandRows * g.outWidth * FLOAT;
   const columns = engine.alloc(columnsBytes);
   try {
     for (let n = 0; n < batch; n++) {
       const image = input.offset + n * inChannels * g.height * g.width * FLOAT;
       for (let each = 0; each < group; each++) {
-        engine.exports.im2col(image, columns, each * perGroup, perGroup, g.height, g.width, kernelH, kernelW, g.outHeight, g.outWidth, g.strideH, g.strideW, g.padTop, g.padLeft, g.dilationH, g.dilationW);
-        const target = output + (n * outChannels + each * outPerGroup) * pixels * FLOAT;
-        await gemmPanels(context, { weights: w + each * panels * inner * 4 * FLOAT, x: columns, bias: b + each * panels * 4 * FLOAT, y: target, inner, rows: outPerGroup, pixels, xStride: pixels, yStride: pixels }, act);
+        for (let oy0 = 0; oy0 < g.outHeight; oy0 += bandRows) {
+          const oy1 = Math.min(g.outHeight, oy0 + bandRows);
+          const bandPixels = (oy1 - oy0) * g.outWidth;
+          engine.exports.im2col(image, columns, each * perGroup, perGroup, g.height, g.width, kernelH, kernelW, oy0, oy1, g.outWidth, g.strideH, g.strideW, g.padTop, g.padLeft, g.dilationH, g.dilationW);
+          const target = output + ((n * outChannels + each * outPerGroup) * pixels + oy0 * g.outWidth) * FLOAT;
+          await gemmPanels(context, { weights: w + each * panels * inner * 4 * FLOAT, x: columns, bias: b + each * panels * 4 * FLOAT, y: target, inner, rows: outPerGroup, pixels: bandPixels, xStride: bandPixels, yStride: pixels }, act);
+        }
       }
     }
   } finally {
