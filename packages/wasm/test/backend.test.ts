@@ -18,6 +18,25 @@ describe('the wasm backend', () => {
     expect(() => backend.kernel('pwDense')).toThrow(UsageError);
   });
 
+  it('without SharedArrayBuffer (a page that is not cross-origin isolated) runs one thread and copies results out', async () => {
+    const globals = globalThis as { crossOriginIsolated?: boolean };
+    const before = globals.crossOriginIsolated;
+    globals.crossOriginIsolated = false;
+    try {
+      const backend = createWasmBackend({ threads: 2 });
+      expect(backend.threads).toBe(1);
+      const x = random([1, 4, 6, 6], 7);
+      const weight = random([4, 1, 3, 3], 8);
+      const y = await backend.kernel('dwDense')(x, weight, null, { pads: [1, 1, 1, 1] });
+      expect(backend.owns(y)).toBe(false);
+      expect(relativeL2Error(y.data, depthwiseConv2d(x, weight, null, { pads: [1, 1, 1, 1] }).data)).toBeLessThan(1e-5);
+      backend.dispose();
+    } finally {
+      if (before === undefined) delete globals.crossOriginIsolated;
+      else globals.crossOriginIsolated = before;
+    }
+  });
+
   it('refuses an unknown simd level', () => {
     expect(() => createWasmBackend({ simd: 'avx' as never })).toThrow(UsageError);
   });
