@@ -43,8 +43,9 @@ export interface SessionOptions {
 }
 
 /**
- * A model ready to run on a kernel backend (@deprune/wasm, or a gpu.js mode of @deprune/gpu). Input shapes may differ from run to run (dynamic
- * H and W, say): each new set of shapes compiles once and is cached, like a prepared statement.
+ * A model ready to run on a kernel backend (@deprune/wasm, or a gpu.js mode of @deprune/gpu).
+ * Input shapes may differ from run to run (dynamic H and W, say): each new set of shapes compiles
+ * once and is cached, like a prepared statement.
  */
 export class Session {
   readonly model: OnnxModel;
