@@ -2,14 +2,14 @@
  * Timing of the DW kernels on one layer: dense vs DEPrune-sparse (channel-balanced, t = 4) at
  * every kept count m, interleaved (every round calls each configuration once, so a slow spell of
  * a shared machine hits all alike), with each sparse count's speedup over dense against the ideal
- * K/m. Not a test: numbers depend on the machine. Run from packages/gpu:
+ * K/m. Not a test: numbers depend on the machine. Run from packages/profiler:
  *   npx tsx scripts/time-dw.ts [mode] [channels] [size] [kernel] [stride] [repeats]
  *   (defaults: webasm 96 112 3 1 9; e.g. `webasm 240 28 5 1` for an EfficientNet-B0 5x5 layer)
  */
 import { buildDwPlan, type DwLayer } from '@deprune/masks';
 import { createRng, randomTensor, toFloat32, type Tensor } from '@deprune/tensor';
-import { measureInterleaved } from '../../profiler/src/index';
-import { buildTapTable, disposeBackend, getKernel, resolveMode, type GpuMode } from '../src/index';
+import { buildTapTable, disposeBackend, getKernel, resolveMode, type GpuMode } from '@deprune/gpu';
+import { measureInterleaved } from '../src/index';
 
 const [modeArg = 'webasm', channelsArg = '96', sizeArg = '112', kernelArg = '3', strideArg = '1', repeatsArg = '9'] = process.argv.slice(2);
 const { mode, reason } = await resolveMode(modeArg as GpuMode | 'auto');
