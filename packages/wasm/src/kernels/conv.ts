@@ -30,8 +30,9 @@ import { gemmShares, splitRange } from './split';
  * weights and tap lists resident in wasm memory, and calls the module (assembly/kernels.ts).
  *
  * Each kernel has a core that works on data already in wasm memory (`Activations`: an offset and
- * a shape) and a wrapper that copies the input in and the result out. `dsconv` chains two cores,
- * so a DW result feeds its PW conv without leaving wasm memory.
+ * a shape) and a wrapper that finds the input there (in place when it is a resident result, else
+ * copied in) and hands the result back as a resident view (see ResidentTensors). `dsconv` chains
+ * two cores, so a DW result feeds its PW conv without leaving wasm memory.
  */
 
 export interface KernelContext {
@@ -40,7 +41,7 @@ export interface KernelContext {
   tensors: ResidentTensors;
 }
 
-/** An NCHW float32 tensor in wasm memory; `owned` blocks are released by whoever made them. */
+/** An NCHW float32 tensor in wasm memory: a block from the engine's allocator, released by whoever allocated it. */
 interface Activations {
   offset: number;
   shape: [number, number, number, number];
