@@ -1,4 +1,5 @@
 import { ShapeError, UsageError } from '@deprune/errors';
+import { broadcastOutputShape } from './elementwise';
 import type { FloatArray, Tensor } from '@deprune/tensor';
 import type { ColumnTable, TapTable } from './tables';
 
@@ -49,4 +50,33 @@ export function checkColumnTable(table: ColumnTable, inChannels: number, op: str
   if (table.inChannels !== inChannels) {
     throw new ShapeError(`${op}: the column table of '${table.name}' expects ${table.inChannels} input channels, got ${inChannels}`, { node: table.name });
   }
+}
+
+/** The shapes of an ONNX MatMul (numpy semantics), as every backend reads them. */
+export interface MatmulShapes {
+  /** op(A) is [..., rows, inner], op(B) [..., inner, columns]; 1-D operands promoted. */
+  rows: number;
+  inner: number;
+  columns: number;
+  aBatch: number[];
+  bBatch: number[];
+  /** The broadcast of both operands' batch dims. */
+  batchShape: number[];
+  /** The result's shape: the promoted axes of 1-D operands removed again. */
+  outputShape: number[];
+}
+
+/** MatMul's shapes for operands of `aShape` and `bShape`; a ShapeError naming both when they do not multiply. */
+export function matmulShapes(aShape: readonly number[], bShape: readonly number[]): MatmulShapes {
+  if (aShape.length === 0 || bShape.length === 0) throw new ShapeError('matmul operands must have rank >= 1 (ONNX MatMul takes no scalars)');
+  const a = aShape.length === 1 ? [1, aShape[0]] : [...aShape];
+  const b = bShape.length === 1 ? [bShape[0], 1] : [...bShape];
+  const [rows, inner] = a.slice(-2);
+  const [innerB, columns] = b.slice(-2);
+  if (inner !== innerB) throw new ShapeError(`matmul inner dimensions differ: A is [${aShape.join(', ')}] and B is [${bShape.join(', ')}]`);
+  const aBatch = a.slice(0, -2);
+  const bBatch = b.slice(0, -2);
+  const batchShape = broadcastOutputShape([aBatch, bBatch], 'matmul batch dims');
+  const outputShape = [...batchShape, ...(aShape.length === 1 ? [] : [rows]), ...(bShape.length === 1 ? [] : [columns])];
+  return { rows, inner, columns, aBatch, bBatch, batchShape, outputShape };
 }

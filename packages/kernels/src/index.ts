@@ -42,4 +42,5 @@ export type {
   KernelName,
   KernelBackend,
 } from './signatures';
-export { float32Data, biasVector, pointwiseShape, checkTapTable, checkColumnTable } from './checks';
+export { float32Data, biasVector, pointwiseShape, checkTapTable, checkColumnTable, matmulShapes } from './checks';
+export type { MatmulShapes } from './checks';

@@ -78,6 +78,20 @@ export function conv2dOutputShape(
   return conv2dGeometry(inputShape, weightShape, resolveConvParams(params)).outputShape;
 }
 
+/**
+ * Every number a 2-D conv kernel needs: the checked sizes, the attributes with defaults filled in,
+ * and the NCHW output shape. Backends read this instead of re-deriving it, so they and this
+ * reference agree on what is valid.
+ */
+export function resolveConv2d(
+  inputShape: readonly number[],
+  weightShape: readonly number[],
+  params?: Conv2dParams,
+): ConvSizes & ResolvedConvParams & { outputShape: number[] } {
+  const p = resolveConvParams(params);
+  return { ...conv2dGeometry(inputShape, weightShape, p), ...p };
+}
+
 /** The sizes a 2-D conv-like kernel loops over (Conv and ConvTranspose). */
 export interface ConvSizes {
   batch: number;

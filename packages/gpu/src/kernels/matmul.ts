@@ -3,9 +3,8 @@ import { shapeSize } from '@deprune/tensor';
 import type { IKernelFunctionThis } from 'gpu.js';
 import { encodeActivation } from '../activation';
 import type { KernelRegistration } from '../registry';
-import { broadcastOutputShape } from './elementwise';
 import { biasVector, emptyResult, float32Data, nonEmpty, readback, runStep } from './launch';
-import type { MatmulFn } from '@deprune/kernels';
+import { matmulShapes, type MatmulFn } from '@deprune/kernels';
 export type { MatmulAttrs, MatmulFn } from '@deprune/kernels';
 
 /** See dw-dense.ts: the fused epilogue (FUSED_ACTIVATION_SOURCE), called by its bare name inside kernel bodies. */
@@ -67,18 +66,10 @@ export const matmulKernel: KernelRegistration<MatmulFn> = {
   modes: '*',
   create(_gpu, config) {
     return async (a, b, bias, attrs = {}) => {
-      if (a.shape.length === 0 || b.shape.length === 0) throw new ShapeError('matmul operands must have rank >= 1 (ONNX MatMul takes no scalars)');
-      const aShape = a.shape.length === 1 ? [1, a.shape[0]] : [...a.shape];
-      const bShape = b.shape.length === 1 ? [b.shape[0], 1] : [...b.shape];
-      const [rows, inner] = aShape.slice(-2);
-      const [innerB, columns] = bShape.slice(-2);
-      if (inner !== innerB) {
-        throw new ShapeError(`matmul inner dimensions differ: A is [${a.shape.join(', ')}] and B is [${b.shape.join(', ')}]`);
-      }
-      const aBatch = aShape.slice(0, -2);
-      const bBatch = bShape.slice(0, -2);
-      const batchShape = broadcastOutputShape([aBatch, bBatch], 'matmul batch dims');
-      const outputShape = [...batchShape, ...(a.shape.length === 1 ? [] : [rows]), ...(b.shape.length === 1 ? [] : [columns])];
+      const { rows, inner, columns, aBatch, bBatch, batchShape, outputShape } = matmulShapes(a.shape, b.shape);
+      // The operands with 1-D ones promoted, as the kernel indexes them.
+      const aShape = [...aBatch, rows, inner];
+      const bShape = [...bBatch, inner, columns];
       const biasData = biasVector(bias, columns, 'matmul');
       const batches = shapeSize(batchShape);
       if (batches === 0 || rows === 0 || columns === 0) return emptyResult(outputShape);

@@ -1,5 +1,5 @@
 import { ShapeError, UsageError } from '@deprune/errors';
-import { broadcastOutputShape, encodeActivation, type GemmFn, type MatmulFn } from '@deprune/kernels';
+import { encodeActivation, matmulShapes, type GemmFn, type MatmulFn } from '@deprune/kernels';
 import { shapeSize, tensor } from '@deprune/tensor';
 import { biasData, emptyResult, float32Data, storeActivated } from './common';
 
@@ -42,18 +42,7 @@ function rowTimesMatrix(a: Float32Array, aRow: number, aStep: number, b: Float32
 
 /** ONNX MatMul (numpy semantics) with an optional bias [N] on every row and the fused activation. */
 export const matmul: MatmulFn = async (a, b, bias, attrs = {}) => {
-  if (a.shape.length === 0 || b.shape.length === 0) throw new ShapeError('matmul operands must have rank >= 1 (ONNX MatMul takes no scalars)');
-  const aShape = a.shape.length === 1 ? [1, a.shape[0]] : [...a.shape];
-  const bShape = b.shape.length === 1 ? [b.shape[0], 1] : [...b.shape];
-  const [rows, inner] = aShape.slice(-2);
-  const [innerB, columns] = bShape.slice(-2);
-  if (inner !== innerB) {
-    throw new ShapeError(`matmul inner dimensions differ: A is [${a.shape.join(', ')}] and B is [${b.shape.join(', ')}]`);
-  }
-  const aBatch = aShape.slice(0, -2);
-  const bBatch = bShape.slice(0, -2);
-  const batchShape = broadcastOutputShape([aBatch, bBatch], 'matmul batch dims');
-  const outputShape = [...batchShape, ...(a.shape.length === 1 ? [] : [rows]), ...(b.shape.length === 1 ? [] : [columns])];
+  const { rows, inner, columns, aBatch, bBatch, batchShape, outputShape } = matmulShapes(a.shape, b.shape);
   const biasValues = biasData(bias, columns, 'matmul');
   const batches = shapeSize(batchShape);
   if (batches === 0 || rows === 0 || columns === 0) return emptyResult(outputShape);

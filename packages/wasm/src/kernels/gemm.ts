@@ -1,5 +1,4 @@
-import { ShapeError } from '@deprune/errors';
-import { broadcastOutputShape, encodeActivation, float32Data, type GemmFn, type MatmulFn } from '@deprune/kernels';
+import { encodeActivation, float32Data, matmulShapes, type GemmFn, type MatmulFn } from '@deprune/kernels';
 import { shapeSize, type Tensor } from '@deprune/tensor';
 import * as host from '../host';
 import { batchOffsets } from '../host/matmul';
@@ -102,12 +101,7 @@ export function gemmKernels(context: KernelContext): { matmul: MatmulFn; gemm: G
 
   const matmul: MatmulFn = async (a, b, bias, attrs = {}) => {
     if (a.shape.length < 2 || b.shape.length < 2) return host.matmul(a, b, bias, attrs);
-    const [rows, inner] = a.shape.slice(-2);
-    const [innerB, columns] = b.shape.slice(-2);
-    if (inner !== innerB) throw new ShapeError(`matmul inner dimensions differ: A is [${a.shape.join(', ')}] and B is [${b.shape.join(', ')}]`);
-    const aBatch = a.shape.slice(0, -2);
-    const bBatch = b.shape.slice(0, -2);
-    const batchShape = broadcastOutputShape([aBatch, bBatch], 'matmul batch dims');
+    const { rows, inner, columns, aBatch, bBatch, batchShape } = matmulShapes(a.shape, b.shape);
     const batches = shapeSize(batchShape);
     if (batches === 0 || rows === 0 || columns === 0 || inner === 0) return host.matmul(a, b, bias, attrs);
     if (bias !== null && bias !== undefined && (bias.shape.length !== 1 || bias.shape[0] !== columns)) return host.matmul(a, b, bias, attrs);
