@@ -1,12 +1,10 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DIR, type FuzzCase } from './fuzz/cases';
-import { buildCorpus, type Corpus } from './fuzz/corpus';
-import { FuzzRunner } from './fuzz/runner';
-import { assertBuilt } from './helpers';
+import type { Corpus } from './fuzz/corpus';
+import { useFuzzHarness } from './fuzz/harness';
 
 /**
  * Every input the fuzzer found failing, replayed: as files under fuzz/regressions/<seed>-<index>/
@@ -57,50 +55,38 @@ function planWith(corpus: Corpus, edit: (plan: EditablePlan) => void, id: string
 
 const bigArray = () => Array.from({ length: 20_000 }, (_, index) => index);
 
-let corpus: Corpus;
-let workDir: string;
-let runner: FuzzRunner;
-beforeAll(() => {
-  assertBuilt();
-  corpus = buildCorpus();
-  workDir = mkdtempSync(join(tmpdir(), 'deprune-fuzz-regressions-'));
-  runner = new FuzzRunner({ workDir, caseTimeoutMs: 20_000 });
-});
-afterAll(async () => {
-  await runner?.close();
-  rmSync(workDir, { recursive: true, force: true });
-});
+const fuzz = useFuzzHarness('deprune-fuzz-regressions-');
 
 describe('fuzz regressions', () => {
   for (const saved of savedCases()) {
     it(`${saved.id} ${saved.kind}: ${saved.found}`, async () => {
-      const { verdict, outcome } = await runner.run(saved);
+      const { verdict, outcome } = await fuzz.runner.run(saved);
       expect(verdict, outcome.stderr).toEqual({ ok: true, kind: 'exit 2' });
       expect(outcome.stderr.trimEnd().split('\n').pop()).toMatch(new RegExp(saved.now));
     });
   }
 
   it("1:1181 plan/run: a plan whose version is a 20,000-element array got a 100 KB message", async () => {
-    const { verdict, outcome } = await runner.run(planWith(corpus, (plan) => (plan.version = bigArray()), '1:1181', 'version: an array of 20000'));
+    const { verdict, outcome } = await fuzz.runner.run(planWith(fuzz.corpus, (plan) => (plan.version = bigArray()), '1:1181', 'version: an array of 20000'));
     expect(verdict).toEqual({ ok: true, kind: 'exit 2' });
     expect(outcome.stderr).toMatch(/deprune plan version an array of 20000 is not supported/);
   });
 
   it("1:1075 plan/run: a plan layer whose kind is a 20,000-element array got a 100 KB message", async () => {
-    const { verdict, outcome } = await runner.run(planWith(corpus, (plan) => (plan.layers[1].kind = bigArray()), '1:1075', 'layers[1].kind: an array of 20000'));
+    const { verdict, outcome } = await fuzz.runner.run(planWith(fuzz.corpus, (plan) => (plan.layers[1].kind = bigArray()), '1:1075', 'layers[1].kind: an array of 20000'));
     expect(verdict).toEqual({ ok: true, kind: 'exit 2' });
     expect(outcome.stderr).toMatch(/plan says the kind an array of 20000, the model has a pw layer/);
   });
 
   it('3:3444 plan/run: a kept index that is a 20,000-element array got a 100 KB message', async () => {
-    const { verdict, outcome } = await runner.run(planWith(corpus, (plan) => (plan.layers[1].keptIndices[0][0] = bigArray()), '3:3444', 'layers[1].keptIndices[0][0]: an array of 20000'));
+    const { verdict, outcome } = await fuzz.runner.run(planWith(fuzz.corpus, (plan) => (plan.layers[1].keptIndices[0][0] = bigArray()), '3:3444', 'layers[1].keptIndices[0][0]: an array of 20000'));
     expect(verdict).toEqual({ ok: true, kind: 'exit 2' });
     expect(outcome.stderr).toMatch(/keptIndices\[0\]\[0\] = an array of 20000 is outside \[0, 7\]/);
   });
 
   // The message came from @deprune/gpu's table builder, which printed String(step) whole.
   it('7:4210 plan/run: a plan layer whose step is a 20,000-element array got a 100 KB message', async () => {
-    const { verdict } = await runner.run(planWith(corpus, (plan) => (plan.layers[1].step = bigArray()), '7:4210', 'layers[1].step: an array of 20000'));
+    const { verdict } = await fuzz.runner.run(planWith(fuzz.corpus, (plan) => (plan.layers[1].step = bigArray()), '7:4210', 'layers[1].step: an array of 20000'));
     expect(verdict).toEqual({ ok: true, kind: 'exit 2' });
   });
 });

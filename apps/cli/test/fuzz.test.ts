@@ -1,11 +1,7 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { generateCase } from './fuzz/cases';
-import { buildCorpus, type Corpus } from './fuzz/corpus';
-import { FuzzRunner, summarize, type CaseResult } from './fuzz/runner';
-import { assertBuilt } from './helpers';
+import { useFuzzHarness } from './fuzz/harness';
+import { summarize, type CaseResult } from './fuzz/runner';
 
 /**
  * The fuzz harness in CI (issue 16): a fixed seed and a fixed number of mutated models, .npy
@@ -17,19 +13,7 @@ import { assertBuilt } from './helpers';
 const SEED = 1;
 const CASES = Number(process.env.FUZZ_CASES ?? 2000);
 
-let corpus: Corpus;
-let workDir: string;
-let runner: FuzzRunner;
-beforeAll(() => {
-  assertBuilt();
-  corpus = buildCorpus();
-  workDir = mkdtempSync(join(tmpdir(), 'deprune-fuzz-'));
-  runner = new FuzzRunner({ workDir, caseTimeoutMs: 20_000 });
-});
-afterAll(async () => {
-  await runner?.close();
-  rmSync(workDir, { recursive: true, force: true });
-});
+const fuzz = useFuzzHarness('deprune-fuzz-');
 
 function describeFailure({ fuzzCase, outcome, verdict }: CaseResult): string {
   return `${fuzzCase.id} ${fuzzCase.kind}: ${verdict.ok ? '' : verdict.reason}\n  argv ${JSON.stringify(fuzzCase.argv)}\n  steps ${fuzzCase.steps.join('; ')}\n  stderr ${JSON.stringify(outcome.stderr.slice(-300))}`;
@@ -39,7 +23,7 @@ describe(`fuzz: seed ${SEED}, ${CASES} cases`, () => {
   it('every case ends in exit 0 or a one-line exit 2: no crash, hang, exit 1, stack trace, raw control character or changed input', async () => {
     const started = performance.now();
     const results: CaseResult[] = [];
-    for (let index = 0; index < CASES; index++) results.push(await runner.run(generateCase(corpus, SEED, index)));
+    for (let index = 0; index < CASES; index++) results.push(await fuzz.runner.run(generateCase(fuzz.corpus, SEED, index)));
     const summary = summarize(results, performance.now() - started);
     console.log(`fuzz seed ${SEED}: ${summary.cases} cases, ${summary.exit0} exit 0, ${summary.exit2} exit 2, ${summary.failures.length} failures in ${(summary.ms / 1000).toFixed(1)} s`);
     expect(summary.failures.map(describeFailure)).toEqual([]);
@@ -50,7 +34,7 @@ describe(`fuzz: seed ${SEED}, ${CASES} cases`, () => {
   }, 300_000);
 
   it('a case is the same command and bytes every time it is generated', () => {
-    const [first, again] = [generateCase(corpus, SEED, 17), generateCase(corpus, SEED, 17)];
+    const [first, again] = [generateCase(fuzz.corpus, SEED, 17), generateCase(fuzz.corpus, SEED, 17)];
     expect(again.argv).toEqual(first.argv);
     expect(again.steps).toEqual(first.steps);
     expect(Object.keys(again.files)).toEqual(Object.keys(first.files));
