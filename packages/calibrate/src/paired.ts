@@ -1,7 +1,7 @@
 import { ShapeError } from '@deprune/errors';
 import type { LayerStatistics } from '@deprune/masks';
-import { checkInput, dwPixelStep, outputSize, sampledPlanePatches, type ConvGeometry, type InputView } from './geometry';
-import { addCrossProducts, addGram, addRowSums, DEFAULT_DW_VECTORS_PER_TAP, pwColumns } from './statistics';
+import { checkInput, dwPixelStep, outputSize, sampledPixelCount, type ConvGeometry, type InputView } from './geometry';
+import { addCrossProducts, addGram, addRowSums, DEFAULT_DW_VECTORS_PER_TAP, patchGeometry, pwColumns, wasmProducts } from './statistics';
 
 /**
  * The statistics reconstruction needs for one layer: its input in the PRUNED network (x_p, what the
@@ -119,27 +119,21 @@ export class PairedAccumulator {
     }
     const [outHeight, outWidth] = outputSize(spec.geometry, height, width);
     const pixels = outHeight * outWidth;
-    const plane = height * width;
     if (spec.kind === 'dw') {
-      const patchesP = new Float32Array(taps * pixels);
-      const patchesD = new Float32Array(taps * pixels);
-      const block = taps * taps;
       const step = dwPixelStep(pixels, taps, spec.dwVectorsPerTap ?? DEFAULT_DW_VECTORS_PER_TAP);
+      const channels = spec.prunedChannels;
+      const plane = height * width;
       for (let n = 0; n < batch; n++) {
         const phase = (this.samples + n) % step;
-        let count = 0;
-        for (let c = 0; c < spec.prunedChannels; c++) {
-          const offsetP = (n * spec.prunedChannels + c) * plane;
-          const offsetD = (n * spec.denseChannels + this.channelMap[c]) * plane;
-          count = sampledPlanePatches(pruned.data.subarray(offsetP, offsetP + plane), height, width, spec.geometry, step, phase, patchesP);
-          sampledPlanePatches(dense.data.subarray(offsetD, offsetD + plane), height, width, spec.geometry, step, phase, patchesD);
-          addGram(patchesP, taps, count, stats.pp, c * block);
-          addCrossProducts(patchesP, taps, patchesD, taps, count, stats.pd, c * block);
-          addRowSums(patchesP, taps, count, stats.sumP, c * taps);
-          if (this.denseKnown) continue;
-          addGram(patchesD, taps, count, stats.dd, c * block);
-          addRowSums(patchesD, taps, count, stats.sumD, c * taps);
-        }
+        const count = sampledPixelCount(pixels, step, phase);
+        // All channels at once: pruned channel c next to its dense channel channelMap[c].
+        wasmProducts().addDepthwiseMoments(
+          pruned.data.subarray(n * channels * plane, (n + 1) * channels * plane),
+          channels,
+          patchGeometry(spec.geometry, height, width, outWidth, step, phase, count),
+          { gram: stats.pp, sum: stats.sumP, cross: stats.pd, ...(this.denseKnown ? {} : { secondGram: stats.dd, secondSum: stats.sumD }) },
+          { planes: dense.data.subarray(n * spec.denseChannels * plane, (n + 1) * spec.denseChannels * plane), channelMap: this.channelMap },
+        );
         stats.count += count;
       }
       this.samples += batch;

@@ -1,5 +1,6 @@
 import type { LayerStatistics } from '@deprune/masks';
-import { checkInput, dwPixelStep, isIdentityWindow, outputSize, planePatches, sampledPixelCount, sampledPlanePatches, type ConvGeometry, type InputView } from './geometry';
+import { WasmProducts, type DepthwisePatchGeometry } from '@deprune/wasm';
+import { checkInput, dwPixelStep, isIdentityWindow, outputSize, planePatches, sampledPixelCount, type ConvGeometry, type InputView } from './geometry';
 
 /**
  * Streaming accumulation of a layer's input statistics (`LayerStatistics` of `@deprune/masks`):
@@ -8,79 +9,26 @@ import { checkInput, dwPixelStep, isIdentityWindow, outputSize, planePatches, sa
  * output pixel. PW: the Cin values at each (strided) pixel.
  */
 
-/** Adds `rows x rows'` dot products of two row-major matrices (`n` columns each) into `target` (rows x rows'). */
-export function addCrossProducts(a: Float32Array, aRows: number, b: Float32Array, bRows: number, n: number, target: Float64Array, targetOffset = 0): void {
-  for (let i = 0; i < aRows; i++) {
-    const rowA = i * n;
-    const out = targetOffset + i * bRows;
-    let j = 0;
-    // Four rows of b per pass: row i of a is read once for four dot products.
-    for (; j + 3 < bRows; j += 4) {
-      const b0 = j * n;
-      const b1 = b0 + n;
-      const b2 = b1 + n;
-      const b3 = b2 + n;
-      let s0 = 0;
-      let s1 = 0;
-      let s2 = 0;
-      let s3 = 0;
-      for (let p = 0; p < n; p++) {
-        const value = a[rowA + p];
-        s0 += value * b[b0 + p];
-        s1 += value * b[b1 + p];
-        s2 += value * b[b2 + p];
-        s3 += value * b[b3 + p];
-      }
-      target[out + j] += s0;
-      target[out + j + 1] += s1;
-      target[out + j + 2] += s2;
-      target[out + j + 3] += s3;
-    }
-    for (; j < bRows; j++) {
-      const rowB = j * n;
-      let sum = 0;
-      for (let p = 0; p < n; p++) sum += a[rowA + p] * b[rowB + p];
-      target[out + j] += sum;
-    }
-  }
+let products: WasmProducts | undefined;
+
+/** The wasm kernels the sums run on, made on first use and kept for the process (a few MB at most). */
+export function wasmProducts(): WasmProducts {
+  products ??= WasmProducts.create();
+  return products;
 }
 
-/** Adds `X X^T` (rows x rows, symmetric: the lower triangle is computed and mirrored) into `target`. */
-export function addGram(x: Float32Array, rows: number, n: number, target: Float64Array, targetOffset = 0): void {
-  for (let i = 0; i < rows; i++) {
-    const rowI = i * n;
-    let j = 0;
-    // Four rows j per pass over row i (the hot loop of calibration): row i is loaded once for four sums.
-    for (; j + 3 <= i; j += 4) {
-      const j0 = j * n;
-      const j1 = j0 + n;
-      const j2 = j1 + n;
-      const j3 = j2 + n;
-      let s0 = 0;
-      let s1 = 0;
-      let s2 = 0;
-      let s3 = 0;
-      for (let p = 0; p < n; p++) {
-        const value = x[rowI + p];
-        s0 += value * x[j0 + p];
-        s1 += value * x[j1 + p];
-        s2 += value * x[j2 + p];
-        s3 += value * x[j3 + p];
-      }
-      const sums = [s0, s1, s2, s3];
-      for (let k = 0; k < 4; k++) {
-        target[targetOffset + i * rows + j + k] += sums[k];
-        if (j + k !== i) target[targetOffset + (j + k) * rows + i] += sums[k];
-      }
-    }
-    for (; j <= i; j++) {
-      const rowJ = j * n;
-      let sum = 0;
-      for (let p = 0; p < n; p++) sum += x[rowI + p] * x[rowJ + p];
-      target[targetOffset + i * rows + j] += sum;
-      if (j !== i) target[targetOffset + j * rows + i] += sum;
-    }
-  }
+/**
+ * Adds `rows x rows'` dot products of two row-major matrices (`n` columns each) into `target`
+ * (rows x rows'), in float64; with `blocks`, as many such pairs one after the other (a and b
+ * packed, the results `rows x rows'` apart from `targetOffset`).
+ */
+export function addCrossProducts(a: Float32Array, aRows: number, b: Float32Array, bRows: number, n: number, target: Float64Array, targetOffset = 0, blocks = 1): void {
+  wasmProducts().addCrossProducts(a, aRows, b, bRows, n, target, targetOffset, blocks);
+}
+
+/** Adds `X X^T` (rows x rows, symmetric) into `target`, in float64; with `blocks`, as many Gram matrices of packed X's. */
+export function addGram(x: Float32Array, rows: number, n: number, target: Float64Array, targetOffset = 0, blocks = 1): void {
+  wasmProducts().addGram(x, rows, n, target, targetOffset, blocks);
 }
 
 /** Adds each row's sum of a row-major `rows x n` matrix into `target` (from `targetOffset`). */
@@ -136,20 +84,16 @@ export class StatisticsAccumulator {
     const [batch, height, width] = checkInput(input, spec.channels, spec.name);
     const [outHeight, outWidth] = outputSize(spec.geometry, height, width);
     const pixels = outHeight * outWidth;
-    const plane = height * width;
     if (spec.kind === 'dw') {
       const step = dwPixelStep(pixels, taps, spec.dwVectorsPerTap ?? DEFAULT_DW_VECTORS_PER_TAP);
-      const patches = new Float32Array(taps * pixels);
+      const plane = height * width;
       for (let n = 0; n < batch; n++) {
         // A different phase per sample, so the subset covers every pixel position across samples.
         const phase = (this.samples + n) % step;
-        for (let c = 0; c < spec.channels; c++) {
-          const offset = (n * spec.channels + c) * plane;
-          const count = sampledPlanePatches(input.data.subarray(offset, offset + plane), height, width, spec.geometry, step, phase, patches);
-          addGram(patches, taps, count, this.gram, c * taps * taps);
-          addRowSums(patches, taps, count, this.inputSum, c * taps);
-        }
-        this.count += sampledPixelCount(pixels, step, phase);
+        const count = sampledPixelCount(pixels, step, phase);
+        const planes = input.data.subarray(n * spec.channels * plane, (n + 1) * spec.channels * plane);
+        wasmProducts().addDepthwiseMoments(planes, spec.channels, patchGeometry(spec.geometry, height, width, outWidth, step, phase, count), { gram: this.gram, sum: this.inputSum });
+        this.count += count;
       }
       this.samples += batch;
       return;
@@ -183,4 +127,21 @@ export function pwColumns(input: InputView, n: number, channels: number, height:
     planePatches(input.data.subarray(start + c * plane, start + (c + 1) * plane), height, width, geometry, columns.subarray(c * pixels, (c + 1) * pixels));
   }
   return columns;
+}
+
+/** What the wasm kernels need to gather a DW layer's sampled patches (see sampledPlanePatches, the reference). */
+export function patchGeometry(geometry: ConvGeometry, height: number, width: number, outWidth: number, step: number, phase: number, count: number): DepthwisePatchGeometry {
+  return {
+    height,
+    width,
+    kernel: geometry.kernel,
+    strides: geometry.strides,
+    padTop: geometry.pads[0],
+    padLeft: geometry.pads[1],
+    dilations: geometry.dilations,
+    outWidth,
+    step,
+    phase,
+    count,
+  };
 }

@@ -567,3 +567,142 @@ export function gatherRows(x: usize, rows: usize, count: i32, length: i32, xStri
     copyFloats(dst + (<usize>(i * length) << 2), x + ((row * <usize>xStride) << 2), length);
   }
 }
+
+// ---- float64 second moments (calibration) ---------------------------------------------------
+
+/**
+ * Per block: T[i * bRows + j] = sum_p A[i, p] * B[j, p] in float64, for `blocks` blocks one after
+ * the other (A: aRows rows, B: bRows rows, T: aRows x bRows, all packed). Rows hold `stride`
+ * float64 values (even, zero-padded past the data), so every row starts 16-byte aligned and the
+ * loop needs no tail. With `lower` (A and B the same matrix, a Gram matrix) only the tiles that
+ * meet j <= i are computed; the entries above the diagonal are then not all written.
+ *
+ * This is calibration's hot loop (@deprune/calibrate: the input moments of every layer over every
+ * sample): float64, as those sums are, with two lanes per vector and products of float32 values
+ * (exact in float64), so it differs from a scalar float64 loop only by the order of the additions.
+ */
+export function crossProducts64(a: usize, b: usize, t: usize, aRows: i32, bRows: i32, stride: i32, blocks: i32, lower: i32): void {
+  const rowBytes = <usize>stride << 3;
+  for (let block = 0; block < blocks; block++) {
+    const A = a + <usize>block * <usize>aRows * rowBytes;
+    const B = b + <usize>block * <usize>bRows * rowBytes;
+    const T = t + ((<usize>block * <usize>aRows * <usize>bRows) << 3);
+    let i = 0;
+    for (; i + 4 <= aRows; i += 4) {
+      const jEnd = lower ? min(i + 4, bRows) : bRows;
+      let j = 0;
+      for (; j + 2 <= jEnd; j += 2) products4x2(A + <usize>i * rowBytes, B + <usize>j * rowBytes, rowBytes, T + ((<usize>i * <usize>bRows + <usize>j) << 3), <usize>bRows << 3);
+      for (; j < jEnd; j++) {
+        for (let r = 0; r < 4; r++) store<f64>(T + ((<usize>(i + r) * <usize>bRows + <usize>j) << 3), dot64(A + <usize>(i + r) * rowBytes, B + <usize>j * rowBytes, rowBytes));
+      }
+    }
+    for (; i < aRows; i++) {
+      const jEnd = lower ? min(i + 1, bRows) : bRows;
+      for (let j = 0; j < jEnd; j++) store<f64>(T + ((<usize>i * <usize>bRows + <usize>j) << 3), dot64(A + <usize>i * rowBytes, B + <usize>j * rowBytes, rowBytes));
+    }
+  }
+}
+
+/** Sum of both lanes of a float64 pair. */
+// @ts-ignore: decorator
+@inline function lanes64(v: v128): f64 {
+  return f64x2.extract_lane(v, 0) + f64x2.extract_lane(v, 1);
+}
+
+/** One dot product of two float64 rows (`rowBytes` long, a multiple of 16). */
+// @ts-ignore: decorator
+@inline function dot64(x: usize, y: usize, rowBytes: usize): f64 {
+  let s = f64x2.splat(0);
+  for (let p: usize = 0; p < rowBytes; p += 16) s = f64x2.add(s, f64x2.mul(v128.load(x + p), v128.load(y + p)));
+  return lanes64(s);
+}
+
+/**
+ * 4 rows of A against 2 rows of B: 8 dot products at once, each A and B vector loaded once for
+ * 2 and 4 of them (8 accumulators and 6 operands fit the 16 vector registers of x86-64).
+ */
+// @ts-ignore: decorator
+@inline function products4x2(a: usize, b: usize, rowBytes: usize, t: usize, tRowBytes: usize): void {
+  const a1 = a + rowBytes;
+  const a2 = a1 + rowBytes;
+  const a3 = a2 + rowBytes;
+  const b1 = b + rowBytes;
+  let s00 = f64x2.splat(0), s01 = f64x2.splat(0), s10 = f64x2.splat(0), s11 = f64x2.splat(0);
+  let s20 = f64x2.splat(0), s21 = f64x2.splat(0), s30 = f64x2.splat(0), s31 = f64x2.splat(0);
+  for (let p: usize = 0; p < rowBytes; p += 16) {
+    const y0 = v128.load(b + p);
+    const y1 = v128.load(b1 + p);
+    const x0 = v128.load(a + p);
+    s00 = f64x2.add(s00, f64x2.mul(x0, y0));
+    s01 = f64x2.add(s01, f64x2.mul(x0, y1));
+    const x1 = v128.load(a1 + p);
+    s10 = f64x2.add(s10, f64x2.mul(x1, y0));
+    s11 = f64x2.add(s11, f64x2.mul(x1, y1));
+    const x2 = v128.load(a2 + p);
+    s20 = f64x2.add(s20, f64x2.mul(x2, y0));
+    s21 = f64x2.add(s21, f64x2.mul(x2, y1));
+    const x3 = v128.load(a3 + p);
+    s30 = f64x2.add(s30, f64x2.mul(x3, y0));
+    s31 = f64x2.add(s31, f64x2.mul(x3, y1));
+  }
+  store<f64>(t, lanes64(s00));
+  store<f64>(t, lanes64(s01), 8);
+  store<f64>(t + tRowBytes, lanes64(s10));
+  store<f64>(t + tRowBytes, lanes64(s11), 8);
+  store<f64>(t + 2 * tRowBytes, lanes64(s20));
+  store<f64>(t + 2 * tRowBytes, lanes64(s21), 8);
+  store<f64>(t + 3 * tRowBytes, lanes64(s30));
+  store<f64>(t + 3 * tRowBytes, lanes64(s31), 8);
+}
+
+/**
+ * Sampled depth-wise patches as float64 rows: for channel c (input plane `channelMap[c]`, or c
+ * when `channelMap` is 0) and tap k = i * kw + j, row c * K + k holds, at column q, the input
+ * value tap (i, j) multiplies at output pixel `phase + q * step` (row-major over outW columns), 0
+ * in the padding. Rows are `stride` values long (zero past `count`), ready for crossProducts64.
+ */
+export function dwPatches64(x: usize, channelMap: usize, channels: i32, H: i32, W: i32, kh: i32, kw: i32, strideH: i32, strideW: i32, padTop: i32, padLeft: i32, dilationH: i32, dilationW: i32, outW: i32, step: i32, phase: i32, count: i32, stride: i32, out: usize): void {
+  const K = kh * kw;
+  const planeBytes = <usize>H * <usize>W << 2;
+  // The sampled pixels advance by whole output rows and columns: no division per value.
+  const stepRows = step / outW;
+  const stepColumns = step - stepRows * outW;
+  const firstRow = phase / outW;
+  const firstColumn = phase - firstRow * outW;
+  for (let c = 0; c < channels; c++) {
+    const plane = channelMap == 0 ? <usize>c : <usize>load<i32>(channelMap + (<usize>c << 2));
+    const src = x + plane * planeBytes;
+    for (let k = 0; k < K; k++) {
+      const dy = (k / kw) * dilationH - padTop;
+      const dx = (k % kw) * dilationW - padLeft;
+      const row = out + ((<usize>(c * K + k) * <usize>stride) << 3);
+      let oy = firstRow;
+      let ox = firstColumn;
+      for (let q = 0; q < count; q++) {
+        const y = oy * strideH + dy;
+        const xx = ox * strideW + dx;
+        let value: f64 = 0;
+        if (<u32>y < <u32>H && <u32>xx < <u32>W) value = <f64>load<f32>(src + ((<usize>y * <usize>W + <usize>xx) << 2));
+        store<f64>(row + (<usize>q << 3), value);
+        oy += stepRows;
+        ox += stepColumns;
+        if (ox >= outW) {
+          ox -= outW;
+          oy++;
+        }
+      }
+      for (let q = count; q < stride; q++) store<f64>(row + (<usize>q << 3), 0);
+    }
+  }
+}
+
+/** out[r] = the float64 sum of row r (`stride` values; the padding is zero). */
+export function rowSums64(x: usize, rows: i32, stride: i32, out: usize): void {
+  const rowBytes = <usize>stride << 3;
+  for (let r = 0; r < rows; r++) {
+    let s = f64x2.splat(0);
+    const row = x + <usize>r * rowBytes;
+    for (let p: usize = 0; p < rowBytes; p += 16) s = f64x2.add(s, v128.load(row + p));
+    store<f64>(out + (<usize>r << 3), lanes64(s));
+  }
+}

@@ -47,6 +47,29 @@ export interface KernelExports {
   gatherRows(x: number, rows: number, count: number, length: number, xStride: number, dst: number): void;
   dwScratchFloats(strideH: number, strideW: number, Hq: number, Wq: number, Ho: number): number;
   im2col(x: number, cols: number, c0: number, Cg: number, H: number, W: number, kh: number, kw: number, oy0: number, oy1: number, Wo: number, strideH: number, strideW: number, padTop: number, padLeft: number, dilationH: number, dilationW: number): void;
+  crossProducts64(a: number, b: number, t: number, aRows: number, bRows: number, stride: number, blocks: number, lower: number): void;
+  dwPatches64(
+    x: number,
+    channelMap: number,
+    channels: number,
+    H: number,
+    W: number,
+    kh: number,
+    kw: number,
+    strideH: number,
+    strideW: number,
+    padTop: number,
+    padLeft: number,
+    dilationH: number,
+    dilationW: number,
+    outW: number,
+    step: number,
+    phase: number,
+    count: number,
+    stride: number,
+    out: number,
+  ): void;
+  rowSums64(x: number, rows: number, stride: number, out: number): void;
 }
 
 const PAGE_BYTES = 65536;

@@ -4,3 +4,5 @@ export type { WasmBackendOptions } from './backend';
 export { wasmSupport } from './engine';
 export type { SimdLevel, WasmSupport } from './engine';
 export { packPanels, packColumnTable } from './kernels/conv';
+export { WasmProducts } from './products';
+export type { DepthwisePatchGeometry, DepthwiseMomentTargets } from './products';
