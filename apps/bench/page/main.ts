@@ -14,7 +14,7 @@ import type { BackendMode } from '@deprune/runtime';
 import type { ZooModelName } from '@deprune/zoo';
 import { probe, publishPageApi, runInPage, type PageEnvironment, type PageModelSource, type PageRunRequest, type PageSuite, type SuiteReport } from '../src/browser/page-api';
 import type { OrtWebBackend } from '../src/browser/ort-web';
-import { machineLine } from '../src/machine';
+import { machineLine } from '@deprune/profiler';
 import type { ReportTable } from '../src/report';
 import { suiteView } from '../src/suite-views';
 

@@ -1,6 +1,6 @@
 /**
  * What the page bundle gets for the Node built-ins that shared modules import: report.ts writes
- * files (node:fs, node:path), machine.ts reads the host (node:os), @deprune/gpu probes Node-only
+ * files (node:fs, node:path), @deprune/profiler's machine.ts reads the host (node:os), @deprune/gpu probes Node-only
  * modes (module, url). In a page none of these is ever called (the page writes nothing, and its
  * machine record comes from the browser), so each is a function that says so if it ever is.
  */

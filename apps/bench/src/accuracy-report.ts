@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '@deprune/onnx/node';
 import type { AccuracyRow, AccuracySuiteReport, SpeedRow } from './accuracy';
-import { machineLine } from './machine';
+import { machineLine } from '@deprune/profiler';
 import { renderVegaLiteSvg, type WrittenReport } from './report';
 
 const percent = (value: number) => `${(100 * value).toFixed(1)}`;

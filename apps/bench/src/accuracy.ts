@@ -22,7 +22,7 @@ import { findDsconvBlocks, indexGraph, listLayers, serializeModel, type OnnxMode
 import { ALLOCATION_PRESETS, allocationApplies, prune, type AllocationPreset, type PrunePlan, type PruneVariant } from '@deprune/pipeline';
 import { createSession } from '@deprune/runtime';
 import { generateClsSet, generateDetSet, generateRecSet, writeDataset, type DatasetKind } from '@deprune/textdata';
-import { machineInfo, type MachineInfo } from './machine';
+import { machineInfo, type MachineInfo } from '@deprune/profiler';
 
 export type AccuracyModel = 'ppocr-rec' | 'ppocr-cls' | 'ppocr-det';
 export type Importance = 'magnitude' | 'activation' | 'obs' | 'obs-greedy';

@@ -1,6 +1,6 @@
 import { backendLabel } from '@deprune/runtime';
 import type { HsrSuiteReport } from './hsr-suite';
-import { machineLine } from './machine';
+import { machineLine } from '@deprune/profiler';
 import { fixed, table, versionsLine, type ReportTable } from './report';
 
 const UNIT_LABEL = { channel: 'taps per channel', group: 'taps per group', tile: 'columns per tile' } as const;

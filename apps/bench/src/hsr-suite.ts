@@ -1,11 +1,10 @@
 import { UsageError } from '@deprune/errors';
 import { indexGraph, type OnnxModel } from '@deprune/onnx';
 import { prune, withLatencyTable, type LayerReport, type PruneConfig } from '@deprune/pipeline';
-import { profileLayers, type ProfiledLatencyEntry, type ProfiledLatencyTable, type SkippedLayer } from '@deprune/profiler';
+import { modelProfileLayers, profileLayers, type ProfiledLatencyEntry, type ProfiledLatencyTable, type SkippedLayer } from '@deprune/profiler';
 import type { BackendMode } from '@deprune/runtime';
 import { suiteBackend } from './kernel-backend';
-import { modelProfileLayers } from './layers';
-import { machineInfo, machineLine, type MachineInfo } from './machine';
+import { machineInfo, machineLine, type MachineInfo } from '@deprune/profiler';
 import { timingSettings, type SuiteReportHeader } from './suite-common';
 
 /**

@@ -16,15 +16,16 @@ export type {
 } from './kernels';
 export { writeKernelReport, kernelReportMarkdown, kernelChartSpec, renderVegaLiteSvg, kernelReportPaths, reportStem, PAPER_DSCONV_SPEEDUP } from './report';
 export type { WrittenReport } from './report';
-export { machineInfo, machineLine } from './machine';
+export { machineInfo, machineLine } from '@deprune/profiler';
 export { runKernelSuiteInBrowser } from './browser-suite';
 export { runSuiteInBrowser, pageFolderPath, PAGE_FOLDER, ISOLATION_HEADERS } from './browser-runner';
 export type { BrowserRunOptions } from './browser-runner';
 export type { PageRunRequest, PageProgress, PageSuite, PageModelSource, SuiteReport } from './browser/page-api';
 export type { BrowserSuiteOptions } from './browser-suite';
-export type { MachineInfo } from './machine';
-export { layerMatcher, modelDsconvBlocks, modelProfileLayers } from './layers';
-export type { ModelLayerOptions, ProfileLayerOptions, ShapedBlock } from './layers';
+export type { MachineInfo } from '@deprune/profiler';
+// A model's timed layers live in @deprune/profiler (`deprune profile` needs them without the bench).
+export { layerMatcher, modelDsconvBlocks, modelProfileLayers } from '@deprune/profiler';
+export type { ModelLayerOptions, ProfileLayerOptions, ShapedBlock } from '@deprune/profiler';
 export { runModelSuite, yardstickLabel, MODEL_VARIANTS, DEFAULT_MODEL_RATIO } from './models';
 export type { ModelSuiteOptions, ModelSuiteReport, ModelSuiteProgress, ModelRow, ModelVariant } from './models';
 export { writeModelReport, modelReportMarkdown, modelChartSpec, modelReportStem, modelTable } from './models-report';

@@ -7,9 +7,9 @@ import { effectiveConvWeights, indexGraph, type OnnxModel } from '@deprune/onnx'
 import { measureInterleaved, measuredLatencyModel, median, medianStandardError, profileLayers, type ProfiledLatencyEntry } from '@deprune/profiler';
 import { BACKEND_MODES, DEVICE_RESIDENT_MODES, isBackendMode, type BackendMode, type SessionBackend } from '@deprune/runtime';
 import { createRng, randomTensor, tensor, toFloat32, type Rng, type Tensor } from '@deprune/tensor';
-import { machineInfo, type MachineInfo } from './machine';
+import { machineInfo, type MachineInfo } from '@deprune/profiler';
 import { suiteBackend } from './kernel-backend';
-import { modelDsconvBlocks, type ShapedBlock } from './layers';
+import { modelDsconvBlocks, type ShapedBlock } from '@deprune/profiler';
 
 /**
  * The kernel suite: for every DSConv block of a model, the DW, the PW and the DW+PW pair timed

@@ -1,6 +1,6 @@
 import { yardstickLabel, type ModelSuiteReport } from './models';
 import type { YardstickUnavailable } from './yardsticks';
-import { machineLine } from './machine';
+import { machineLine } from '@deprune/profiler';
 import { gcNote } from './suite-common';
 import { fixed, percent, suiteReportPaths, table, versionsLine, writeReportFiles, type ReportTable, type WrittenReport } from './report';
 import { backendLabel } from '@deprune/runtime';

@@ -1,4 +1,4 @@
-import { machineLine } from './machine';
+import { machineLine } from '@deprune/profiler';
 import { gcNote } from './suite-common';
 import type { PruneSuiteReport } from './prune-suite';
 import { fixed, percent, table, versionsLine, type ReportTable } from './report';

@@ -2,7 +2,7 @@ import { UsageError } from '@deprune/errors';
 import { measureInterleaved } from '@deprune/profiler';
 import { indexGraph, type OnnxModel } from '@deprune/onnx';
 import { prune, type PruneConfig, type PruneVariant } from '@deprune/pipeline';
-import { machineInfo, type MachineInfo } from './machine';
+import { machineInfo, type MachineInfo } from '@deprune/profiler';
 import { timingSettings, type CollectGarbage, type SuiteReportHeader } from './suite-common';
 
 /**

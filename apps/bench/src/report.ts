@@ -1,7 +1,7 @@
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { KERNEL_VARIANTS, type KernelSuiteReport, type KernelVariant } from './kernels';
-import { machineLine } from './machine';
+import { machineLine } from '@deprune/profiler';
 
 /** The paper's headline: up to 3.74x DSConv speedup on GPUs (DEPrune, NeurIPS 2024). */
 export const PAPER_DSCONV_SPEEDUP = 3.74;

@@ -3,7 +3,7 @@
  * checks of the common settings (a sparsity in [0, 1), whole numbers of warm-up and timed rounds).
  */
 import { UsageError } from '@deprune/errors';
-import type { MachineInfo } from './machine';
+import type { MachineInfo } from '@deprune/profiler';
 
 /** The first fields of a suite report: what ran, where, when, on what. */
 export interface SuiteReportHeader {

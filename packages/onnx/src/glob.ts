@@ -1,7 +1,7 @@
 /**
  * Glob patterns over node names (`*` any run of characters, `?` one character, anything else
- * itself), for the config's `ignore` and `layers` keys and the bench's and profiler's
- * `--layers`. One matcher for all of them: a pattern compiled to a regular expression
+ * itself), for the prune config's `ignore` and `layers` keys (@deprune/pipeline) and the profiler's and
+ * bench's `--layers` (@deprune/profiler). One matcher for all of them: a pattern compiled to a regular expression
  * (`*` -> `.*`) backtracks exponentially on patterns with many stars (20 stars then `X` took
  * 16 s against a long name), and patterns come from users' config files and flags.
  */

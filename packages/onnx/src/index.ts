@@ -50,3 +50,4 @@ export { windowGeometry, resolveAutoPads } from './shape-ops';
 export type { WindowGeometry } from './shape-ops';
 export type { EffectiveConvWeights } from './effective';
 export { convGemmParameters } from './params';
+export { matchesGlob, matchesPattern } from './glob';

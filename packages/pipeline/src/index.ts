@@ -30,7 +30,8 @@ export type {
   AllocationPreset,
   StrategyOverride,
 } from './config';
-export { matchesGlob, matchesPattern } from './glob';
+// The glob matcher lives with the node names it matches (@deprune/onnx); re-exported for compatibility.
+export { matchesGlob, matchesPattern } from '@deprune/onnx';
 export { allocateRatios, normalizedSaliency } from './allocation';
 export type { Allocation, AllocationBounds, AllocationLayer } from './allocation';
 export { withLatencyTable } from './latency-table';

@@ -1,9 +1,8 @@
 /**
  * Which layers a config prunes, at which ratio, and why the others are left alone.
  */
-import { DataType, dataTypeName, type DsconvBlock, type GraphIndex, type LayerInfo } from '@deprune/onnx';
+import { DataType, dataTypeName, matchesPattern, type DsconvBlock, type GraphIndex, type LayerInfo } from '@deprune/onnx';
 import type { ResolvedPruneConfig } from './config';
-import { matchesPattern } from './glob';
 
 export interface PruneTarget {
   info: LayerInfo;

@@ -14,5 +14,9 @@ export type {
   ProfileMetadata,
   SkippedLayer,
 } from './profiler';
+export { machineInfo, machineLine } from './machine';
+export type { MachineInfo } from './machine';
+export { layerMatcher, modelDsconvBlocks, modelProfileLayers } from './layers';
+export type { ModelLayerOptions, ProfileLayerOptions, ShapedBlock } from './layers';
 export { measureInterleaved, measureMedian, median, medianStandardError } from './timing';
 export type { InterleavedOptions, Measurement, MeasureOptions } from './timing';

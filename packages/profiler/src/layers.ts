@@ -1,7 +1,11 @@
 import { UsageError } from '@deprune/errors';
-import type { ProfileLayer } from '@deprune/profiler';
-import { findDsconvBlocks, inferShapes, listLayers, type LayerInfo, type OnnxModel } from '@deprune/onnx';
-import { matchesPattern } from '@deprune/pipeline';
+import { findDsconvBlocks, inferShapes, listLayers, matchesPattern, type LayerInfo, type OnnxModel } from '@deprune/onnx';
+import type { ProfileLayer } from './profiler';
+
+/**
+ * A model's layers as what gets timed: the DW and PW convs `deprune prune` prunes (the profiler's
+ * input, `deprune profile`) and the DSConv blocks with their shapes (the kernel benchmark).
+ */
 
 /** Glob (`*`, `?`) patterns, comma separated, matched against whole node names. */
 export function layerMatcher(patterns: string | readonly string[] | undefined): (name: string) => boolean {
@@ -10,7 +14,7 @@ export function layerMatcher(patterns: string | readonly string[] | undefined): 
     .map((pattern) => pattern.trim())
     .filter((pattern) => pattern !== '');
   if (list.length === 0) return () => true;
-  // @deprune/pipeline's matcher: linear time (a pattern compiled to a RegExp backtracks exponentially on many stars).
+  // @deprune/onnx's matcher: linear time (a pattern compiled to a RegExp backtracks exponentially on many stars).
   return (name) => list.some((pattern) => matchesPattern(name, pattern));
 }
 

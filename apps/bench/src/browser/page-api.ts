@@ -12,7 +12,7 @@ import { parseModel, type OnnxModel } from '@deprune/onnx';
 import { buildZooModel, type ZooModelName } from '@deprune/zoo';
 import { runHsrSuite, type HsrSuiteReport } from '../hsr-suite';
 import { runKernelSuite, type KernelSuiteReport } from '../kernels';
-import type { MachineInfo } from '../machine';
+import type { MachineInfo } from '@deprune/profiler';
 import { isWebasmMemoryFailure, runModelSuite, WEBASM_MEMORY_HINT, type ModelSuiteReport, type ModelVariant } from '../models';
 import { runPruneSuite, type PruneSuiteReport, type PruneSuiteVariant } from '../prune-suite';
 import type { OrtModule } from '../yardsticks';

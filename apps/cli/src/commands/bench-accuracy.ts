@@ -3,6 +3,7 @@
  * sparsity and measured DSConv speedup, per variant, importance and reconstruction (the
  * @deprune/bench accuracy suite). Kept in its own file; bench.ts only dispatches here.
  */
+import { loadBench } from '../optional';
 import { existsSync, readFileSync } from 'node:fs';
 import { UsageError } from '@deprune/errors';
 import type { AccuracyConfig, AccuracyModel, Importance } from '@deprune/bench';
@@ -70,7 +71,7 @@ export async function runAccuracyBench(args: ParsedArgs, out: Output): Promise<n
   const outDir = args.string('out');
   if (outDir !== undefined && !existsSync(outDir)) throw new UsageError('the --out folder does not exist', { file: outDir });
   const engine = await createEngine(parseEngine(args.string('engine')));
-  const bench = await import('@deprune/bench');
+  const bench = await loadBench('bench');
   const resolved = await resolveModel(model);
   const keys = model === 'ppocr-rec' ? readFileSync(await bundledKeysPath(), 'utf8') : undefined;
   const configs: AccuracyConfig[] = [];

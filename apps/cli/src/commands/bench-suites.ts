@@ -4,6 +4,7 @@
  * the benchmark page, which runs the same suite code. Reports go to
  * `<out>/<suite>/<mode or node|chromium>/<model>-<HxW>-r<ratio>.{json,md,svg}`.
  */
+import { loadBench } from '../optional';
 import { UsageError } from '@deprune/errors';
 import type { AnySuiteReport, HsrSuiteReport, ModelSuiteReport, ModelVariant, PageRunRequest, PruneSuiteReport, PruneSuiteVariant } from '@deprune/bench';
 import type { BackendMode } from '@deprune/runtime';
@@ -29,7 +30,7 @@ function parseThreadCounts(text: string | undefined): number[] {
 }
 
 export async function runSuiteBench(args: ParsedArgs, out: Output, suite: Exclude<BenchSuite, 'kernels' | 'accuracy'>): Promise<number> {
-  const bench = await import('@deprune/bench');
+  const bench = await loadBench('bench');
   const ratio = parseRatio(args.string('ratio')) ?? { models: bench.DEFAULT_MODEL_RATIO, prune: bench.DEFAULT_PRUNE_RATIO, hsr: bench.DEFAULT_HSR_RATIO }[suite];
   const quick = args.boolean('quick');
   const repeats = args.integer('repeats', { min: 1 }) ?? (quick ? 3 : 7);

@@ -1,3 +1,4 @@
+import { loadBench } from '../optional';
 import { UsageError } from '@deprune/errors';
 import type { KernelSuiteReport, KernelVariant } from '@deprune/bench';
 import type { GpuMode } from '@deprune/gpu';
@@ -209,7 +210,7 @@ Progress goes to stderr; --json prints the report.`,
       mode = resolvedMode.mode;
       out.debug(`mode ${mode}: ${resolvedMode.reason}`);
     }
-    const bench = await import('@deprune/bench');
+    const bench = await loadBench('bench');
     const outDir = args.string('out');
     // The command line as given, for the report.
     const command = [

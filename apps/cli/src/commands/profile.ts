@@ -83,8 +83,8 @@ was measured for (channel, or group with --group-size G; tiles of --tile-rows T)
     out.debug(`mode ${mode}: ${reason}`);
     const { resolved, inputShapes } = await loadModelWithShapes(spec, args.strings('input-shape'));
     if (resolved.file !== null) refuseOutputsOverInputs(outputs, [{ path: resolved.file, role: 'input model' }]);
-    const bench = await import('@deprune/bench');
-    const layers = bench.modelProfileLayers(resolved.model, {
+    const { machineInfo, machineLine, modelProfileLayers, profileLayers } = await import('@deprune/profiler');
+    const layers = modelProfileLayers(resolved.model, {
       inputShapes,
       ...(args.has('layers') ? { layers: args.string('layers')! } : {}),
       dwUnit: dwUnit as (typeof DW_UNITS)[number],
@@ -96,7 +96,6 @@ was measured for (channel, or group with --group-size G; tiles of --tile-rows T)
     }
     const progress = out.progress(`profiling ${spec} (${mode})`, layers.length);
     const { createKernelBackend } = await import('@deprune/runtime');
-    const { profileLayers } = await import('@deprune/profiler');
     const gpu = await import('@deprune/gpu');
     const backend = createKernelBackend(mode);
     // How the table names the backend: 'wasm', or 'gpu.js-<mode>' as tables always have.
@@ -114,7 +113,7 @@ was measured for (channel, or group with --group-size G; tiles of --tile-rows T)
         repeats,
         ...(step === undefined ? {} : { kernelStep: step }),
         ...(quick ? { stepWindow: 12 } : {}),
-        machine: bench.machineLine(bench.machineInfo()),
+        machine: machineLine(machineInfo()),
         onProgress: (event) =>
           progress.update(event.layerIndex + (event.phase === 'done' || event.phase === 'skipped' ? 1 : 0), `${event.layer} (${event.phase === 'skipped' ? 'skipped' : `${event.phase} ${event.round}/${event.rounds}`})`),
       });
