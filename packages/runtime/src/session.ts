@@ -40,7 +40,17 @@ export interface SessionOptions {
    * per-layer profiles).
    */
   chain?: boolean;
+  /**
+   * Refuse (a UsageError naming the model, before anything is allocated) input shapes whose
+   * largest set of live activations needs more bytes than this: a tiny model with a huge pad or
+   * Resize scale, or a wrong input shape, would otherwise take gigabytes. Default 1 GiB
+   * (`DEFAULT_MAX_ACTIVATION_BYTES`; PP-OCRv4 det at 1280x1280 needs 125 MiB).
+   */
+  maxActivationBytes?: number;
 }
+
+/** The activations a session accepts by default (see `SessionOptions.maxActivationBytes`). */
+export const DEFAULT_MAX_ACTIVATION_BYTES = 2 ** 30;
 
 /**
  * A model ready to run on a kernel backend (@deprune/wasm, or a gpu.js mode of @deprune/gpu).
@@ -58,6 +68,7 @@ export class Session {
   private readonly sparse: boolean;
   private readonly fuse: boolean;
   private readonly chain: boolean;
+  private readonly maxActivationBytes: number;
   private readonly compiled = new Map<string, CompiledGraph>();
   private readonly backend: SessionBackend;
   private disposed = false;
@@ -73,6 +84,7 @@ export class Session {
     this.sparse = options.sparse ?? true;
     this.fuse = options.fuse ?? true;
     this.chain = options.chain ?? DEVICE_RESIDENT_MODES.includes(mode);
+    this.maxActivationBytes = options.maxActivationBytes ?? DEFAULT_MAX_ACTIVATION_BYTES;
     this.backend = createKernelBackend(mode, { simd: options.simd, threads });
   }
 
@@ -104,6 +116,10 @@ export class Session {
     if (options.threads !== undefined && (!Number.isInteger(options.threads) || options.threads < 1)) {
       throw new UsageError(`threads must be a whole number >= 1, got ${String(options.threads)}`, { file: model.source });
     }
+    const limit = options.maxActivationBytes;
+    if (limit !== undefined && !(typeof limit === 'number' && limit > 0 && Number.isFinite(limit))) {
+      throw new UsageError(`maxActivationBytes must be a positive number of bytes, got ${String(limit)}`, { file: model.source });
+    }
     const threads = options.threads ?? (await availableCores());
     let entries = new Map<string, LayerPlanEntry>();
     if (options.plan !== undefined && options.plan !== null) {
@@ -126,6 +142,15 @@ export class Session {
     if (graph === undefined) {
       if (this.disposed) throw new UsageError('this session was disposed', { file: this.model.source, hint: 'create a new session' });
       graph = compileGraph(this.model, { mode: this.mode, backend: this.backend, inputShapes, planEntries: this.planEntries, sparse: this.sparse, fuse: this.fuse, chain: this.chain, keep: new Set(keep) });
+      // Checked on the compiled plan, before any activation exists (and not cached when refused).
+      const needed = graph.report.activationBytes;
+      if (needed > this.maxActivationBytes) {
+        const mib = (bytes: number) => (bytes / 2 ** 20).toFixed(bytes < 2 ** 20 ? 2 : 0);
+        throw new UsageError(`at these input shapes (${Object.entries(inputShapes).map(([name, shape]) => `${name} [${shape.join(', ')}]`).join(', ')}) the model's activations need ${mib(needed)} MiB, over the ${mib(this.maxActivationBytes)} MiB limit`, {
+          file: this.model.source,
+          hint: 'check the input shape and the model (pads, Resize scales), or raise the limit (maxActivationBytes; deprune run --max-memory)',
+        });
+      }
       this.compiled.set(key, graph);
     }
     return graph;

@@ -46,6 +46,26 @@ describe('the runtime on the wasm backend', () => {
     session.dispose();
   });
 
+  it('refuses input shapes whose activations exceed maxActivationBytes before allocating, naming the shapes; smaller ones still run', async () => {
+    const b = new GraphBuilder({ name: 'big-pad', opset: 11 });
+    const x = b.input('x', [1, 2, 'H', 'W']);
+    b.output(b.node('Pad', [x, b.int64('pads', [0, 0, 100, 100, 0, 0, 100, 100])], { mode: 'constant' }, { name: 'pad' }));
+    const model = b.build();
+    // 2 x 201 x 201 floats in, 2 x 401 x 401 out: about 1.5 MiB live at once.
+    const session = await createSession(model, { mode: 'wasm', maxActivationBytes: 2 ** 20 });
+    const live = () => session.backendInfo.memory?.liveBytes;
+    const before = live();
+    expect(() => session.compile({ x: [1, 2, 201, 201] })).toThrow(/at these input shapes \(x \[1, 2, 201, 201\]\) the model's activations need \d+ MiB, over the 1 MiB limit/);
+    expect(live()).toBe(before);
+    // Not cached as compiled: the same shapes are refused again, and small inputs run.
+    await expect(session.run({ x: randomInput([1, 2, 201, 201], 1) })).rejects.toThrow(UsageError);
+    const { outputs } = await session.run({ x: randomInput([1, 2, 3, 3], 2) });
+    expect(Object.values(outputs)[0].shape).toEqual([1, 2, 203, 203]);
+    session.dispose();
+    await expect(createSession(model, { mode: 'wasm', maxActivationBytes: 0 })).rejects.toThrow(/maxActivationBytes must be a positive number/);
+    await expect(createSession(model, { mode: 'wasm', maxActivationBytes: Number.NaN })).rejects.toThrow(UsageError);
+  });
+
   it('gives the same outputs on 1 and 2 threads (pruned MobileNetV2, sparse kernels)', async () => {
     const model = buildZooModel('mobilenetv2', { seed: 2, inputSize: 64 });
     const { model: pruned, plan } = prune(model, { variant: 'deprune-bh', ratio: 0.5, inputShapes: { '*': [1, 3, 64, 64] } });

@@ -129,26 +129,16 @@ export function kernelSummary(session: Session, feeds: Record<string, HostTensor
 }
 
 /**
- * Activations a run may need before it is refused. A 4 KB model with a pad of a million pixels
- * would take gigabytes; PP-OCRv4 det at 1280x1280 needs 125 MiB, at 640x640 31 MiB.
+ * Activations a run may need before it is refused (the session checks, see the runtime's
+ * maxActivationBytes). A 4 KB model with a pad of a million pixels would take gigabytes;
+ * PP-OCRv4 det at 1280x1280 needs 125 MiB, at 640x640 31 MiB.
  */
 const DEFAULT_MAX_MEMORY_MIB = 256;
 
-/**
- * Refuses, before anything is allocated, a run whose largest set of live activations at these
- * inputs' shapes exceeds --max-memory (the compile report's activationBytes).
- */
-function refuseOversizedActivations(session: Session, feeds: Record<string, HostTensor>, flag: string | undefined, file: string): void {
+function maxMemoryBytes(flag: string | undefined): number {
   const limitMiB = flag === undefined ? DEFAULT_MAX_MEMORY_MIB : Number(flag);
   if (!(limitMiB > 0) || !Number.isFinite(limitMiB)) throw new UsageError(`--max-memory must be a positive number of MiB, got '${flag}'`, { hint: helpHint('run') });
-  const shapes = Object.fromEntries(Object.entries(feeds).map(([name, value]) => [name, value.shape]));
-  const needed = session.compile(shapes).activationBytes;
-  if (needed > limitMiB * 2 ** 20) {
-    throw new UsageError(`at these input shapes the model's activations need ${(needed / 2 ** 20).toFixed(0)} MiB, over the ${limitMiB} MiB limit`, {
-      file,
-      hint: 'check the input shape and the model (pads, resize scales), or raise --max-memory',
-    });
-  }
+  return limitMiB * 2 ** 20;
 }
 
 export const runCommand: Command = {
@@ -220,7 +210,13 @@ PP-OCR rec model, and the median latency of --repeats timed runs after one warm-
     const runtime = await import('@deprune/runtime');
     // Checked here first so that a plan that does not fit the model is named in the message.
     if (plan !== null && planPath !== undefined) (await import('@deprune/pipeline')).validatePlanForModel(plan, resolved.model, { checkWeights: true, planFile: planPath });
-    const session = await runtime.createSession(resolved.model, { mode, plan, sparse: !args.boolean('dense'), ...(threads === undefined ? {} : { threads }) });
+    const session = await runtime.createSession(resolved.model, {
+      mode,
+      plan,
+      sparse: !args.boolean('dense'),
+      maxActivationBytes: maxMemoryBytes(args.string('max-memory')),
+      ...(threads === undefined ? {} : { threads }),
+    });
     // Shapes only matter for random inputs: files and images bring their own.
     const random = inputFiles.length === 0 && args.string('image') === undefined;
     const inputShapes = random
@@ -228,7 +224,8 @@ PP-OCR rec model, and the median latency of --repeats timed runs after one warm-
       : {};
     const inputNames = indexGraph(resolved.model).inputs;
     const { feeds, sources } = await resolveFeeds({ inputNames, inputShapes, inputs: inputFiles, image: args.string('image'), preset, modelSpec: spec, seed });
-    refuseOversizedActivations(session, feeds, args.string('max-memory'), resolved.file ?? spec);
+    // Compiled here, before the first timed run: input shapes whose activations exceed --max-memory are refused now.
+    session.compile(Object.fromEntries(Object.entries(feeds).map(([name, value]) => [name, value.shape])));
 
     const { measureMedian } = await import('@deprune/profiler');
     const progress = out.progress(`running ${spec} (${mode})`, repeat + 1);
