@@ -33,7 +33,6 @@ const layerShape = {
 
 export const PLAN_JSON_SCHEMA = {
   $schema: 'https://json-schema.org/draft/2020-12/schema',
-  $id: `https://deprune.dev/schema/deprune-plan-v${PLAN_VERSION}.json`,
   title: 'deprune plan',
   description: 'What deprune prune writes next to a pruned model (<model>.deprune.json) and the runtime executes.',
   type: 'object',
