@@ -5,7 +5,7 @@ import { analyticStaircase, recalibrate, type HsrMove, type LatencyModel } from 
 import { applyMask, keptWeightCount, maskLayer, type DwLayer, type LayerPlan, type PwLayer } from '@deprune/masks';
 import { effectiveConvWeights, indexGraph, type OnnxModel } from '@deprune/onnx';
 import { measureInterleaved, measuredLatencyModel, median, medianStandardError, profileLayers, type ProfiledLatencyEntry } from '@deprune/profiler';
-import { BACKEND_MODES, DEVICE_RESIDENT_MODES, isBackendMode, type BackendMode, type SessionBackend } from '@deprune/runtime';
+import { BACKEND_MODES, DEVICE_RESIDENT_MODES, isBackendMode, keptColumnsOf, keptTapsOf, type BackendMode, type SessionBackend } from '@deprune/runtime';
 import { createRng, randomTensor, tensor, toFloat32, type Rng, type Tensor } from '@deprune/tensor';
 import { machineInfo, type MachineInfo } from '@deprune/profiler';
 import { suiteBackend } from './kernel-backend';
@@ -540,8 +540,9 @@ async function prepareBlock(
   const pwDense = backend.kernel('pwDense');
   const pwSparse = backend.kernel('pwSparse');
   const dsconv = backend.kernel('dsconv');
-  const tapTable = (plan: LayerPlan) => buildTapTable(plan, dwWeight, { step });
-  const columnTable = (plan: LayerPlan) => buildColumnTable(plan, pwWeight, { step });
+  // The backend takes kept indices; the runtime's converters read them off the plan entries.
+  const tapTable = (plan: LayerPlan) => buildTapTable(keptTapsOf(plan), dwWeight, { step });
+  const columnTable = (plan: LayerPlan) => buildColumnTable(keptColumnsOf(plan), pwWeight, { step });
 
   interface Pair {
     variant: KernelVariant;
@@ -597,7 +598,7 @@ async function prepareBlock(
   ];
   if (settings.includeDr) {
     const dwDiagonal = backend.kernel('dwDiagonal');
-    const drTable = buildDiagonalTable(drDw, dwWeight, { step, groupSize });
+    const drTable = buildDiagonalTable(keptTapsOf(drDw), dwWeight, { step, groupSize });
     pairs.push({ variant: 'dr', dwKernel: 'dwDiagonal', pwKernel: 'pwSparse', dwKept: keptWeightCount(drDw), pwKept: keptWeightCount(bPw), dw: (input) => dwDiagonal(input, drTable, dwBias, attrs), pw: null, dwInput: x, pwInput: xPw });
   }
   const dwWeights = channels * taps;

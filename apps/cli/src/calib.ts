@@ -10,7 +10,7 @@ import { DeprunError, ShapeError, UsageError, closestName } from '@deprune/error
 import type { CalibrationSample, ForwardEngine } from '@deprune/calibrate';
 import type { PresetName } from '@deprune/images';
 import type { OnnxModel } from '@deprune/onnx';
-import type { PrunePlan } from '@deprune/pipeline';
+import type { PrunePlan } from '@deprune/plan';
 import { readInputFile } from './files';
 import { readNpy } from './npy';
 

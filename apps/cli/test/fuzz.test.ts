@@ -28,8 +28,10 @@ describe(`fuzz: seed ${SEED}, ${CASES} cases`, () => {
     console.log(`fuzz seed ${SEED}: ${summary.cases} cases, ${summary.exit0} exit 0, ${summary.exit2} exit 2, ${summary.failures.length} failures in ${(summary.ms / 1000).toFixed(1)} s`);
     expect(summary.failures.map(describeFailure)).toEqual([]);
     expect(summary.cases).toBeGreaterThanOrEqual(300);
-    // The mix reaches past the parsers: some cases of each kind get through to exit 0.
-    expect(summary.exit0).toBeGreaterThan(CASES / 10);
+    // The mix reaches past the parsers: some cases of each kind get through to exit 0. Since
+    // issue 15 the plan reader (parsePlan) also refuses fields the runtime never read (variant,
+    // model, output, config of the wrong type), so fewer plan cases run: about 190 of 2000 at seed 1.
+    expect(summary.exit0).toBeGreaterThan(CASES / 12);
     expect(Object.keys(summary.kinds).sort()).toEqual(['calib/prune', 'config/prune', 'flags/prune', 'image/eval', 'image/run', 'model/eval', 'model/inspect', 'model/prune', 'model/run', 'npy/run', 'plan/run']);
   }, 300_000);
 

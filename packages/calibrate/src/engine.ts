@@ -1,7 +1,7 @@
 import { DeprunError } from '@deprune/errors';
 import type { GpuMode } from '@deprune/gpu';
 import { indexGraph, type OnnxModel } from '@deprune/onnx';
-import type { PrunePlan } from '@deprune/pipeline';
+import type { PrunePlan } from '@deprune/plan';
 import { createSession, type HostTensor, type Session } from '@deprune/runtime';
 
 /**

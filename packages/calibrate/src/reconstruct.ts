@@ -11,7 +11,7 @@ import {
   type LayerInfo,
   type OnnxModel,
 } from '@deprune/onnx';
-import { fnv1a32, type PrunePlan } from '@deprune/pipeline';
+import { fnv1a32, type PrunePlan } from '@deprune/plan';
 import type { HostTensor } from '@deprune/runtime';
 import { effectiveScale } from '@deprune/tensor';
 import { declaredChannels, geometryOf, layerInfos, type CalibrationProgress } from './collect';
@@ -70,10 +70,11 @@ export interface ReconstructionReport {
   ms: number;
 }
 
-export interface ReconstructResult {
+/** `Plan`: the caller's plan type (the pipeline's, with its config), handed back as it came. */
+export interface ReconstructResult<Plan extends PrunePlan = PrunePlan> {
   model: OnnxModel;
   /** The plan with its `output` hash and size updated for the reconstructed model (masks unchanged). */
-  plan: PrunePlan;
+  plan: Plan;
   report: ReconstructionReport;
 }
 
@@ -171,13 +172,13 @@ function groupPasses(index: GraphIndex, names: readonly string[]): string[][] {
  * the calibration set per group of independent layers; each pass runs the pruned and the dense
  * network only up to the layers it needs. The zero pattern is the plan's, unchanged.
  */
-export async function reconstruct(
+export async function reconstruct<Plan extends PrunePlan>(
   dense: OnnxModel,
   pruned: OnnxModel,
-  plan: PrunePlan,
+  plan: Plan,
   samples: readonly CalibrationSample[],
   options: ReconstructOptions,
-): Promise<ReconstructResult> {
+): Promise<ReconstructResult<Plan>> {
   const started = performance.now();
   const damping = options.damping ?? DEFAULT_RECONSTRUCTION_DAMPING;
   if (!(damping >= 0) || !Number.isFinite(damping)) throw new DeprunError('BAD_USAGE', `damping must be a finite number >= 0, got ${damping}`);

@@ -8,7 +8,7 @@ export type { AnyKernelFn, KernelCreateConfig, KernelRegistration, KernelSignatu
 export { ACTIVATION_CODES, activationValue, applyActivation, encodeActivation, FUSED_ACTIVATION_SOURCE } from './activation';
 export type { Activation, ActivationName, EncodedActivation } from './activation';
 export { buildTapTable, buildColumnTable, buildDiagonalTable, DEFAULT_STEP, DEFAULT_DIAGONAL_GROUP_SIZE } from './tables';
-export type { TapTable, ColumnTable, DiagonalTable, TableOptions, DiagonalTableOptions } from './tables';
+export type { TapTable, ColumnTable, DiagonalTable, DwKeptTaps, PwKeptColumns, TableOptions, DiagonalTableOptions } from './tables';
 export { GPU_JS_VERSION } from './version';
 export { BUILTIN_KERNELS } from './kernels';
 export { runStep, readback, activationInput, float32Data, signatureOf } from './kernels/launch';

@@ -1,13 +1,15 @@
 import { ShapeError, UsageError } from '@deprune/errors';
-import { maskFromPlanEntry, type LayerPlanEntry } from '@deprune/masks';
 import type { FloatArray, Tensor } from '@deprune/tensor';
-import type { ColumnTable, DiagonalTable, TapTable } from '@deprune/kernels';
+import type { ColumnTable, DiagonalTable, DwKeptTaps, PwKeptColumns, TapTable } from '@deprune/kernels';
 
-export type { ColumnTable, DiagonalTable, TapTable } from '@deprune/kernels';
+export type { ColumnTable, DiagonalTable, DwKeptTaps, PwKeptColumns, TapTable } from '@deprune/kernels';
 
 /**
- * Plan entry + weights -> the compact tables the sparse kernels read. Built once per layer on the
- * host (they depend on the plan and the weights, not on the input), then reused for every call.
+ * Kept indices + weights -> the compact tables the sparse kernels read. The backend takes kept
+ * indices (`DwKeptTaps`, `PwKeptColumns`), not plan entries: it knows nothing of masks or plan
+ * files (`@deprune/runtime`'s `keptTapsOf` / `keptColumnsOf` convert a plan entry). Built once per
+ * layer on the host (they depend on the kept indices and the weights, not on the input), then
+ * reused for every call.
  *
  * All three tables pad each unit (channel, group, row tile) to the same number of slots, because
  * gpu.js loops need a compile-time trip count in the GPU modes: `slots = roundUp(max kept, t)`.
@@ -23,12 +25,12 @@ export const DEFAULT_STEP = 4;
 export const DEFAULT_DIAGONAL_GROUP_SIZE = 32;
 
 export interface TableOptions {
-  /** Chunk size t. Default: the entry's `step` (set by HSR), else DEFAULT_STEP. */
+  /** Chunk size t. Default: the kept indices' `step` (set by HSR), else DEFAULT_STEP. */
   step?: number;
 }
 
 export interface DiagonalTableOptions extends TableOptions {
-  /** Channels per DR group G. Default: the entry's `groupSize` (group/channel plans), else DEFAULT_DIAGONAL_GROUP_SIZE. */
+  /** Channels per DR group G. Default: the kept taps' `groupSize` (group/channel plans), else DEFAULT_DIAGONAL_GROUP_SIZE. */
   groupSize?: number;
 }
 
@@ -37,16 +39,16 @@ function weightData(weights: Tensor | FloatArray, expected: number, what: string
   if (!(data instanceof Float32Array) && !(data instanceof Float64Array)) {
     throw new UsageError(`${what} weights must be a Tensor or a Float32Array/Float64Array`, { node: layer });
   }
-  if (data.length !== expected) throw new ShapeError(`${what} weights have ${data.length} values but the plan's shape needs ${expected}`, { node: layer });
+  if (data.length !== expected) throw new ShapeError(`${what} weights have ${data.length} values but the layer's shape needs ${expected}`, { node: layer });
   return data;
 }
 
-function resolveStep(options: TableOptions, entry: LayerPlanEntry): number {
-  const step = options.step ?? entry.step ?? DEFAULT_STEP;
+function resolveStep(options: TableOptions, kept: DwKeptTaps | PwKeptColumns): number {
+  const step = options.step ?? kept.step ?? DEFAULT_STEP;
   if (!Number.isInteger(step) || step < 1) {
     // A plan file can hold anything here: name the kind of value, not all of it.
     const shown = typeof step === 'number' ? String(step) : Array.isArray(step) ? `an array of ${(step as unknown[]).length} values` : typeof step;
-    throw new UsageError(`step t must be an integer >= 1, got ${shown}`, { node: entry.name });
+    throw new UsageError(`step t must be an integer >= 1, got ${shown}`, { node: kept.name });
   }
   return step;
 }
@@ -55,17 +57,39 @@ function roundUp(value: number, step: number): number {
   return Math.ceil(value / step) * step;
 }
 
-function expectKind(entry: LayerPlanEntry, kind: 'dw' | 'pw', table: string): void {
-  if (entry === null || typeof entry !== 'object') throw new UsageError(`${table} needs a plan entry`);
-  if (entry.kind !== kind) throw new UsageError(`${table} needs a ${kind.toUpperCase()} plan entry, got kind '${String(entry.kind)}'`, { node: entry.name });
+function isPositiveInteger(value: unknown): value is number {
+  return typeof value === 'number' && Number.isInteger(value) && value >= 1;
 }
 
-function dwShape(entry: LayerPlanEntry): { channels: number; kernelH: number; kernelW: number } {
-  const { channels, kernel } = entry.shape;
-  if (channels === undefined || kernel === undefined) throw new ShapeError('DW plan entry has no shape.channels / shape.kernel', { node: entry.name });
-  // Validates the entry against its shape (indices in range, ascending, counts match).
-  maskFromPlanEntry(entry);
-  return { channels, kernelH: kernel[0], kernelW: kernel[1] };
+/**
+ * `units` lists of strictly ascending integers in [0, limit): the loops below index weights with
+ * them, so a bad list must be refused here, not read out of bounds.
+ */
+function checkKeptLists(lists: unknown, units: number, limit: number, what: string, table: string, name: string): readonly (readonly number[])[] {
+  if (!Array.isArray(lists)) throw new UsageError(`${table} needs ${what} as an array of index lists`, { node: name });
+  if (lists.length !== units) throw new ShapeError(`${table}: expected ${units} lists of ${what}, got ${lists.length}`, { node: name });
+  for (let unit = 0; unit < units; unit++) {
+    const list: unknown = lists[unit];
+    if (!Array.isArray(list)) throw new ShapeError(`${table}: ${what}[${unit}] must be an array`, { node: name });
+    for (let position = 0; position < list.length; position++) {
+      const index: unknown = list[position];
+      if (typeof index !== 'number' || !Number.isInteger(index) || index < 0 || index >= limit) {
+        throw new ShapeError(`${table}: ${what}[${unit}][${position}] is outside [0, ${limit - 1}]`, { node: name });
+      }
+      if (position > 0 && (list[position - 1] as number) >= index) throw new ShapeError(`${table}: ${what}[${unit}] must be strictly ascending`, { node: name });
+    }
+  }
+  return lists as readonly (readonly number[])[];
+}
+
+function dwShape(input: DwKeptTaps, table: string): { channels: number; kernelH: number; kernelW: number; keptTaps: readonly (readonly number[])[] } {
+  if (input === null || typeof input !== 'object') throw new UsageError(`${table} needs a layer's kept taps`);
+  const { channels, kernel } = input;
+  if (!isPositiveInteger(channels) || !Array.isArray(kernel) || !isPositiveInteger(kernel[0]) || !isPositiveInteger(kernel[1])) {
+    throw new UsageError(`${table} needs a DW layer's channels and kernel [kh, kw]`, { node: input.name });
+  }
+  const keptTaps = checkKeptLists(input.keptTaps, channels, kernel[0] * kernel[1], 'keptTaps', table, input.name);
+  return { channels, kernelH: kernel[0], kernelW: kernel[1], keptTaps };
 }
 
 function allEqual(values: readonly number[]): boolean {
@@ -73,17 +97,16 @@ function allEqual(values: readonly number[]): boolean {
 }
 
 /** DEPrune-sparse DW: for each channel its kept taps (dy, dx, weight), padded to roundUp(max m_c, t) slots. */
-export function buildTapTable(entry: LayerPlanEntry, weights: Tensor | FloatArray, options: TableOptions = {}): TapTable {
-  expectKind(entry, 'dw', 'buildTapTable');
-  const { channels, kernelH, kernelW } = dwShape(entry);
+export function buildTapTable(input: DwKeptTaps, weights: Tensor | FloatArray, options: TableOptions = {}): TapTable {
+  const { channels, kernelH, kernelW, keptTaps } = dwShape(input, 'buildTapTable');
   const area = kernelH * kernelW;
-  const data = weightData(weights, channels * area, 'DW', entry.name);
-  const step = resolveStep(options, entry);
-  const kept = entry.kept.slice();
+  const data = weightData(weights, channels * area, 'DW', input.name);
+  const step = resolveStep(options, input);
+  const kept = keptTaps.map((list) => list.length);
   const slots = roundUp(Math.max(0, ...kept), step);
   const taps = new Float32Array(channels * slots * 3);
   for (let channel = 0; channel < channels; channel++) {
-    entry.keptIndices[channel].forEach((tap, slot) => {
+    keptTaps[channel].forEach((tap, slot) => {
       const at = (channel * slots + slot) * 3;
       taps[at] = Math.floor(tap / kernelW);
       taps[at + 1] = tap % kernelW;
@@ -93,7 +116,7 @@ export function buildTapTable(entry: LayerPlanEntry, weights: Tensor | FloatArra
   const total = kept.reduce((sum, count) => sum + count, 0);
   return Object.freeze({
     kind: 'dw-taps',
-    name: entry.name,
+    name: input.name,
     channels,
     kernel: Object.freeze([kernelH, kernelW] as const),
     step,
@@ -106,21 +129,21 @@ export function buildTapTable(entry: LayerPlanEntry, weights: Tensor | FloatArra
 }
 
 /** DEPrune-sparse PW: per row tile its kept input columns, and every row's weights at them, padded to roundUp(max q_t, t). */
-export function buildColumnTable(entry: LayerPlanEntry, weights: Tensor | FloatArray, options: TableOptions = {}): ColumnTable {
-  expectKind(entry, 'pw', 'buildColumnTable');
-  const { outChannels, inChannels } = entry.shape;
-  if (outChannels === undefined || inChannels === undefined) throw new ShapeError('PW plan entry has no shape.outChannels / shape.inChannels', { node: entry.name });
-  maskFromPlanEntry(entry);
-  const tileRows = entry.tileRows as number;
-  const data = weightData(weights, outChannels * inChannels, 'PW', entry.name);
-  const step = resolveStep(options, entry);
-  const tiles = entry.kept.length;
-  const kept = entry.kept.slice();
+export function buildColumnTable(input: PwKeptColumns, weights: Tensor | FloatArray, options: TableOptions = {}): ColumnTable {
+  if (input === null || typeof input !== 'object') throw new UsageError("buildColumnTable needs a layer's kept columns");
+  const { outChannels, inChannels, tileRows } = input;
+  if (!isPositiveInteger(outChannels) || !isPositiveInteger(inChannels)) throw new UsageError('buildColumnTable needs a PW layer\'s outChannels and inChannels', { node: input.name });
+  if (!isPositiveInteger(tileRows) || tileRows > outChannels) throw new UsageError(`tileRows must be an integer in [1, ${outChannels}], got ${String(tileRows)}`, { node: input.name });
+  const tiles = Math.ceil(outChannels / tileRows);
+  const keptColumns = checkKeptLists(input.keptColumns, tiles, inChannels, 'keptColumns', 'buildColumnTable', input.name);
+  const data = weightData(weights, outChannels * inChannels, 'PW', input.name);
+  const step = resolveStep(options, input);
+  const kept = keptColumns.map((list) => list.length);
   const slots = roundUp(Math.max(0, ...kept), step);
   const columns = new Float32Array(tiles * slots);
   const compact = new Float32Array(outChannels * slots);
   for (let tile = 0; tile < tiles; tile++) {
-    const list = entry.keptIndices[tile];
+    const list = keptColumns[tile];
     list.forEach((column, slot) => {
       columns[tile * slots + slot] = column;
     });
@@ -135,7 +158,7 @@ export function buildColumnTable(entry: LayerPlanEntry, weights: Tensor | FloatA
   for (let tile = 0; tile < tiles; tile++) keptMacs += kept[tile] * (Math.min(outChannels, (tile + 1) * tileRows) - tile * tileRows);
   return Object.freeze({
     kind: 'pw-columns',
-    name: entry.name,
+    name: input.name,
     outChannels,
     inChannels,
     tileRows,
@@ -155,20 +178,19 @@ export function buildColumnTable(entry: LayerPlanEntry, weights: Tensor | FloatA
  * (one per kept tap of one of its channels, in channel then tap order) form the inner dimension
  * n_g of the GEMM Y_g = W_g * im2col(X_g), padded to roundUp(max n_g, t).
  */
-export function buildDiagonalTable(entry: LayerPlanEntry, weights: Tensor | FloatArray, options: DiagonalTableOptions = {}): DiagonalTable {
-  expectKind(entry, 'dw', 'buildDiagonalTable');
-  const { channels, kernelH, kernelW } = dwShape(entry);
+export function buildDiagonalTable(input: DwKeptTaps, weights: Tensor | FloatArray, options: DiagonalTableOptions = {}): DiagonalTable {
+  const { channels, kernelH, kernelW, keptTaps } = dwShape(input, 'buildDiagonalTable');
   const area = kernelH * kernelW;
-  const data = weightData(weights, channels * area, 'DW', entry.name);
-  const step = resolveStep(options, entry);
-  const requested = options.groupSize ?? (entry.granularity === 'group' || entry.granularity === 'channel' ? entry.groupSize : null) ?? DEFAULT_DIAGONAL_GROUP_SIZE;
-  if (!Number.isInteger(requested) || requested < 1) throw new UsageError(`DR group size must be an integer >= 1, got ${String(requested)}`, { node: entry.name });
+  const data = weightData(weights, channels * area, 'DW', input.name);
+  const step = resolveStep(options, input);
+  const requested = options.groupSize ?? input.groupSize ?? DEFAULT_DIAGONAL_GROUP_SIZE;
+  if (!Number.isInteger(requested) || requested < 1) throw new UsageError(`DR group size must be an integer >= 1, got ${String(requested)}`, { node: input.name });
   const groupSize = Math.max(1, Math.min(requested, channels));
   const groups = Math.ceil(channels / groupSize);
   const kept: number[] = [];
   for (let group = 0; group < groups; group++) {
     let count = 0;
-    for (let channel = group * groupSize; channel < Math.min(channels, (group + 1) * groupSize); channel++) count += entry.kept[channel];
+    for (let channel = group * groupSize; channel < Math.min(channels, (group + 1) * groupSize); channel++) count += keptTaps[channel].length;
     kept.push(count);
   }
   const slots = roundUp(Math.max(0, ...kept), step);
@@ -177,7 +199,7 @@ export function buildDiagonalTable(entry: LayerPlanEntry, weights: Tensor | Floa
   for (let group = 0; group < groups; group++) {
     let column = 0;
     for (let channel = group * groupSize; channel < Math.min(channels, (group + 1) * groupSize); channel++) {
-      for (const tap of entry.keptIndices[channel]) {
+      for (const tap of keptTaps[channel]) {
         const at = (group * slots + column) * 4;
         columns[at] = channel;
         columns[at + 1] = Math.floor(tap / kernelW);
@@ -192,7 +214,7 @@ export function buildDiagonalTable(entry: LayerPlanEntry, weights: Tensor | Floa
   const total = kept.reduce((sum, count) => sum + count, 0);
   return Object.freeze({
     kind: 'dw-diagonal',
-    name: entry.name,
+    name: input.name,
     channels,
     kernel: Object.freeze([kernelH, kernelW] as const),
     groupSize,

@@ -6,6 +6,8 @@ export {
   channelBalancedPlan,
   dwLayer,
   groupBalancedPlan,
+  keptColumns,
+  keptTaps,
   maskedWeights,
   pick,
   pwLayer,

@@ -3,7 +3,7 @@ import { relativeL2Error } from '@deprune/tensor';
 import { afterAll, expect, it } from 'vitest';
 import { buildTapTable, disposeBackend, getBackend, getKernel, type GpuMode } from '../src/index';
 import { DW_CASES, DW_KERNELS, dwReference, makeDwInputs, parityCases, runParityCase } from './parity/cases';
-import { MODES, NODE_MODES, describeMode, dwLayer, expectParity, paritySeed, printWorstErrors, uniformPlan } from './helpers';
+import { MODES, NODE_MODES, describeMode, dwLayer, expectParity, keptTaps, paritySeed, printWorstErrors, uniformPlan } from './helpers';
 
 /** The DW half of the shared parity list (test/parity/cases.ts), in every Node mode; the browser suite runs the same list. */
 const seed = paritySeed();
@@ -37,14 +37,14 @@ for (const mode of NODE_MODES) {
     it('the parity check has teeth: the sparse kernel is far from the unpruned reference', async () => {
       const layer = makeDwInputs(DW_CASES[0], seed * 1000 + 8);
       const plan = maskLayer(dwLayer('dw', layer.weight), { strategy: 'dcp', ratio: 0.5 });
-      const actual = await getKernel('dwSparse', mode)(layer.x, buildTapTable(plan, layer.weight), layer.bias, DW_CASES[0].attrs);
+      const actual = await getKernel('dwSparse', mode)(layer.x, buildTapTable(keptTaps(plan), layer.weight), layer.bias, DW_CASES[0].attrs);
       const unpruned = dwReference(layer, layer.weight, DW_CASES[0].attrs);
       expect(relativeL2Error(actual.data, unpruned.data)).toBeGreaterThan(0.05);
     });
 
     it('dwSparse with kept 0 outputs just activation(bias)', async () => {
       const layer = makeDwInputs(DW_CASES[0], seed * 1000 + 7);
-      const table = buildTapTable(uniformPlan(dwLayer('dw', layer.weight), []), layer.weight);
+      const table = buildTapTable(keptTaps(uniformPlan(dwLayer('dw', layer.weight), [])), layer.weight);
       expect(table.slots).toBe(0);
       const actual = await getKernel('dwSparse', mode)(layer.x, table, layer.bias, { pads: [1, 1, 1, 1], activation: 'relu6' });
       const plane = actual.shape[2] * actual.shape[3];

@@ -12,9 +12,9 @@ const attrs = { pads: [1, 1, 1, 1], activation: 'relu6' } as const;
 const { mode } = await resolveMode('auto');
 const dense = await getKernel('dwDense', mode)(x, weight, null, attrs);
 
-// DEPrune: a DCP plan at 50% for the layer, packed once into per-channel tap tables.
+// DEPrune: a DCP plan at 50% for the layer; its kept taps per channel, packed once into tap tables.
 const plan = maskLayer({ kind: 'dw', name: 'block1.dw', channels: 8, kernel: [3, 3], weights: Float64Array.from(weight.data) }, { ratio: 0.5 });
-const table = buildTapTable(plan, weight);
+const table = buildTapTable({ name: plan.name, channels: 8, kernel: [3, 3], keptTaps: plan.keptIndices }, weight);
 console.log(plan.kept.join(' '), table.slots, table.balance); // taps kept per channel; trip count (max kept, rounded up to t = 4)
 const sparse = await getKernel('dwSparse', mode)(x, table, null, attrs);
 

@@ -35,7 +35,7 @@ export function pointwiseShape(inputShape: readonly number[], weightShape: reado
 
 export function checkTapTable(table: TapTable, channels: number, op: string): void {
   if (table === null || typeof table !== 'object' || table.kind !== 'dw-taps') {
-    throw new UsageError(`${op} needs a tap table from buildTapTable(entry, weights)`);
+    throw new UsageError(`${op} needs a tap table from buildTapTable(keptTaps, weights)`);
   }
   if (table.channels !== channels) {
     throw new ShapeError(`${op}: the tap table of '${table.name}' has ${table.channels} channels but the input has ${channels}`, { node: table.name });
@@ -45,7 +45,7 @@ export function checkTapTable(table: TapTable, channels: number, op: string): vo
 /** The column table's checks against the input: ShapeError / UsageError naming the layer. */
 export function checkColumnTable(table: ColumnTable, inChannels: number, op: string): void {
   if (table === null || typeof table !== 'object' || table.kind !== 'pw-columns') {
-    throw new UsageError(`${op} needs a column table from buildColumnTable(entry, weights)`);
+    throw new UsageError(`${op} needs a column table from buildColumnTable(keptColumns, weights)`);
   }
   if (table.inChannels !== inChannels) {
     throw new ShapeError(`${op}: the column table of '${table.name}' expects ${table.inChannels} input channels, got ${inChannels}`, { node: table.name });

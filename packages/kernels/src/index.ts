@@ -6,7 +6,7 @@ export { convGeometry } from './conv';
 export type { ConvAttrs, ConvGeometry } from './conv';
 export { BINARY_OPS, UNARY_OPS, MAX_COLLAPSED_RANK, broadcastOutputShape, collapseBroadcast } from './elementwise';
 export type { BinaryOp, UnaryOp, ElementwiseAttrs, UnaryAttrs, UnaryFn, BinaryFn, CollapsedBroadcast } from './elementwise';
-export type { TapTable, ColumnTable, DiagonalTable } from './tables';
+export type { TapTable, ColumnTable, DiagonalTable, DwKeptTaps, PwKeptColumns } from './tables';
 export { REDUCE_KINDS } from './signatures';
 export type {
   ReduceKernelKind,

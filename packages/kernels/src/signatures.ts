@@ -35,7 +35,7 @@ export type DwDenseFn = (x: Tensor, weight: Tensor, bias?: Tensor | null, attrs?
 export type DwSparseAttrs = ConvAttrs;
 
 /**
- * DEPrune-sparse depth-wise conv: x [N, C, H, W] and a tap table built from the layer's plan entry
+ * DEPrune-sparse depth-wise conv: x [N, C, H, W] and a tap table built from the layer's kept taps
  * and weights (`buildTapTable`) -> [N, C, Ho, Wo]. Only kept taps are read.
  */
 export type DwSparseFn = (x: Tensor, table: TapTable, bias?: Tensor | null, attrs?: DwSparseAttrs) => Promise<Tensor<Float32Array>>;
@@ -61,7 +61,7 @@ export type PwSparseAttrs = PwAttrs;
 
 /**
  * Column-sparse point-wise conv (PCP): x [N, Cin, H, W] and a column table built from the layer's
- * plan entry and weights (`buildColumnTable`) -> [N, Cout, H, W]. Only kept input rows are read.
+ * kept columns and weights (`buildColumnTable`) -> [N, Cout, H, W]. Only kept input rows are read.
  */
 export type PwSparseFn = (x: Tensor, table: ColumnTable, bias?: Tensor | null, attrs?: PwSparseAttrs) => Promise<Tensor<Float32Array>>;
 

@@ -1,10 +1,42 @@
 /**
  * The compact tables the sparse kernels of every backend read, built once per layer on the host
- * from the layer's kept indices and weights (see @deprune/gpu's buildTapTable / buildColumnTable).
+ * from the layer's kept indices (`DwKeptTaps`, `PwKeptColumns`) and weights (see @deprune/gpu's
+ * buildTapTable / buildColumnTable).
  * Each unit (channel, group, row tile) is padded to the same number of slots, rounded up to the
  * chunk size t, because gpu.js loops need a compile-time trip count; padding slots carry weight 0.
  * A backend with run-time trip counts (the wasm backend) reads only each unit's kept entries.
  */
+
+/**
+ * What a DW layer's tap table (and its DR form) is built from: the layer's shape and, per channel,
+ * the kept taps. Backends take kept indices, not plan entries, so that they know nothing of masks
+ * or plan files; `@deprune/runtime`'s `keptTapsOf(entry)` converts a plan entry.
+ */
+export interface DwKeptTaps {
+  /** The layer, for messages. */
+  readonly name: string;
+  readonly channels: number;
+  readonly kernel: readonly [number, number];
+  /** Per channel (length `channels`), its kept taps: row-major indices into kh x kw, strictly ascending. */
+  readonly keptTaps: readonly (readonly number[])[];
+  /** Chunk size t the plan was tuned for (HSR's step); null or absent: the backend's default. */
+  readonly step?: number | null;
+  /** Channels per balanced group (the DR form's default group size G); null or absent: none. */
+  readonly groupSize?: number | null;
+}
+
+/** What a PW layer's column table is built from: its shape and, per tile of `tileRows` output rows, the kept input columns. */
+export interface PwKeptColumns {
+  readonly name: string;
+  readonly outChannels: number;
+  readonly inChannels: number;
+  /** Output rows per tile; every row of a tile keeps the same columns (1: a column set per row). */
+  readonly tileRows: number;
+  /** Per tile (length ceil(outChannels / tileRows)), its kept input columns, strictly ascending. */
+  readonly keptColumns: readonly (readonly number[])[];
+  /** Chunk size t the plan was tuned for; null or absent: the backend's default. */
+  readonly step?: number | null;
+}
 
 /** Per-channel tap table of a DW layer (DCP plan) for `dwSparse`. */
 export interface TapTable {

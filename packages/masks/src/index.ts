@@ -36,6 +36,7 @@ export {
   planEntryToJson,
   maskFromPlanEntry,
   planFromJson,
+  GRANULARITIES,
   validatePlan,
   keptWeightCount,
   applyMask,

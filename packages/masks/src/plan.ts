@@ -29,7 +29,8 @@ export interface PwPlanMeta extends PlanMeta {
   tileRows: number;
 }
 
-const GRANULARITIES: readonly Granularity[] = ['none', 'channel', 'group', 'tile', 'nm', 'structured'];
+/** Every granularity a plan entry may name; a plan file's reader checks against this list. */
+export const GRANULARITIES: readonly Granularity[] = ['none', 'channel', 'group', 'tile', 'nm', 'structured'];
 
 function sortedIndices(indices: ArrayLike<number>, limit: number, what: string, layerName: string): number[] {
   const sorted = Array.from(indices).sort((a, b) => a - b);

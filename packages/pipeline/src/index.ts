@@ -36,7 +36,7 @@ export { allocateRatios, normalizedSaliency } from './allocation';
 export type { Allocation, AllocationBounds, AllocationLayer } from './allocation';
 export { withLatencyTable } from './latency-table';
 export type { BwtSettingKey, LatencyTableConfigOptions } from './latency-table';
-export { validatePlanForModel, serializePlan, fnv1a32, PLAN_FORMAT, PLAN_VERSION } from './plan';
+export { validatePlanForModel, serializePlan, parsePlan, fnv1a32, PLAN_FORMAT, PLAN_VERSION, PLAN_JSON_SCHEMA, PlanFileError } from './plan';
 export type { PrunePlan, PlanRemoval, ValidatePlanOptions } from './plan';
 export type { PruneReport, LayerReport, PruneTotals, HsrSummary, AllocationSummary } from './report';
 export { selectLayers } from './select';

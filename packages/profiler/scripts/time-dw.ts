@@ -6,9 +6,8 @@
  *   npx tsx scripts/time-dw.ts [mode] [channels] [size] [kernel] [stride] [repeats]
  *   (defaults: webasm 96 112 3 1 9; e.g. `webasm 240 28 5 1` for an EfficientNet-B0 5x5 layer)
  */
-import { buildDwPlan, type DwLayer } from '@deprune/masks';
 import { createRng, randomTensor, toFloat32, type Tensor } from '@deprune/tensor';
-import { buildTapTable, disposeBackend, getKernel, resolveMode, type GpuMode } from '@deprune/gpu';
+import { buildTapTable, disposeBackend, getKernel, resolveMode, type DwKeptTaps, type GpuMode } from '@deprune/gpu';
 import { measureInterleaved } from '../src/index';
 
 const [modeArg = 'webasm', channelsArg = '96', sizeArg = '112', kernelArg = '3', strideArg = '1', repeatsArg = '9'] = process.argv.slice(2);
@@ -19,11 +18,10 @@ const pad = (kernel - 1) / 2;
 const rng = createRng(42);
 const x = toFloat32(randomTensor([1, channels, size, size], rng)) as Tensor<Float32Array>;
 const weight = toFloat32(randomTensor([channels, 1, kernel, kernel], rng)) as Tensor<Float32Array>;
-const layer: DwLayer = { kind: 'dw', name: 'dw', channels, kernel: [kernel, kernel], weights: Float64Array.from(weight.data) };
 const attrs = { pads: [pad, pad, pad, pad] as const, strides: [stride, stride] as const };
 
 /** Every channel keeps m taps, a different random subset per channel (as real plans are scattered). */
-function balanced(m: number) {
+function balanced(m: number): DwKeptTaps {
   const kept = Array.from({ length: channels }, () => {
     const order = Array.from({ length: taps }, (_, tap) => tap);
     for (let i = taps - 1; i > 0; i--) {
@@ -32,7 +30,7 @@ function balanced(m: number) {
     }
     return order.slice(0, m).sort((a, b) => a - b);
   });
-  return buildDwPlan(layer, kept, { strategy: 'dcp', granularity: 'channel', groupSize: 1 });
+  return { name: 'dw', channels, kernel: [kernel, kernel], keptTaps: kept };
 }
 
 const counts = Array.from({ length: taps + 1 }, (_, m) => m);

@@ -2,7 +2,7 @@ import { UsageError } from '@deprune/errors';
 import { buildColumnTable, buildDiagonalTable, buildTapTable, DEFAULT_DIAGONAL_GROUP_SIZE, DEFAULT_STEP } from '@deprune/gpu';
 import { findStepDetail, stairRise, STEP_SIGNIFICANCE, tableLatencyModel, type LatencyModel, type LatencyTable, type LatencyTableEntry, type TableLatencyModelOptions } from '@deprune/hsr';
 import type { ConvAttrs, KernelBackend } from '@deprune/kernels';
-import { buildDwPlan, buildPwPlan, roundCount, type DwLayer, type PwLayer } from '@deprune/masks';
+import { roundCount } from '@deprune/masks';
 import { createRng, randomTensor, toFloat32, type Rng, type Tensor } from '@deprune/tensor';
 import { measureInterleaved, median } from './timing';
 
@@ -279,7 +279,6 @@ function setupDw(layer: DwProfileLayer, backend: KernelBackend, step: number, rn
   const taps = positiveInteger(kernelH, `${layer.name} kernel height`) * positiveInteger(kernelW, `${layer.name} kernel width`);
   const x = randomFloat32([batch, channels, height, width], rng);
   const weight = randomFloat32([channels, 1, kernelH, kernelW], rng);
-  const dwLayer: DwLayer = { kind: 'dw', name: layer.name, channels, kernel: [kernelH, kernelW], weights: Float64Array.from(weight.data) };
   const attrs: ConvAttrs = {
     ...(layer.strides ? { strides: layer.strides } : {}),
     ...(layer.pads ? { pads: layer.pads } : {}),
@@ -296,7 +295,7 @@ function setupDw(layer: DwProfileLayer, backend: KernelBackend, step: number, rn
       kernel: 'dwSparse',
       runner(count) {
         const kept = tapOrder.map((order) => order.slice(0, count).sort((a, b) => a - b));
-        const table = buildTapTable(buildDwPlan(dwLayer, kept, { strategy: 'dcp', granularity: 'channel', groupSize: 1 }), weight, { step });
+        const table = buildTapTable({ name: layer.name, channels, kernel: [kernelH, kernelW], keptTaps: kept }, weight, { step });
         return timedCall(backend, () => kernel(x, table, null, attrs));
       },
     };
@@ -319,8 +318,7 @@ function setupDw(layer: DwProfileLayer, backend: KernelBackend, step: number, rn
           kept.push(tapOrder[first + offset].slice(0, share).sort((a, b) => a - b));
         }
       }
-      const plan = buildDwPlan(dwLayer, kept, { strategy: 'dcp', granularity: 'group', groupSize });
-      const table = buildDiagonalTable(plan, weight, { step, groupSize });
+      const table = buildDiagonalTable({ name: layer.name, channels, kernel: [kernelH, kernelW], keptTaps: kept, groupSize }, weight, { step, groupSize });
       return timedCall(backend, () => kernel(x, table, null, attrs));
     },
   };
@@ -333,7 +331,6 @@ function setupPw(layer: PwProfileLayer, backend: KernelBackend, step: number, rn
   const tiles = Math.ceil(outChannels / tileRows);
   const x = randomFloat32([batch, inChannels, height, width], rng);
   const weight = randomFloat32([outChannels, inChannels], rng);
-  const pwLayer: PwLayer = { kind: 'pw', name: layer.name, outChannels, inChannels, weights: Float64Array.from(weight.data) };
   const columnOrder = Array.from({ length: tiles }, () => randomSubset(inChannels, inChannels, rng));
   const kernel = backend.kernel('pwSparse');
   return {
@@ -343,7 +340,7 @@ function setupPw(layer: PwProfileLayer, backend: KernelBackend, step: number, rn
     kernel: 'pwSparse',
     runner(count) {
       const kept = columnOrder.map((order) => order.slice(0, count).sort((a, b) => a - b));
-      const table = buildColumnTable(buildPwPlan(pwLayer, kept, { strategy: 'pcp', granularity: 'tile', tileRows }), weight, { step });
+      const table = buildColumnTable({ name: layer.name, outChannels, inChannels, tileRows, keptColumns: kept }, weight, { step });
       return timedCall(backend, () => kernel(x, table, null));
     },
   };

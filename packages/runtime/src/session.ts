@@ -1,7 +1,7 @@
 import { DeprunError, ShapeError, UsageError } from '@deprune/errors';
 import type { LayerPlanEntry } from '@deprune/masks';
 import { indexGraph, type OnnxModel } from '@deprune/onnx';
-import { validatePlanForModel, type PrunePlan } from '@deprune/pipeline';
+import { validatePlanForModel, type PrunePlan } from '@deprune/plan';
 import { shapeSize } from '@deprune/tensor';
 import { availableCores, createKernelBackend, resolveBackendMode, type BackendMode, type SessionBackend } from './backends';
 import type { SimdLevel } from '@deprune/wasm';

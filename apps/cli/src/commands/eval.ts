@@ -1,13 +1,13 @@
 import { UsageError, closestName } from '@deprune/errors';
 import type { EvaluationReport, Task } from '@deprune/evaluate';
-import type { PrunePlan } from '@deprune/pipeline';
+import type { PrunePlan } from '@deprune/plan';
 import { helpHint } from '../args';
 import { bundledKeysPath, createEngine, parseCount, parseEngine, parsePreset } from '../calib';
 import { readInputFile } from '../files';
 import { modelNamesText, resolveModel } from '../models';
 import type { Output } from '../output';
 import type { Command } from '../registry';
-import { readPlanFile } from './run';
+import { checkPlanForModel, readPlanFile } from '../plan-file';
 
 const TASKS: readonly Task[] = ['ppocr-rec', 'ppocr-cls', 'ppocr-det', 'classify', 'fidelity'];
 
@@ -93,9 +93,7 @@ Generate labelled text data with @deprune/textdata (see the bench's accuracy sui
     const planPath = args.string('plan');
     if (planPath !== undefined) {
       plan = readPlanFile(planPath);
-      const { validatePlanForModel } = await import('@deprune/pipeline');
-      // planFile: a model file the plan was not written with is refused naming both files.
-      validatePlanForModel(plan, resolved.model, { checkWeights: true, planFile: planPath });
+      checkPlanForModel(plan, resolved.model, planPath);
     }
     const reference = referenceSpec === undefined ? undefined : (await resolveModel(referenceSpec)).model;
     const presetText = args.string('preset');

@@ -2,7 +2,6 @@ import { existsSync } from 'node:fs';
 import { DeprunError, UsageError } from '@deprune/errors';
 import type { PresetName } from '@deprune/images';
 import { indexGraph } from '@deprune/onnx';
-import type { PrunePlan } from '@deprune/pipeline';
 import type { HostTensor, Session } from '@deprune/runtime';
 import { createRng, randomTensor, tensor, toFloat32 } from '@deprune/tensor';
 import { helpHint, outputFlag, repeatsFlag } from '../args';
@@ -13,35 +12,10 @@ import type { Command } from '../registry';
 import { describeSummary, summarizeOutput, taskFor } from '../tasks';
 import { parseInputShapeFlags, resolveInputShapes } from '../shapes';
 import { checkOutputPath, readInputFile, refuseOutputsOverInputs } from '../files';
+import { checkPlanForModel, planPathNextTo, readPlanFile } from '../plan-file';
 import { MODE_NAMES, resolveBackendFlag } from './kernel-common';
 
 const PRESETS: readonly PresetName[] = ['imagenet', 'ppocr-det', 'ppocr-rec', 'ppocr-cls'];
-
-/** `<model>.deprune.json` next to a model file: where `deprune prune` wrote its plan. */
-export function planPathNextTo(model: string): string {
-  return model.replace(/\.onnx$/i, '') + '.deprune.json';
-}
-
-const PLAN_HINT = 'pass the .deprune.json that deprune prune wrote next to the pruned model';
-
-/**
- * Reads a plan file; the runtime checks it against the model (names, shapes, zeros). Anything
- * but a JSON object is refused here: `null` would otherwise read as "no plan" and run dense.
- */
-export function readPlanFile(path: string): PrunePlan {
-  const text = readInputFile(path, 'plan file', '--plan').toString('utf8');
-  let plan: unknown;
-  try {
-    plan = JSON.parse(text);
-  } catch (cause) {
-    throw new DeprunError('BAD_CONFIG', `the plan is not valid JSON: ${(cause as Error).message.split('\n')[0]}`, { file: path, hint: PLAN_HINT, cause });
-  }
-  if (plan === null || typeof plan !== 'object' || Array.isArray(plan)) {
-    const what = plan === null ? 'null' : Array.isArray(plan) ? 'an array' : `a ${typeof plan}`;
-    throw new DeprunError('BAD_CONFIG', `not a deprune plan: the file holds ${what}, not a JSON object`, { file: path, hint: PLAN_HINT });
-  }
-  return plan as PrunePlan;
-}
 
 /** A .npy input: float32, C order; its shape is checked against the model when the session runs. */
 function npyInput(path: string): HostTensor {
@@ -209,7 +183,7 @@ PP-OCR rec model, and the median latency of --repeats timed runs after one warm-
     }
     const runtime = await import('@deprune/runtime');
     // Checked here first so that a plan that does not fit the model is named in the message.
-    if (plan !== null && planPath !== undefined) (await import('@deprune/pipeline')).validatePlanForModel(plan, resolved.model, { checkWeights: true, planFile: planPath });
+    if (plan !== null && planPath !== undefined) checkPlanForModel(plan, resolved.model, planPath);
     const session = await runtime.createSession(resolved.model, {
       mode,
       plan,

@@ -24,7 +24,7 @@ function dwHalf(x: Tensor, layers: DsconvLayers, attrs: ConvAttrs): DirectTapsSp
   if (isTable<TapTable>(layers.dw, 'dw-taps')) return sparseTapsSpec(x, layers.dw, layers.dwBias, attrs, 'dsconv');
   const weight = layers.dw;
   if (weight === null || typeof weight !== 'object' || !Array.isArray(weight.shape)) {
-    throw new UsageError('dsconv needs the DW half as a weight tensor [C, 1, kh, kw] or a tap table from buildTapTable(entry, weights)');
+    throw new UsageError('dsconv needs the DW half as a weight tensor [C, 1, kh, kw] or a tap table from buildTapTable(keptTaps, weights)');
   }
   return denseTapsSpec(x, weight, layers.dwBias, attrs, 'dsconv DW');
 }
@@ -42,7 +42,7 @@ export const dsconvKernel: KernelRegistration<DsconvFn> = {
       const sparsePw = isTable<ColumnTable>(layers.pw, 'pw-columns') ? layers.pw : undefined;
       if (sparsePw !== undefined) checkColumnTable(sparsePw, g.outChannels, 'dsconv');
       else if (layers.pw === null || typeof layers.pw !== 'object' || !Array.isArray((layers.pw as Tensor).shape)) {
-        throw new UsageError('dsconv needs the PW half as a weight tensor [Cout, C] / [Cout, C, 1, 1] or a column table from buildColumnTable(entry, weights)');
+        throw new UsageError('dsconv needs the PW half as a weight tensor [Cout, C] / [Cout, C, 1, 1] or a column table from buildColumnTable(keptColumns, weights)');
       }
       // The PW half reads the DW result, [N, C, Ho, Wo].
       const { outChannels, inChannels } = sparsePw ?? pointwiseShape(g.outputShape, (layers.pw as Tensor).shape, 'dsconv PW');

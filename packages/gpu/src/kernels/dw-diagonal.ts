@@ -85,7 +85,7 @@ function diagonalGemmBody(this: IKernelFunctionThis<GemmConstants>, columns: num
 
 function checkDiagonalTable(table: DiagonalTable, channels: number): void {
   if (table === null || typeof table !== 'object' || table.kind !== 'dw-diagonal') {
-    throw new UsageError('dwDiagonal needs a DR table from buildDiagonalTable(entry, weights)');
+    throw new UsageError('dwDiagonal needs a DR table from buildDiagonalTable(keptTaps, weights)');
   }
   if (table.channels !== channels) {
     throw new ShapeError(`dwDiagonal: the DR table of '${table.name}' has ${table.channels} channels but the input has ${channels}`, { node: table.name });

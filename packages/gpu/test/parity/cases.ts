@@ -25,7 +25,9 @@ import {
   type Activation,
   type Conv2dAttrs,
   type ConvAttrs,
+  type DwKeptTaps,
   type GemmAttrs,
+  type PwKeptColumns,
 } from '../../src/index';
 import { kernelFrom, randomFloat32, sourceName, withActivation, type KernelSource } from './common';
 import { OP_KERNELS, opCases, type OpParityKernel } from './op-cases';
@@ -97,6 +99,20 @@ export function pick(rng: Rng, limit: number, count: number): number[] {
     [all[index], all[other]] = [all[other], all[index]];
   }
   return all.slice(0, count).sort((a, b) => a - b);
+}
+
+/**
+ * A masks plan's kept indices as the backend takes them (the runtime's `keptTapsOf` /
+ * `keptColumnsOf` do this for plan files; the backend's tests cannot import the runtime above it).
+ */
+export function keptTaps(plan: LayerPlan): DwKeptTaps {
+  const { channels, kernel } = plan.shape;
+  return { name: plan.name, channels: channels!, kernel: kernel!, keptTaps: plan.keptIndices, step: plan.step, groupSize: plan.granularity === 'group' || plan.granularity === 'channel' ? plan.groupSize : null };
+}
+
+export function keptColumns(plan: LayerPlan): PwKeptColumns {
+  const { outChannels, inChannels } = plan.shape;
+  return { name: plan.name, outChannels: outChannels!, inChannels: inChannels!, tileRows: plan.tileRows!, keptColumns: plan.keptIndices, step: plan.step };
 }
 
 /** Every channel keeps m random taps (BWT 'channel' granularity). */
@@ -241,7 +257,7 @@ function dwCases(seed: number): ParityCase[] {
         async run(mode) {
           const layer = inputs();
           const { plan, step } = plans(layer.weight)[planIndex];
-          const table = buildTapTable(plan, layer.weight, step === undefined ? {} : { step });
+          const table = buildTapTable(keptTaps(plan), layer.weight, step === undefined ? {} : { step });
           const actual = await kernelFrom(mode, 'dwSparse')(layer.x, table, layer.bias, testCase.attrs);
           return { actual, expected: dwReference(layer, maskedWeights(plan, layer.weight), testCase.attrs) };
         },
@@ -255,7 +271,7 @@ function dwCases(seed: number): ParityCase[] {
         async run(mode) {
           const layer = inputs();
           const { plan, step } = plans(layer.weight)[planIndex];
-          const table = buildDiagonalTable(plan, layer.weight, { groupSize: 4, ...(step === undefined ? {} : { step }) });
+          const table = buildDiagonalTable(keptTaps(plan), layer.weight, { groupSize: 4, ...(step === undefined ? {} : { step }) });
           const actual = await kernelFrom(mode, 'dwDiagonal')(layer.x, table, layer.bias, testCase.attrs);
           return { actual, expected: dwReference(layer, maskedWeights(plan, layer.weight), testCase.attrs) };
         },
@@ -406,9 +422,9 @@ function dsconvCases(seed: number): ParityCase[] {
           const actual = await kernelFrom(mode, 'dsconv')(
             layer.x,
             {
-              dw: dwPlan === undefined ? layer.weight : buildTapTable(dwPlan, layer.weight),
+              dw: dwPlan === undefined ? layer.weight : buildTapTable(keptTaps(dwPlan), layer.weight),
               dwBias: layer.bias,
-              pw: pwPlan === undefined ? matrix : buildColumnTable(pwPlan, matrix),
+              pw: pwPlan === undefined ? matrix : buildColumnTable(keptColumns(pwPlan), matrix),
               pwBias,
             },
             { dw: testCase.dw.attrs, pw: { activation: testCase.pwActivation } },
@@ -443,7 +459,7 @@ function pwCases(seed: number): ParityCase[] {
         async run(mode) {
           const layer = inputs();
           const { plan, step } = pwPlansFor(layer.matrix)[planIndex];
-          const table = buildColumnTable(plan, layer.weight, step === undefined ? {} : { step });
+          const table = buildColumnTable(keptColumns(plan), layer.weight, step === undefined ? {} : { step });
           const actual = await kernelFrom(mode, 'pwSparse')(layer.x, table, layer.bias, { activation: testCase.activation });
           const expected = pointwiseConv2d(layer.x, maskedWeights(plan, layer.matrix), layer.bias);
           return { actual, expected: withActivation(expected, testCase.activation) };

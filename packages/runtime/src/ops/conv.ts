@@ -6,6 +6,7 @@ import { NodeContext } from '../context';
 import type { Fusion } from '../fusion';
 import type { CompiledStep, HostTensor } from '../types';
 import { makeStep, type OpCompiler } from './step';
+import { keptColumnsOf, keptTapsOf } from '../kept-indices';
 import { convTransposeGeometry } from './window';
 
 /**
@@ -88,12 +89,12 @@ function prepareConv(ctx: NodeContext): ConvHalf {
   let layer: ConvHalf['layer'] = weight;
   let run: (x: HostTensor) => Promise<HostTensor>;
   if (kernel === 'dwSparse') {
-    const table = buildTapTable(entry!, weight);
+    const table = buildTapTable(keptTapsOf(entry!), weight);
     describe = `${table.slots} of ${info.kernel[0] * info.kernel[1]} taps per channel (t = ${table.step}, ${table.balance === 'channel' ? 'balanced' : 'unbalanced'})`;
     layer = table;
     run = (x) => ctx.kernel('dwSparse')(x, table, bias, conv);
   } else if (kernel === 'pwSparse') {
-    const table = buildColumnTable(entry!, tensor(weight.data, [outChannels, perGroup]));
+    const table = buildColumnTable(keptColumnsOf(entry!), tensor(weight.data, [outChannels, perGroup]));
     describe = `${table.slots} of ${info.inChannels} columns per tile of ${table.tileRows} rows (t = ${table.step})`;
     layer = table;
     run = (x) => ctx.kernel('pwSparse')(x, table, bias, { activation });

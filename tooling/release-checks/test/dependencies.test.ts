@@ -1,0 +1,63 @@
+// "Dependencies point one way" (docs/architecture.md, issue 15): the edges that a plan reader or a
+// kernel backend must not have, checked on what is published (package.json dependencies) and on
+// what the sources import, so that a convenience import cannot quietly bring the pruner back into
+// the runtime or masks into a backend.
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+
+interface Manifest {
+  dependencies?: Record<string, string>;
+  peerDependencies?: Record<string, string>;
+  optionalDependencies?: Record<string, string>;
+}
+
+/** What installing the package pulls in (dev dependencies are its tests' business). */
+function installed(folder: string): string[] {
+  const manifest = JSON.parse(readFileSync(join(repoRoot, folder, 'package.json'), 'utf8')) as Manifest;
+  return Object.keys({ ...manifest.dependencies, ...manifest.peerDependencies, ...manifest.optionalDependencies });
+}
+
+/** Every package name a source file under `folder/src` imports (static or dynamic, types included). */
+function imported(folder: string): Set<string> {
+  const names = new Set<string>();
+  const walk = (directory: string): void => {
+    for (const entry of readdirSync(directory)) {
+      const path = join(directory, entry);
+      if (statSync(path).isDirectory()) walk(path);
+      else if (/\.(ts|mts|cts|js)$/.test(entry)) {
+        for (const match of readFileSync(path, 'utf8').matchAll(/(?:from|import)\s*\(?\s*'(@deprune\/[\w-]+)/g)) names.add(match[1]);
+      }
+    }
+  };
+  walk(join(repoRoot, folder, 'src'));
+  return names;
+}
+
+/** Package folder -> the workspace packages it must neither depend on nor import. */
+const FORBIDDEN: Record<string, string[]> = {
+  'packages/runtime': ['@deprune/pipeline', '@deprune/bwt', '@deprune/hsr'],
+  'packages/calibrate': ['@deprune/pipeline', '@deprune/bwt', '@deprune/hsr'],
+  'packages/plan': ['@deprune/pipeline', '@deprune/runtime', '@deprune/gpu', '@deprune/wasm', '@deprune/bwt', '@deprune/hsr'],
+  'packages/gpu': ['@deprune/masks', '@deprune/hsr', '@deprune/pipeline', '@deprune/plan'],
+  'packages/wasm': ['@deprune/masks', '@deprune/hsr', '@deprune/pipeline', '@deprune/plan', '@deprune/gpu'],
+  'packages/kernels': ['@deprune/masks', '@deprune/plan', '@deprune/gpu', '@deprune/wasm'],
+  'packages/masks': ['@deprune/onnx', '@deprune/plan', '@deprune/pipeline', '@deprune/gpu'],
+};
+
+describe('dependencies point one way', () => {
+  for (const [folder, forbidden] of Object.entries(FORBIDDEN)) {
+    it(`${folder} neither depends on nor imports ${forbidden.join(', ')}`, () => {
+      expect(installed(folder).filter((name) => forbidden.includes(name))).toEqual([]);
+      expect([...imported(folder)].filter((name) => forbidden.includes(name))).toEqual([]);
+    });
+  }
+
+  it('the import scan sees imports (it finds the plan contract in the runtime)', () => {
+    expect(imported('packages/runtime').has('@deprune/plan')).toBe(true);
+    expect(installed('packages/runtime')).toContain('@deprune/plan');
+  });
+});
