@@ -89,9 +89,10 @@ export function accuracyChartSpec(report: AccuracySuiteReport): Record<string, u
     encoding: {
       x: { field: x, type: 'quantitative', title },
       y: { field: 'metric', type: 'quantitative', title: `${report.settings.primary} (%)`, scale: { domain: [0, 100] } },
-      color: { field: 'set', type: 'nominal', title: 'evaluation set', scale: { scheme: 'tableau10' } },
-      strokeDash: { field: 'model', type: 'nominal', title: 'model' },
-      shape: { field: 'model', type: 'nominal', title: 'model' },
+      // Long enough legend labels for 'freefont-outline (held-out)' and 'deprune-bh obs saliency-macs-allocated + recon'.
+      color: { field: 'set', type: 'nominal', title: 'evaluation set', scale: { scheme: 'tableau10' }, legend: { labelLimit: 320 } },
+      strokeDash: { field: 'model', type: 'nominal', title: 'model', legend: { labelLimit: 320 } },
+      shape: { field: 'model', type: 'nominal', title: 'model', legend: { labelLimit: 320 } },
     },
   });
   return {
