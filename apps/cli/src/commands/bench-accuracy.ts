@@ -44,17 +44,18 @@ function parseRuns(text: string): { variant: PruneVariant; ratio: number; alloca
  * `--eval-sets a,b`: @deprune/textdata source names, each an evaluation set (loaded only when the
  * flag is given, so the list is the package's own). Unknown names get a "did you mean".
  */
-async function parseEvalSets(text: string | undefined): Promise<string[] | undefined> {
+async function parseSources(flag: 'eval-sets' | 'calib-source', text: string | undefined): Promise<string[] | undefined> {
   if (text === undefined) return undefined;
   const { TEXT_SOURCE_NAMES } = await import('@deprune/textdata');
   const names = text.split(',').map((value) => value.trim());
   for (const name of names) {
     if (!(TEXT_SOURCE_NAMES as string[]).includes(name)) {
       const guess = closestName(name, TEXT_SOURCE_NAMES);
-      throw new UsageError(`--eval-sets: unknown set '${name}'${guess ? `; did you mean '${guess}'?` : ''}`, { hint: `choose from ${TEXT_SOURCE_NAMES.join(', ')}` });
+      throw new UsageError(`--${flag}: unknown ${flag === 'eval-sets' ? 'set' : 'source'} '${name}'${guess ? `; did you mean '${guess}'?` : ''}`, { hint: `choose from ${TEXT_SOURCE_NAMES.join(', ')}` });
     }
   }
-  if (new Set(names).size !== names.length) throw new UsageError(`--eval-sets names a set twice: '${text}'`);
+  if (flag === 'calib-source' && names.length !== 1) throw new UsageError(`--calib-source takes one source, got '${text}'`);
+  if (new Set(names).size !== names.length) throw new UsageError(`--${flag} names a set twice: '${text}'`);
   return names;
 }
 
@@ -84,7 +85,8 @@ export async function runAccuracyBench(args: ParsedArgs, out: Output): Promise<n
       : ratioList.flatMap((ratio) => variants.flatMap((variant) => (allocationApplies(variant) ? allocations : (['uniform'] as const)).map((allocation) => ({ variant, ratio, allocation }))));
   const evalCount = parseCount('eval-count', args.string('eval-count'), DEFAULT_EVAL[model]);
   const calibSamples = parseCount('calib-samples', args.string('calib-samples'), 32);
-  const evalSets = await parseEvalSets(args.string('eval-sets'));
+  const evalSets = await parseSources('eval-sets', args.string('eval-sets'));
+  const calibSource = (await parseSources('calib-source', args.string('calib-source')))?.[0];
   const reconstructRows = !args.boolean('no-reconstruct');
   const outDir = args.string('out');
   if (outDir !== undefined && !existsSync(outDir)) throw new UsageError('the --out folder does not exist', { file: outDir });
@@ -115,6 +117,7 @@ export async function runAccuracyBench(args: ParsedArgs, out: Output): Promise<n
     `--eval-count ${evalCount}`,
     `--calib-samples ${calibSamples}`,
     ...(evalSets ? [`--eval-sets ${evalSets.join(',')}`] : []),
+    ...(calibSource ? [`--calib-source ${calibSource}`] : []),
     ...(reconstructRows ? [] : ['--no-reconstruct']),
     ...(args.boolean('speed') ? ['--speed'] : []),
     `--engine ${args.string('engine') ?? 'auto'}`,
@@ -133,6 +136,7 @@ export async function runAccuracyBench(args: ParsedArgs, out: Output): Promise<n
       evalCount,
       calibSamples,
       ...(evalSets ? { evalSets: evalSets as NonNullable<Parameters<typeof bench.runAccuracySuite>[0]['evalSets']> } : {}),
+      ...(calibSource ? { calibSource: calibSource as NonNullable<Parameters<typeof bench.runAccuracySuite>[0]['calibSource']> } : {}),
       speed: args.boolean('speed'),
       onProgress: (message) => out.log(`accuracy ${model}: ${message}`),
       // Saved after every row: a long run that is stopped keeps what it measured.
