@@ -3,7 +3,7 @@ import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { onnxruntimeEngine } from '@deprune/calibrate/onnxruntime';
 import { loadModel } from '@deprune/onnx/node';
-import { accuracyChartSpec, accuracyReportMarkdown, dsconvLayerNames, runAccuracySuite, type AccuracySuiteReport } from '../src/index';
+import { accuracyChartSpec, accuracyReportMarkdown, defaultEvalSets, dsconvLayerNames, runAccuracySuite, type AccuracySuiteReport } from '../src/index';
 
 const engine = onnxruntimeEngine();
 afterAll(() => engine.dispose());
@@ -72,6 +72,11 @@ describe('accuracy suite', () => {
     const base = { model: 'ppocr-cls' as const, dense, configs: [], engine, evalCount: 2, calibSamples: 2 };
     await expect(runAccuracySuite({ ...base, evalSets: ['liberation-skia', 'dejavu-skia'], evalSeed: 7, calibSeed: 7 })).rejects.toThrow(/'dejavu-skia' is the calibration set itself/);
     await expect(runAccuracySuite({ ...base, evalSets: [] })).rejects.toThrow(/at least one evaluation set/);
+  });
+
+  it('by default evaluates on the sets held out from the calibration source first, then its own', () => {
+    expect(defaultEvalSets()).toEqual(['liberation-skia', 'freefont-outline', 'dejavu-skia']);
+    expect(defaultEvalSets('liberation-skia')).toEqual(['dejavu-skia', 'freefont-outline', 'liberation-skia']);
   });
 
   it('the markdown gives each set its cell with the change against dense', () => {
