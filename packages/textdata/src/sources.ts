@@ -137,11 +137,12 @@ export function textSource(name: string): TextSource {
  * How an evaluation source stands to a calibration source: `same-source` when it is the same
  * source or uses the same font collection (glyph shapes are what a model's statistics latch onto
  * most), `held-out` otherwise. Two Skia sources with different font collections are held out by font; the outline
- * source is held out by both renderer and fonts.
+ * source is held out by both renderer and fonts. Takes names or source descriptions (a source
+ * being designed can be checked against the calibration source before it is registered).
  */
-export function sourceRelation(calibration: TextSourceName, evaluation: TextSourceName): 'same-source' | 'held-out' {
-  const a = TEXT_SOURCES[calibration];
-  const b = TEXT_SOURCES[evaluation];
+export function sourceRelation(calibration: TextSourceName | TextSource, evaluation: TextSourceName | TextSource): 'same-source' | 'held-out' {
+  const a = typeof calibration === 'string' ? textSource(calibration) : calibration;
+  const b = typeof evaluation === 'string' ? textSource(evaluation) : evaluation;
   if (a.name === b.name || a.fonts === b.fonts) return 'same-source';
   return 'held-out';
 }

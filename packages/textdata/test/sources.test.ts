@@ -31,6 +31,10 @@ describe('text sources', () => {
     }
     expect(HELD_OUT.some((name) => TEXT_SOURCES[name].renderer !== calibration.renderer)).toBe(true);
     expect(sourceRelation(CALIBRATION_SOURCE, CALIBRATION_SOURCE)).toBe('same-source');
+    // Another rasterizer over the calibration fonts is not held out: the glyph shapes are the same.
+    const dejavuOutline = { ...TEXT_SOURCES['freefont-outline'], name: 'dejavu-outline' as never, fonts: 'dejavu' as const };
+    expect(sourceRelation(CALIBRATION_SOURCE, dejavuOutline)).toBe('same-source');
+    expect(sourceRelation(dejavuOutline, 'liberation-skia')).toBe('held-out');
   });
 
   it.each(HELD_OUT)('%s: the same seed gives the same bytes and labels, another seed other ones', (source) => {
