@@ -1,5 +1,6 @@
 import { createCanvas, GlobalFonts, type SKRSContext2D } from '@napi-rs/canvas';
 import { rgbImage, rotate180, type RgbImage } from '@deprune/images';
+import { UnsupportedError } from '@deprune/errors';
 import { createRng, type Rng } from '@deprune/tensor';
 import { fillPath, fillRect, finish, linearCanvas, outlineFont } from './outline';
 import { FONT_COLLECTIONS, fontPath, sourceSeed, textSource, type FontCollectionName, type TextSource, type TextSourceName, type TextStyle } from './sources';
@@ -20,7 +21,12 @@ const registered = new Set<FontCollectionName>();
 function registerFonts(collection: FontCollectionName): void {
   if (registered.has(collection)) return;
   const fonts = FONT_COLLECTIONS[collection];
-  for (const face of fonts.faces) GlobalFonts.registerFromPath(fontPath(fonts, face), face.family);
+  for (const face of fonts.faces) {
+    const file = fontPath(fonts, face);
+    // Skia falls back to another font silently when a family is unknown: a set would then be
+    // drawn in the wrong fonts (and a held-out set might be the calibration fonts), so refuse.
+    if (GlobalFonts.registerFromPath(file, face.family) === null) throw new UnsupportedError(`Skia could not load the font '${face.family}'`, { file, hint: `reinstall ${fonts.origin.package}` });
+  }
   registered.add(collection);
 }
 
