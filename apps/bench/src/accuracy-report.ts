@@ -6,6 +6,13 @@ import { machineLine } from '@deprune/profiler';
 import { renderVegaLiteSvg, type WrittenReport } from './report';
 
 const percent = (value: number) => `${(100 * value).toFixed(1)}`;
+/** A drop in points, signed as a change: -2.5 is 2.5 points lost. */
+const change = (drop: number) => `${drop > 0 ? '-' : drop < 0 ? '+' : '±'}${Math.abs(100 * drop).toFixed(1)}`;
+
+/** A set's name with how it stands to the calibration source, for table heads and legends. */
+function setLabel(set: { name: string; relation: string }): string {
+  return `${set.name} (${set.relation})`;
+}
 
 /** Rows and speed rows of one pruned model share this key (the dense model is ratio 0). */
 function speedKey(row: Pick<AccuracyRow | SpeedRow, 'variant' | 'ratio' | 'allocation'>): string {
@@ -30,24 +37,30 @@ export function accuracyReportMarkdown(report: AccuracySuiteReport, command: str
     command,
     '```',
     '',
-    `Evaluation: ${settings.evalCount} rendered images (seed ${settings.evalSeed}); calibration: ${settings.calibSamples} other rendered images (seed ${settings.calibSeed}), unlabelled; accuracy engine ${settings.engine}; metric: **${settings.primary}**` +
+    `Evaluation: ${settings.evalCount} rendered images per set (seed ${settings.evalSeed}), ${settings.evalSets.length} sets; calibration: ${settings.calibSamples} other rendered images from \`${settings.calibSource}\` (seed ${settings.calibSeed}), unlabelled; accuracy engine ${settings.engine}; metric: **${settings.primary}**, the headline is the mean over the **${settings.headline}** sets` +
       (settings.speedMode
         ? `; DSConv and whole-model latency on the deprune runtime (${settings.speedMode}), sparse kernels per plan${report.onnxruntimeMs ? `, beside onnxruntime-node on the dense model (1 thread, same input and rounds): ${report.onnxruntimeMs.toFixed(1)} ms` : ''}.`
         : '.'),
   ];
+  lines.push('', '| evaluation set | relation to calibration | what it is |', '| --- | --- | --- |');
+  for (const set of settings.evalSets) lines.push(`| ${set.name} | ${set.relation} | ${set.description} |`);
   if (report.calibration) {
     lines.push('', `Calibration pass (statistics of every DW/PW layer): ${report.calibration.samples} samples in ${(report.calibration.ms / 1000).toFixed(1)} s, process RSS ${report.calibration.rssMiB} MiB (${report.calibration.engine}).`);
   }
   lines.push(
     '',
-    `| model | DSConv sparsity | ${settings.primary} (%) | DSConv speedup | model ms | onnxruntime-node dense / ours | rel. layer error before -> after | prune s | reconstruct s |`,
-    '| --- | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: |',
+    `Each cell: ${settings.primary} (%) and, in brackets, the change against dense on the same set in points.`,
+    '',
+    `| model | DSConv sparsity | ${settings.evalSets.map((set) => `${setLabel(set)} (%)`).join(' | ')} | ${settings.headline} mean (%) | DSConv speedup | model ms | onnxruntime-node dense / ours | rel. layer error before -> after | prune s | reconstruct s |`,
+    `| --- | ---: | ${settings.evalSets.map(() => '---:').join(' | ')} | ---: | ---: | ---: | ---: | --- | ---: | ---: |`,
   );
+  const cell = (metric: number, drop: number, dense: boolean) => (dense ? `**${percent(metric)}**` : `${percent(metric)} (${change(drop)})`);
   for (const row of report.rows) {
     const timing = speed.get(speedKey(row));
     const recon = row.reconstruction;
+    const dense = row.variant === 'dense';
     lines.push(
-      `| ${label(row)}${row.variant === 'dense' ? '' : ` (r=${row.ratio})`} | ${row.dsconvSparsity.toFixed(3)} | ${percent(row.metric)} | ${timing ? `${timing.speedup.toFixed(2)}x` : '-'} | ${timing?.modelMs !== undefined ? timing.modelMs.toFixed(1) : '-'} | ${typeof timing?.vsOnnxruntime === 'number' ? `${timing.vsOnnxruntime.toFixed(2)}x` : '-'} | ${recon ? `${recon.meanErrorBefore.toFixed(3)} -> ${recon.meanErrorAfter.toFixed(3)}` : '-'} | ${row.pruneMs === undefined ? '-' : (row.pruneMs / 1000).toFixed(1)} | ${recon ? (recon.ms / 1000).toFixed(0) : '-'} |`,
+      `| ${label(row)}${dense ? '' : ` (r=${row.ratio})`} | ${row.dsconvSparsity.toFixed(3)} | ${row.sets.map((set) => cell(set.metric, set.drop, dense)).join(' | ')} | ${cell(row.metric, row.drop, dense)} | ${timing ? `${timing.speedup.toFixed(2)}x` : '-'} | ${timing?.modelMs !== undefined ? timing.modelMs.toFixed(1) : '-'} | ${typeof timing?.vsOnnxruntime === 'number' ? `${timing.vsOnnxruntime.toFixed(2)}x` : '-'} | ${recon ? `${recon.meanErrorBefore.toFixed(3)} -> ${recon.meanErrorAfter.toFixed(3)}` : '-'} | ${row.pruneMs === undefined ? '-' : (row.pruneMs / 1000).toFixed(1)} | ${recon ? (recon.ms / 1000).toFixed(0) : '-'} |`,
     );
   }
   if (chartFile) lines.push('', `![${settings.primary} against DSConv sparsity and speedup](${chartFile})`);
@@ -57,13 +70,17 @@ export function accuracyReportMarkdown(report: AccuracySuiteReport, command: str
 
 export function accuracyChartSpec(report: AccuracySuiteReport): Record<string, unknown> {
   const speed = new Map(report.speed.map((row) => [speedKey(row), row.speedup]));
-  const values = report.rows.map((row) => ({
-    series: row.variant === 'dense' ? 'dense' : `${row.importance}${row.allocation ? ` ${row.allocation}` : ''}${row.reconstructed ? ' + recon' : ''}`,
-    variant: row.variant,
-    sparsity: row.dsconvSparsity,
-    speedup: speed.get(speedKey(row)) ?? (row.variant === 'dense' ? 1 : null),
-    metric: 100 * row.metric,
-  }));
+  const relation = new Map(report.settings.evalSets.map((set) => [set.name, setLabel(set)]));
+  // One point per (model, evaluation set): colour is the set, dash and shape the model.
+  const values = report.rows.flatMap((row) =>
+    row.sets.map((set) => ({
+      model: label(row),
+      set: relation.get(set.set) ?? set.set,
+      sparsity: row.dsconvSparsity,
+      speedup: speed.get(speedKey(row)) ?? (row.variant === 'dense' ? 1 : null),
+      metric: 100 * set.metric,
+    })),
+  );
   const panel = (x: string, title: string) => ({
     width: 360,
     height: 260,
@@ -72,9 +89,10 @@ export function accuracyChartSpec(report: AccuracySuiteReport): Record<string, u
     encoding: {
       x: { field: x, type: 'quantitative', title },
       y: { field: 'metric', type: 'quantitative', title: `${report.settings.primary} (%)`, scale: { domain: [0, 100] } },
-      color: { field: 'variant', type: 'nominal', scale: { scheme: 'tableau10' } },
-      strokeDash: { field: 'series', type: 'nominal' },
-      shape: { field: 'series', type: 'nominal' },
+      // Long enough legend labels for 'freefont-outline (held-out)' and 'deprune-bh obs saliency-macs-allocated + recon'.
+      color: { field: 'set', type: 'nominal', title: 'evaluation set', scale: { scheme: 'tableau10' }, legend: { labelLimit: 320 } },
+      strokeDash: { field: 'model', type: 'nominal', title: 'model', legend: { labelLimit: 320 } },
+      shape: { field: 'model', type: 'nominal', title: 'model', legend: { labelLimit: 320 } },
     },
   });
   return {

@@ -4,6 +4,11 @@
  * without reconstruction (issue 7: accuracy without retraining). Data is rendered here
  * (@deprune/textdata, seeded); nothing is downloaded.
  *
+ * Every model is scored on several evaluation sets, one per text source (issue 17): the sources
+ * held apart from the calibration source (other fonts, another rasterizer) give the headline
+ * number, and the calibration source's own set (other seed) is reported beside them as
+ * `same-source`, because on it a pruned model looks better than it is.
+ *
  * What is timed is named: `pruneMs` (prune()), `reconstruction.ms` (reconstruct()),
  * `calibration.ms` (collectStatistics()), and the DSConv latency of the runtime's steps (see
  * `measureDsconv`). Accuracy runs use the engine passed in (onnxruntime-node for the committed
@@ -13,6 +18,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { UsageError } from '@deprune/errors';
 import { collectStatistics, reconstruct, type CalibrationSample, type ForwardEngine } from '@deprune/calibrate';
 import { evaluate, readDataset, type DatasetItem, type TaskMetrics } from '@deprune/evaluate';
 import { preprocessImage, type PresetName } from '@deprune/images';
@@ -21,7 +27,19 @@ import { ppocrCharset } from '@deprune/ocr';
 import { findDsconvBlocks, indexGraph, listLayers, serializeModel, type OnnxModel } from '@deprune/onnx';
 import { ALLOCATION_PRESETS, allocationApplies, prune, type AllocationPreset, type PrunePlan, type PruneVariant } from '@deprune/pipeline';
 import { createSession } from '@deprune/runtime';
-import { generateClsSet, generateDetSet, generateRecSet, writeDataset, type DatasetKind } from '@deprune/textdata';
+import {
+  assertDisjointSets,
+  CALIBRATION_SOURCE,
+  generateClsSet,
+  generateDetSet,
+  generateRecSet,
+  sourceRelation,
+  TEXT_SOURCE_NAMES,
+  TEXT_SOURCES,
+  writeDataset,
+  type DatasetKind,
+  type TextSourceName,
+} from '@deprune/textdata';
 import { machineInfo, type MachineInfo } from '@deprune/profiler';
 
 export type AccuracyModel = 'ppocr-rec' | 'ppocr-cls' | 'ppocr-det';
@@ -65,6 +83,10 @@ export interface AccuracySuiteOptions {
   /** Seeds of the evaluation and calibration sets (different images). */
   evalSeed?: number;
   calibSeed?: number;
+  /** The sources of the evaluation sets, one set each (default: every source, held-out ones first). */
+  evalSets?: readonly TextSourceName[];
+  /** The source of the calibration set (default @deprune/textdata's CALIBRATION_SOURCE). */
+  calibSource?: TextSourceName;
   /** Time the DSConv layers on the deprune runtime (gpu.js webasm) per (variant, ratio). */
   speed?: boolean;
   /** Interleaved timing rounds (default 5). */
@@ -72,6 +94,17 @@ export interface AccuracySuiteOptions {
   onProgress?: (message: string) => void;
   /** Called after every row (so a long run can be saved as it goes). */
   onRow?: (report: AccuracySuiteReport) => void;
+}
+
+/** One model's score on one evaluation set. */
+export interface AccuracySetResult {
+  /** The set's name (its text source). */
+  set: TextSourceName;
+  relation: 'same-source' | 'held-out';
+  metric: number;
+  metrics: TaskMetrics;
+  /** The dense model's metric on this set minus this model's (0.025 = 2.5 points lost). */
+  drop: number;
 }
 
 export interface AccuracyRow {
@@ -84,9 +117,15 @@ export interface AccuracyRow {
   layerRatios?: Record<string, number>;
   reconstructed: boolean;
   dsconvSparsity: number;
-  /** The model's primary metric (rec: line accuracy; cls: accuracy; det: F1). */
+  /**
+   * The model's primary metric (rec: line accuracy; cls: accuracy; det: F1), the mean over the
+   * held-out sets (over every set when none is held out: see `settings.headline`).
+   */
   metric: number;
-  metrics: TaskMetrics;
+  /** Dense's `metric` minus this one. */
+  drop: number;
+  /** Per evaluation set, in the order of `settings.evalSets`. */
+  sets: AccuracySetResult[];
   pruneMs?: number;
   reconstruction?: { meanErrorBefore: number; meanErrorAfter: number; ms: number; passes: number };
 }
@@ -109,7 +148,20 @@ export interface AccuracySuiteReport {
   suite: 'accuracy';
   model: AccuracyModel;
   machine: MachineInfo;
-  settings: { evalCount: number; calibSamples: number; evalSeed: number; calibSeed: number; engine: string; primary: string; speedMode: string | null };
+  settings: {
+    evalCount: number;
+    calibSamples: number;
+    evalSeed: number;
+    calibSeed: number;
+    engine: string;
+    primary: string;
+    speedMode: string | null;
+    calibSource: TextSourceName;
+    /** Each evaluation set: its source, how it stands to the calibration source, what it is. */
+    evalSets: { name: TextSourceName; relation: 'same-source' | 'held-out'; description: string }[];
+    /** Which sets `metric` averages: the held-out ones, or (none asked) the same-source ones. */
+    headline: 'held-out' | 'same-source';
+  };
   calibration: { samples: number; ms: number; rssMiB: number; engine: string } | null;
   rows: AccuracyRow[];
   speed: SpeedRow[];
@@ -211,27 +263,41 @@ async function onnxruntimeDense(model: OnnxModel, shape: number[]): Promise<{ ru
   return { run: () => session.run(feeds), close: () => session.release(), version: ort.env.versions.node ?? 'unknown' };
 }
 
-function calibrationSet(setup: ModelSetup, count: number, seed: number): CalibrationSample[] {
-  const images =
-    setup.kind === 'rec'
-      ? generateRecSet(count, seed).map((sample) => sample.image)
-      : setup.kind === 'cls'
-        ? generateClsSet(count, seed).map((sample) => sample.image)
-        : generateDetSet(count, seed).map((sample) => sample.image);
-  return images.map((image, index) => ({ tensor: preprocessImage(image, setup.preset).tensor, source: `${setup.kind} calibration ${index}` }));
+function renderSet(setup: ModelSetup, count: number, seed: number, source: TextSourceName) {
+  return setup.kind === 'rec' ? generateRecSet(count, seed, { source }) : setup.kind === 'cls' ? generateClsSet(count, seed, { source }) : generateDetSet(count, seed, { source });
 }
 
-function writeEvalSet(setup: ModelSetup, count: number, seed: number, folder: string): DatasetItem[] {
-  const samples = setup.kind === 'rec' ? generateRecSet(count, seed) : setup.kind === 'cls' ? generateClsSet(count, seed) : generateDetSet(count, seed);
-  writeDataset(folder, setup.kind, samples);
+function calibrationSet(setup: ModelSetup, count: number, seed: number, source: TextSourceName): CalibrationSample[] {
+  return renderSet(setup, count, seed, source).map(({ image }, index) => ({ tensor: preprocessImage(image, setup.preset).tensor, source: `${setup.kind} calibration ${source} ${index}` }));
+}
+
+function writeEvalSet(setup: ModelSetup, count: number, seed: number, source: TextSourceName, folder: string): DatasetItem[] {
+  writeDataset(folder, setup.kind, renderSet(setup, count, seed, source));
   return readDataset(folder, setup.task);
 }
+
+/** The default evaluation sets: the held-out sources first (they are the headline), then the same-source one. */
+export function defaultEvalSets(calibSource: TextSourceName = CALIBRATION_SOURCE): TextSourceName[] {
+  const held = TEXT_SOURCE_NAMES.filter((name) => sourceRelation(calibSource, name) === 'held-out');
+  return [...held, ...TEXT_SOURCE_NAMES.filter((name) => !held.includes(name))];
+}
+
+const mean = (values: readonly number[]) => values.reduce((sum, value) => sum + value, 0) / values.length;
 
 export async function runAccuracySuite(options: AccuracySuiteOptions): Promise<AccuracySuiteReport> {
   const started = performance.now();
   const setup = ACCURACY_MODELS[options.model];
   const evalSeed = options.evalSeed ?? 1000;
   const calibSeed = options.calibSeed ?? 7;
+  const calibSource = options.calibSource ?? CALIBRATION_SOURCE;
+  const evalSets = [...(options.evalSets ?? defaultEvalSets(calibSource))];
+  if (evalSets.length === 0) throw new UsageError('the accuracy suite needs at least one evaluation set', { hint: `choose from ${TEXT_SOURCE_NAMES.join(', ')}` });
+  if (new Set(evalSets).size !== evalSets.length) throw new UsageError(`an evaluation set is named twice: ${evalSets.join(', ')}`);
+  // Structural disjointness: the calibration images are never an evaluation set (same source and
+  // seed is refused); a same-source set is kept but reported apart from the held-out ones.
+  for (const name of evalSets) assertDisjointSets({ source: calibSource, seed: calibSeed }, { source: name, seed: evalSeed, name });
+  const relations = evalSets.map((name) => sourceRelation(calibSource, name));
+  const headline = relations.includes('held-out') ? 'held-out' : 'same-source';
   const log = options.onProgress ?? (() => {});
   const folder = mkdtempSync(join(tmpdir(), 'deprune-accuracy-'));
   const { engine, dense } = options;
@@ -239,7 +305,18 @@ export async function runAccuracySuite(options: AccuracySuiteOptions): Promise<A
     suite: 'accuracy',
     model: options.model,
     machine: machineInfo(),
-    settings: { evalCount: options.evalCount, calibSamples: options.calibSamples, evalSeed, calibSeed, engine: engine.name, primary: setup.primary, speedMode: options.speed ? `${ACCURACY_SPEED_MODE} (1 thread)` : null },
+    settings: {
+      evalCount: options.evalCount,
+      calibSamples: options.calibSamples,
+      evalSeed,
+      calibSeed,
+      engine: engine.name,
+      primary: setup.primary,
+      speedMode: options.speed ? `${ACCURACY_SPEED_MODE} (1 thread)` : null,
+      calibSource,
+      evalSets: evalSets.map((name, index) => ({ name, relation: relations[index], description: TEXT_SOURCES[name].description })),
+      headline,
+    },
     calibration: null,
     rows: [],
     speed: [],
@@ -247,13 +324,27 @@ export async function runAccuracySuite(options: AccuracySuiteOptions): Promise<A
     ms: 0,
   };
   try {
-    const items = writeEvalSet(setup, options.evalCount, evalSeed, join(folder, 'eval'));
+    const itemsBySet = evalSets.map((name) => writeEvalSet(setup, options.evalCount, evalSeed, name, join(folder, `eval-${name}`)));
     const charset = options.keys ? ppocrCharset(options.keys) : undefined;
-    const score = async (model: OnnxModel) => (await evaluate(model, setup.task, items, { engine, ...(charset ? { charset } : {}) })).metrics;
-    const denseMetrics = await score(dense);
-    report.rows.push({ variant: 'dense', ratio: 0, importance: null, reconstructed: false, dsconvSparsity: 0, metric: primaryOf(denseMetrics, setup.primary), metrics: denseMetrics });
-    log(`dense ${setup.primary} ${primaryOf(denseMetrics, setup.primary)}`);
-    const samples = calibrationSet(setup, options.calibSamples, calibSeed);
+    // The dense model's metric per set, filled once dense is scored (it is scored first).
+    const denseBySet: number[] = [];
+    // Scores a model on every evaluation set; the drops are against the dense row (scored first).
+    const score = async (model: OnnxModel) => {
+      const sets: AccuracySetResult[] = [];
+      for (const [index, items] of itemsBySet.entries()) {
+        const metrics = (await evaluate(model, setup.task, items, { engine, ...(charset ? { charset } : {}) })).metrics;
+        const metric = primaryOf(metrics, setup.primary);
+        sets.push({ set: evalSets[index], relation: relations[index], metric, metrics, drop: denseBySet.length > 0 ? denseBySet[index] - metric : 0 });
+      }
+      const metric = mean(sets.filter((set) => set.relation === headline).map((set) => set.metric));
+      return { sets, metric, drop: denseBySet.length > 0 ? mean(denseBySet.filter((_, index) => relations[index] === headline)) - metric : 0 };
+    };
+    const perSet = (scored: { sets: AccuracySetResult[] }) => scored.sets.map((set) => `${set.set} ${(100 * set.metric).toFixed(1)}`).join(', ');
+    const denseScore = await score(dense);
+    denseBySet.push(...denseScore.sets.map((set) => set.metric));
+    report.rows.push({ variant: 'dense', ratio: 0, importance: null, reconstructed: false, dsconvSparsity: 0, ...denseScore });
+    log(`dense ${setup.primary}: ${perSet(denseScore)}`);
+    const samples = calibrationSet(setup, options.calibSamples, calibSeed, calibSource);
     const rssBefore = process.memoryUsage().rss;
     const calibrated = await collectStatistics(dense, samples, { engine });
     report.calibration = { samples: samples.length, ms: calibrated.ms, rssMiB: Math.round(Math.max(rssBefore, process.memoryUsage().rss) / 2 ** 20), engine: engine.name };
@@ -279,21 +370,20 @@ export async function runAccuracySuite(options: AccuracySuiteOptions): Promise<A
       const plain = await score(pruned.model);
       const allocated = pruned.report.allocation ? { layerRatios: pruned.report.allocation.ratios } : {};
       const common = { variant: config.variant, ratio: config.ratio, importance: config.importance, ...nonUniform, ...allocated, dsconvSparsity: sparsity };
-      report.rows.push({ ...common, reconstructed: false, metric: primaryOf(plain, setup.primary), metrics: plain, pruneMs });
-      log(`${label}: ${setup.primary} ${primaryOf(plain, setup.primary)}`);
+      report.rows.push({ ...common, reconstructed: false, ...plain, pruneMs });
+      log(`${label}: ${setup.primary} ${perSet(plain)}`);
       options.onRow?.(report);
       if (config.reconstruct) {
         const rebuilt = await reconstruct(dense, pruned.model, pruned.plan, samples, { engine, denseStatistics: calibrated.statistics });
-        const metrics = await score(rebuilt.model);
+        const scored = await score(rebuilt.model);
         report.rows.push({
           ...common,
           reconstructed: true,
-          metric: primaryOf(metrics, setup.primary),
-          metrics,
+          ...scored,
           pruneMs,
           reconstruction: { meanErrorBefore: rebuilt.report.meanErrorBefore, meanErrorAfter: rebuilt.report.meanErrorAfter, ms: rebuilt.report.ms, passes: rebuilt.report.passes },
         });
-        log(`${label} + reconstruction: ${setup.primary} ${primaryOf(metrics, setup.primary)} (${(rebuilt.report.ms / 1000).toFixed(0)} s)`);
+        log(`${label} + reconstruction: ${setup.primary} ${perSet(scored)} (${(rebuilt.report.ms / 1000).toFixed(0)} s)`);
         options.onRow?.(report);
       }
       const key = `${config.variant}@${config.ratio}@${nonUniform.allocation ?? 'uniform'}`;

@@ -48,6 +48,6 @@ export { compareRuns, timedRows, ratioRows, repeatabilityMarkdown } from './repe
 export type { Repeatability, RepeatabilityRow, TimedRow } from './repeatability';
 export { exposedGarbageCollector } from './suite-common';
 export type { SuiteReportHeader, CollectGarbage } from './suite-common';
-export { runAccuracySuite, measureDsconv, measureDsconvInterleaved, dsconvLayerNames, ACCURACY_MODELS } from './accuracy';
-export type { AccuracyModel, AccuracyConfig, AccuracySuiteOptions, AccuracySuiteReport, AccuracyRow, SpeedRow, Importance } from './accuracy';
+export { runAccuracySuite, measureDsconv, measureDsconvInterleaved, dsconvLayerNames, defaultEvalSets, ACCURACY_MODELS } from './accuracy';
+export type { AccuracyModel, AccuracyConfig, AccuracySuiteOptions, AccuracySuiteReport, AccuracyRow, AccuracySetResult, SpeedRow, Importance } from './accuracy';
 export { writeAccuracyReport, accuracyReportMarkdown, accuracyChartSpec } from './accuracy-report';

@@ -224,6 +224,11 @@ describe('deprune bench --suite models', () => {
     expectUsageError(runCli(['bench', '--suite', 'accuracy', '--model', 'ppocr-rec', '--runs', 'deprune-bh@0.5@global']), /--runs: 'deprune-bh@0\.5@global' is not variant@ratio\[@allocation\]/);
     expectUsageError(runCli(['bench', '--suite', 'accuracy', '--model', 'ppocr-rec', '--runs', 'channel@1']), /--runs: 'channel@1' is not variant@ratio/);
     expectUsageError(runCli(['bench', '--suite', 'accuracy', '--model', 'ppocr-rec', '--runs', 'channel@0.2', '--ratios', '0.5']), /--runs names the runs itself; it cannot be combined with --ratios/);
+    expectUsageError(runCli(['bench', '--suite', 'accuracy', '--model', 'ppocr-rec', '--eval-sets', 'liberation-skia,freefont-outlin']), /--eval-sets: unknown set 'freefont-outlin'; did you mean 'freefont-outline'\?/);
+    expectUsageError(runCli(['bench', '--suite', 'accuracy', '--model', 'ppocr-rec', '--eval-sets', 'dejavu-skia,dejavu-skia']), /--eval-sets names a set twice/);
+    expectUsageError(runCli(['bench', '--suite', 'accuracy', '--model', 'ppocr-rec', '--calib-source', 'liberation']), /--calib-source: unknown source 'liberation'/);
+    expectUsageError(runCli(['bench', '--suite', 'accuracy', '--model', 'ppocr-rec', '--calib-source', 'liberation-skia,dejavu-skia']), /--calib-source takes one source/);
+    expectUsageError(runCli(['bench', '--suite', 'models', '--model', 'zoo:mobilenetv3-small', '--eval-sets', 'dejavu-skia']), /--eval-sets is not an option of --suite models \(it is for --suite accuracy\)/);
     expectUsageError(runCli(['bench', '--suite', 'models', '--model', 'zoo:mobilenetv3-small', '--mode', 'webasm', '--ort-threads', '2']), /--ort-backends and --ort-threads set onnxruntime-web, the yardstick in the browser/);
     expectUsageError(runCli(['bench', '--suite', 'models', '--model', 'zoo:mobilenetv3-small', '--mode', 'webgpu', '--ort-backends', 'wasm,webgl']), /unknown onnxruntime-web backend 'webgl' in --ort-backends/);
   });

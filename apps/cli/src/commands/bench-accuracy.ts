@@ -5,7 +5,7 @@
  */
 import { loadBench } from '../optional';
 import { existsSync, readFileSync } from 'node:fs';
-import { UsageError } from '@deprune/errors';
+import { closestName, UsageError } from '@deprune/errors';
 import type { AccuracyConfig, AccuracyModel, Importance } from '@deprune/bench';
 import type { AllocationPreset, PruneVariant } from '@deprune/pipeline';
 import type { ParsedArgs } from '../args';
@@ -41,6 +41,25 @@ function parseRuns(text: string): { variant: PruneVariant; ratio: number; alloca
   });
 }
 
+/**
+ * `--eval-sets a,b`: @deprune/textdata source names, each an evaluation set (loaded only when the
+ * flag is given, so the list is the package's own). Unknown names get a "did you mean".
+ */
+async function parseSources(flag: 'eval-sets' | 'calib-source', text: string | undefined): Promise<string[] | undefined> {
+  if (text === undefined) return undefined;
+  const { TEXT_SOURCE_NAMES } = await import('@deprune/textdata');
+  const names = text.split(',').map((value) => value.trim());
+  for (const name of names) {
+    if (!(TEXT_SOURCE_NAMES as string[]).includes(name)) {
+      const guess = closestName(name, TEXT_SOURCE_NAMES);
+      throw new UsageError(`--${flag}: unknown ${flag === 'eval-sets' ? 'set' : 'source'} '${name}'${guess ? `; did you mean '${guess}'?` : ''}`, { hint: `choose from ${TEXT_SOURCE_NAMES.join(', ')}` });
+    }
+  }
+  if (flag === 'calib-source' && names.length !== 1) throw new UsageError(`--calib-source takes one source, got '${text}'`);
+  if (new Set(names).size !== names.length) throw new UsageError(`--${flag} names a set twice: '${text}'`);
+  return names;
+}
+
 function ratios(text: string | undefined): number[] {
   const values = (text ?? '0.5').split(',').map((value) => Number(value.trim()));
   if (values.some((value) => !Number.isFinite(value) || value <= 0 || value >= 1)) throw new UsageError(`--ratios must be numbers in (0, 1), got '${text}'`);
@@ -67,6 +86,8 @@ export async function runAccuracyBench(args: ParsedArgs, out: Output): Promise<n
       : ratioList.flatMap((ratio) => variants.flatMap((variant) => (allocationApplies(variant) ? allocations : (['uniform'] as const)).map((allocation) => ({ variant, ratio, allocation }))));
   const evalCount = parseCount('eval-count', args.string('eval-count'), DEFAULT_EVAL[model]);
   const calibSamples = parseCount('calib-samples', args.string('calib-samples'), 32);
+  const evalSets = await parseSources('eval-sets', args.string('eval-sets'));
+  const calibSource = (await parseSources('calib-source', args.string('calib-source')))?.[0];
   const reconstructRows = !args.boolean('no-reconstruct');
   const outDir = args.string('out');
   if (outDir !== undefined && !existsSync(outDir)) throw new UsageError('the --out folder does not exist', { file: outDir });
@@ -96,6 +117,8 @@ export async function runAccuracyBench(args: ParsedArgs, out: Output): Promise<n
         ]),
     `--eval-count ${evalCount}`,
     `--calib-samples ${calibSamples}`,
+    ...(evalSets ? [`--eval-sets ${evalSets.join(',')}`] : []),
+    ...(calibSource ? [`--calib-source ${calibSource}`] : []),
     ...(reconstructRows ? [] : ['--no-reconstruct']),
     ...(args.boolean('speed') ? ['--speed'] : []),
     `--engine ${args.string('engine') ?? 'auto'}`,
@@ -113,6 +136,8 @@ export async function runAccuracyBench(args: ParsedArgs, out: Output): Promise<n
       engine,
       evalCount,
       calibSamples,
+      ...(evalSets ? { evalSets: evalSets as NonNullable<Parameters<typeof bench.runAccuracySuite>[0]['evalSets']> } : {}),
+      ...(calibSource ? { calibSource: calibSource as NonNullable<Parameters<typeof bench.runAccuracySuite>[0]['calibSource']> } : {}),
       speed: args.boolean('speed'),
       onProgress: (message) => out.log(`accuracy ${model}: ${message}`),
       // Saved after every row: a long run that is stopped keeps what it measured.
@@ -120,7 +145,12 @@ export async function runAccuracyBench(args: ParsedArgs, out: Output): Promise<n
     });
     await save(report);
     out.result(report);
-    for (const row of report.rows) out.print(`${row.variant} r=${row.ratio} ${row.importance ?? ''}${row.allocation ? ` ${row.allocation}-allocated` : ''}${row.reconstructed ? ' + recon' : ''}: sparsity ${row.dsconvSparsity.toFixed(3)}, ${report.settings.primary} ${(100 * row.metric).toFixed(1)}%`);
+    for (const row of report.rows) {
+      const perSet = row.sets.map((set) => `${set.set} ${(100 * set.metric).toFixed(1)}%${row.variant === 'dense' ? '' : ` (${set.drop > 0 ? '-' : '+'}${Math.abs(100 * set.drop).toFixed(1)})`}`).join(', ');
+      out.print(
+        `${row.variant} r=${row.ratio} ${row.importance ?? ''}${row.allocation ? ` ${row.allocation}-allocated` : ''}${row.reconstructed ? ' + recon' : ''}: sparsity ${row.dsconvSparsity.toFixed(3)}, ${report.settings.primary} ${report.settings.headline} mean ${(100 * row.metric).toFixed(1)}%; ${perSet}`,
+      );
+    }
   } finally {
     await engine.dispose();
   }

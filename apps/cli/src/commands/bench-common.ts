@@ -28,7 +28,7 @@ export const BROWSERS = ['chromium'] as const;
 const FLAG_ORDER = [
   'suite', 'model', 'mode', 'browser', 'input-shape', 'ratio', 'variants', 'layers', 'quick', 'repeats', 'warmup',
   'step', 'tile-rows', 'group-size', 'skip-dr', 'hsr-model', 'chain', 'threads', 'no-onnxruntime', 'ort-backends', 'ort-threads', 'no-memory',
-  'runs', 'importance', 'allocation', 'ratios', 'eval-count', 'calib-samples', 'no-reconstruct', 'speed', 'engine', 'compare', 'out', 'force',
+  'runs', 'importance', 'allocation', 'ratios', 'eval-count', 'eval-sets', 'calib-source', 'calib-samples', 'no-reconstruct', 'speed', 'engine', 'compare', 'out', 'force',
 ] as const;
 const COMMON = ['suite', 'model', 'browser', 'input-shape', 'ratio', 'quick', 'repeats', 'warmup', 'compare', 'out', 'force'];
 /** The accuracy suite runs in Node only, on PP-OCR models at its own ratios, with its own timing: of the common flags it takes these. */
@@ -38,7 +38,7 @@ const OWN: Readonly<Record<BenchSuite, readonly string[]>> = {
   models: ['mode', 'variants', 'threads', 'no-onnxruntime', 'ort-backends', 'ort-threads'],
   prune: ['variants', 'no-memory'],
   hsr: ['mode', 'layers', 'step', 'tile-rows'],
-  accuracy: ['variants', 'runs', 'importance', 'allocation', 'ratios', 'eval-count', 'calib-samples', 'no-reconstruct', 'speed', 'engine'],
+  accuracy: ['variants', 'runs', 'importance', 'allocation', 'ratios', 'eval-count', 'eval-sets', 'calib-source', 'calib-samples', 'no-reconstruct', 'speed', 'engine'],
 };
 
 /** Flags each suite takes, in the order the recorded command line lists them. */

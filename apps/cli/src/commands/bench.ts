@@ -67,7 +67,7 @@ export const benchCommand: Command = {
     'bench --suite models [--model <model>] [--mode M] [--browser chromium] [--ratio R] [--variants a,b] [--quick] [--no-onnxruntime] [--ort-backends wasm,webgpu] [--ort-threads N] [--out dir] [--force] [--json]',
     'bench --suite prune [--model <model>] [--browser chromium] [--ratio R] [--variants a,b] [--quick] [--no-memory] [--out dir] [--force] [--json]',
     'bench --suite hsr [--model <model>] [--mode M] [--browser chromium] [--ratio R] [--layers pattern] [--quick] [--out dir] [--force] [--json]',
-    'bench --suite accuracy --model ppocr-rec|ppocr-cls|ppocr-det [--variants a,b] [--importance a,b] [--allocation uniform,saliency,saliency-macs] [--ratios r1,r2] | [--runs variant@ratio[@allocation],...] [--eval-count N] [--calib-samples N] [--no-reconstruct] [--speed] [--engine E] [--out dir] [--json]',
+    'bench --suite accuracy --model ppocr-rec|ppocr-cls|ppocr-det [--variants a,b] [--importance a,b] [--allocation uniform,saliency,saliency-macs] [--ratios r1,r2] | [--runs variant@ratio[@allocation],...] [--eval-count N] [--eval-sets a,b] [--calib-source s] [--calib-samples N] [--no-reconstruct] [--speed] [--engine E] [--out dir] [--json]',
   ],
   description: `
 --suite kernels: for every DSConv block (DW conv -> PW conv) of the model, times the DW, the
@@ -113,6 +113,12 @@ weights, saliency-macs the same MACs, over the layers by normalised OBS saliency
 nm run uniform) and with or without reconstruction, at --ratios (default 0.5). --runs
 deprune-bh@0.55@saliency-macs,channel@0.2 names the runs instead of that grid (to time chosen
 pairs side by side). --engine runs the forward passes (auto: onnxruntime-node).
+Calibration images come from the dejavu-skia text source (Skia, DejaVu fonts); every model is
+scored on each --eval-sets set (default all: liberation-skia and freefont-outline, held out
+from calibration by fonts and rasterizer, then dejavu-skia, the same source with another seed,
+reported apart as same-source). The headline metric is the held-out sets' mean; each set's
+score and its change against dense are reported. --calib-source draws the calibration images
+from another source instead (sets sharing its fonts become same-source).
 --out writes <dir>/accuracy/<model>.{json,md,svg}.
 --model defaults to ${DEFAULT_BENCH_MODEL}. Flags a suite does not take are refused.
 Progress goes to stderr; --json prints the report.`,
@@ -152,6 +158,8 @@ Progress goes to stderr; --json prints the report.`,
     ratios: { type: 'string', value: 'list', description: 'accuracy suite: ratios (default 0.5)' },
     'eval-count': { type: 'string', value: 'N', description: 'accuracy suite: rendered evaluation images (rec/cls 100, det 30)' },
     'calib-samples': { type: 'string', value: 'N', description: 'accuracy suite: rendered calibration images (default 32)' },
+    'eval-sets': { type: 'string', value: 'a,b', description: 'accuracy suite: evaluation sets, liberation-skia | freefont-outline | dejavu-skia (default all)' },
+    'calib-source': { type: 'string', value: 'source', description: 'accuracy suite: text source of the calibration images (default dejavu-skia)' },
     'no-reconstruct': { type: 'boolean', description: 'accuracy suite: skip the reconstructed rows' },
     speed: { type: 'boolean', description: 'accuracy suite: also time the DSConv layers on the runtime (webasm)' },
     engine: { type: 'string', value: 'name', description: 'accuracy suite: auto | onnxruntime | deprune' },
