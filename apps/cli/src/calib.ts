@@ -84,7 +84,10 @@ export const RENDERED_CALIBRATION_SEED = 7;
  */
 export async function renderCalibrationSamples(task: RenderedTask, count: number, seed = RENDERED_CALIBRATION_SEED): Promise<CalibrationSample[]> {
   const [textdata, images] = await Promise.all([import('@deprune/textdata'), import('@deprune/images')]);
-  const rendered = task === 'ppocr-rec' ? textdata.generateRecSet(count, seed) : task === 'ppocr-cls' ? textdata.generateClsSet(count, seed) : textdata.generateDetSet(count, seed);
+  // The calibration source (@deprune/textdata's CALIBRATION_SOURCE), whose varied sizes, layouts
+  // and colours held up best on held-out fonts and renderers (docs/benchmarks/accuracy/).
+  const options = { source: textdata.CALIBRATION_SOURCE };
+  const rendered = task === 'ppocr-rec' ? textdata.generateRecSet(count, seed, options) : task === 'ppocr-cls' ? textdata.generateClsSet(count, seed, options) : textdata.generateDetSet(count, seed, options);
   return rendered.map((sample) => ({ tensor: images.preprocessImage(sample.image, task, { maxSide: 640 }).tensor, source: sample.name }));
 }
 

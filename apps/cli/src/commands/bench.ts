@@ -113,12 +113,13 @@ weights, saliency-macs the same MACs, over the layers by normalised OBS saliency
 nm run uniform) and with or without reconstruction, at --ratios (default 0.5). --runs
 deprune-bh@0.55@saliency-macs,channel@0.2 names the runs instead of that grid (to time chosen
 pairs side by side). --engine runs the forward passes (auto: onnxruntime-node).
-Calibration images come from the dejavu-skia text source (Skia, DejaVu fonts); every model is
-scored on each --eval-sets set (default all: liberation-skia and freefont-outline, held out
-from calibration by fonts and rasterizer, then dejavu-skia, the same source with another seed,
-reported apart as same-source). The headline metric is the held-out sets' mean; each set's
-score and its change against dense are reported. --calib-source draws the calibration images
-from another source instead (sets sharing its fonts become same-source).
+Calibration images come from the dejavu-varied text source (Skia, DejaVu fonts in varied sizes,
+layouts and colours); every model is scored on each --eval-sets set (default all: liberation-skia
+and freefont-outline, held out from calibration by fonts and, for freefont-outline, rasterizer;
+then dejavu-skia and dejavu-varied, the calibration fonts, reported apart as same-source). The
+headline metric is the held-out sets' mean; each set's score and its change against dense are
+reported. --calib-source draws the calibration images from another source instead (sets sharing
+its fonts become same-source).
 --out writes <dir>/accuracy/<model>.{json,md,svg}.
 --model defaults to ${DEFAULT_BENCH_MODEL}. Flags a suite does not take are refused.
 Progress goes to stderr; --json prints the report.`,
