@@ -7,4 +7,6 @@ export default defineConfig({
   clean: true,
   sourcemap: true,
   target: 'node20',
+  // The fonts are found with createRequire(import.meta.url): the CommonJS build needs the shim.
+  shims: true,
 });

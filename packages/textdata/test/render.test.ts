@@ -62,3 +62,13 @@ describe('rendered datasets', () => {
     }
   });
 });
+
+describe('the CommonJS build', () => {
+  it('finds the npm fonts and renders (createRequire(import.meta.url) needs the CJS shim)', async () => {
+    const { createRequire } = await import('node:module');
+    const cjs = createRequire(import.meta.url)('../dist/index.cjs') as typeof import('../src/index');
+    const [line] = cjs.generateRecSet(1, 3, { source: 'dejavu-varied' });
+    expect(line.text.length).toBeGreaterThan(0);
+    expect(line.image.width).toBeGreaterThan(line.image.height);
+  });
+});
