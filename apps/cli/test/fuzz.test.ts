@@ -30,8 +30,11 @@ describe(`fuzz: seed ${SEED}, ${CASES} cases`, () => {
     expect(summary.cases).toBeGreaterThanOrEqual(300);
     // The mix reaches past the parsers: some cases of each kind get through to exit 0. Since
     // issue 15 the plan reader (parsePlan) also refuses fields the runtime never read (variant,
-    // model, output, config of the wrong type), so fewer plan cases run: about 190 of 2000 at seed 1.
-    expect(summary.exit0).toBeGreaterThan(CASES / 12);
+    // model, output, config of the wrong type), so fewer plan cases run; since the ONNX checker's
+    // rules on IR versions, opset imports, required first inputs/outputs and conv attribute types
+    // (and repeated or unknown conv attributes, input counts) are enforced too, fewer mutated models:
+    // 130 of 2000 at seed 1.
+    expect(summary.exit0).toBeGreaterThan(CASES / 20);
     expect(Object.keys(summary.kinds).sort()).toEqual(['calib/prune', 'config/prune', 'flags/prune', 'image/eval', 'image/run', 'model/eval', 'model/inspect', 'model/prune', 'model/run', 'npy/run', 'plan/run']);
   }, 300_000);
 

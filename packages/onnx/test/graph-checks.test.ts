@@ -21,6 +21,13 @@ function edited(edit: (graph: GraphProto) => void): OnnxModel {
   return parseModel(onnx.ModelProto.encode(onnx.ModelProto.create(proto)).finish(), { source: 'broken.onnx' });
 }
 
+/** The valid model with its ModelProto edited afterwards (IR version, opset imports). */
+function editedModel(edit: (proto: ReturnType<GraphBuilder['toProto']>) => void): OnnxModel {
+  const proto = dsconvBuilder().toProto();
+  edit(proto);
+  return parseModel(onnx.ModelProto.encode(onnx.ModelProto.create(proto)).finish(), { source: 'broken.onnx' });
+}
+
 function refusal(check: () => void): InvalidGraphError {
   try {
     check();
@@ -122,5 +129,52 @@ describe('inferShapes and tensors no runtime can hold', () => {
     const inference = inferShapes(b.build());
     expect(inference.shapes.has('y')).toBe(false);
     expect(inference.unresolved).toEqual([{ node: 'pw', opType: 'Conv', reason: 'output [1, 16, 11, 1000000010] would have 176000001760 elements, over the limit of 2^31' }]);
+  });
+});
+
+describe('the ONNX checker rules prune did not enforce (found by the official checker on fuzzed models prune accepted)', () => {
+  const { AttributeType } = onnx.AttributeProto;
+
+  it('refuses an IR version before opset imports or newer than any known, and a node domain without an opset import', () => {
+    expect(refusal(() => checkGraphStructure(editedModel((proto) => (proto.irVersion = 2)))).message).toMatch(/ir_version 2 predates opset imports/);
+    expect(refusal(() => checkGraphStructure(editedModel((proto) => (proto.irVersion = 99)))).message).toMatch(/ir_version 99 is newer than ONNX IR 11/);
+    expect(() => checkGraphStructure(editedModel((proto) => (proto.irVersion = 11)))).not.toThrow();
+    const noDefault = refusal(() => checkGraphStructure(editedModel((proto) => (proto.opsetImport = [{ domain: 'ai.onnx.ml', version: 3 }]))));
+    expect(noDefault.node).toBe('dw');
+    expect(noDefault.message).toMatch(/domain 'ai.onnx' has no opset_import/);
+    const ml = refusal(() => checkGraphStructure(edited((graph) => (node(graph, 'relu').domain = 'ai.onnx.ml'))));
+    expect([ml.node, ml.message]).toEqual(['relu', expect.stringMatching(/domain 'ai.onnx.ml' has no opset_import/)]);
+    // An explicit 'ai.onnx' import counts as the default domain.
+    expect(() => checkGraphStructure(editedModel((proto) => (proto.opsetImport = [{ domain: 'ai.onnx', version: 13 }])))).not.toThrow();
+  });
+
+  it('refuses an empty required first input or output, naming the node', () => {
+    const input = refusal(() => checkGraphStructure(edited((graph) => (node(graph, 'pw').input![0] = ''))));
+    expect([input.node, input.message]).toEqual(['pw', expect.stringMatching(/first input is empty, but Conv requires it/)]);
+    const output = refusal(() => checkGraphStructure(edited((graph) => (node(graph, 'relu').output![0] = ''))));
+    expect([output.node, output.message]).toEqual(['relu', expect.stringMatching(/first output is empty/)]);
+  });
+
+  it('refuses a conv attribute of the wrong type (FLOATS strides), and accepts untyped legacy attributes', () => {
+    const floats = refusal(() =>
+      checkGraphStructure(
+        edited((graph) => {
+          node(graph, 'dw').attribute!.push({ name: 'strides', type: AttributeType.FLOATS, floats: [1, 1] });
+        }),
+      ),
+    );
+    expect([floats.node, floats.message]).toEqual(['dw', expect.stringMatching(/attribute 'strides' is FLOATS, but Conv takes INTS/)]);
+    expect(() => checkGraphStructure(edited((graph) => node(graph, 'dw').attribute!.push({ name: 'strides', ints: [1, 1] })))).not.toThrow();
+  });
+
+  it('refuses a repeated attribute, an attribute Conv does not have, an empty INTS, and a wrong input count', () => {
+    const twice = refusal(() => checkGraphStructure(edited((graph) => node(graph, 'dw').attribute!.push({ ...node(graph, 'dw').attribute!.find((each) => each.name === 'pads')! }))));
+    expect([twice.node, twice.message]).toEqual(['dw', expect.stringMatching(/attribute 'pads' appears more than once/)]);
+    const axis = refusal(() => checkGraphStructure(edited((graph) => node(graph, 'pw').attribute!.push({ name: 'axis', type: AttributeType.INT, i: 1 }))));
+    expect(axis.message).toMatch(/Conv has no attribute 'axis'/);
+    const empty = refusal(() => checkGraphStructure(edited((graph) => node(graph, 'pw').attribute!.push({ name: 'strides', type: AttributeType.INTS, ints: [] }))));
+    expect(empty.message).toMatch(/attribute 'strides' is INTS but holds no values/);
+    const inputs = refusal(() => checkGraphStructure(edited((graph) => (node(graph, 'pw').input = [node(graph, 'pw').input![0]]))));
+    expect(inputs.message).toMatch(/Conv takes 2 to 3 inputs, it has 1/);
   });
 });
