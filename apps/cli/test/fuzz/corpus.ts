@@ -44,7 +44,9 @@ function tinyNetwork(dims: (number | string)[]): Uint8Array {
   const dw = b.node('Conv', [b.node('Relu', [batchNorm(stem, 8, 'stem.bn')], {}, { name: 'stem.relu' }), b.weight('dw.w', weight([8, 1, 3, 3], 2))], { kernel_shape: [3, 3], pads: [1, 1, 1, 1], group: 8 }, { name: 'block.dw' });
   const pw = b.node('Conv', [b.node('Relu', [batchNorm(dw, 8, 'dw.bn')], {}, { name: 'dw.relu' }), b.weight('pw.w', weight([16, 8, 1, 1], 3))], { kernel_shape: [1, 1] }, { name: 'block.pw' });
   const pooled = b.node('Flatten', [b.node('GlobalAveragePool', [batchNorm(pw, 16, 'pw.bn')], {}, { name: 'pool' })], {}, { name: 'flatten' });
-  b.output(b.node('Gemm', [pooled, b.weight('fc.w', weight([10, 16], 4)), b.weight('fc.b', weight([10], 5))], { transB: 1 }, { name: 'fc', outputs: ['logits'] }));
+  // The output's shape is declared: the official ONNX checker requires it on graph outputs, and the
+  // seeds themselves should pass it (run.ts --checker).
+  b.output(b.node('Gemm', [pooled, b.weight('fc.w', weight([10, 16], 4)), b.weight('fc.b', weight([10], 5))], { transB: 1 }, { name: 'fc', outputs: ['logits'] }), [dims[0], 10]);
   return b.toBytes();
 }
 
