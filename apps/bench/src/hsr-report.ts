@@ -76,6 +76,9 @@ export function hsrReportMarkdown(report: HsrSuiteReport, chartFile?: string): s
   return `${lines.join('\n')}\n`;
 }
 
+/** The chart's legend: the measured staircase, and where each variant's kept count sits on it. */
+const SERIES = ['measured latency (profiler table)', 'DEPrune-B: kept count', 'DEPrune-BH: kept count after HSR'] as const;
+
 /** Small multiples: each layer's measured staircase (latency vs kept count), DEPrune-B's count (grey) and DEPrune-BH's (red). */
 export function hsrChartSpec(report: HsrSuiteReport): Record<string, unknown> {
   const order = report.layers.map((layer) => layer.layer);
@@ -84,8 +87,8 @@ export function hsrChartSpec(report: HsrSuiteReport): Record<string, unknown> {
     layer.move === null
       ? []
       : [
-          { layer: layer.layer, kept: layer.move.keptB, which: 'DEPrune-B' },
-          { layer: layer.layer, kept: layer.move.keptBH, which: 'DEPrune-BH' },
+          { layer: layer.layer, kept: layer.move.keptB, which: SERIES[1] },
+          { layer: layer.layer, kept: layer.move.keptBH, which: SERIES[2] },
         ],
   );
   return {
@@ -105,7 +108,9 @@ export function hsrChartSpec(report: HsrSuiteReport): Record<string, unknown> {
           mark: { type: 'line', interpolate: 'step-after', point: { size: 12 } },
           encoding: {
             x: { field: 'kept', type: 'quantitative', title: 'kept per unit' },
-            y: { field: 'latency', type: 'quantitative', title: 'us', scale: { zero: false } },
+            y: { field: 'latency', type: 'quantitative', title: 'latency (us)', scale: { zero: false } },
+            // One legend for the whole chart: the measured staircase and where each variant's kept count sits on it.
+            color: { datum: SERIES[0], type: 'nominal' },
           },
         },
         {
@@ -113,8 +118,8 @@ export function hsrChartSpec(report: HsrSuiteReport): Record<string, unknown> {
           mark: { type: 'rule', strokeWidth: 1.5 },
           encoding: {
             x: { field: 'kept', type: 'quantitative' },
-            color: { field: 'which', type: 'nominal', title: null, scale: { domain: ['DEPrune-B', 'DEPrune-BH'], range: ['#888888', '#e45756'] } },
-            strokeDash: { field: 'which', type: 'nominal', legend: null, scale: { domain: ['DEPrune-B', 'DEPrune-BH'], range: [[4, 3], [1, 0]] } },
+            color: { field: 'which', type: 'nominal', title: null, scale: { domain: [...SERIES], range: ['#4c78a8', '#888888', '#e45756'] }, legend: { title: null, labelLimit: 320 } },
+            strokeDash: { field: 'which', type: 'nominal', legend: null, scale: { domain: [...SERIES].slice(1), range: [[4, 3], [1, 0]] } },
           },
         },
       ],
