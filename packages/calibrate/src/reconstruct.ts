@@ -17,7 +17,7 @@ import { effectiveScale } from '@deprune/tensor';
 import { declaredChannels, geometryOf, layerInfos, type CalibrationProgress } from './collect';
 import { singleInputName, type ForwardEngine } from './engine';
 import { dataInputOf, truncateModel, upstreamNodes, writeConvUpdates, type ConvUpdate } from './graph';
-import { PairedAccumulator } from './paired';
+import { PairedAccumulator, type PairedStatistics } from './paired';
 import { checkSamples, type CalibrationSample } from './samples';
 import { solveLayer } from './solve';
 
@@ -36,6 +36,12 @@ export interface ReconstructOptions {
   denseStatistics?: ReadonlyMap<string, LayerStatistics>;
   /** DW patches per tap and sample (default `DEFAULT_DW_VECTORS_PER_TAP`; `Infinity`: every pixel). */
   dwVectorsPerTap?: number;
+  /**
+   * Called with each layer's statistics just before its solve: what it saw of its input in the
+   * pruned network (predecessors already reconstructed) beside the dense network's. For
+   * inspecting a reconstruction; the sums are the solver's own, not to be changed.
+   */
+  onLayerStatistics?: (event: { name: string; pass: number; statistics: PairedStatistics }) => void;
 }
 
 export interface LayerReconstruction {
@@ -243,6 +249,8 @@ export async function reconstruct<Plan extends PrunePlan>(
       const now = storedWeights(prunedIndex, prunedInfo);
       const original = storedWeights(denseIndex, denseInfo);
       const scale = outputScale(denseIndex, denseInfo);
+      const stats = accumulators[member].result();
+      options.onLayerStatistics?.({ name: prunedInfo.name, pass, statistics: stats });
       const solution = solveLayer({
         name: prunedInfo.name,
         kind: prunedInfo.kind as 'dw' | 'pw',
@@ -255,7 +263,7 @@ export async function reconstruct<Plan extends PrunePlan>(
         denseBias: original.bias,
         denseLength: denseInfo.kind === 'dw' ? denseInfo.kernel[0] * denseInfo.kernel[1] : denseInfo.inChannels,
         rowMap: target.rowMap,
-        stats: accumulators[member].result(),
+        stats,
         ...(scale ? { outputScale: scale } : {}),
         damping,
       });

@@ -5,7 +5,8 @@ import { constantSource, indexGraph, listLayers, readFloatConstant, type OnnxMod
 import { prune, validatePlanForModel, type PruneVariant } from '@deprune/pipeline';
 import { cosineSimilarity, createRng, randomTensor, toFloat32 } from '@deprune/tensor';
 import { buildZooModel } from '@deprune/zoo';
-import { collectStatistics, reconstruct, runtimeEngine, type CalibrationSample, type ForwardEngine } from '../src/index';
+import { collectStatistics, geometryOf, layerInfos, PairedAccumulator, reconstruct, runtimeEngine, truncateModel, type CalibrationSample, type ForwardEngine, type PairedStatistics } from '../src/index';
+import { dataInputOf } from '../src/graph';
 import { onnxruntimeEngine } from '../src/onnxruntime';
 
 const SIZE = 96;
@@ -91,6 +92,39 @@ describe('reconstruction on MobileNetV3-Small', () => {
       expect(await fidelity(result.model, heldOut)).toBeGreaterThan(await fidelity(pruned.model, heldOut));
     });
   }
+
+  it('is sequential: each layer solves on the input a direct forward pass through the reconstructed predecessors gives', async () => {
+    const calibration = samples(4, 3);
+    const pruned = prune(dense, { variant: 'deprune-bh', ratio: 0.5 });
+    const seen = new Map<string, { pass: number; statistics: PairedStatistics }>();
+    const result = await reconstruct(dense, pruned.model, pruned.plan, calibration, { engine, onLayerStatistics: ({ name, pass, statistics }) => seen.set(name, { pass, statistics }) });
+    expect([...seen.keys()]).toEqual(pruned.plan.layers.map((entry) => entry.name));
+    // The same sums, made here from a forward pass of `model` up to the layer's input.
+    const shape = calibration[0].tensor.shape;
+    const denseInfos = layerInfos(dense, 'input', shape);
+    const directly = async (model: OnnxModel, name: string): Promise<PairedStatistics> => {
+      const info = layerInfos(model, 'input', shape).get(name)!;
+      const accumulator = new PairedAccumulator({ kind: info.kind as 'dw' | 'pw', name, prunedChannels: info.inChannels, denseChannels: denseInfos.get(name)!.inChannels, geometry: geometryOf(info) });
+      const [prunedInput, denseInput] = [dataInputOf(indexGraph(model), name), dataInputOf(indexGraph(dense), name)];
+      const [prunedHead, denseHead] = [truncateModel(model, [prunedInput]), truncateModel(dense, [denseInput])];
+      for (const sample of calibration) accumulator.add((await engine.run(prunedHead, { input: sample.tensor }))[prunedInput], (await engine.run(denseHead, { input: sample.tensor }))[denseInput]);
+      return accumulator.result();
+    };
+    const worst = (a: PairedStatistics, b: PairedStatistics) =>
+      Math.max(...(['pp', 'pd', 'dd', 'sumP', 'sumD'] as const).map((key) => a[key].reduce((max, value, index) => Math.max(max, Math.abs(value - b[key][index]) / (Math.abs(b[key][index]) + 1e-6)), 0)));
+    // Late layers, several passes in: their predecessors were reconstructed before they were solved.
+    const late = pruned.plan.layers.slice(-3).map((entry) => entry.name);
+    for (const name of late) {
+      const used = seen.get(name)!;
+      expect(used.pass).toBeGreaterThan(2);
+      // The reconstructed model's input to this layer (its own and later weights do not change it).
+      const expected = await directly(result.model, name);
+      expect(used.statistics.count).toBe(expected.count);
+      expect(worst(used.statistics, expected), name).toBeLessThan(1e-9);
+      // And not the pruned-but-unreconstructed network's: the test would see the difference.
+      expect(worst(used.statistics, await directly(pruned.model, name)), name).toBeGreaterThan(1e-4);
+    }
+  });
 
   it('refuses bad calibration input by source', async () => {
     const pruned = prune(dense, { variant: 'deprune', ratio: 0.5 });
