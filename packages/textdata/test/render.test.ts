@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readImage } from '@deprune/images/node';
 import { describe, expect, it } from 'vitest';
+import { expectBoxesEncloseInk } from './det-ink';
 import { encodePng, generateClsSet, generateDetSet, generateRecSet, writeDataset } from '../src/index';
 
 describe('rendered datasets', () => {
@@ -32,18 +33,7 @@ describe('rendered datasets', () => {
   });
 
   it('det boxes enclose the ink: dark pixels inside every box, none outside all boxes', () => {
-    for (const { image, boxes } of generateDetSet(2, 4)) {
-      expect(boxes.length).toBeGreaterThanOrEqual(3);
-      const inside = (x: number, y: number) => boxes.some(({ points }) => x >= points[0][0] - 1 && x <= points[2][0] + 1 && y >= points[0][1] - 1 && y <= points[2][1] + 1);
-      let darkOutside = 0;
-      for (let y = 0; y < image.height; y++) for (let x = 0; x < image.width; x++) if (image.data[(y * image.width + x) * 3] < 120 && !inside(x, y)) darkOutside++;
-      expect(darkOutside).toBe(0);
-      for (const { points } of boxes) {
-        let dark = 0;
-        for (let y = Math.ceil(points[0][1]); y < points[2][1]; y++) for (let x = Math.ceil(points[0][0]); x < points[2][0]; x++) if (image.data[(y * image.width + x) * 3] < 120) dark++;
-        expect(dark).toBeGreaterThan(10);
-      }
-    }
+    for (const scene of generateDetSet(2, 4)) expectBoxesEncloseInk(scene);
   });
 
   it('writes PNGs and a PaddleOCR label file; refuses a folder that is not empty', () => {
