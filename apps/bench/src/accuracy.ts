@@ -30,9 +30,7 @@ import { createSession } from '@deprune/runtime';
 import {
   assertDisjointSets,
   CALIBRATION_SOURCE,
-  generateClsSet,
-  generateDetSet,
-  generateRecSet,
+  generateSet,
   sourceRelation,
   TEXT_SOURCE_NAMES,
   TEXT_SOURCES,
@@ -263,16 +261,13 @@ async function onnxruntimeDense(model: OnnxModel, shape: number[]): Promise<{ ru
   return { run: () => session.run(feeds), close: () => session.release(), version: ort.env.versions.node ?? 'unknown' };
 }
 
-function renderSet(setup: ModelSetup, count: number, seed: number, source: TextSourceName) {
-  return setup.kind === 'rec' ? generateRecSet(count, seed, { source }) : setup.kind === 'cls' ? generateClsSet(count, seed, { source }) : generateDetSet(count, seed, { source });
-}
 
 function calibrationSet(setup: ModelSetup, count: number, seed: number, source: TextSourceName): CalibrationSample[] {
-  return renderSet(setup, count, seed, source).map(({ image }, index) => ({ tensor: preprocessImage(image, setup.preset).tensor, source: `${setup.kind} calibration ${source} ${index}` }));
+  return generateSet(setup.kind, count, seed, { source }).map(({ image }, index) => ({ tensor: preprocessImage(image, setup.preset).tensor, source: `${setup.kind} calibration ${source} ${index}` }));
 }
 
 function writeEvalSet(setup: ModelSetup, count: number, seed: number, source: TextSourceName, folder: string): DatasetItem[] {
-  writeDataset(folder, setup.kind, renderSet(setup, count, seed, source));
+  writeDataset(folder, setup.kind, generateSet(setup.kind, count, seed, { source }));
   return readDataset(folder, setup.task);
 }
 

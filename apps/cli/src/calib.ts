@@ -86,8 +86,8 @@ export async function renderCalibrationSamples(task: RenderedTask, count: number
   const [textdata, images] = await Promise.all([import('@deprune/textdata'), import('@deprune/images')]);
   // The calibration source (@deprune/textdata's CALIBRATION_SOURCE), whose varied sizes, layouts
   // and colours held up best on held-out fonts and renderers (docs/benchmarks/accuracy/).
-  const options = { source: textdata.CALIBRATION_SOURCE };
-  const rendered = task === 'ppocr-rec' ? textdata.generateRecSet(count, seed, options) : task === 'ppocr-cls' ? textdata.generateClsSet(count, seed, options) : textdata.generateDetSet(count, seed, options);
+  const kind = task === 'ppocr-rec' ? 'rec' : task === 'ppocr-cls' ? 'cls' : 'det';
+  const rendered = textdata.generateSet(kind, count, seed, { source: textdata.CALIBRATION_SOURCE });
   return rendered.map((sample) => ({ tensor: images.preprocessImage(sample.image, task, { maxSide: 640 }).tensor, source: sample.name }));
 }
 

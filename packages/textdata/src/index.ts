@@ -1,5 +1,5 @@
 // Public API of @deprune/textdata: labelled text images for PP-OCR accuracy checks, rendered with real fonts.
-export { generateRecSet, generateClsSet, generateDetSet, renderLine, renderSourceLine, randomLineText, FONT_FAMILIES } from './render';
+export { generateRecSet, generateClsSet, generateDetSet, generateSet, renderLine, renderSourceLine, randomLineText, FONT_FAMILIES } from './render';
 export type { RecSample, ClsSample, DetSample, TextBox, TextLine, SetOptions, RecOptions, DetOptions } from './render';
 export {
   TEXT_SOURCES,

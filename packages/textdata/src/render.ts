@@ -5,6 +5,7 @@ import { createRng, type Rng } from '@deprune/tensor';
 import { fillPath, fillRect, finish, linearCanvas, outlineFont } from './outline';
 import { FONT_COLLECTIONS, fontPath, sourceSeed, textSource, type FontCollectionName, type TextSource, type TextSourceName, type TextStyle } from './sources';
 import { numberToken, WORDS } from './words';
+import type { DatasetKind } from './write';
 
 /**
  * Labelled text images drawn by real rasterizers with real fonts, from named sources (see
@@ -340,4 +341,10 @@ export function generateDetSet(count: number, seed: number, options: DetOptions 
     samples.push({ name: `det_${String(index).padStart(4, '0')}.png`, image: scene.image(), boxes });
   }
   return samples;
+}
+
+/** A set of one kind (the task: rec lines, cls lines, det scenes), from `options.source`. */
+export function generateSet(kind: DatasetKind, count: number, seed: number, options: SetOptions = {}): RecSample[] | ClsSample[] | DetSample[] {
+  if (kind === 'rec') return generateRecSet(count, seed, options);
+  return kind === 'cls' ? generateClsSet(count, seed, options) : generateDetSet(count, seed, options);
 }

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { readImage } from '@deprune/images/node';
 import { describe, expect, it } from 'vitest';
 import { expectBoxesEncloseInk } from './det-ink';
-import { encodePng, generateClsSet, generateDetSet, generateRecSet, writeDataset } from '../src/index';
+import { encodePng, generateClsSet, generateDetSet, generateRecSet, generateSet, writeDataset } from '../src/index';
 
 describe('rendered datasets', () => {
   it('are deterministic in the seed and differ between seeds', () => {
@@ -50,6 +50,16 @@ describe('rendered datasets', () => {
     } finally {
       rmSync(folder, { recursive: true, force: true });
     }
+  });
+});
+
+describe('generateSet', () => {
+  it('is the set function of its kind', () => {
+    const text = (samples: readonly { name: string }[]) => samples.map((sample) => sample.name);
+    expect((generateSet('rec', 2, 5, { source: 'dejavu-varied' }) as ReturnType<typeof generateRecSet>).map((sample) => sample.text)).toEqual(generateRecSet(2, 5, { source: 'dejavu-varied' }).map((sample) => sample.text));
+    expect((generateSet('cls', 6, 5) as ReturnType<typeof generateClsSet>).map((sample) => sample.label)).toEqual(generateClsSet(6, 5).map((sample) => sample.label));
+    expect(text(generateSet('det', 1, 5))).toEqual(text(generateDetSet(1, 5)));
+    expect((generateSet('det', 1, 5) as ReturnType<typeof generateDetSet>)[0].boxes).toEqual(generateDetSet(1, 5)[0].boxes);
   });
 });
 
