@@ -6,7 +6,8 @@
  * file records.
  */
 import { DeprunError, closestName, type DeprunErrorDetails } from '@deprune/errors';
-import { getScorer, getStrategy, listScorers, listStrategies, type StrategyOptions } from '@deprune/masks';
+import { DEFAULT_GROUP_SIZE } from '@deprune/bwt';
+import { DEFAULT_TILE_ROWS, getScorer, getStrategy, listScorers, listStrategies, type StrategyOptions } from '@deprune/masks';
 import { validateLatencyTable, type HsrMode, type LatencyTable } from '@deprune/hsr';
 
 export const PRUNE_VARIANTS = ['deprune', 'deprune-b', 'deprune-bh', 'channel', 'unstructured', 'nm'] as const;
@@ -29,7 +30,7 @@ export interface BwtConfig {
   granularity?: 'group' | 'channel';
   /** G, channels per DW group (default 32, clamped to C). */
   groupSize?: number;
-  /** T, PW output rows per tile (default 32, clamped to Cout). Also PCP's tile in the plain `deprune` variant. */
+  /** T, PW output rows per tile (default 4, the wasm GEMM tile; clamped to Cout). Also PCP's tile in the plain `deprune` variant. */
   tileRows?: number;
 }
 
@@ -145,8 +146,8 @@ export interface ResolvedPruneConfig {
 }
 
 export const DEFAULT_RATIO = 0.5;
-export const DEFAULT_GROUP_SIZE = 32;
-export const DEFAULT_TILE_ROWS = 32;
+/** BWT's DW group and PCP's row tile: the defaults of the packages that own them. */
+export { DEFAULT_GROUP_SIZE, DEFAULT_TILE_ROWS };
 export const DEFAULT_HSR_STEP = 4;
 export const DEFAULT_MIN_KEPT_FRACTION = 0.1;
 export const DEFAULT_ALLOCATION_MAX_RATIO = 0.8;

@@ -155,7 +155,7 @@ describe('resolvePruneConfig', () => {
       layers: {},
       ignore: [],
       pwScope: 'all',
-      bwt: { granularity: 'channel', groupSize: 32, tileRows: 32 },
+      bwt: { granularity: 'channel', groupSize: 32, tileRows: 4 },
       hsr: { mode: 'recover', step: 4, budgetUs: null, table: null, minKeptFraction: 0.1 },
       nm: { n: 2, m: 4 },
       allocation: { mode: 'uniform', budget: 'weights', minRatio: 0, maxRatio: 0.8 },

@@ -274,13 +274,13 @@ describe('deprune-bh: HSR on the pipeline', () => {
     checkStepEdges(fast);
     checkMaskedWeights(mobilenet, fast);
 
-    // The PW of block 3 (24 x 144 -> 1 tile of 24 rows) measured every 16 columns.
+    // The PW of block 3 (24 x 144 -> 6 tiles of 4 rows) measured every 16 columns.
     const table = { backend: 'test', mode: 'pw-tiled', layers: { 'features.3.conv.2': { kept: [0, 16, 32, 48, 64, 80, 96, 112, 128, 144], latencyUs: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9], step: 16 } } };
     const measured = prune(mobilenet, { variant: 'deprune-bh', ratio: 0.6, hsr: { table } });
     const entry = entryOf(measured.plan, 'features.3.conv.2')!;
     expect(entry.step).toBe(16);
     // BWT keeps 144 - round(0.6 * 144) = 58 columns; the table's stair above 48 ends at 64.
-    expect(entry.kept).toEqual([64]);
+    expect(entry.kept).toEqual([64, 64, 64, 64, 64, 64]);
     expect(measured.report.hsr!.unmeasured).toHaveLength(measured.plan.layers.length - 1);
     expect(measured.report.hsr!.latencyModel).toMatch(/table|measured/i);
     checkStepEdges(measured);

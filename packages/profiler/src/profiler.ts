@@ -2,7 +2,7 @@ import { UsageError } from '@deprune/errors';
 import { buildColumnTable, buildDiagonalTable, buildTapTable, DEFAULT_DIAGONAL_GROUP_SIZE, DEFAULT_STEP } from '@deprune/gpu';
 import { findStepDetail, stairRise, STEP_SIGNIFICANCE, tableLatencyModel, type LatencyModel, type LatencyTable, type LatencyTableEntry, type TableLatencyModelOptions } from '@deprune/hsr';
 import type { ConvAttrs, KernelBackend } from '@deprune/kernels';
-import { roundCount } from '@deprune/masks';
+import { DEFAULT_TILE_ROWS, roundCount } from '@deprune/masks';
 import { createRng, randomTensor, toFloat32, type Rng, type Tensor } from '@deprune/tensor';
 import { measureInterleaved, median } from './timing';
 
@@ -76,7 +76,7 @@ export interface PwProfileLayer {
   /** NCHW input shape [N, Cin, H, W]. */
   inputShape: readonly number[];
   outChannels: number;
-  /** T, output rows per tile. Default 32 (BWT's default), clamped to Cout. */
+  /** T, output rows per tile. Default DEFAULT_TILE_ROWS of @deprune/masks (4, as BWT), clamped to Cout. */
   tileRows?: number;
 }
 
@@ -327,7 +327,7 @@ function setupDw(layer: DwProfileLayer, backend: KernelBackend, step: number, rn
 function setupPw(layer: PwProfileLayer, backend: KernelBackend, step: number, rng: Rng): LayerSetup {
   const [batch, inChannels, height, width] = checkShape(layer);
   const outChannels = positiveInteger(layer.outChannels, `${layer.name} outChannels`);
-  const tileRows = Math.min(outChannels, positiveInteger(layer.tileRows ?? 32, `${layer.name} tileRows`));
+  const tileRows = Math.min(outChannels, positiveInteger(layer.tileRows ?? DEFAULT_TILE_ROWS, `${layer.name} tileRows`));
   const tiles = Math.ceil(outChannels / tileRows);
   const x = randomFloat32([batch, inChannels, height, width], rng);
   const weight = randomFloat32([outChannels, inChannels], rng);

@@ -557,6 +557,105 @@ export function reduceRows(x: usize, y: usize, rows: i32, length: i32, kind: i32
 }
 
 /**
+ * The column-sparse GEMM of a PCP layer, reading each panel's kept input rows where they are:
+ * like gemmPanels, but panel p runs over `offsets[rowStart[p] .. rowStart[p + 1])` only, with the
+ * weights packed over the same list (16 bytes per kept row: the panel's 4 weights; `w` indexed by
+ * the list position, so a share of panels passes `rowStart` moved to its first panel).
+ * Each block of 8 pixels of X (all K rows, `xStride` floats apart) is first copied into `pack` (K
+ * rows of 8 floats), so the scattered rows a panel reads are 32 bytes apart in L1 whatever X's row
+ * stride; `offsets` holds each kept row's byte offset in `pack` (32 x its index). The copy is paid
+ * once per block for every panel, not once per tile as gatherRows' block copy is: narrow row tiles
+ * (4 rows, one panel) cost no more than wide ones. A last block of fewer than 8 pixels is packed
+ * with zeros and its results stored lane by lane. `pack` holds K * 32 + 128 bytes.
+ */
+export function gemmGather(w: usize, offsets: usize, rowStart: usize, x: usize, pack: usize, bias: usize, y: usize, K: i32, M: i32, P: i32, xStride: i32, yStride: i32, code: i32, alpha: f32, beta: f32): void {
+  const panels = (M + 3) >> 2;
+  const av = f32x4.splat(alpha);
+  const bv = f32x4.splat(beta);
+  const xRow = <usize>xStride << 2;
+  const yRow = <usize>yStride << 2;
+  const zero = f32x4.splat(0);
+  const tile = pack + (<usize>K << 5);
+  for (let p0 = 0; p0 < P; p0 += 8) {
+    const width = min(8, P - p0);
+    let xp = x + (<usize>p0 << 2);
+    let pp = pack;
+    if (width == 8) {
+      for (let k = 0; k < K; k++) {
+        v128.store(pp, v128.load(xp));
+        v128.store(pp, v128.load(xp, 16), 16);
+        xp += xRow;
+        pp += 32;
+      }
+    } else {
+      for (let k = 0; k < K; k++) {
+        v128.store(pp, zero);
+        v128.store(pp, zero, 16);
+        for (let lane = 0; lane < width; lane++) store<f32>(pp + (<usize>lane << 2), load<f32>(xp + (<usize>lane << 2)));
+        xp += xRow;
+        pp += 32;
+      }
+    }
+    for (let panel = 0; panel < panels; panel++) {
+      const first = load<i32>(rowStart + (<usize>panel << 2));
+      const last = load<i32>(rowStart + (<usize>panel << 2), 4);
+      let wp = w + (<usize>first << 4);
+      let op = offsets + (<usize>first << 2);
+      const bp = bias + (<usize>panel << 4);
+      let a00 = v128.load32_splat(bp), a01 = a00;
+      let a10 = v128.load32_splat(bp, 4), a11 = a10;
+      let a20 = v128.load32_splat(bp, 8), a21 = a20;
+      let a30 = v128.load32_splat(bp, 12), a31 = a30;
+      for (let k = first; k < last; k++) {
+        const xk = pack + <usize>load<i32>(op);
+        const x0 = v128.load(xk);
+        const x1 = v128.load(xk, 16);
+        const w0 = v128.load32_splat(wp);
+        const w1 = v128.load32_splat(wp, 4);
+        const w2 = v128.load32_splat(wp, 8);
+        const w3 = v128.load32_splat(wp, 12);
+        a00 = madd(w0, x0, a00);
+        a01 = madd(w0, x1, a01);
+        a10 = madd(w1, x0, a10);
+        a11 = madd(w1, x1, a11);
+        a20 = madd(w2, x0, a20);
+        a21 = madd(w2, x1, a21);
+        a30 = madd(w3, x0, a30);
+        a31 = madd(w3, x1, a31);
+        op += 4;
+        wp += 16;
+      }
+      const row = panel << 2;
+      // A full block is stored in place; a short one goes through `tile` (4 rows of 8) first.
+      const full = width == 8;
+      const yp = full ? y + ((<usize>row * <usize>yStride + <usize>p0) << 2) : tile;
+      const step: usize = full ? yRow : 32;
+      v128.store(yp, activate(a00, code, av, bv));
+      v128.store(yp, activate(a01, code, av, bv), 16);
+      if (row + 1 < M) {
+        v128.store(yp + step, activate(a10, code, av, bv));
+        v128.store(yp + step, activate(a11, code, av, bv), 16);
+      }
+      if (row + 2 < M) {
+        v128.store(yp + 2 * step, activate(a20, code, av, bv));
+        v128.store(yp + 2 * step, activate(a21, code, av, bv), 16);
+      }
+      if (row + 3 < M) {
+        v128.store(yp + 3 * step, activate(a30, code, av, bv));
+        v128.store(yp + 3 * step, activate(a31, code, av, bv), 16);
+      }
+      if (!full) {
+        const rows = min(4, M - row);
+        for (let r = 0; r < rows; r++) {
+          const dst = y + ((<usize>(row + r) * <usize>yStride + <usize>p0) << 2);
+          for (let lane = 0; lane < width; lane++) store<f32>(dst + (<usize>lane << 2), load<f32>(tile + (<usize>r << 5) + (<usize>lane << 2)));
+        }
+      }
+    }
+  }
+}
+
+/**
  * Copies rows `rows[0..count)` (i32 indices) of X (rows `xStride` floats apart) to `dst`, one after
  * the other, `length` floats each: a PCP tile's kept input rows made contiguous, so its GEMM runs
  * as a dense one over them.

@@ -45,6 +45,7 @@ export interface KernelExports {
   softmaxAxis(x: number, y: number, outer: number, length: number, inner: number, log: number): void;
   reduceRows(x: number, y: number, rows: number, length: number, kind: number, code: number, alpha: number, beta: number): void;
   gatherRows(x: number, rows: number, count: number, length: number, xStride: number, dst: number): void;
+  gemmGather(w: number, offsets: number, rowStart: number, x: number, pack: number, bias: number, y: number, K: number, M: number, P: number, xStride: number, yStride: number, code: number, alpha: number, beta: number): void;
   dwScratchFloats(strideH: number, strideW: number, Hq: number, Wq: number, Ho: number): number;
   im2col(x: number, cols: number, c0: number, Cg: number, H: number, W: number, kh: number, kw: number, oy0: number, oy1: number, Wo: number, strideH: number, strideW: number, padTop: number, padLeft: number, dilationH: number, dilationW: number): void;
   crossProducts64(a: number, b: number, t: number, aRows: number, bRows: number, stride: number, blocks: number, lower: number): void;

@@ -15,7 +15,7 @@ import { DeprunError } from '@deprune/errors';
  */
 
 /** The exports a worker can run, by index (the task word names one). */
-export const THREAD_EXPORTS = ['gemmPanels', 'dwTaps'] as const;
+export const THREAD_EXPORTS = ['gemmPanels', 'dwTaps', 'gemmGather'] as const;
 export type ThreadExport = (typeof THREAD_EXPORTS)[number];
 
 /** Words per worker slot: generation, done, export index, spare, then the arguments (as float64 pairs). */

@@ -89,6 +89,39 @@ describe('the wasm backend', () => {
     backend.dispose();
   });
 
+  it('runs PCP tables of every row tile on both paths (in place below 32 rows, gathered blocks from 32), on 1 and 2 threads', async () => {
+    // 70 rows (a partial panel), 45 inputs, 37 pixels (a short last block of 8); tiles that split panels too.
+    const [outChannels, inChannels, pixels] = [70, 45, 37];
+    const x = random([1, inChannels, 1, pixels], 21);
+    const rng = createRng(22);
+    const bias = random([outChannels], 23);
+    for (const tileRows of [1, 3, 4, 8, 32, 36, 70]) {
+      const tiles = Math.ceil(outChannels / tileRows);
+      const kept = Array.from({ length: tiles }, (_, tile) => Array.from({ length: inChannels }, (_, column) => column).filter(() => rng.next() < (tile % 3 === 0 ? 0.5 : 0.3)));
+      const slots = Math.max(1, ...kept.map((list) => list.length));
+      const columns = new Float32Array(tiles * slots);
+      const weights = new Float32Array(outChannels * slots);
+      kept.forEach((list, tile) => list.forEach((column, slot) => (columns[tile * slots + slot] = column)));
+      for (let row = 0; row < outChannels; row++) for (let slot = 0; slot < kept[Math.floor(row / tileRows)].length; slot++) weights[row * slots + slot] = rng.next() - 0.5;
+      const table = { kind: 'pw-columns', name: `t${tileRows}`, outChannels, inChannels, tileRows, tiles, step: 1, slots, kept: kept.map((list) => list.length), balance: 'none', columns, weights, efficiency: 1 } as const;
+      const expected = new Float64Array(outChannels * pixels);
+      for (let row = 0; row < outChannels; row++) {
+        const tile = Math.floor(row / tileRows);
+        for (let pixel = 0; pixel < pixels; pixel++) {
+          let sum = bias.data[row];
+          kept[tile].forEach((column, slot) => (sum += weights[row * slots + slot] * x.data[column * pixels + pixel]));
+          expected[row * pixels + pixel] = Math.max(0, sum);
+        }
+      }
+      for (const threads of [1, 2]) {
+        const backend = createWasmBackend({ threads });
+        const y = await backend.kernel('pwSparse')(x, table, bias, { activation: 'relu' });
+        expect(relativeL2Error(y.data, expected), `tileRows ${tileRows}, ${threads} thread(s)`).toBeLessThan(1e-6);
+        backend.dispose();
+      }
+    }
+  });
+
   it('packs a weight matrix in panels of 4 rows, zero-padded', () => {
     const packed = packPanels(Float32Array.from([1, 2, 3, 4, 5, 6]), 3, 2);
     // Panel 0, column 0: rows 0..3 of column 0 (row 3 missing: 0), then column 1.

@@ -54,7 +54,7 @@ was measured for (channel, or group with --group-size G; tiles of --tile-rows T)
     layers: { type: 'string', value: 'pattern', description: 'only layers whose node name matches these globs (comma separated, * and ?)' },
     'dw-unit': { type: 'string', value: 'unit', description: "DW table unit: 'channel' (m taps per channel, dwSparse; default) or 'group' (n taps per group, dwDiagonal)" },
     'group-size': { type: 'string', value: 'G', description: 'channels per DW group for --dw-unit group (default 32)' },
-    'tile-rows': { type: 'string', value: 'T', description: 'PW output rows per tile (default 32, as BWT)' },
+    'tile-rows': { type: 'string', value: 'T', description: 'PW output rows per tile (default 4, as BWT)' },
     step: { type: 'string', value: 't', description: "chunk size the kernels are built with (default 4, the kernels' default)" },
     repeats: repeatsFlag('timed calls per kept count (default 7; --quick 3)'),
     force: { type: 'boolean', short: 'f', description: 'overwrite the output file if it exists' },

@@ -202,7 +202,7 @@ alone). Without calibration, prune warns that accuracy was not checked.`,
     'hsr-table': { type: 'string', value: 'table.json', description: "HSR's measured latency table (from deprune profile); sets the BWT units it was measured for" },
     'bwt-granularity': { type: 'string', value: 'unit', description: "BWT's DW unit: 'group' (default) or 'channel'" },
     'group-size': { type: 'string', value: 'G', description: 'channels per BWT DW group (default 32)' },
-    'tile-rows': { type: 'string', value: 'T', description: 'PW output rows per tile (default 32)' },
+    'tile-rows': { type: 'string', value: 'T', description: 'PW output rows per tile (default 4: the wasm GEMM tile)' },
     'input-shape': {
       type: 'string',
       multiple: true,

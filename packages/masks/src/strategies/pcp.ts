@@ -6,13 +6,19 @@ import type { LayerPlan, MaskStrategy, PrunableLayer, PwLayer } from '../types';
 import { expectKind, optionsObject, prunedCount, resolveTileRows, tileCount, validateInputs } from '../validate';
 
 export type PcpOptions = {
-  /** Output rows per tile T (the backend's output tile). Default 32, clamped to Cout; T = Cout is plain input-channel pruning. */
+  /** Output rows per tile T (the backend's output tile). Default DEFAULT_TILE_ROWS (4), clamped to Cout; T = Cout is plain input-channel pruning. */
   tileRows?: number;
   /** Every tile keeps the same q = Cin - round(r * Cin) columns (what BWT uses). Default false. */
   balanced?: boolean;
 };
 
-export const DEFAULT_TILE_ROWS = 32;
+/**
+ * PCP's default row tile: 4 output rows, the register tile of the wasm backend's GEMM (one panel),
+ * which reads a tile's kept input rows in place at no cost over wider tiles. Narrow tiles keep
+ * what each few rows need: on PP-OCRv4 rec at 50% DSConv sparsity (one-shot, held-out text) tiles
+ * of 32 rows read 89% of lines, 16: 92%, 8: 96%, 4: 97.5% (dense 98.5%).
+ */
+export const DEFAULT_TILE_ROWS = 4;
 
 /** Columns each tile keeps under balanced PCP: q = Cin - round(r * Cin). */
 export function balancedColumnsPerTile(inChannels: number, ratio: number): number {

@@ -181,11 +181,11 @@ export function packColumnTable(table: ColumnTable): { rows: Int32Array; rowStar
 }
 
 /**
- * A PCP layer as blocks of output rows that share their kept input rows. When the row tiles are
- * whole panels of 4 rows, as PCP's are by default (32 rows), a block is a tile; otherwise it is a
- * panel over the union of its rows' kept columns (a row's weight is 0 at a column its tile does
- * not keep, see packColumnTable). Each block's kept input rows are gathered into one contiguous
- * block and its GEMM runs dense over them.
+ * A PCP layer as blocks of output rows that share their kept input rows, for row tiles of
+ * MIN_BLOCK_TILE_ROWS rows or more. When the tiles are whole panels of 4 rows, a block is a tile;
+ * otherwise it is a panel over the union of its rows' kept columns (a row's weight is 0 at a
+ * column its tile does not keep, see packColumnTable). Each block's kept input rows are gathered
+ * into one contiguous block and its GEMM runs dense over them.
  */
 interface GatherBlocks {
   /** Kept input rows of every block, one list after the other. */
@@ -226,12 +226,68 @@ function gatherBlocks(table: ColumnTable): GatherBlocks {
 
 const gatherLayouts = new WeakMap<ColumnTable, GatherBlocks>();
 
+/**
+ * Row tiles of at least this many rows run as gathered blocks over the dense GEMM (gatherRows'
+ * copy of a tile's kept rows is shared by the tile's panels); narrower ones, PCP's default of 4
+ * rows included, run gemmGather in place, where one copy of each 8-pixel block serves every
+ * panel. At q = 50%, one thread: in place 71-96% of the ideal C/q whatever the tile (4 to 32
+ * rows); blocks 80-90% at 32 rows but 43-57% at 4 (README, "PCP").
+ */
+const MIN_BLOCK_TILE_ROWS = 32;
+
+/** A PCP layer for gemmGather: per panel of 4 rows the union of its tiles' kept rows, as byte offsets in the 8-pixel pack. */
+interface InPlaceLayout {
+  offsets: Int32Array;
+  rowStart: Int32Array;
+  weights: Float32Array;
+}
+
+const inPlaceLayouts = new WeakMap<ColumnTable, InPlaceLayout>();
+
+function inPlaceLayout(table: ColumnTable): InPlaceLayout {
+  let layout = inPlaceLayouts.get(table);
+  if (layout === undefined) {
+    const union = packColumnTable(table);
+    layout = { offsets: union.rows.map((row) => row * 32), rowStart: union.rowStart, weights: union.weights };
+    inPlaceLayouts.set(table, layout);
+  }
+  return layout;
+}
+
+async function pwSparseInPlace(context: KernelContext, input: Activations, table: ColumnTable, bias: number, act: { code: number; alpha: number; beta: number }): Promise<Activations> {
+  const { engine, constants } = context;
+  const [batch, inChannels, height, width] = input.shape;
+  const pixels = height * width;
+  const layout = inPlaceLayout(table);
+  const w = constants.get(table, 'inplace-weights', () => layout.weights);
+  const offsets = constants.get(table, 'inplace-offsets', () => layout.offsets);
+  const rowStart = constants.get(table, 'inplace-row-start', () => layout.rowStart);
+  const output = engine.alloc(batch * table.outChannels * pixels * FLOAT);
+  const packBytes = inChannels * 32 + 128;
+  const shares = gemmShares({ weights: w, x: input.offset, bias, y: output, rows: table.outChannels, pixels, xStride: pixels, yStride: pixels }, engine.threads);
+  const packs = engine.alloc(packBytes * shares.length);
+  try {
+    for (let n = 0; n < batch; n++) {
+      const x = n * inChannels * pixels * FLOAT;
+      const y = n * table.outChannels * pixels * FLOAT;
+      await engine.parallel(
+        'gemmGather',
+        shares.map((share, part) => [w, offsets, rowStart + share.firstPanel * 4, share.x + x, packs + part * packBytes, share.bias, share.y + y, inChannels, share.rows, share.pixels, pixels, pixels, act.code, act.alpha, act.beta]),
+      );
+    }
+  } finally {
+    engine.release(packs, packBytes * shares.length);
+  }
+  return { offset: output, shape: [batch, table.outChannels, height, width] };
+}
+
 async function pwSparseCore(context: KernelContext, input: Activations, table: ColumnTable, bias: Tensor | null | undefined, activation: Activation | undefined, op: string): Promise<Activations> {
   const { engine, constants } = context;
   const [batch, inChannels, height, width] = input.shape;
   const pixels = height * width;
   const b = residentBias(context, bias, table.outChannels, panelsOf(table.outChannels) * 4, op, table);
   const act = encodeActivation(activation);
+  if (table.tileRows < MIN_BLOCK_TILE_ROWS) return pwSparseInPlace(context, input, table, b, act);
   let found = gatherLayouts.get(table);
   if (found === undefined) {
     found = gatherBlocks(table);
