@@ -1,6 +1,6 @@
 import { UsageError } from '@deprune/errors';
 import { indexGraph, type OnnxModel } from '@deprune/onnx';
-import { prune, withLatencyTable, type LayerReport, type PruneConfig } from '@deprune/pipeline';
+import { DEFAULT_TILE_ROWS, prune, withLatencyTable, type LayerReport, type PruneConfig } from '@deprune/pipeline';
 import { modelProfileLayers, profileLayers, type ProfiledLatencyEntry, type ProfiledLatencyTable, type SkippedLayer } from '@deprune/profiler';
 import type { BackendMode } from '@deprune/runtime';
 import { suiteBackend } from './kernel-backend';
@@ -130,7 +130,7 @@ export async function runHsrSuite(options: HsrSuiteOptions): Promise<HsrSuiteRep
   const { ratio, warmup, repeats } = timingSettings(options, { ratio: DEFAULT_HSR_RATIO, warmup: 1, repeats: quick ? 3 : 7 });
   const stepWindow = quick ? 12 : 16;
   const kernelStep = options.kernelStep ?? 4;
-  const tileRows = options.tileRows ?? 32;
+  const tileRows = options.tileRows ?? DEFAULT_TILE_ROWS;
   const seed = options.seed ?? 1;
   const machine = options.machine ?? machineInfo();
   const { model, mode } = options;

@@ -2,7 +2,7 @@ import { balanceDw, balancePw } from '@deprune/bwt';
 import { UsageError } from '@deprune/errors';
 import { buildColumnTable, buildDiagonalTable, buildTapTable, DEFAULT_STEP, type ColumnTable, type ConvAttrs, type DsconvLayers, type TapTable } from '@deprune/gpu';
 import { analyticStaircase, recalibrate, type HsrMove, type LatencyModel } from '@deprune/hsr';
-import { applyMask, keptWeightCount, maskLayer, type DwLayer, type LayerPlan, type PwLayer } from '@deprune/masks';
+import { applyMask, DEFAULT_TILE_ROWS, keptWeightCount, maskLayer, type DwLayer, type LayerPlan, type PwLayer } from '@deprune/masks';
 import { effectiveConvWeights, indexGraph, type OnnxModel } from '@deprune/onnx';
 import { measureInterleaved, measuredLatencyModel, median, medianStandardError, profileLayers, type ProfiledLatencyEntry } from '@deprune/profiler';
 import { BACKEND_MODES, DEVICE_RESIDENT_MODES, isBackendMode, keptColumnsOf, keptTapsOf, type BackendMode, type SessionBackend } from '@deprune/runtime';
@@ -355,7 +355,7 @@ export async function runKernelSuite(options: KernelSuiteOptions): Promise<Kerne
     repeats: options.repeats ?? (quick ? 3 : 7),
     ratio,
     groupSize: options.groupSize ?? 32,
-    tileRows: options.tileRows ?? 32,
+    tileRows: options.tileRows ?? DEFAULT_TILE_ROWS,
     step: options.step ?? DEFAULT_STEP,
     quick,
     hsrModel: options.hsrModel ?? 'measured',

@@ -2,6 +2,7 @@ import { dampedCholesky, inverseFromFactor } from '@deprune/tensor';
 import { DEFAULT_OBS_DAMPING, checkLength, needs } from './calibrated-scorers';
 import type { ImportanceScorer, LayerStatistics, PrunableLayer, ScoreContext } from './types';
 import { validateLayer } from './validate';
+import { DEFAULT_TILE_ROWS } from './strategies/pcp';
 
 /**
  * Greedy Optimal Brain Surgeon: the order in which to remove the inputs of a group of weight rows
@@ -89,8 +90,6 @@ function removalScores(removal: GreedyRemoval, n: number): Float64Array {
   return scores;
 }
 
-/** Default rows of a PW tile when the strategy does not say (PCP / BWT's default). */
-const DEFAULT_GREEDY_TILE_ROWS = 32;
 
 /**
  * `obs-greedy`: greedy OBS removal order per DW channel (its K taps, its own K x K Gram) and per PW
@@ -119,7 +118,7 @@ export const obsGreedyScorer: ImportanceScorer = {
     const n = layer.inChannels;
     checkLength('obs-greedy', 'gram', layer, stats.gram, n * n);
     const inverse = inverseFromFactor(dampedCholesky(stats.gram, n, DEFAULT_OBS_DAMPING).factor, n);
-    const tileRows = Math.max(1, Math.min(layer.outChannels, context.tileRows ?? DEFAULT_GREEDY_TILE_ROWS));
+    const tileRows = Math.max(1, Math.min(layer.outChannels, context.tileRows ?? DEFAULT_TILE_ROWS));
     for (let first = 0; first < layer.outChannels; first += tileRows) {
       const rows = Math.min(tileRows, layer.outChannels - first);
       const column = removalScores(greedyObsRemoval(layer.weights.subarray(first * n, (first + rows) * n), rows, n, inverse), n);
