@@ -89,10 +89,12 @@ export function accuracyChartSpec(report: AccuracySuiteReport): Record<string, u
     encoding: {
       x: { field: x, type: 'quantitative', title },
       y: { field: 'metric', type: 'quantitative', title: `${report.settings.primary} (%)`, scale: { domain: [0, 100] } },
-      // Long enough legend labels for 'freefont-outline (held-out)' and 'deprune-bh obs saliency-macs-allocated + recon'.
-      color: { field: 'set', type: 'nominal', title: 'evaluation set', scale: { scheme: 'tableau10' }, legend: { labelLimit: 320 } },
-      strokeDash: { field: 'model', type: 'nominal', title: 'model', legend: { labelLimit: 320 } },
-      shape: { field: 'model', type: 'nominal', title: 'model', legend: { labelLimit: 320 } },
+      // Labels are never cut (labelLimit 0: 'deprune-bh obs saliency-macs-allocated + recon' is long).
+      color: { field: 'set', type: 'nominal', title: 'evaluation set', scale: { scheme: 'tableau10' }, legend: { labelLimit: 0 } },
+      // One legend per field: the line's dash and the point's shape both say the model, and the
+      // shape legend names it (a second legend with the same title would only repeat it).
+      strokeDash: { field: 'model', type: 'nominal', title: 'model', legend: null },
+      shape: { field: 'model', type: 'nominal', title: 'model', legend: { labelLimit: 0 } },
     },
   });
   return {
