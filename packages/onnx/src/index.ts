@@ -35,7 +35,7 @@ export {
 } from './attributes';
 export type { AttributeValue } from './attributes';
 export { GraphBuilder } from './builder';
-export { checkGraphStructure, checkConvGroups } from './graph-checks';
+export { checkGraphStructure, checkConvGroups, MAX_IR_VERSION, MAX_OPSET } from './graph-checks';
 export type { Dim, GraphBuilderOptions } from './builder';
 export { inferShapes } from './shapes';
 export type { ShapeInference, InferShapesOptions, UnresolvedNode } from './shapes';

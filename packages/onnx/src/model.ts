@@ -2,6 +2,7 @@ import { DeprunError, ModelFileError } from '@deprune/errors';
 import type { Tensor } from '@deprune/tensor';
 import { onnx, toNumber, type GraphProto, type ModelProto, type NodeProto, type TensorProto } from './proto';
 import { decodeFloatTensor, decodeNumericTensor, encodeFloatTensor, tensorDims, type ExternalDataReader } from './tensor-proto';
+import { wireFormatProblem } from './wire-check';
 
 /**
  * A loaded ONNX model. The protobuf is treated as immutable: rewrites return a new
@@ -30,7 +31,8 @@ export interface ParseOptions {
 const PROTOBUF_HINT = 'the file is not a valid ONNX model (truncated, corrupt, or another format); export it again';
 
 /**
- * Decodes and validates an ONNX model. A decodable protobuf that is not an ONNX model
+ * Decodes and validates an ONNX model. Bytes whose protobuf wire format the official decoders
+ * would not read the same way are refused first (wire-check.ts). A decodable protobuf that is not an ONNX model
  * (no graph, no opset, nodes without op types) is refused as firmly as random bytes.
  * Nodes without a name get `<op_type>_<index>`: plans and reports address layers by
  * node name, so every node needs one.
@@ -38,6 +40,9 @@ const PROTOBUF_HINT = 'the file is not a valid ONNX model (truncated, corrupt, o
 export function parseModel(bytes: Uint8Array, options: ParseOptions = {}): OnnxModel {
   const source = options.source ?? '<bytes>';
   if (bytes.length === 0) throw new ModelFileError('INVALID_MODEL', 'the file is empty', { file: source, hint: PROTOBUF_HINT });
+  // protobufjs reads a known field whatever its wire type; the official decoders do not (wire-check.ts).
+  const wireProblem = wireFormatProblem(bytes);
+  if (wireProblem) throw new ModelFileError('INVALID_MODEL', `cannot decode ONNX protobuf: ${wireProblem}`, { file: source, hint: PROTOBUF_HINT });
   let proto: ModelProto;
   try {
     proto = onnx.ModelProto.decode(bytes);

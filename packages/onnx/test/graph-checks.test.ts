@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidGraphError } from '@deprune/errors';
-import { checkConvGroups, checkGraphStructure, GraphBuilder, inferShapes, onnx, parseModel, type GraphProto, type OnnxModel } from '../src/index';
+import { checkConvGroups, checkGraphStructure, GraphBuilder, inferShapes, MAX_IR_VERSION, MAX_OPSET, onnx, parseModel, type GraphProto, type OnnxModel } from '../src/index';
 import { randn } from './helpers/graphs';
 
 /** x[1,4,8,8] -> dw (DW 3x3) -> pw (PW 4 -> 8) -> relu; the builder only makes valid graphs. */
@@ -137,8 +137,8 @@ describe('the ONNX checker rules prune did not enforce (found by the official ch
 
   it('refuses an IR version before opset imports or newer than any known, and a node domain without an opset import', () => {
     expect(refusal(() => checkGraphStructure(editedModel((proto) => (proto.irVersion = 2)))).message).toMatch(/ir_version 2 predates opset imports/);
-    expect(refusal(() => checkGraphStructure(editedModel((proto) => (proto.irVersion = 99)))).message).toMatch(/ir_version 99 is newer than ONNX IR 11/);
-    expect(() => checkGraphStructure(editedModel((proto) => (proto.irVersion = 11)))).not.toThrow();
+    expect(refusal(() => checkGraphStructure(editedModel((proto) => (proto.irVersion = 99)))).message).toMatch(new RegExp(`ir_version 99 is newer than ONNX IR ${MAX_IR_VERSION}`));
+    expect(() => checkGraphStructure(editedModel((proto) => (proto.irVersion = MAX_IR_VERSION)))).not.toThrow();
     const noDefault = refusal(() => checkGraphStructure(editedModel((proto) => (proto.opsetImport = [{ domain: 'ai.onnx.ml', version: 3 }]))));
     expect(noDefault.node).toBe('dw');
     expect(noDefault.message).toMatch(/domain 'ai.onnx' has no opset_import/);
@@ -150,12 +150,12 @@ describe('the ONNX checker rules prune did not enforce (found by the official ch
 
   it('refuses an empty required first input or output, naming the node', () => {
     const input = refusal(() => checkGraphStructure(edited((graph) => (node(graph, 'pw').input![0] = ''))));
-    expect([input.node, input.message]).toEqual(['pw', expect.stringMatching(/first input is empty, but Conv requires it/)]);
+    expect([input.node, input.message]).toEqual(['pw', expect.stringMatching(/its input 0 is empty \(''\), but Conv requires it/)]);
     const output = refusal(() => checkGraphStructure(edited((graph) => (node(graph, 'relu').output![0] = ''))));
-    expect([output.node, output.message]).toEqual(['relu', expect.stringMatching(/first output is empty/)]);
+    expect([output.node, output.message]).toEqual(['relu', expect.stringMatching(/its output 0 is empty \(''\), but Relu requires it/)]);
   });
 
-  it('refuses a conv attribute of the wrong type (FLOATS strides), and accepts untyped legacy attributes', () => {
+  it('refuses a conv attribute of the wrong type (FLOATS strides) or with no type (the checker requires one from IR 2)', () => {
     const floats = refusal(() =>
       checkGraphStructure(
         edited((graph) => {
@@ -164,7 +164,8 @@ describe('the ONNX checker rules prune did not enforce (found by the official ch
       ),
     );
     expect([floats.node, floats.message]).toEqual(['dw', expect.stringMatching(/attribute 'strides' is FLOATS, but Conv takes INTS/)]);
-    expect(() => checkGraphStructure(edited((graph) => node(graph, 'dw').attribute!.push({ name: 'strides', ints: [1, 1] })))).not.toThrow();
+    const untyped = refusal(() => checkGraphStructure(edited((graph) => node(graph, 'dw').attribute!.push({ name: 'strides', ints: [1, 1] }))));
+    expect(untyped.message).toMatch(/attribute 'strides' has no type/);
   });
 
   it('refuses a repeated attribute, an attribute Conv does not have, an empty INTS, and a wrong input count', () => {
@@ -176,5 +177,169 @@ describe('the ONNX checker rules prune did not enforce (found by the official ch
     expect(empty.message).toMatch(/attribute 'strides' is INTS but holds no values/);
     const inputs = refusal(() => checkGraphStructure(edited((graph) => (node(graph, 'pw').input = [node(graph, 'pw').input![0]]))));
     expect(inputs.message).toMatch(/Conv takes 2 to 3 inputs, it has 1/);
+  });
+});
+
+describe('the ONNX checker rules found in the second checker study: op schemas, opset imports, attributes, tensors, values', () => {
+  const { AttributeType } = onnx.AttributeProto;
+  const { DataType } = onnx.TensorProto;
+  const message = (model: () => OnnxModel) => refusal(() => checkGraphStructure(model())).message;
+  /** x[1,4,8,8] -> one node -> y, at `opset`: the schema cases need a node of a given op. */
+  function single(opType: string, options: { opset?: number; inputs?: string[]; outputs?: string[]; attributes?: Record<string, number | number[] | string>; domain?: string } = {}): OnnxModel {
+    const b = new GraphBuilder({ name: 'single', opset: options.opset ?? 13 });
+    b.input('x', [1, 4, 8, 8]);
+    b.node(opType, options.inputs ?? ['x'], options.attributes ?? {}, { name: 'n', outputs: options.outputs ?? ['y'], domain: options.domain });
+    b.output('y');
+    const proto = b.toProto();
+    if (options.domain) proto.opsetImport!.push({ domain: options.domain, version: 1 });
+    return parseModel(onnx.ModelProto.encode(onnx.ModelProto.create(proto)).finish(), { source: 'single.onnx' });
+  }
+
+  it('checks each default-domain node against its operator schema at the model opset', () => {
+    expect(() => checkGraphStructure(single('Relu'))).not.toThrow();
+    expect(message(() => single('Foo'))).toMatch(/node 'n': 'Foo' is not an ONNX operator/);
+    // The same op in a domain of its own is not checked against ONNX's schemas.
+    expect(() => checkGraphStructure(single('Foo', { domain: 'com.example' }))).not.toThrow();
+    expect(message(() => single('Einsum', { opset: 9, attributes: { equation: 'i->i' } }))).toMatch(/Einsum does not exist at opset 9; ONNX added it at opset 12/);
+    expect(message(() => single('Upsample', { opset: 13, inputs: ['x', 'x'] }))).toMatch(/Upsample is deprecated at opset 13 \(since opset 10\)/);
+    expect(message(() => single('Relu', { inputs: ['x', 'x'] }))).toMatch(/Relu takes 1 input, it has 2/);
+    expect(message(() => single('Relu', { outputs: ['y', 'z'] }))).toMatch(/Relu takes 1 output, it has 2/);
+    expect(message(() => single('Concat', { inputs: [], attributes: { axis: 1 } }))).toMatch(/Concat takes 1 or more inputs, it has 0/);
+    expect(message(() => single('Einsum', { inputs: ['x'] }))).toMatch(/Einsum requires attribute 'equation' \(opset 13\)/);
+    expect(message(() => single('Relu', { attributes: { alpha: { float: 1 } } as never }))).toMatch(/Relu has no attribute 'alpha'/);
+    // Names starting with two underscores are implementation details the checker ignores.
+    expect(() => checkGraphStructure(single('Relu', { attributes: { __note: 1 } }))).not.toThrow();
+    expect(message(() => single('Flatten', { attributes: { axis: [1, 2] } }))).toMatch(/attribute 'axis' is INTS, but Flatten takes INT/);
+  });
+
+  it('knows each version of an op: Clip bounds are attributes before opset 11 and inputs after, BatchNormalization needs consumed_inputs before 6', () => {
+    expect(() => checkGraphStructure(single('Clip', { opset: 9, attributes: { min: { float: 0 }, max: { float: 6 } } as never }))).not.toThrow();
+    expect(message(() => single('Clip', { opset: 11, attributes: { min: { float: 0 } } as never }))).toMatch(/Clip has no attribute 'min'/);
+    const bn = (opset: number) => {
+      const b = new GraphBuilder({ name: 'bn', opset });
+      b.input('x', [1, 4, 8, 8]);
+      const params = ['scale', 'bias', 'mean', 'var'].map((name) => b.weight(name, randn([4], 1)));
+      b.output(b.node('BatchNormalization', ['x', ...params], {}, { name: 'bn', outputs: ['y'] }));
+      return b.build('bn.onnx');
+    };
+    expect(() => checkGraphStructure(bn(9))).not.toThrow();
+    expect(message(() => bn(5))).toMatch(/node 'bn': BatchNormalization requires attribute 'consumed_inputs' \(opset 5\)/);
+  });
+
+  it('refuses an empty name where the schema has a single (required) parameter, and accepts one for an optional parameter', () => {
+    expect(message(() => edited((graph) => (node(graph, 'pw').input![1] = '')))).toMatch(/its input 1 is empty \(''\), but Conv requires it/);
+    expect(() => checkGraphStructure(edited((graph) => node(graph, 'pw').input!.push('')))).not.toThrow();
+  });
+
+  it('lets the removed experimental ops through without a schema, as the checker does', () => {
+    expect(() => checkGraphStructure(single('ImageScaler', { opset: 9, attributes: { scale: { float: 1 } } as never }))).not.toThrow();
+  });
+
+  it('checks the nodes inside subgraphs too', () => {
+    const model = edited((graph) => {
+      const body: GraphProto = { name: 'then', node: [{ name: 'inner', opType: 'Relu', input: ['x'], output: ['t'], attribute: [{ name: 'foo', type: AttributeType.INT, i: 1 }] }], output: [{ name: 't' }] };
+      graph.node!.push({ name: 'branch', opType: 'If', input: ['y'], output: ['z'], attribute: [{ name: 'then_branch', type: AttributeType.GRAPH, g: body }, { name: 'else_branch', type: AttributeType.GRAPH, g: body }] });
+    });
+    const error = refusal(() => checkGraphStructure(model));
+    expect([error.node, error.message]).toEqual(['inner', expect.stringMatching(/Relu has no attribute 'foo'/)]);
+  });
+
+  it('refuses opset imports out of range or ambiguous', () => {
+    const opsets = (opsetImport: { domain: string; version: number }[]) => editedModel((proto) => (proto.opsetImport = opsetImport));
+    expect(message(() => opsets([{ domain: '', version: 0 }]))).toMatch(/opset_import for domain 'ai.onnx' has version 0/);
+    expect(message(() => opsets([{ domain: '', version: 2 ** 31 }]))).toMatch(/has version 2147483648/);
+    expect(message(() => opsets([{ domain: 'ai.onnx', version: MAX_OPSET + 1 }]))).toMatch(new RegExp(`ONNX opset ${MAX_OPSET + 1}, newer than opset ${MAX_OPSET}, the newest known`));
+    expect(message(() => opsets([{ domain: '', version: 13 }, { domain: 'ai.onnx', version: 11 }]))).toMatch(/names domain 'ai.onnx' twice, at versions 13 and 11/);
+    expect(() => checkGraphStructure(opsets([{ domain: '', version: 13 }, { domain: 'ai.onnx', version: 13 }]))).not.toThrow();
+    expect(() => checkGraphStructure(opsets([{ domain: '', version: MAX_OPSET }]))).not.toThrow();
+  });
+
+  it('refuses attributes without a name or a type, or whose value is not in the field of their type', () => {
+    const push = (attribute: object) => edited((graph) => node(graph, 'relu').attribute!.push(attribute));
+    expect(message(() => push({ type: AttributeType.INT, i: 1 }))).toMatch(/node 'relu': an attribute has no name/);
+    expect(message(() => push({ name: '__a', i: 1 }))).toMatch(/attribute '__a' has no type/);
+    expect(message(() => push({ name: '__a', type: AttributeType.INT, floats: [1] }))).toMatch(/attribute '__a' is INT but holds a FLOATS value/);
+    expect(message(() => push({ name: '__a', type: AttributeType.INTS, i: 2, ints: [1] }))).toMatch(/attribute '__a' holds more than one value \(i, ints\)/);
+    expect(message(() => push({ name: '__a', type: AttributeType.TENSOR }))).toMatch(/attribute '__a' is TENSOR but holds no values/);
+    // A FLOAT, INT or STRING may be left at its default (proto3 writes no 0).
+    expect(() => checkGraphStructure(push({ name: '__a', type: AttributeType.INT }))).not.toThrow();
+  });
+
+  it('refuses tensors of no or an unknown type, with values in the wrong field or more than one, or not as many as their shape needs', () => {
+    const initializer = (edit: (tensor: ReturnType<typeof onnx.TensorProto.create>) => void) =>
+      edited((graph) => {
+        const tensor = onnx.TensorProto.create({ name: 'extra', dims: [2], dataType: DataType.FLOAT, floatData: [1, 2] });
+        edit(tensor);
+        graph.initializer!.push(tensor);
+      });
+    expect(() => checkGraphStructure(initializer(() => undefined))).not.toThrow();
+    expect(message(() => initializer((t) => (t.dataType = DataType.UNDEFINED)))).toMatch(/tensor 'extra' has no data_type \(UNDEFINED\)/);
+    expect(message(() => initializer((t) => (t.dataType = 99)))).toMatch(/tensor 'extra' has data_type 99, which is not an ONNX type/);
+    expect(message(() => initializer((t) => ((t.dataType = DataType.STRING), (t.floatData = []), (t.rawData = new Uint8Array(2)))))).toMatch(/holds strings in raw_data, where ONNX keeps them in string_data/);
+    expect(message(() => initializer((t) => (t.rawData = new Uint8Array(8))))).toMatch(/holds values in both float_data and raw_data/);
+    expect(message(() => initializer((t) => ((t.floatData = []), (t.int32Data = [1, 2]))))).toMatch(/holds float32 values in int32_data, where ONNX keeps them in float_data/);
+    expect(message(() => initializer((t) => ((t.floatData = []), (t.rawData = new Uint8Array(12)))))).toMatch(/tensor 'extra' has 12 bytes of data but its shape \[2\] of float32 needs 8/);
+    expect(message(() => initializer((t) => (t.floatData = [1, 2, 3])))).toMatch(/tensor 'extra' has 3 values but its shape \[2\] of float32 needs 2/);
+    expect(message(() => initializer((t) => (t.floatData = [])))).toMatch(/tensor 'extra' holds no values, but its shape \[2\] needs 2/);
+    expect(message(() => initializer((t) => (t.dims = [-2])))).toMatch(/tensor 'extra' has dimension -2 in its shape \[-2\]/);
+    expect(message(() => initializer((t) => (t.dims = [0])))).toMatch(/tensor 'extra' has no elements \(shape \[0\]\) but holds values/);
+    expect(() => checkGraphStructure(initializer((t) => ((t.dims = [0]), (t.floatData = []))))).not.toThrow();
+    expect(message(() => initializer((t) => ((t.dataLocation = onnx.TensorProto.DataLocation.EXTERNAL), (t.externalData = [{ key: 'location', value: 'w.bin' }]))))).toMatch(/stored externally but also holds float_data/);
+    expect(message(() => initializer((t) => ((t.floatData = []), (t.dataLocation = onnx.TensorProto.DataLocation.EXTERNAL))))).toMatch(/stored externally but names no location/);
+    // Packed 4-bit values: 5 elements in 3 bytes of raw_data.
+    expect(() => checkGraphStructure(initializer((t) => ((t.dataType = 22 /* INT4, newer than the bindings */), (t.dims = [5]), (t.floatData = []), (t.rawData = new Uint8Array(3)))))).not.toThrow();
+  });
+
+  it('checks tensors held by attributes (a Constant), naming the node', () => {
+    const model = edited((graph) => {
+      const value = onnx.TensorProto.create({ name: 'c', dims: [3], dataType: DataType.FLOAT, rawData: new Uint8Array(8) });
+      graph.node!.push({ name: 'const', opType: 'Constant', input: [], output: ['c'], attribute: [{ name: 'value', type: AttributeType.TENSOR, t: value }] });
+    });
+    const error = refusal(() => checkGraphStructure(model));
+    expect([error.node, error.message]).toEqual(['const', expect.stringMatching(/attribute 'value': tensor 'c' has 8 bytes of data but its shape \[3\] of float32 needs 12/)]);
+  });
+
+  it('refuses an unnamed graph, graph inputs and outputs without a name or element type, and inputs listed twice', () => {
+    expect(message(() => edited((graph) => (graph.name = '')))).toMatch(/the graph has no name/);
+    expect(message(() => edited((graph) => (graph.input![0].name = '')))).toMatch(/a graph input has no name/);
+    expect(message(() => edited((graph) => delete graph.input![0].type))).toMatch(/graph input 'x' has no type/);
+    expect(message(() => edited((graph) => (graph.output![0].type = { tensorType: { elemType: 0 } })))).toMatch(/graph output 'y' has no element type/);
+    expect(message(() => edited((graph) => graph.input!.push({ ...graph.input![0] })))).toMatch(/graph input 'x' is listed twice/);
+    // No shape (unknown rank) is allowed: see docs/reliability.md.
+    expect(() => checkGraphStructure(edited((graph) => (graph.output![0].type = { tensorType: { elemType: 1 } })))).not.toThrow();
+  });
+
+  it('refuses initializers unnamed or named twice, and at IR 3 one that is not a graph input', () => {
+    expect(message(() => edited((graph) => graph.initializer!.push({ ...graph.initializer![0] })))).toMatch(/initializer 'dw.w' is defined twice/);
+    expect(message(() => edited((graph) => (graph.initializer![0].name = '')))).toMatch(/an initializer has no name/);
+    expect(message(() => editedModel((proto) => (proto.irVersion = 3)))).toMatch(/initializer 'dw.w' is not a graph input, which ir_version 3 requires/);
+    const listed = editedModel((proto) => {
+      proto.irVersion = 3;
+      for (const tensor of proto.graph!.initializer!) proto.graph!.input!.push({ name: tensor.name, type: { tensorType: { elemType: 1, shape: { dim: tensor.dims!.map((dim) => ({ dimValue: dim })) } } } });
+    });
+    expect(() => checkGraphStructure(listed)).not.toThrow();
+  });
+
+  it('refuses metadata keys given twice and a node with neither inputs nor outputs', () => {
+    expect(message(() => editedModel((proto) => (proto.metadataProps = [{ key: 'a', value: '1' }, { key: 'a', value: '2' }])))).toMatch(/metadata_props has the key 'a' twice/);
+    expect(message(() => edited((graph) => graph.node!.push({ name: 'lonely', opType: 'Relu' })))).toMatch(/node 'lonely': it has no inputs and no outputs/);
+  });
+});
+
+describe('the tables generated from the onnx package', () => {
+  it('parse: every schema line names known attribute types, and every data type up to the newest has its storage', async () => {
+    const { OP_SCHEMAS, NEWEST_DATA_TYPE, NEWEST_OPSET } = await import('../src/op-schemas');
+    const { DATA_TYPES } = await import('../src/proto');
+    expect(MAX_OPSET).toBe(NEWEST_OPSET);
+    for (const [op, lines] of Object.entries(OP_SCHEMAS)) {
+      for (const line of lines) {
+        const [since, inputs, outputs, ...attributes] = line.split(' ');
+        expect(Number.isInteger(Number(since)), `${op}: ${line}`).toBe(true);
+        if (inputs === 'deprecated') continue;
+        for (const parameters of [inputs, outputs]) expect(parameters, `${op}: ${line}`).toMatch(/^(-|[so]*(v\d+)?)$/);
+        for (const attribute of attributes) expect(onnx.AttributeProto.AttributeType[attribute.split(':')[1].replace('!', '') as 'INT'], `${op}: ${attribute}`).toBeGreaterThan(0);
+      }
+    }
+    for (let type = 1; type <= NEWEST_DATA_TYPE; type++) expect(DATA_TYPES[type], `data type ${type}`).toBeDefined();
   });
 });
