@@ -66,3 +66,16 @@ export {
   kernelSize,
   tileCount,
 } from './validate';
+export {
+  registerVariant,
+  getVariant,
+  hasVariant,
+  listVariants,
+  unregisterVariant,
+  recipeFixedRatio,
+  variantTakesRatio,
+  variantUsesBwt,
+  BUILTIN_VARIANTS,
+  DENSE_RECIPE,
+} from './variants';
+export type { VariantDefinition, VariantLayerRecipe, VariantDefaults, VariantBwtDefaults, BuiltinVariant } from './variants';

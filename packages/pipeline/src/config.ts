@@ -7,11 +7,29 @@
  */
 import { DeprunError, closestName, type DeprunErrorDetails } from '@deprune/errors';
 import { DEFAULT_GROUP_SIZE } from '@deprune/bwt';
-import { DEFAULT_TILE_ROWS, getScorer, getStrategy, listScorers, listStrategies, type StrategyOptions } from '@deprune/masks';
+import {
+  BUILTIN_VARIANTS,
+  DEFAULT_TILE_ROWS,
+  getScorer,
+  getStrategy,
+  getVariant,
+  listScorers,
+  listStrategies,
+  listVariants,
+  recipeFixedRatio,
+  variantTakesRatio,
+  type BuiltinVariant,
+  type StrategyOptions,
+} from '@deprune/masks';
 import { validateLatencyTable, type HsrMode, type LatencyTable } from '@deprune/hsr';
 
-export const PRUNE_VARIANTS = ['deprune', 'deprune-b', 'deprune-bh', 'channel', 'unstructured', 'nm'] as const;
-export type PruneVariant = (typeof PRUNE_VARIANTS)[number];
+/**
+ * The built-in variants (`@deprune/masks`' BUILTIN_VARIANTS). Variants are registered recipes:
+ * `listVariants()` of `@deprune/masks` has the contributed ones too, and `prune()` reads them.
+ */
+export const PRUNE_VARIANTS = BUILTIN_VARIANTS;
+/** A registered variant's name: a built-in one, or any name given to `registerVariant`. */
+export type PruneVariant = BuiltinVariant | (string & {});
 
 /** Per-layer override; the key is an ONNX node name or a glob pattern (`*`, `?`). */
 export interface LayerOverride {
@@ -79,9 +97,12 @@ export const ALLOCATION_PRESETS = {
 } as const satisfies Record<string, AllocationConfig>;
 export type AllocationPreset = keyof typeof ALLOCATION_PRESETS;
 
-/** Whether a variant honours `allocation`: `channel` and `nm` fix whole channels or an N:M pattern instead. */
+/**
+ * Whether a variant honours `allocation`: one that removes channels, or whose recipe fixes a kind's
+ * ratio (an N:M pattern, dense layers), has no free ratio per layer to spread.
+ */
 export function allocationApplies(variant: PruneVariant): boolean {
-  return variant !== 'channel' && variant !== 'nm';
+  return variantTakesRatio(getVariant(variant));
 }
 
 export interface NmConfig {
@@ -102,6 +123,7 @@ export interface StrategyOverride {
 
 /** What `prune()` takes. Every field but `variant` is optional. */
 export interface PruneConfig {
+  /** A registered variant (`listVariants()` of `@deprune/masks`): a built-in or one given to `registerVariant`. */
   variant: PruneVariant;
   /** Global default ratio (fraction of weights removed) for DW and PW layers, in [0, 1). Default 0.5. */
   ratio?: number;
@@ -117,7 +139,7 @@ export interface PruneConfig {
   pwScope?: 'all' | 'blocks';
   bwt?: BwtConfig;
   hsr?: HsrConfig;
-  /** N:M pattern of the `nm` variant (default 2:4). */
+  /** N:M pattern of `nm` recipes (default: the variant's `defaults.nm`, else 2:4). */
   nm?: NmConfig;
   /** How the ratio is spread over the layers (default uniform). */
   allocation?: AllocationConfig;
@@ -287,8 +309,10 @@ export function loadPruneConfig(json: unknown, source = '<config>'): PruneConfig
   const deep = tooDeepAt(json, MAX_CONFIG_DEPTH);
   if (deep !== undefined) check.fail(deep, `nests objects or arrays more than ${MAX_CONFIG_DEPTH} deep`, 'a prune config is a few levels deep; check the file');
   const raw = check.object('', json, TOP_KEYS);
-  if (raw.variant === undefined) check.fail('variant', `is required (one of ${PRUNE_VARIANTS.join(', ')})`);
-  const config: PruneConfig = { variant: check.oneOf('variant', raw.variant, PRUNE_VARIANTS) };
+  // The registry as it is now: a variant registered before this call is as valid as a built-in.
+  const variantNames = listVariants().map((variant) => variant.name);
+  if (raw.variant === undefined) check.fail('variant', `is required (one of ${variantNames.join(', ')})`);
+  const config: PruneConfig = { variant: check.oneOf('variant', raw.variant, variantNames) };
   for (const key of ['ratio', 'dwRatio', 'pwRatio'] as const) {
     if (raw[key] !== undefined) config[key] = check.ratio(key, raw[key]);
   }
@@ -389,8 +413,12 @@ export function loadPruneConfig(json: unknown, source = '<config>'): PruneConfig
       if (!isPlainObject(strategy[key])) check.fail(`strategy.${key}`, `must be an object, got ${describe(strategy[key])}`);
       config.strategy[key] = structuredClone(strategy[key]) as StrategyOptions;
     }
-    if (config.variant === 'channel' && (config.strategy.dw !== undefined || config.strategy.pw !== undefined)) {
-      check.fail('strategy', "cannot be combined with variant 'channel'", "'channel' removes whole DW channels and the coupled PW columns; strategy overrides apply to the masking variants");
+    if (getVariant(config.variant).removal !== undefined && (config.strategy.dw !== undefined || config.strategy.pw !== undefined)) {
+      check.fail(
+        'strategy',
+        `cannot be combined with variant '${config.variant}'`,
+        `'${config.variant}' removes whole DW channels and the coupled PW columns; strategy overrides apply to the masking variants`,
+      );
     }
   }
   if (raw.inputShapes !== undefined) {
@@ -407,15 +435,23 @@ export function loadPruneConfig(json: unknown, source = '<config>'): PruneConfig
 }
 
 /**
- * Fills every default: ratio 0.5, dwRatio/pwRatio from ratio, importance 'magnitude', pwScope
- * 'all', BWT group/32/32, HSR recover/step 4, N:M 2:4, allocation uniform (weights budget, bounds 0..0.8). For the `nm` variant the ratios become
- * 1 - n/m (the pattern fixes the sparsity). Does not validate: pass the config through
- * `loadPruneConfig` first when it is not trusted (prune() does).
+ * Fills every default, the variant's own (its `defaults`) before the general ones: ratio 0.5,
+ * dwRatio/pwRatio from ratio, importance 'magnitude', pwScope 'all', BWT channel granularity, groupSize 32, tileRows DEFAULT_TILE_ROWS (4), HSR
+ * recover/step 4, N:M 2:4, allocation uniform (weights budget, bounds 0..0.8). A kind whose recipe
+ * fixes its ratio gets that ratio (N:M: 1 - n/m; dense: 0) unless `strategy` replaces the recipe;
+ * when both recipes fix the same ratio (the `nm` variant), `ratio` is it too. Does not validate:
+ * pass the config through `loadPruneConfig` first when it is not trusted (prune() does).
  */
 export function resolvePruneConfig(config: PruneConfig): ResolvedPruneConfig {
-  const nm = { n: config.nm?.n ?? 2, m: config.nm?.m ?? 4 };
-  const nmRatio = 1 - nm.n / nm.m;
-  const ratio = config.variant === 'nm' ? nmRatio : (config.ratio ?? DEFAULT_RATIO);
+  const variant = getVariant(config.variant);
+  const defaults = variant.defaults ?? {};
+  const nm = { n: config.nm?.n ?? defaults.nm?.n ?? 2, m: config.nm?.m ?? defaults.nm?.m ?? 4 };
+  const recipeDw = recipeFixedRatio(variant.dw, nm);
+  const recipePw = recipeFixedRatio(variant.pw, nm);
+  const ratio = recipeDw !== undefined && recipeDw === recipePw ? recipeDw : (config.ratio ?? defaults.ratio ?? DEFAULT_RATIO);
+  // A strategy override replaces the kind's recipe, and with it the ratio the recipe fixed.
+  const fixedDw = config.strategy?.dw === undefined ? recipeDw : undefined;
+  const fixedPw = config.strategy?.pw === undefined ? recipePw : undefined;
   const layers: Record<string, LayerOverride> = Object.fromEntries(
     Object.entries(config.layers ?? {}).map(([pattern, override]) => [
       pattern,
@@ -428,16 +464,16 @@ export function resolvePruneConfig(config: PruneConfig): ResolvedPruneConfig {
   return {
     variant: config.variant,
     ratio,
-    dwRatio: config.variant === 'nm' ? nmRatio : (config.dwRatio ?? ratio),
-    pwRatio: config.variant === 'nm' ? nmRatio : (config.pwRatio ?? ratio),
+    dwRatio: fixedDw ?? config.dwRatio ?? ratio,
+    pwRatio: fixedPw ?? config.pwRatio ?? ratio,
     importance: config.importance ?? 'magnitude',
     layers,
     ignore: [...(config.ignore ?? [])],
     pwScope: config.pwScope ?? 'all',
     bwt: {
-      granularity: config.bwt?.granularity ?? 'channel',
-      groupSize: config.bwt?.groupSize ?? DEFAULT_GROUP_SIZE,
-      tileRows: config.bwt?.tileRows ?? DEFAULT_TILE_ROWS,
+      granularity: config.bwt?.granularity ?? defaults.bwt?.granularity ?? 'channel',
+      groupSize: config.bwt?.groupSize ?? defaults.bwt?.groupSize ?? DEFAULT_GROUP_SIZE,
+      tileRows: config.bwt?.tileRows ?? defaults.bwt?.tileRows ?? DEFAULT_TILE_ROWS,
     },
     hsr: {
       mode: config.hsr?.mode ?? 'recover',

@@ -24,13 +24,17 @@ import {
   type ShapeInference,
 } from '@deprune/onnx';
 import {
+  DENSE_RECIPE,
   buildDwPlan,
   buildPwPlan,
   getScorer,
+  getVariant,
   imbalance,
   keptWeightCount,
   maskLayer,
   planEntryToJson,
+  recipeFixedRatio,
+  variantUsesBwt,
   type DwLayer,
   type LayerPlan,
   type LayerPlanShape,
@@ -38,6 +42,8 @@ import {
   type PrunableLayer,
   type PwLayer,
   type StrategyOptions,
+  type VariantDefinition,
+  type VariantLayerRecipe,
 } from '@deprune/masks';
 import { balanceDw, balancePw, balanceReport, workPerUnit } from '@deprune/bwt';
 import { analyticStaircase, recalibrate, tableLatencyModel, type HsrMove, type LatencyModel } from '@deprune/hsr';
@@ -116,48 +122,47 @@ function densePlan(layer: PrunableLayer): LayerPlan {
   return buildPwPlan(layer, [columns], { strategy: 'dense', granularity: 'none', tileRows: layer.outChannels });
 }
 
-/** Options a strategy named by the user gets when the config gives none: the ones the variant knows. */
-function strategyOptions(name: string, config: ResolvedPruneConfig, given: StrategyOptions | null): StrategyOptions | undefined {
-  if (given) return given;
+/** The options the config supplies to a strategy it knows: PCP's row tile, the N:M pattern. */
+function configOptions(name: string, config: ResolvedPruneConfig): StrategyOptions | undefined {
   if (name === 'pcp') return { tileRows: config.bwt.tileRows };
   if (name === 'nm') return { n: config.nm.n, m: config.nm.m };
   return undefined;
 }
 
-/** The variant's plan for one layer (before HSR). */
-function planLayer(layer: PrunableLayer, ratio: number, scores: Float64Array, config: ResolvedPruneConfig): { plan: LayerPlan; before?: LayerPlan } {
+/** The recipe's options over the config's (undefined when neither has any, as a strategy without options expects). */
+function recipeOptions(recipe: VariantLayerRecipe, config: ResolvedPruneConfig): StrategyOptions | undefined {
+  const fromConfig = configOptions(recipe.strategy, config);
+  return fromConfig === undefined && recipe.options === undefined ? undefined : { ...fromConfig, ...recipe.options };
+}
+
+/** The variant's plan for one layer (before HSR); `before` is the unbalanced plan BWT started from. */
+function planLayer(
+  layer: PrunableLayer,
+  ratio: number,
+  scores: Float64Array,
+  config: ResolvedPruneConfig,
+  variant: Readonly<VariantDefinition>,
+): { plan: LayerPlan; before?: LayerPlan } {
   const override = layer.kind === 'dw' ? config.strategy.dw : config.strategy.pw;
   if (override !== null) {
-    const options = strategyOptions(override, config, layer.kind === 'dw' ? config.strategy.dwOptions : config.strategy.pwOptions);
+    const options = (layer.kind === 'dw' ? config.strategy.dwOptions : config.strategy.pwOptions) ?? configOptions(override, config);
     const nmRatio = override === 'nm' ? 1 - Number(options?.n ?? 2) / Number(options?.m ?? 4) : ratio;
     return { plan: maskLayer(layer, { strategy: override, ratio: nmRatio, scores, ...(options ? { options } : {}) }) };
   }
+  const recipe = variant[layer.kind];
+  if (recipe.strategy === DENSE_RECIPE) return { plan: densePlan(layer) };
+  // An N:M recipe removes the pattern's share whatever the layer's ratio (0 still keeps it dense, above).
+  const layerRatio = recipeFixedRatio(recipe, config.nm) ?? ratio;
+  const options = recipeOptions(recipe, config);
+  const unbalanced = (extra?: StrategyOptions) => {
+    const merged = options === undefined && extra === undefined ? undefined : { ...options, ...extra };
+    return maskLayer(layer, { strategy: recipe.strategy, ratio: layerRatio, scores, ...(merged ? { options: merged } : {}) });
+  };
+  if (recipe.balanced !== true) return { plan: unbalanced() };
+  // BWT keeps the unbalanced strategy's budget, spread evenly (registration allows dcp / pcp only).
   const { tileRows, granularity, groupSize } = config.bwt;
-  switch (config.variant) {
-    case 'deprune':
-      return {
-        plan:
-          layer.kind === 'dw'
-            ? maskLayer(layer, { strategy: 'dcp', ratio, scores })
-            : maskLayer(layer, { strategy: 'pcp', ratio, scores, options: { tileRows, balanced: false } }),
-      };
-    case 'deprune-b':
-    case 'deprune-bh': {
-      if (layer.kind === 'dw') {
-        return { plan: balanceDw(layer, ratio, scores, { granularity, groupSize }), before: maskLayer(layer, { strategy: 'dcp', ratio, scores }) };
-      }
-      return {
-        plan: balancePw(layer, ratio, scores, { tileRows }),
-        before: maskLayer(layer, { strategy: 'pcp', ratio, scores, options: { tileRows, balanced: false } }),
-      };
-    }
-    case 'unstructured':
-      return { plan: maskLayer(layer, { strategy: 'unstructured', ratio, scores }) };
-    case 'nm':
-      return { plan: maskLayer(layer, { strategy: 'nm', ratio: 1 - config.nm.n / config.nm.m, scores, options: { n: config.nm.n, m: config.nm.m } }) };
-    default:
-      throw new DeprunError('INTERNAL', `variant '${config.variant}' has no masking plan`);
-  }
+  if (layer.kind === 'dw') return { plan: balanceDw(layer, layerRatio, scores, { granularity, groupSize }), before: unbalanced() };
+  return { plan: balancePw(layer, layerRatio, scores, { tileRows }), before: unbalanced({ balanced: false }) };
 }
 
 /** max / mean kept work per unit of `unitSize` channels (DW) or rows (PW), full units only. */
@@ -189,29 +194,45 @@ function inferModelShapes(model: OnnxModel, config: ResolvedPruneConfig, warning
   }
 }
 
-function configWarnings(given: PruneConfig, config: ResolvedPruneConfig, warnings: string[]): void {
-  const { variant } = config;
-  if (variant === 'nm') {
-    const implied = config.ratio;
-    for (const key of ['ratio', 'dwRatio', 'pwRatio'] as const) {
-      const value = given[key];
-      if (value !== undefined && Math.abs(value - implied) > 1e-9) {
-        warnings.push(`${key} ${value} is ignored: variant 'nm' ${config.nm.n}:${config.nm.m} removes ${implied} of each layer`);
-      }
-    }
-    for (const [pattern, override] of Object.entries(config.layers)) {
-      if (override.ratio !== undefined && override.ratio !== 0 && Math.abs(override.ratio - implied) > 1e-9) {
-        warnings.push(`layers['${pattern}'].ratio ${override.ratio} is ignored by variant 'nm' (only 0, dense, is honoured)`);
-      }
-    }
+const KIND_NAMES = { dw: 'DW', pw: 'PW' } as const;
+
+/** What a recipe that fixes its kind's ratio does, for the warnings that say a ratio is ignored. */
+function fixedRatioNote(recipe: VariantLayerRecipe, kind: 'dw' | 'pw' | 'both', config: ResolvedPruneConfig): string {
+  const layers = kind === 'both' ? 'layer' : `${KIND_NAMES[kind]} layer`;
+  if (recipe.strategy === DENSE_RECIPE) return `keeps every ${layers} dense`;
+  return `${config.nm.n}:${config.nm.m} removes ${recipeFixedRatio(recipe, config.nm)} of each ${layers}`;
+}
+
+function configWarnings(given: PruneConfig, config: ResolvedPruneConfig, variant: Readonly<VariantDefinition>, warnings: string[]): void {
+  const name = variant.name;
+  // The kinds whose ratio the recipe fixes (a strategy override frees it again).
+  const fixed = {
+    dw: config.strategy.dw === null ? recipeFixedRatio(variant.dw, config.nm) : undefined,
+    pw: config.strategy.pw === null ? recipeFixedRatio(variant.pw, config.nm) : undefined,
+  };
+  const sameRecipe = variant.dw.strategy === variant.pw.strategy && fixed.dw !== undefined && fixed.dw === fixed.pw;
+  const governs = { ratio: ['dw', 'pw'], dwRatio: ['dw'], pwRatio: ['pw'] } as const;
+  for (const key of ['ratio', 'dwRatio', 'pwRatio'] as const) {
+    const value = given[key];
+    const kinds = governs[key].filter((kind) => fixed[kind] !== undefined);
+    if (value === undefined || kinds.length === 0 || Math.abs(value - config[key]) <= 1e-9) continue;
+    const note = sameRecipe ? fixedRatioNote(variant.dw, 'both', config) : kinds.map((kind) => fixedRatioNote(variant[kind], kind, config)).join(' and ');
+    warnings.push(`${key} ${value} is ignored: variant '${name}' ${note}`);
   }
-  const usesBwt = variant === 'deprune' || variant === 'deprune-b' || variant === 'deprune-bh';
-  if (given.bwt && !usesBwt) warnings.push(`config.bwt is ignored by variant '${variant}'`);
-  if (given.hsr && variant !== 'deprune-bh') warnings.push(`config.hsr is ignored by variant '${variant}'`);
-  if (config.allocation.mode !== 'uniform' && !allocationApplies(variant)) {
-    warnings.push(`allocation '${config.allocation.mode}' is ignored by variant '${variant}' (masking variants with a ratio only)`);
+  for (const [pattern, override] of Object.entries(config.layers)) {
+    if (override.ratio === undefined || override.ratio === 0) continue;
+    const ignoredOn = (['dw', 'pw'] as const).filter((kind) => fixed[kind] !== undefined && Math.abs(override.ratio! - fixed[kind]!) > 1e-9);
+    if (ignoredOn.length === 0) continue;
+    const where = sameRecipe ? `by variant '${name}'` : `on the ${ignoredOn.map((kind) => KIND_NAMES[kind]).join(' and ')} layers of variant '${name}'`;
+    warnings.push(`layers['${pattern}'].ratio ${override.ratio} is ignored ${where} (only 0, dense, is honoured)`);
   }
-  if (given.nm && variant !== 'nm' && config.strategy.dw !== 'nm' && config.strategy.pw !== 'nm') warnings.push(`config.nm is ignored by variant '${variant}'`);
+  if (given.bwt && !variantUsesBwt(variant)) warnings.push(`config.bwt is ignored by variant '${name}'`);
+  if (given.hsr && variant.hsr !== true) warnings.push(`config.hsr is ignored by variant '${name}'`);
+  if (config.allocation.mode !== 'uniform' && !allocationApplies(name)) {
+    warnings.push(`allocation '${config.allocation.mode}' is ignored by variant '${name}' (masking variants with a ratio only)`);
+  }
+  const usesNm = variant.dw.strategy === 'nm' || variant.pw.strategy === 'nm' || config.strategy.dw === 'nm' || config.strategy.pw === 'nm';
+  if (given.nm && !usesNm) warnings.push(`config.nm is ignored by variant '${name}'`);
 }
 
 /**
@@ -229,8 +250,9 @@ function configWarnings(given: PruneConfig, config: ResolvedPruneConfig, warning
 export function prune(model: OnnxModel, config: PruneConfig, options: PruneOptions = {}): PruneResult {
   const given = loadPruneConfig(config, 'prune config');
   const resolved = resolvePruneConfig(given);
+  const variant = getVariant(resolved.variant);
   const warnings: string[] = [];
-  configWarnings(given, resolved, warnings);
+  configWarnings(given, resolved, variant, warnings);
   const emit = (stage: PruneStage, done: number, total: number, layer?: string) =>
     options.onProgress?.({ stage, done, total, ...(layer === undefined ? {} : { layer }) });
 
@@ -246,9 +268,9 @@ export function prune(model: OnnxModel, config: PruneConfig, options: PruneOptio
   emit('shapes', 1, 1);
 
   const outcome =
-    resolved.variant === 'channel'
+    variant.removal === 'channel'
       ? pruneChannels(model, index, selection.targets, resolved, emit, options.statistics)
-      : pruneMasks(model, index, selection.targets, resolved, emit, warnings, options.statistics);
+      : pruneMasks(model, index, selection.targets, resolved, variant, emit, warnings, options.statistics);
   const skipped = [...selection.skipped, ...outcome.skipped];
 
   emit('report', 0, 1);
@@ -260,7 +282,7 @@ export function prune(model: OnnxModel, config: PruneConfig, options: PruneOptio
   const macsBefore = inference && macsKnown ? infos.reduce((sum, info) => sum + (info.macs ?? 0), 0) : null;
   let macsAfter: number | null = null;
   if (macsBefore !== null) {
-    if (resolved.variant === 'channel') {
+    if (variant.removal !== undefined) {
       macsAfter = smallerModelMacs(outcome.model, resolved, warnings);
     } else {
       macsAfter = macsBefore;
@@ -272,7 +294,7 @@ export function prune(model: OnnxModel, config: PruneConfig, options: PruneOptio
   }
   const before = convGemmParameters(model);
   const after = convGemmParameters(outcome.model);
-  const layerReports = outcome.layers.map((layer) => layerReport(layer, resolved));
+  const layerReports = outcome.layers.map((layer) => layerReport(layer, resolved, variant));
   const sumOf = (kind: 'dw' | 'pw', field: 'weights' | 'keptWeights') =>
     layerReports.filter((layer) => layer.kind === kind).reduce((sum, layer) => sum + layer[field], 0);
   const sparsity = (weights: number, kept: number) => (weights === 0 ? 0 : (weights - kept) / weights);
@@ -335,6 +357,7 @@ function pruneMasks(
   index: GraphIndex,
   targets: readonly PruneTarget[],
   config: ResolvedPruneConfig,
+  variant: Readonly<VariantDefinition>,
   emit: Emit,
   warnings: string[],
   statistics: PruneOptions['statistics'],
@@ -354,7 +377,7 @@ function pruneMasks(
       layers.push({ target, layer, scores, plan: densePlan(layer) });
       return;
     }
-    const { plan, before } = planLayer(layer, ratio, scores, config);
+    const { plan, before } = planLayer(layer, ratio, scores, config, variant);
     if (keptWeightCount(plan) === 0) {
       skipped.push({ name: layer.name, reason: `ratio ${ratio} would remove all ${plan.mask.length} weights of the layer` });
       return;
@@ -363,7 +386,7 @@ function pruneMasks(
   });
 
   let hsr: HsrSummary | undefined;
-  if (config.variant === 'deprune-bh') {
+  if (variant.hsr === true) {
     emit('hsr', 0, 1);
     const latencyModel = latencyModelOf(config);
     const result = recalibrate(
@@ -596,12 +619,12 @@ function smallerModelMacs(model: OnnxModel, config: ResolvedPruneConfig, warning
   }
 }
 
-function layerReport(outcome: LayerOutcome, config: ResolvedPruneConfig): LayerReport {
+function layerReport(outcome: LayerOutcome, config: ResolvedPruneConfig, variant: Readonly<VariantDefinition>): LayerReport {
   const { plan, layer, target } = outcome;
   const weights = plan.mask.length;
   const keptWeights = outcome.keptWeightsAfter ?? keptWeightCount(plan);
   let balance: Pick<LayerReport, 'imbalanceBefore' | 'imbalanceAfter'> = {};
-  if (config.variant !== 'channel') {
+  if (variant.removal === undefined) {
     if (outcome.before) {
       const report = balanceReport(outcome.before, plan);
       balance = { imbalanceBefore: report.imbalanceBefore, imbalanceAfter: report.imbalanceAfter };
