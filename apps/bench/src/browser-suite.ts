@@ -3,6 +3,8 @@
  * and cpu work there too): the same `runKernelSuite` as in Node, run by the benchmark page
  * (`runSuiteInBrowser`). Writing the report is `writeKernelReport`, as for a Node run.
  */
+import { UsageError } from '@deprune/errors';
+import { BUILTIN_VARIANTS } from '@deprune/masks';
 import { serializeModel } from '@deprune/onnx';
 import { runSuiteInBrowser, type BrowserRunOptions } from './browser-runner';
 import type { KernelSuiteOptions, KernelSuiteProgress, KernelSuiteReport } from './kernels';
@@ -17,6 +19,13 @@ export interface BrowserSuiteOptions extends KernelSuiteOptions {
 /** Runs the kernel suite in headless Chromium in `options.mode` and returns its report. */
 export async function runKernelSuiteInBrowser(options: BrowserSuiteOptions): Promise<KernelSuiteReport> {
   const { model, onProgress, executablePath, timeoutMs, machine, inputShapes, modelName, mode, command, ...suiteOptions } = options;
+  // The page has its own registry, with the built-ins only: a variant registered here is not there.
+  const foreign = (suiteOptions.extraVariants ?? []).filter((name) => !(BUILTIN_VARIANTS as readonly string[]).includes(name));
+  if (foreign.length > 0) {
+    throw new UsageError(`extraVariants ${foreign.map((name) => `'${name}'`).join(', ')}: variants registered in this process do not reach the benchmark page`, {
+      hint: 'time them with runKernelSuite in Node (a gpu.js mode or wasm)',
+    });
+  }
   const shapes = inputShapes === undefined ? [] : Object.values(inputShapes);
   const runOptions: BrowserRunOptions = {
     modelBytes: serializeModel(model),

@@ -8,6 +8,8 @@ export type {
   KernelRow,
   KernelOp,
   KernelVariant,
+  StandardKernelVariant,
+  PerVariant,
   KernelLayerDetail,
   KernelChecks,
   KeptStats,

@@ -1,11 +1,11 @@
-import { balanceDw, balancePw } from '@deprune/bwt';
 import { UsageError } from '@deprune/errors';
 import { buildColumnTable, buildDiagonalTable, buildTapTable, DEFAULT_STEP, type ColumnTable, type ConvAttrs, type DsconvLayers, type TapTable } from '@deprune/gpu';
-import { analyticStaircase, recalibrate, type HsrMove, type LatencyModel } from '@deprune/hsr';
-import { applyMask, DEFAULT_TILE_ROWS, keptWeightCount, maskLayer, type DwLayer, type LayerPlan, type PwLayer } from '@deprune/masks';
+import { analyticStaircase, type HsrMove, type LatencyModel } from '@deprune/hsr';
+import { applyMask, BUILTIN_VARIANTS, DEFAULT_TILE_ROWS, getVariant, keptWeightCount, listVariants, maskLayer, type DwLayer, type LayerPlan, type PwLayer } from '@deprune/masks';
 import { effectiveConvWeights, indexGraph, type OnnxModel } from '@deprune/onnx';
+import { planVariantLayers, type BwtConfig, type VariantLayerPlans } from '@deprune/pipeline';
 import { measureInterleaved, measuredLatencyModel, median, medianStandardError, profileLayers, type ProfiledLatencyEntry } from '@deprune/profiler';
-import { BACKEND_MODES, DEVICE_RESIDENT_MODES, isBackendMode, keptColumnsOf, keptTapsOf, type BackendMode, type SessionBackend } from '@deprune/runtime';
+import { BACKEND_MODES, DEVICE_RESIDENT_MODES, isBackendMode, keptColumnsOf, keptTapsOf, sparseKernelOf, type BackendMode, type SessionBackend } from '@deprune/runtime';
 import { createRng, randomTensor, tensor, toFloat32, type Rng, type Tensor } from '@deprune/tensor';
 import { machineInfo, type MachineInfo } from '@deprune/profiler';
 import { suiteBackend } from './kernel-backend';
@@ -17,8 +17,18 @@ import { modelDsconvBlocks, type ShapedBlock } from '@deprune/profiler';
  * backend or a gpu.js mode, through the kernel contract: `createKernelBackend` of @deprune/runtime).
  */
 
+/** The standard set, timed on every run. */
 export const KERNEL_VARIANTS = ['dense', 'unstructured', 'channel', 'deprune', 'deprune-b', 'deprune-bh', 'dr'] as const;
-export type KernelVariant = (typeof KERNEL_VARIANTS)[number];
+export type StandardKernelVariant = (typeof KERNEL_VARIANTS)[number];
+/** A standard variant, or a registered pruning variant timed besides them (`extraVariants`). */
+export type KernelVariant = StandardKernelVariant | (string & {});
+/**
+ * A value per variant that ran, standard or registered (a variant that did not run has no key): the
+ * standard ones by name, the registered ones by any string.
+ */
+export type PerVariant<T> = Partial<Record<StandardKernelVariant, T>> & Record<string, T>;
+/** The standard variants that are masking variants: their plans come from the registry through planVariantLayers. */
+const MASKING_VARIANTS = ['unstructured', 'deprune', 'deprune-b', 'deprune-bh'] as const;
 /**
  * 'dsconv' is DW then PW as the runtime runs the pair in the mode: one `dsconv` step with the
  * intermediate kept on the device when the suite chains (`settings.chain`), else two calls.
@@ -27,8 +37,8 @@ export type KernelVariant = (typeof KERNEL_VARIANTS)[number];
  */
 export type KernelOp = 'dw' | 'pw' | 'dsconv' | 'dsconv-unchained';
 
-/** What each variant runs (the report's legend). */
-export const VARIANT_DESCRIPTIONS: Readonly<Record<KernelVariant, string>> = {
+/** What each standard variant runs (the report's legend). */
+export const VARIANT_DESCRIPTIONS: Readonly<Record<StandardKernelVariant, string>> = {
   dense: 'dwDense + pwDense on the original weights',
   unstructured: 'magnitude per weight (DW and PW), executed dense: dwDense + pwDense on the masked weights',
   channel: 'round(rC) whole DW channels removed with their PW input columns: dwDense + pwDense on the physically smaller layers',
@@ -97,7 +107,7 @@ export interface KernelLayerDetail {
   pw: { node: string; inChannels: number; outChannels: number; inputShape: number[] };
   squeezeExcitation: boolean;
   /** Kept taps per DW channel (DR: per group) and columns per PW tile, per variant. */
-  plans: Partial<Record<KernelVariant, { dw: KeptStats; pw: KeptStats }>>;
+  plans: PerVariant<{ dw: KeptStats; pw: KeptStats }>;
   /** HSR's moves for DEPrune-BH. */
   hsr: { dw: HsrMove | null; pw: HsrMove | null; model: string };
   /** The measured latency staircases (the profiler's curves for this layer). */
@@ -123,6 +133,8 @@ export interface KernelSuiteSettings {
   chain?: boolean;
   /** Why the DR form was not timed though asked for (the backend has no `dwDiagonal`); absent when it ran or was not asked for. */
   drSkipped?: string;
+  /** Registered variants timed besides the standard set (absent in reports from before they could be). */
+  extraVariants?: string[];
 }
 
 export interface DwIdealCheck {
@@ -196,18 +208,18 @@ export interface KernelSuiteReport {
   layers: KernelLayerDetail[];
   summary: {
     /** Per variant: summed dense DSConv time / summed variant DSConv time, over the layers. */
-    dsconvSpeedup: Partial<Record<KernelVariant, number>>;
+    dsconvSpeedup: PerVariant<number>;
     /** The same from each kernel's fastest call (`minMs`) instead of its median: less sensitive to a loaded machine. */
-    dsconvSpeedupFromMin: Partial<Record<KernelVariant, number>>;
-    dwSpeedup: Partial<Record<KernelVariant, number>>;
-    pwSpeedup: Partial<Record<KernelVariant, number>>;
+    dsconvSpeedupFromMin: PerVariant<number>;
+    dwSpeedup: PerVariant<number>;
+    pwSpeedup: PerVariant<number>;
     /**
      * When the suite chains: per variant, summed 'dsconv-unchained' time / summed 'dsconv' time
      * (above 1: keeping the intermediate on the device pays); null when it does not chain.
      */
-    unchainedOverChained: Partial<Record<KernelVariant, number>> | null;
+    unchainedOverChained: PerVariant<number> | null;
     /** Per variant: DSConv weights kept / dense DSConv weights. */
-    keptFraction: Partial<Record<KernelVariant, number>>;
+    keptFraction: PerVariant<number>;
     /** The largest dsconvSpeedup and its variant. */
     best: { variant: KernelVariant; dsconvSpeedup: number; ratio: number; dsconvSparsity: number };
     checks: KernelChecks;
@@ -256,6 +268,12 @@ export interface KernelSuiteOptions {
   chain?: boolean;
   /** The command line that ran the suite, recorded in the report. */
   command?: string;
+  /**
+   * Registered pruning variants (`registerVariant` of @deprune/masks) to time besides the standard
+   * set, each on the kernels the runtime runs for its plans. Default: every registered variant
+   * that is not built in (none unless this process registered one).
+   */
+  extraVariants?: readonly string[];
   seed?: number;
   /** The machine record of the report. Default: `machineInfo()` of this Node process (a browser page gets it from the Node side). */
   machine?: MachineInfo;
@@ -342,6 +360,27 @@ interface Timed {
   run: () => Promise<unknown>;
 }
 
+/** The extra variants to time: the given names, checked against the registry, or every contributed one. */
+function extraVariantsOf(names: readonly string[] | undefined): string[] {
+  const builtin = new Set<string>(BUILTIN_VARIANTS);
+  const chosen = names === undefined ? listVariants().map((variant) => variant.name).filter((name) => !builtin.has(name)) : [...new Set(names)];
+  for (const name of chosen) {
+    // getVariant names the closest registered variant of an unknown name.
+    const variant = getVariant(name);
+    if ((KERNEL_VARIANTS as readonly string[]).includes(name)) {
+      throw new UsageError(`extraVariants: '${name}' is in the standard set already`, { hint: `the standard set is ${KERNEL_VARIANTS.join(', ')}; built-in variants outside it (${BUILTIN_VARIANTS.filter((other) => !(KERNEL_VARIANTS as readonly string[]).includes(other)).join(', ')}) and registered ones may be added` });
+    }
+    if (variant.removal !== undefined) throw new UsageError(`extraVariants: '${name}' removes channels; the suite times masking variants besides 'channel'`);
+  }
+  return chosen;
+}
+
+/** Variants of the rows, standard ones first in their order, then the registered extras as they first appear. */
+export function variantsOf(rows: readonly KernelRow[]): KernelVariant[] {
+  const present = [...new Set(rows.map((row) => row.variant))];
+  return [...KERNEL_VARIANTS.filter((variant) => present.includes(variant)), ...present.filter((variant) => !(KERNEL_VARIANTS as readonly string[]).includes(variant))];
+}
+
 /** Runs the kernel suite (see the package README for what each variant is and how it is timed). */
 export async function runKernelSuite(options: KernelSuiteOptions): Promise<KernelSuiteReport> {
   const started = performance.now();
@@ -365,7 +404,9 @@ export async function runKernelSuite(options: KernelSuiteOptions): Promise<Kerne
     interleaved: true,
     largeLayerMinOutputs: LARGE_LAYER_MIN_OUTPUTS,
     chain: options.chain ?? DEVICE_RESIDENT_MODES.includes(mode),
+    extraVariants: extraVariantsOf(options.extraVariants),
   };
+  const extraVariants = settings.extraVariants!;
   const machine = options.machine ?? machineInfo();
   const blocks = modelDsconvBlocks(options.model, { ...(options.inputShapes ? { inputShapes: options.inputShapes } : {}), ...(options.layers ? { layers: options.layers } : {}) });
   if (blocks.length === 0) {
@@ -420,11 +461,12 @@ export async function runKernelSuite(options: KernelSuiteOptions): Promise<Kerne
     await kernels.dispose();
   }
   const opOrder: KernelOp[] = ['dw', 'pw', 'dsconv', 'dsconv-unchained'];
+  const variantOrder: string[] = [...KERNEL_VARIANTS, ...extraVariants];
   rows.sort(
     (a, b) =>
       details.findIndex((detail) => detail.layer === a.layer) - details.findIndex((detail) => detail.layer === b.layer) ||
       opOrder.indexOf(a.op) - opOrder.indexOf(b.op) ||
-      KERNEL_VARIANTS.indexOf(a.variant) - KERNEL_VARIANTS.indexOf(b.variant),
+      variantOrder.indexOf(a.variant) - variantOrder.indexOf(b.variant),
   );
   return {
     suite: 'kernels',
@@ -434,7 +476,7 @@ export async function runKernelSuite(options: KernelSuiteOptions): Promise<Kerne
     date: new Date().toISOString(),
     command: options.command ?? '',
     settings,
-    variants: { ...VARIANT_DESCRIPTIONS },
+    variants: { ...VARIANT_DESCRIPTIONS, ...Object.fromEntries(extraVariants.map((variant) => [variant, `${getVariant(variant).description} (registered)`])) },
     rows,
     layers: details,
     summary: summarize(rows, details, settings),
@@ -471,20 +513,22 @@ async function prepareBlock(
   const pwScores = pwLayer.weights.map(Math.abs);
   const tileRows = Math.min(outChannels, requestedTileRows);
 
-  // Plans, all at the same nominal sparsity.
-  const unstructuredDw = maskLayer(dwLayer, { strategy: 'unstructured', ratio, scores: dwScores });
-  const unstructuredPw = maskLayer(pwLayer, { strategy: 'unstructured', ratio, scores: pwScores });
+  // Plans, all at the same nominal sparsity, through each variant's registered recipe (the same
+  // code prune() runs): magnitude scores, the suite's PW tile and HSR step.
+  const planned = (variant: string, bwt: BwtConfig = {}, latencyModel?: LatencyModel) =>
+    planVariantLayers([dwLayer, pwLayer], [dwScores, pwScores], { variant, ratio, bwt: { tileRows, ...bwt }, hsr: { step } }, latencyModel ? { latencyModel } : {});
+  const maskingVariants = [...MASKING_VARIANTS, ...(settings.extraVariants ?? [])];
+  const plans = new Map<string, VariantLayerPlans>();
+  for (const variant of maskingVariants) if (getVariant(variant).hsr !== true) plans.set(variant, planned(variant));
+  // 'channel': the DW recipe's whole channels, run as the physically narrower layers built below.
   const channelDw = maskLayer(dwLayer, { strategy: 'channel', ratio, scores: dwScores });
   const removed = new Set(channelDw.removedChannels ?? []);
   const keptChannels = range(0, channels - 1).filter((channel) => !removed.has(channel));
-  const dcp = maskLayer(dwLayer, { strategy: 'dcp', ratio, scores: dwScores });
-  const pcp = maskLayer(pwLayer, { strategy: 'pcp', ratio, scores: pwScores, options: { tileRows, balanced: false } });
-  const bDw = balanceDw(dwLayer, ratio, dwScores, { granularity: 'channel' });
-  const bPw = balancePw(pwLayer, ratio, pwScores, { tileRows });
-  const drDw = balanceDw(dwLayer, ratio, dwScores, { granularity: 'group', groupSize });
+  // DR: DEPrune-B's recipe at group granularity (G channels keep n taps), for dwDiagonal.
+  const drDw = planned('deprune-b', { granularity: 'group', groupSize }).plans[0];
 
-  // DEPrune-BH: HSR recover on the B plans, against the latency measured for this layer.
-  const qB = bPw.kept[0];
+  // HSR (DEPrune-BH, and any variant that turns it on) against the latency measured for this layer.
+  const qB = plans.get('deprune-b')!.plans[1].kept[0];
   const dwInputShape = [batch, channels, dwInfo.inputShape[2], dwInfo.inputShape[3]];
   const pwInputShape = [batch, channels, pwInfo.outputShape[2], pwInfo.outputShape[3]];
   const profiled = await profileLayers(
@@ -508,9 +552,9 @@ async function prepareBlock(
   );
   const staircase = analyticStaircase({ step });
   const latencyModel: LatencyModel = settings.hsrModel === 'measured' ? measuredLatencyModel(profiled, { fallback: staircase }) : staircase;
-  const recalibrated = recalibrate([bDw, bPw], [dwLayer, pwLayer], [dwScores, pwScores], latencyModel, { mode: 'recover', step });
-  const [bhDw, bhPw] = recalibrated.plans as [LayerPlan, LayerPlan];
-  const moveOf = (name: string) => recalibrated.moves.find((move) => move.layer === name) ?? null;
+  for (const variant of maskingVariants) if (!plans.has(variant)) plans.set(variant, planned(variant, {}, latencyModel));
+  const moves = plans.get('deprune-bh')!.hsr?.moves ?? [];
+  const moveOf = (name: string) => moves.find((move) => move.layer === name) ?? null;
 
   // Tensors.
   const dwWeight = float32(dwEffective.weight.data, [channels, 1, kernelH, kernelW]);
@@ -531,8 +575,6 @@ async function prepareBlock(
     range(0, outChannels - 1).flatMap((row) => keptChannels.map((channel) => pwEffective.weight.data[row * channels + channel])),
     [outChannels, narrow],
   );
-  const unstructuredDwWeight = float32(applyMask(dwEffective.weight.data, unstructuredDw.mask), dwWeight.shape);
-  const unstructuredPwWeight = float32(applyMask(pwEffective.weight.data, unstructuredPw.mask), pwWeight.shape);
   const attrs: ConvAttrs = { strides: dwInfo.strides, pads: dwInfo.pads, dilations: dwInfo.dilations };
 
   const dwDense = backend.kernel('dwDense');
@@ -540,9 +582,6 @@ async function prepareBlock(
   const pwDense = backend.kernel('pwDense');
   const pwSparse = backend.kernel('pwSparse');
   const dsconv = backend.kernel('dsconv');
-  // The backend takes kept indices; the runtime's converters read them off the plan entries.
-  const tapTable = (plan: LayerPlan) => buildTapTable(keptTapsOf(plan), dwWeight, { step });
-  const columnTable = (plan: LayerPlan) => buildColumnTable(keptColumnsOf(plan), pwWeight, { step });
 
   interface Pair {
     variant: KernelVariant;
@@ -557,12 +596,7 @@ async function prepareBlock(
     /** The pair as `dsconv` takes it (not for DR, whose DW is the DR form). */
     layers?: DsconvLayers;
   }
-  const tables = {
-    deprune: { dw: tapTable(dcp), pw: columnTable(pcp) },
-    b: { dw: tapTable(bDw), pw: columnTable(bPw) },
-    bh: { dw: tapTable(bhDw), pw: columnTable(bhPw) },
-  };
-  /** A pair on the dense kernels (dense, unstructured, channel): its weights as the pair runs them. */
+  /** A pair on the dense kernels (dense, channel): its weights as the pair runs them. */
   const densePair = (variant: KernelVariant, layers: { dw: Tensor; dwBias: Tensor; pw: Tensor; pwBias: Tensor }, kept: [number, number], inputs: [Tensor, Tensor]): Pair => ({
     variant,
     dwKernel: 'dwDense',
@@ -575,31 +609,59 @@ async function prepareBlock(
     pwInput: inputs[1],
     layers,
   });
-  /** A DEPrune pair on the sparse kernels, from its DW and PW plans' tables. */
-  const sparsePair = (variant: KernelVariant, plans: [LayerPlan, LayerPlan], table: { dw: TapTable; pw: ColumnTable }): Pair => ({
-    variant,
-    dwKernel: 'dwSparse',
-    pwKernel: 'pwSparse',
-    dwKept: keptWeightCount(plans[0]),
-    pwKept: keptWeightCount(plans[1]),
-    dw: (input) => dwSparse(input, table.dw, dwBias, attrs),
-    pw: (input) => pwSparse(input, table.pw, pwBias),
-    dwInput: x,
-    pwInput: xPw,
-    layers: { dw: table.dw, dwBias, pw: table.pw, pwBias },
-  });
+  // Each half runs the kernel the runtime runs for its plan entry (sparseKernelOf): a table built
+  // from the kept indices (the backend takes kept indices; the runtime's converters read them off
+  // the entries), or the dense kernel on the masked weights (unstructured, N:M, dense entries).
+  const dwHalf = (plan: LayerPlan) => {
+    if (sparseKernelOf(plan) === null) {
+      const weight = float32(applyMask(dwEffective.weight.data, plan.mask), dwWeight.shape);
+      return { kernel: 'dwDense', layer: weight as TapTable | Tensor, run: (input: Tensor) => dwDense(input, weight, dwBias, attrs), slotsStep: null };
+    }
+    const table = buildTapTable(keptTapsOf(plan), dwWeight, { step });
+    return { kernel: 'dwSparse', layer: table as TapTable | Tensor, run: (input: Tensor) => dwSparse(input, table, dwBias, attrs), slotsStep: step };
+  };
+  const pwHalf = (plan: LayerPlan) => {
+    if (sparseKernelOf(plan) === null) {
+      const weight = float32(applyMask(pwEffective.weight.data, plan.mask), pwWeight.shape);
+      return { kernel: 'pwDense', layer: weight as ColumnTable | Tensor, run: (input: Tensor) => pwDense(input, weight, pwBias), slotsStep: null };
+    }
+    const table = buildColumnTable(keptColumnsOf(plan), pwWeight, { step });
+    return { kernel: 'pwSparse', layer: table as ColumnTable | Tensor, run: (input: Tensor) => pwSparse(input, table, pwBias), slotsStep: step };
+  };
+  /** A masking variant's pair, from its DW and PW plans. */
+  const variantPair = (variant: KernelVariant): Pair & { slotsStep: { dw: number | null; pw: number | null } } => {
+    const [dwPlan, pwPlan] = plans.get(variant)!.plans;
+    const dw = dwHalf(dwPlan);
+    const pw = pwHalf(pwPlan);
+    return {
+      variant,
+      dwKernel: dw.kernel,
+      pwKernel: pw.kernel,
+      dwKept: keptWeightCount(dwPlan),
+      pwKept: keptWeightCount(pwPlan),
+      dw: dw.run,
+      pw: pw.run,
+      dwInput: x,
+      pwInput: xPw,
+      layers: { dw: dw.layer, dwBias, pw: pw.layer, pwBias },
+      slotsStep: { dw: dw.slotsStep, pw: pw.slotsStep },
+    };
+  };
+  const masking = new Map(maskingVariants.map((variant) => [variant, variantPair(variant)]));
   const pairs: Pair[] = [
     densePair('dense', { dw: dwWeight, dwBias, pw: pwWeight, pwBias }, [channels * taps, outChannels * channels], [x, xPw]),
-    densePair('unstructured', { dw: unstructuredDwWeight, dwBias, pw: unstructuredPwWeight, pwBias }, [keptWeightCount(unstructuredDw), keptWeightCount(unstructuredPw)], [x, xPw]),
+    masking.get('unstructured')!,
     densePair('channel', { dw: channelDwWeight, dwBias: channelDwBias, pw: channelPwWeight, pwBias }, [narrow * taps, outChannels * narrow], [xNarrow, xPwNarrow]),
-    sparsePair('deprune', [dcp, pcp], tables.deprune),
-    sparsePair('deprune-b', [bDw, bPw], tables.b),
-    sparsePair('deprune-bh', [bhDw, bhPw], tables.bh),
+    ...maskingVariants.filter((variant) => variant !== 'unstructured').map((variant) => masking.get(variant)!),
   ];
+  // DR's PW is DEPrune-B's.
+  const bPw = plans.get('deprune-b')!.plans[1];
+  const bPair = masking.get('deprune-b')!;
   if (settings.includeDr) {
     const dwDiagonal = backend.kernel('dwDiagonal');
     const drTable = buildDiagonalTable(keptTapsOf(drDw), dwWeight, { step, groupSize });
-    pairs.push({ variant: 'dr', dwKernel: 'dwDiagonal', pwKernel: 'pwSparse', dwKept: keptWeightCount(drDw), pwKept: keptWeightCount(bPw), dw: (input) => dwDiagonal(input, drTable, dwBias, attrs), pw: null, dwInput: x, pwInput: xPw });
+    // Before the contributed variants: the built-ins keep their place in the interleaved rounds.
+    pairs.splice(1 + MASKING_VARIANTS.length + 1, 0, { variant: 'dr', dwKernel: 'dwDiagonal', pwKernel: 'pwSparse', dwKept: keptWeightCount(drDw), pwKept: keptWeightCount(bPw), dw: (input) => dwDiagonal(input, drTable, dwBias, attrs), pw: null, dwInput: x, pwInput: xPw });
   }
   const dwWeights = channels * taps;
   const pwWeights = outChannels * channels;
@@ -616,7 +678,7 @@ async function prepareBlock(
     // DW then PW on the DW's output: the pair as the runtime runs it, one chained `dsconv` step
     // in the device modes (and then also as two calls, for dense and DEPrune-BH, to show what
     // the chaining saves). DR reuses DEPrune-B's PW, always as two calls.
-    const pwOfPair = pair.pw ?? ((input: Tensor) => pwSparse(input, tables.b.pw, pwBias));
+    const pwOfPair = pair.pw ?? bPair.pw!;
     const pairItem = { variant: pair.variant, node: `${dwInfo.name} + ${pwInfo.name}`, keptWeights: pair.dwKept + pair.pwKept, weights: dwWeights + pwWeights };
     const unchained = { ...pairItem, kernel: `${pair.dwKernel} + ${pair.pwKernel}`, run: async () => {
         const intermediate = await pair.dw(pair.dwInput);
@@ -633,10 +695,11 @@ async function prepareBlock(
     if (pair.variant === 'dense' || pair.variant === 'deprune-bh') timed.push({ ...unchained, op: 'dsconv-unchained' });
   }
 
-  const planStats = (dw: LayerPlan | number[], pw: LayerPlan | number[], sparse: boolean) => ({
-    dw: stats(Array.isArray(dw) ? dw : dw.kept, sparse ? step : null),
-    pw: stats(Array.isArray(pw) ? pw : pw.kept, sparse ? step : null),
-  });
+  const planStats = (dw: LayerPlan | number[], pw: LayerPlan | number[], sparse: boolean | { dw: number | null; pw: number | null }) => {
+    const slotsStep = typeof sparse === 'boolean' ? { dw: sparse ? step : null, pw: sparse ? step : null } : sparse;
+    return { dw: stats(Array.isArray(dw) ? dw : dw.kept, slotsStep.dw), pw: stats(Array.isArray(pw) ? pw : pw.kept, slotsStep.pw) };
+  };
+  const maskingStats = (variant: string) => planStats(plans.get(variant)!.plans[0], plans.get(variant)!.plans[1], masking.get(variant)!.slotsStep);
   const drGroups: number[] = [];
   for (let first = 0; first < channels; first += Math.min(groupSize, channels)) {
     drGroups.push(sumBy(drDw.kept.slice(first, first + Math.min(groupSize, channels)), (count) => count));
@@ -656,11 +719,9 @@ async function prepareBlock(
     squeezeExcitation: block.squeezeExcitation,
     plans: {
       dense: planStats(new Array<number>(channels).fill(taps), [channels], false),
-      unstructured: planStats(unstructuredDw, unstructuredPw, false),
+      unstructured: maskingStats('unstructured'),
       channel: planStats(keptChannels.map(() => taps), [narrow], false),
-      deprune: planStats(dcp, pcp, true),
-      'deprune-b': planStats(bDw, bPw, true),
-      'deprune-bh': planStats(bhDw, bhPw, true),
+      ...Object.fromEntries(maskingVariants.filter((variant) => variant !== 'unstructured').map((variant) => [variant, maskingStats(variant)])),
       ...(settings.includeDr ? { dr: planStats(drGroups, bPw, true) } : {}),
     },
     hsr: { dw: moveOf(dwInfo.name), pw: moveOf(pwInfo.name), model: latencyModel.name },
@@ -669,11 +730,11 @@ async function prepareBlock(
   return { timed, detail };
 }
 
-function speedups(rows: readonly KernelRow[], op: KernelOp, statistic: 'medianMs' | 'minMs' = 'medianMs'): Partial<Record<KernelVariant, number>> {
-  const result: Partial<Record<KernelVariant, number>> = {};
+function speedups(rows: readonly KernelRow[], op: KernelOp, statistic: 'medianMs' | 'minMs' = 'medianMs'): PerVariant<number> {
+  const result: PerVariant<number> = {};
   const ofOp = rows.filter((row) => row.op === op);
   const denseByLayer = new Map(ofOp.filter((row) => row.variant === 'dense').map((row) => [row.layer, row[statistic]]));
-  for (const variant of KERNEL_VARIANTS) {
+  for (const variant of variantsOf(rows)) {
     const mine = ofOp.filter((row) => row.variant === variant && denseByLayer.has(row.layer));
     if (mine.length === 0) continue;
     result[variant] = round(sumBy(mine, (row) => denseByLayer.get(row.layer)!) / sumBy(mine, (row) => row[statistic]), 5);
@@ -682,9 +743,9 @@ function speedups(rows: readonly KernelRow[], op: KernelOp, statistic: 'medianMs
 }
 
 /** Per variant with 'dsconv-unchained' rows: their summed time over the same blocks' 'dsconv' time. */
-function unchainedOverChained(rows: readonly KernelRow[]): Partial<Record<KernelVariant, number>> {
-  const result: Partial<Record<KernelVariant, number>> = {};
-  for (const variant of KERNEL_VARIANTS) {
+function unchainedOverChained(rows: readonly KernelRow[]): PerVariant<number> {
+  const result: PerVariant<number> = {};
+  for (const variant of variantsOf(rows)) {
     const unchained = rows.filter((row) => row.op === 'dsconv-unchained' && row.variant === variant);
     const chained = rows.filter((row) => row.op === 'dsconv' && row.variant === variant && unchained.some((other) => other.layer === row.layer));
     if (unchained.length > 0) result[variant] = round(sumBy(unchained, (row) => row.medianMs) / sumBy(chained, (row) => row.medianMs), 5);
@@ -731,13 +792,13 @@ export function kernelSummary(report: Pick<KernelSuiteReport, 'rows' | 'layers' 
 function summarize(rows: readonly KernelRow[], details: readonly KernelLayerDetail[], settings: KernelSuiteSettings): KernelSuiteReport['summary'] {
   const dsconvSpeedup = speedups(rows, 'dsconv');
   const dsconvRows = rows.filter((row) => row.op === 'dsconv');
-  const keptFraction: Partial<Record<KernelVariant, number>> = {};
-  for (const variant of KERNEL_VARIANTS) {
+  const keptFraction: PerVariant<number> = {};
+  for (const variant of variantsOf(rows)) {
     const mine = dsconvRows.filter((row) => row.variant === variant);
     if (mine.length > 0) keptFraction[variant] = round(sumBy(mine, (row) => row.keptWeights) / sumBy(mine, (row) => row.weights), 5);
   }
   let best: KernelVariant = 'dense';
-  for (const variant of KERNEL_VARIANTS) if ((dsconvSpeedup[variant] ?? 0) > (dsconvSpeedup[best] ?? 0)) best = variant;
+  for (const variant of variantsOf(rows)) if ((dsconvSpeedup[variant] ?? 0) > (dsconvSpeedup[best] ?? 0)) best = variant;
 
   const timeOf = (variant: KernelVariant, op: KernelOp, layer?: string, statistic: 'medianMs' | 'minMs' = 'medianMs') =>
     sumBy(

@@ -1,6 +1,6 @@
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { KERNEL_VARIANTS, type KernelSuiteReport, type KernelVariant } from './kernels';
+import { KERNEL_VARIANTS, variantsOf, type KernelSuiteReport, type KernelVariant } from './kernels';
 import { machineLine } from '@deprune/profiler';
 
 /** The paper's headline: up to 3.74x DSConv speedup on GPUs (DEPrune, NeurIPS 2024). */
@@ -21,7 +21,7 @@ function blockLabels(report: KernelSuiteReport): Map<string, string> {
 }
 
 function variantsIn(report: KernelSuiteReport): KernelVariant[] {
-  return KERNEL_VARIANTS.filter((variant) => report.rows.some((row) => row.variant === variant));
+  return variantsOf(report.rows);
 }
 
 /** A table of a report as plain strings: the Markdown pages and the browser page render the same ones. */
@@ -226,7 +226,7 @@ export function kernelChartSpec(report: KernelSuiteReport): Record<string, unkno
     return curve.kept.map((kept, index) => ({ block: labels.get(detail.layer) ?? detail.layer, kept, relative: full > 0 ? curve.medianMs[index] / full : 0 }));
   });
   const order = [...labels.values()];
-  const variantOrder = KERNEL_VARIANTS.filter((variant) => variant !== 'dense');
+  const variantOrder = [...KERNEL_VARIANTS, ...(report.settings.extraVariants ?? [])].filter((variant) => variant !== 'dense');
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     title: {

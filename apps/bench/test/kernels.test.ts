@@ -1,9 +1,10 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { getVariant, registerVariant, unregisterVariant } from '@deprune/masks';
 import { buildZooModel } from '@deprune/zoo';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { KERNEL_VARIANTS, kernelReportMarkdown, machineLine, pairedDifference, runKernelSuite, writeKernelReport, type KernelRow, type KernelSuiteReport } from '../src/index';
+import { KERNEL_VARIANTS, kernelReportMarkdown, machineLine, pairedDifference, runKernelSuite, runKernelSuiteInBrowser, writeKernelReport, type KernelRow, type KernelSuiteReport } from '../src/index';
 
 /** Two small blocks of MobileNetV3-Small, --quick: checks shapes and arithmetic, never timings. */
 describe('runKernelSuite (quick, 2 blocks of MobileNetV3-Small)', () => {
@@ -195,5 +196,33 @@ describe('runKernelSuite with chain: true (quick, 1 block)', () => {
     // The DSConv speedups stay chained over chained.
     expect(report.summary.dsconvSpeedup.dense).toBe(1);
     expect(kernelReportMarkdown(report)).toMatch(/ran as one `dsconv` step with the DW result kept on the device[^\n]*took [\d.]+x as long for dense and [\d.]+x as long for deprune-bh/);
+  });
+});
+
+describe('runKernelSuite extraVariants', () => {
+  const model = buildZooModel('mobilenetv3-small', { seed: 0, inputSize: 64 });
+  it('takes registered variants by name: an unknown one names the closest, a standard or removal one is refused', async () => {
+    await expect(runKernelSuite({ model, mode: 'webasm', quick: true, extraVariants: ['unstructred'] })).rejects.toThrow("unknown pruning variant 'unstructred'; did you mean 'unstructured'?");
+    await expect(runKernelSuite({ model, mode: 'webasm', quick: true, extraVariants: ['deprune-b'] })).rejects.toThrow("extraVariants: 'deprune-b' is in the standard set already");
+    registerVariant({ ...structuredClone(getVariant('channel')), name: 'my-channel' } as Parameters<typeof registerVariant>[0]);
+    try {
+      await expect(runKernelSuite({ model, mode: 'webasm', quick: true, extraVariants: ['my-channel'] })).rejects.toThrow("extraVariants: 'my-channel' removes channels");
+    } finally {
+      unregisterVariant('my-channel');
+    }
+  });
+
+  it('the benchmark page refuses variants registered only in this process', async () => {
+    await expect(runKernelSuiteInBrowser({ model, mode: 'webgl2', extraVariants: ['my-variant'] })).rejects.toThrow("extraVariants 'my-variant': variants registered in this process do not reach the benchmark page");
+  });
+
+  it("times a built-in outside the standard set (nm) on the kernels its plans run on: dense", async () => {
+    const report = await runKernelSuite({ model, mode: 'webasm', quick: true, repeats: 1, warmup: 0, includeDr: false, layers: 'features.1.*', extraVariants: ['nm'] });
+    expect(report.settings.extraVariants).toEqual(['nm']);
+    expect(report.rows.filter((row) => row.variant === 'nm').map((row) => `${row.op} ${row.kernel}`)).toEqual(['dw dwDense', 'pw pwDense', 'dsconv dwDense + pwDense']);
+    expect(report.rows.at(-1)?.variant).toBe('nm');
+    expect(report.variants.nm).toContain('N:M');
+    expect(report.layers[0].plans.nm).toMatchObject({ pw: { min: 8, max: 8, slots: null } });
+    expect(report.summary.keptFraction.nm).toBeGreaterThan(0.4);
   });
 });

@@ -162,7 +162,7 @@ describe('deprune prune', () => {
         [['prune', input, '-o', 'x.onnx', '--ratio', 'half'], /--ratio must be a number in \[0, 1\).*got 'half'/],
         [['prune', input, '-o', 'x.onnx', '--dw', '-0.1'], /flag '--dw' needs a value|--dw must be a number/],
         [['prune', input, '-o', 'x.onnx', '--pw=1'], /--pw must be a number in \[0, 1\).*got '1'/],
-        [['prune', input, '-o', 'x.onnx', '--variant', 'deprune-x'], /unknown --variant 'deprune-x' \(choose one of deprune, deprune-b, deprune-bh, channel, unstructured, nm\)/],
+        [['prune', input, '-o', 'x.onnx', '--variant', 'deprune-x'], /unknown --variant 'deprune-x'; did you mean 'deprune-b'\? \(choose one of deprune, deprune-b, deprune-bh, channel, unstructured, nm\)/],
         [['prune', input, '-o', 'x.onnx', '--config', 'broken.json'], /broken\.json: not valid JSON/],
         [['prune', input, '-o', 'x.onnx', '--config', 'unknown-key.json'], /unknown-key\.json: unknown config key 'ratoi'; did you mean 'ratio'\?/],
         [['prune', input, '-o', 'x.onnx', '--config', 'bad-ratio.json'], /bad-ratio\.json: config key 'layers\["features\.\*"\]\.ratio' must be in \[0, 1\), got 1\.5/],

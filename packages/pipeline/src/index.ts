@@ -1,6 +1,8 @@
 // Public API of @deprune/pipeline: prune(model, config) -> { model, plan, report }.
 export { prune } from './prune';
 export type { PruneOptions, PruneProgress, PruneResult, PruneStage } from './prune';
+export { planVariantLayers } from './layer-plans';
+export type { PlanVariantOptions, VariantLayerPlans } from './layer-plans';
 export {
   loadPruneConfig,
   resolvePruneConfig,

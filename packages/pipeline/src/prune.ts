@@ -25,7 +25,6 @@ import {
 } from '@deprune/onnx';
 import {
   DENSE_RECIPE,
-  buildDwPlan,
   buildPwPlan,
   getScorer,
   getVariant,
@@ -41,14 +40,14 @@ import {
   type LayerStatistics,
   type PrunableLayer,
   type PwLayer,
-  type StrategyOptions,
   type VariantDefinition,
   type VariantLayerRecipe,
 } from '@deprune/masks';
-import { balanceDw, balancePw, balanceReport, workPerUnit } from '@deprune/bwt';
-import { analyticStaircase, recalibrate, tableLatencyModel, type HsrMove, type LatencyModel } from '@deprune/hsr';
+import { balanceReport, workPerUnit } from '@deprune/bwt';
+import type { HsrMove } from '@deprune/hsr';
 import { allocateRatios, normalizedSaliency } from './allocation';
 import { channelRemovalEligibility, removeChannels } from './channel-removal';
+import { densePlan, latencyModelOf, planLayer, recalibrateLayers } from './layer-plans';
 import { ConfigError, allocationApplies, loadPruneConfig, resolvePruneConfig, type PruneConfig, type ResolvedPruneConfig } from './config';
 import { PLAN_FORMAT, PLAN_VERSION, fnv1a32, layerInfoShape, type PlanRemoval, type PrunePlan } from './plan';
 import { keptStats, type AllocationSummary, type HsrSummary, type LayerReport, type PruneReport, type PruneTotals } from './report';
@@ -112,59 +111,6 @@ function prunableLayer(index: GraphIndex, target: PruneTarget): PrunableLayer {
   return { kind: 'pw', name: info.name, outChannels: info.outChannels, inChannels: info.inChannels, weights, ...extra } satisfies PwLayer;
 }
 
-/** Everything kept: the entry of a layer whose ratio is 0 (the runtime still learns about it). */
-function densePlan(layer: PrunableLayer): LayerPlan {
-  if (layer.kind === 'dw') {
-    const taps = Array.from({ length: layer.kernel[0] * layer.kernel[1] }, (_, tap) => tap);
-    return buildDwPlan(layer, Array.from({ length: layer.channels }, () => taps), { strategy: 'dense', granularity: 'none' });
-  }
-  const columns = Array.from({ length: layer.inChannels }, (_, column) => column);
-  return buildPwPlan(layer, [columns], { strategy: 'dense', granularity: 'none', tileRows: layer.outChannels });
-}
-
-/** The options the config supplies to a strategy it knows: PCP's row tile, the N:M pattern. */
-function configOptions(name: string, config: ResolvedPruneConfig): StrategyOptions | undefined {
-  if (name === 'pcp') return { tileRows: config.bwt.tileRows };
-  if (name === 'nm') return { n: config.nm.n, m: config.nm.m };
-  return undefined;
-}
-
-/** The recipe's options over the config's (undefined when neither has any, as a strategy without options expects). */
-function recipeOptions(recipe: VariantLayerRecipe, config: ResolvedPruneConfig): StrategyOptions | undefined {
-  const fromConfig = configOptions(recipe.strategy, config);
-  return fromConfig === undefined && recipe.options === undefined ? undefined : { ...fromConfig, ...recipe.options };
-}
-
-/** The variant's plan for one layer (before HSR); `before` is the unbalanced plan BWT started from. */
-function planLayer(
-  layer: PrunableLayer,
-  ratio: number,
-  scores: Float64Array,
-  config: ResolvedPruneConfig,
-  variant: Readonly<VariantDefinition>,
-): { plan: LayerPlan; before?: LayerPlan } {
-  const override = layer.kind === 'dw' ? config.strategy.dw : config.strategy.pw;
-  if (override !== null) {
-    const options = (layer.kind === 'dw' ? config.strategy.dwOptions : config.strategy.pwOptions) ?? configOptions(override, config);
-    const nmRatio = override === 'nm' ? 1 - Number(options?.n ?? 2) / Number(options?.m ?? 4) : ratio;
-    return { plan: maskLayer(layer, { strategy: override, ratio: nmRatio, scores, ...(options ? { options } : {}) }) };
-  }
-  const recipe = variant[layer.kind];
-  if (recipe.strategy === DENSE_RECIPE) return { plan: densePlan(layer) };
-  // An N:M recipe removes the pattern's share whatever the layer's ratio (0 still keeps it dense, above).
-  const layerRatio = recipeFixedRatio(recipe, config.nm) ?? ratio;
-  const options = recipeOptions(recipe, config);
-  const unbalanced = (extra?: StrategyOptions) => {
-    const merged = options === undefined && extra === undefined ? undefined : { ...options, ...extra };
-    return maskLayer(layer, { strategy: recipe.strategy, ratio: layerRatio, scores, ...(merged ? { options: merged } : {}) });
-  };
-  if (recipe.balanced !== true) return { plan: unbalanced() };
-  // BWT keeps the unbalanced strategy's budget, spread evenly (registration allows dcp / pcp only).
-  const { tileRows, granularity, groupSize } = config.bwt;
-  if (layer.kind === 'dw') return { plan: balanceDw(layer, layerRatio, scores, { granularity, groupSize }), before: unbalanced() };
-  return { plan: balancePw(layer, layerRatio, scores, { tileRows }), before: unbalanced({ balanced: false }) };
-}
-
 /** max / mean kept work per unit of `unitSize` channels (DW) or rows (PW), full units only. */
 function imbalanceAt(plan: LayerPlan, unitSize: number): number {
   const { work, lastIsPartial } = workPerUnit(plan, unitSize);
@@ -174,11 +120,6 @@ function imbalanceAt(plan: LayerPlan, unitSize: number): number {
 function balanceUnitSize(layer: PrunableLayer, config: ResolvedPruneConfig): number {
   if (layer.kind === 'dw') return config.bwt.granularity === 'channel' ? 1 : Math.min(layer.channels, config.bwt.groupSize);
   return Math.min(layer.outChannels, config.bwt.tileRows);
-}
-
-function latencyModelOf(config: ResolvedPruneConfig): LatencyModel {
-  const staircase = analyticStaircase({ step: config.hsr.step });
-  return config.hsr.table ? tableLatencyModel(config.hsr.table, { fallback: staircase }) : staircase;
 }
 
 /** Shape inference, or a warning when the model's shapes cannot be settled without input shapes. */
@@ -389,17 +330,12 @@ function pruneMasks(
   if (variant.hsr === true) {
     emit('hsr', 0, 1);
     const latencyModel = latencyModelOf(config);
-    const result = recalibrate(
+    const result = recalibrateLayers(
       layers.map((layer) => layer.plan),
       layers.map((layer) => layer.layer),
       layers.map((layer) => layer.scores),
+      config,
       latencyModel,
-      {
-        mode: config.hsr.mode,
-        step: config.hsr.step,
-        minKeptFraction: config.hsr.minKeptFraction,
-        ...(config.hsr.budgetUs === null ? {} : { budgetUs: config.hsr.budgetUs }),
-      },
     );
     const moves = new Map(result.moves.map((move) => [move.layer, move]));
     layers.forEach((layer, position) => {

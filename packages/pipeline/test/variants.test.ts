@@ -1,8 +1,8 @@
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { OnnxModel } from '@deprune/onnx';
-import { getVariant, registerVariant, unregisterVariant } from '@deprune/masks';
+import { effectiveConvWeights, indexGraph, inferShapes, listLayers, type OnnxModel } from '@deprune/onnx';
+import { getVariant, planEntryToJson, registerVariant, unregisterVariant, type PrunableLayer } from '@deprune/masks';
 import { buildZooModel } from '@deprune/zoo';
-import { ConfigError, allocationApplies, loadPruneConfig, prune, type PrunePlan } from '../src/index';
+import { ConfigError, allocationApplies, loadPruneConfig, planVariantLayers, prune, type PrunePlan } from '../src/index';
 import { checkMaskedWeights } from './helpers';
 
 // Variants are registered recipes: prune() reads the definition, not the name.
@@ -92,5 +92,39 @@ describe('registered variants in prune()', () => {
     expect(() => loadPruneConfig({ variant: 'my-channel', strategy: { dw: 'dcp' } })).toThrow("config key 'strategy' cannot be combined with variant 'my-channel'");
     const { plan } = prune(model, { variant: 'my-channel', ratio: 0.25 });
     expect(plan.physical).not.toBeNull();
+  });
+});
+
+describe('planVariantLayers', () => {
+  /** The model's DW and PW layers as prune() sees them (effective weights, output pixels). */
+  function layersOf(names: readonly string[]): PrunableLayer[] {
+    const index = indexGraph(model);
+    const infos = new Map(listLayers(model, inferShapes(model)).map((info) => [info.name, info]));
+    return names.map((name) => {
+      const info = infos.get(name)!;
+      const weights = effectiveConvWeights(index, name).weight.data;
+      const outputPixels = info.outputShape![2] * info.outputShape![3];
+      return info.kind === 'dw'
+        ? { kind: 'dw', name, channels: info.outChannels, kernel: [info.kernel[0], info.kernel[1]], weights, outputPixels }
+        : { kind: 'pw', name, outChannels: info.outChannels, inChannels: info.inChannels, weights, outputPixels };
+    });
+  }
+
+  it("plans given layers exactly as prune() plans them in the model (BWT and HSR included)", () => {
+    for (const variant of ['deprune', 'deprune-bh', 'unstructured', 'nm']) {
+      const config = { variant, ratio: 0.6, bwt: { tileRows: 16 } };
+      const { plan, report } = prune(model, config);
+      const layers = layersOf(plan.layers.map((entry) => entry.name));
+      const planned = planVariantLayers(layers, layers.map((layer) => layer.weights.map(Math.abs)), config);
+      expect(planned.plans.map(planEntryToJson), variant).toEqual(plan.layers);
+      expect(planned.hsr?.predictedLatencyUs, variant).toEqual(report.hsr?.predictedLatencyUs);
+      expect(planned.before.some((before) => before !== undefined), variant).toBe(variant === 'deprune-bh');
+    }
+  });
+
+  it('refuses a removal variant and mismatched scores', () => {
+    const layers = layersOf(['features.1.block.0.0']);
+    expect(() => planVariantLayers(layers, [layers[0].weights], { variant: 'channel' })).toThrow("variant 'channel' removes channels from the model");
+    expect(() => planVariantLayers(layers, [], { variant: 'deprune' })).toThrow('one scores array per layer, got 1 layers and 0 scores');
   });
 });

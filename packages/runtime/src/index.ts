@@ -1,6 +1,6 @@
 // Public API of @deprune/runtime: run ONNX models, dense or pruned by a deprune plan, on a kernel backend (@deprune/wasm, @deprune/gpu).
 export { Session, createSession, DEFAULT_MAX_ACTIVATION_BYTES } from './session';
-export { keptTapsOf, keptColumnsOf } from './kept-indices';
+export { keptTapsOf, keptColumnsOf, sparseKernelOf } from './kept-indices';
 export type { SessionOptions } from './session';
 export { compileGraph } from './compile';
 export type { CompileOptions, CompiledGraph } from './compile';

@@ -37,3 +37,14 @@ export function keptColumnsOf(entry: LayerPlanEntry): PwKeptColumns {
     step: entry.step,
   };
 }
+
+/**
+ * The sparse kernel a plan entry runs on, or null when its zeros run dense: DCP entries (DEPrune,
+ * -B, -BH, and any variant whose DW recipe is `dcp`) on `dwSparse`, PCP entries on `pwSparse`.
+ * Unstructured, N:M, channel and dense entries have no kernel that could skip their zeros. What the
+ * session compiles (a PW conv also needs stride 1 and no pads), and what the kernel bench times.
+ */
+export function sparseKernelOf(entry: Pick<LayerPlanEntry, 'kind' | 'strategy'>): 'dwSparse' | 'pwSparse' | null {
+  if (entry.kind === 'dw') return entry.strategy === 'dcp' ? 'dwSparse' : null;
+  return entry.strategy === 'pcp' ? 'pwSparse' : null;
+}

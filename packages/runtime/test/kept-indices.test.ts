@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { buildDwPlan, buildPwPlan, planEntryToJson } from '@deprune/masks';
-import { keptColumnsOf, keptTapsOf } from '../src/index';
+import { keptColumnsOf, keptTapsOf, sparseKernelOf } from '../src/index';
 
 /** The runtime hands the backends kept indices read off plan entries (issue 15): what goes across. */
 describe('keptTapsOf / keptColumnsOf', () => {
@@ -21,5 +21,19 @@ describe('keptTapsOf / keptColumnsOf', () => {
     expect(() => keptTapsOf(planEntryToJson(pw))).toThrow(/node 'b\.pw': keptTapsOf needs a DW plan entry, got kind 'pw'/);
     expect(() => keptColumnsOf(planEntryToJson(dw))).toThrow(/keptColumnsOf needs a PW plan entry/);
     expect(() => keptTapsOf({ ...planEntryToJson(dw), keptIndices: [[0, 9], [8]] })).toThrow(/node 'b\.dw': plan entry: keptIndices\[0\]\[1\] = 9 is outside \[0, 8\]/);
+  });
+});
+
+describe('sparseKernelOf', () => {
+  it('runs DCP entries on dwSparse, PCP entries on pwSparse, every other strategy dense', () => {
+    expect(sparseKernelOf({ kind: 'dw', strategy: 'dcp' })).toBe('dwSparse');
+    expect(sparseKernelOf({ kind: 'pw', strategy: 'pcp' })).toBe('pwSparse');
+    for (const strategy of ['unstructured', 'nm', 'channel', 'dense', 'my-strategy']) {
+      expect(sparseKernelOf({ kind: 'dw', strategy }), strategy).toBeNull();
+      expect(sparseKernelOf({ kind: 'pw', strategy }), strategy).toBeNull();
+    }
+    // A strategy named for the other kind's kernel does not get it.
+    expect(sparseKernelOf({ kind: 'dw', strategy: 'pcp' })).toBeNull();
+    expect(sparseKernelOf({ kind: 'pw', strategy: 'dcp' })).toBeNull();
   });
 });

@@ -12,9 +12,11 @@ import type { ParsedArgs } from '../args';
 import { bundledKeysPath, createEngine, parseCount, parseEngine } from '../calib';
 import { resolveModel } from '../models';
 import type { Output } from '../output';
+import { variantNames } from '../variants';
 
 const MODELS: readonly AccuracyModel[] = ['ppocr-rec', 'ppocr-cls', 'ppocr-det'];
-const VARIANTS: readonly PruneVariant[] = ['unstructured', 'channel', 'deprune', 'deprune-b', 'deprune-bh'];
+/** The variants the grid runs by default; --variants and --runs take any registered one. */
+const DEFAULT_VARIANTS: readonly PruneVariant[] = ['unstructured', 'channel', 'deprune', 'deprune-b', 'deprune-bh'];
 const IMPORTANCES: readonly Importance[] = ['magnitude', 'activation', 'obs', 'obs-greedy'];
 /** @deprune/pipeline's ALLOCATION_PRESETS names (written here so flag checks need not load it). */
 const ALLOCATIONS: readonly AllocationPreset[] = ['uniform', 'saliency', 'saliency-macs'];
@@ -32,9 +34,9 @@ function parseRuns(text: string): { variant: PruneVariant; ratio: number; alloca
   return text.split(',').map((item) => {
     const [variant, ratioText, allocation = 'uniform', ...extra] = item.trim().split('@');
     const ratio = Number(ratioText);
-    if (!(VARIANTS as readonly string[]).includes(variant) || ratioText === undefined || !(ratio > 0 && ratio < 1) || !(ALLOCATIONS as readonly string[]).includes(allocation) || extra.length > 0) {
+    if (!variantNames().includes(variant) || ratioText === undefined || !(ratio > 0 && ratio < 1) || !(ALLOCATIONS as readonly string[]).includes(allocation) || extra.length > 0) {
       throw new UsageError(`--runs: '${item.trim()}' is not variant@ratio[@allocation]`, {
-        hint: `e.g. deprune-bh@0.55@saliency-macs,channel@0.2; variants ${VARIANTS.join(', ')}; ratio in (0, 1); allocations ${ALLOCATIONS.join(', ')}`,
+        hint: `e.g. deprune-bh@0.55@saliency-macs,channel@0.2; variants ${variantNames().join(', ')}; ratio in (0, 1); allocations ${ALLOCATIONS.join(', ')}`,
       });
     }
     return { variant: variant as PruneVariant, ratio, allocation: allocation as AllocationPreset };
@@ -69,7 +71,7 @@ function ratios(text: string | undefined): number[] {
 export async function runAccuracyBench(args: ParsedArgs, out: Output): Promise<number> {
   const model = args.string('model') as AccuracyModel | undefined;
   if (model === undefined || !MODELS.includes(model)) throw new UsageError(`--suite accuracy needs --model ${MODELS.join(' | ')}`);
-  const variants = list('variants', args.string('variants'), VARIANTS, VARIANTS);
+  const variants = list('variants', args.string('variants'), variantNames(), DEFAULT_VARIANTS);
   const importances = list('importance', args.string('importance'), IMPORTANCES, ['magnitude', 'obs']);
   const allocations = list('allocation', args.string('allocation'), ALLOCATIONS, ['uniform']);
   const ratioList = ratios(args.string('ratios'));

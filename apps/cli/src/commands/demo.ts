@@ -12,6 +12,7 @@ import { fidelity, summarizeOutput, taskFor, type Fidelity, type OutputSummary }
 import { createEngine, parseCount } from '../calib';
 import { MODE_NAMES, resolveBackendFlag } from './kernel-common';
 import { kernelSummary } from './run';
+import { checkVariantName } from '../variants';
 
 /** The demo's models: the two PP-OCR models that read a text line. */
 const DEMO_MODELS = ['ppocr-cls', 'ppocr-rec'] as const;
@@ -199,8 +200,8 @@ Pruning without retraining costs accuracy; the table shows how much, honestly.`,
     const image = args.string('image') ?? demoImagePath();
     if (!existsSync(image)) throw new DeprunError('FILE_NOT_FOUND', 'no such image file', { file: image });
     const pipeline = await import('@deprune/pipeline');
-    const variant = (args.string('variant') ?? DEFAULT_VARIANT) as PruneVariant;
-    if (!pipeline.PRUNE_VARIANTS.includes(variant)) throw new UsageError(`unknown --variant '${variant}'`, { hint: `choose one of ${pipeline.PRUNE_VARIANTS.join(', ')}` });
+    const variant: PruneVariant = args.string('variant') ?? DEFAULT_VARIANT;
+    checkVariantName(variant);
     const { mode, reason } = await resolveBackendFlag(args.string('mode'), 'demo');
     const threads = args.integer('threads', { min: 1, max: 256 });
     out.debug(`mode ${mode}: ${reason}`);

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { basename } from 'node:path';
 import { DeprunError, UsageError } from '@deprune/errors';
+import { getVariant } from '@deprune/masks';
 import type { BwtConfig, BwtSettingKey, PruneConfig, PruneProgress, PruneReport, PruneResult, PruneVariant } from '@deprune/pipeline';
 import { helpHint, outputFlag, type ParsedArgs } from '../args';
 import { modelNamesText, resolveModel } from '../models';
@@ -10,10 +11,16 @@ import { parseInputShapeFlags, resolveInputShapes } from '../shapes';
 import { checkOutputPath, readInputFile, refuseOutputsOverInputs } from '../files';
 import { calibrate, parseCalibrationFlags, printCalibration, reconstructLayers, willCalibrate, type ReconstructionReport } from '../calibration';
 import { publishFiles } from '../publish';
+import { checkVariantName, variantNames, variantsHelp } from '../variants';
 
-/** Kept in sync with @deprune/pipeline's PRUNE_VARIANTS (checked in run); listed here so --help stays fast. */
-const VARIANTS: readonly PruneVariant[] = ['deprune', 'deprune-b', 'deprune-bh', 'channel', 'unstructured', 'nm'];
 const DEFAULT_VARIANT: PruneVariant = 'deprune-bh';
+
+/** How the report's first line states the ratios: the pattern when N:M fixes both kinds, else the two ratios. */
+function ratiosText(config: PruneResult['plan']['config']): string {
+  const variant = getVariant(config.variant);
+  const patternOnly = variant.dw.strategy === 'nm' && variant.pw.strategy === 'nm';
+  return patternOnly ? `${config.nm.n}:${config.nm.m}` : `dw ratio ${config.dwRatio}, pw ratio ${config.pwRatio}`;
+}
 /** @deprune/calibrate's ONE_SHOT_DEFAULTS.importance and .allocation (written here so --help and flag checks need not load it). */
 const ONE_SHOT_IMPORTANCE = 'obs';
 const ONE_SHOT_ALLOCATION = 'saliency-macs';
@@ -156,7 +163,8 @@ export const pruneCommand: Command = {
     'prune <model> -o <out.onnx> --hsr-table table.json [--bwt-granularity channel|group] [--group-size G] [--tile-rows T] ...',
     'prune <model> -o <out.onnx> --calib <images/ | batch.npy> [--calib-samples N] [--preset P] [--importance magnitude|activation|obs|obs-greedy] [--allocation uniform|saliency|saliency-macs] [--no-reconstruct] [--damping D] [--engine E]',
   ],
-  description: `
+  get description() {
+    return `
 Prunes the depth-wise (DW) and point-wise (PW) convs of a model and writes two files:
 the pruned model (-o) and the plan the runtime executes, next to it with .onnx replaced
 by .deprune.json (out.onnx -> out.deprune.json). Both are written atomically, the plan
@@ -164,7 +172,7 @@ first and the model last, and the plan records the model file's hash (run and ev
 model and plan that were not written together). Existing files are refused without --force,
 checked again at the moment of writing (of two prunes to one path, one fails with exit 2),
 and the input model is never written over.
-Variants: ${VARIANTS.join(', ')} (default ${DEFAULT_VARIANT}).
+${variantsHelp(DEFAULT_VARIANT)}
 --config reads a JSON prune config (the PruneConfig of @deprune/pipeline: layers, ignore,
 pwScope, bwt, hsr, nm, strategy, ...); --variant, --ratio, --dw, --pw, --bwt-granularity,
 --group-size, --tile-rows and --input-shape override its values (--ratio also replaces the
@@ -190,11 +198,18 @@ reproduce the dense layer's output, layer by layer; the zero pattern is the plan
 runtime) or auto (onnxruntime when installed). --json adds calibration and reconstruction.
 The bundled models (ppocr-cls, ppocr-rec, ppocr-det) calibrate by default on rendered images
 of their task, as deprune demo does (--calib-samples of them; --no-calib prunes by magnitude
-alone). Without calibration, prune warns that accuracy was not checked.`,
+alone). Without calibration, prune warns that accuracy was not checked.`;
+  },
   args: [{ name: 'model', description: `an .onnx file, or one of ${modelNamesText()} (zoo names may omit 'zoo:' and take ':folded')` }],
   flags: {
     output: outputFlag('out.onnx', 'where to write the pruned model (the plan goes next to it)'),
-    variant: { type: 'string', value: 'name', description: `${VARIANTS.join(' | ')} (default ${DEFAULT_VARIANT})` },
+    variant: {
+      type: 'string',
+      value: 'name',
+      get description() {
+        return `${variantNames().join(' | ')} (default ${DEFAULT_VARIANT})`;
+      },
+    },
     ratio: { type: 'string', value: 'R', description: 'fraction of DW and PW weights to remove, in [0, 1) (default 0.5)' },
     dw: { type: 'string', value: 'R', description: 'ratio for DW layers (overrides --ratio)' },
     pw: { type: 'string', value: 'R', description: 'ratio for PW layers (overrides --ratio)' },
@@ -252,9 +267,7 @@ alone). Without calibration, prune warns that accuracy was not checked.`,
     ]);
     // Flags first: a typo should not wait for a large model to load.
     const variantFlag = args.string('variant');
-    if (variantFlag !== undefined && !(VARIANTS as readonly string[]).includes(variantFlag)) {
-      throw new UsageError(`unknown --variant '${variantFlag}'`, { hint: `choose one of ${VARIANTS.join(', ')}` });
-    }
+    if (variantFlag !== undefined) checkVariantName(variantFlag);
     const ratio = parseRatio('ratio', args.string('ratio'));
     const dwRatio = parseRatio('dw', args.string('dw'));
     const pwRatio = parseRatio('pw', args.string('pw'));
@@ -265,7 +278,6 @@ alone). Without calibration, prune warns that accuracy was not checked.`,
     const tablePath = args.string('hsr-table');
     const table = tablePath === undefined ? undefined : readJsonFile(tablePath, 'latency table', 'hsr-table');
     const pipeline = await import('@deprune/pipeline');
-    if (pipeline.PRUNE_VARIANTS.join() !== VARIANTS.join()) throw new DeprunError('INTERNAL', 'the CLI variant list is out of date with @deprune/pipeline');
     if (fileConfig === null || typeof fileConfig !== 'object' || Array.isArray(fileConfig)) {
       pipeline.loadPruneConfig(fileConfig, configPath); // throws, naming the file
     }
@@ -377,12 +389,7 @@ alone). Without calibration, prune warns that accuracy was not checked.`,
       ...(reconstruction ? { reconstruction } : {}),
     });
     if (!out.json) {
-      const resolvedConfig = result.plan.config;
-      const ratios =
-        resolvedConfig.variant === 'nm'
-          ? `${resolvedConfig.nm.n}:${resolvedConfig.nm.m}`
-          : `dw ratio ${resolvedConfig.dwRatio}, pw ratio ${resolvedConfig.pwRatio}`;
-      printReport(out, result.report, { spec, model: output, plan: planPath, ratios });
+      printReport(out, result.report, { spec, model: output, plan: planPath, ratios: ratiosText(result.plan.config) });
       if (calibrated) printCalibration(out, calibrated.summary, reconstruction);
     }
     return 0;

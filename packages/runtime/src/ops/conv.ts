@@ -6,7 +6,7 @@ import { NodeContext } from '../context';
 import type { Fusion } from '../fusion';
 import type { CompiledStep, HostTensor } from '../types';
 import { makeStep, type OpCompiler } from './step';
-import { keptColumnsOf, keptTapsOf } from '../kept-indices';
+import { keptColumnsOf, keptTapsOf, sparseKernelOf } from '../kept-indices';
 import { convTransposeGeometry } from './window';
 
 /**
@@ -44,8 +44,9 @@ function restoreRank(y: HostTensor, outputShape: readonly number[]): HostTensor 
 /** Why a plan entry of this layer cannot use its sparse kernel here, or undefined when it can. */
 function denseReason(entry: LayerPlanEntry, kind: string, sparse: boolean, strided: boolean): string | undefined {
   if (!sparse) return 'the session runs planned layers dense (sparse: false)';
-  if (kind === 'dw' && entry.strategy !== 'dcp') return `a '${entry.strategy}' entry has no sparse DW kernel: its zeros run dense`;
-  if (kind === 'pw' && entry.strategy !== 'pcp') return `a '${entry.strategy}' entry has no sparse PW kernel: its zeros run dense`;
+  if ((kind === 'dw' || kind === 'pw') && sparseKernelOf({ kind, strategy: entry.strategy }) === null) {
+    return `a '${entry.strategy}' entry has no sparse ${kind === 'dw' ? 'DW' : 'PW'} kernel: its zeros run dense`;
+  }
   if (kind === 'pw' && strided) return 'pwSparse needs a stride-1 1x1 conv without pads';
   return undefined;
 }
