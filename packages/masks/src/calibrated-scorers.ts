@@ -63,6 +63,7 @@ function inputNorms(scorer: string, layer: PrunableLayer, stats: LayerStatistics
  */
 export const activationScorer: ImportanceScorer = {
   name: 'activation',
+  needsStatistics: true,
   description: '|w| times the L2 norm of its input over the calibration set (Wanda); needs calibration',
   score(layer: PrunableLayer, stats?: LayerStatistics): Float64Array {
     validateLayer(layer);
@@ -81,6 +82,7 @@ export const activationScorer: ImportanceScorer = {
  */
 export const obsScorer: ImportanceScorer = {
   name: 'obs',
+  needsStatistics: true,
   description: 'second-order (OBS) saliency w^2 / [H^-1]_kk from the damped input Gram matrix (as its square root); needs calibration',
   score(layer: PrunableLayer, stats?: LayerStatistics): Float64Array {
     validateLayer(layer);

@@ -99,6 +99,7 @@ function removalScores(removal: GreedyRemoval, n: number): Float64Array {
  */
 export const obsGreedyScorer: ImportanceScorer = {
   name: 'obs-greedy',
+  needsStatistics: true,
   description: 'greedy OBS: removes inputs one at a time per DW channel / PW row tile, re-fitting the rest after each (needs calibration)',
   score(layer: PrunableLayer, stats?: LayerStatistics, context: ScoreContext = {}): Float64Array {
     validateLayer(layer);

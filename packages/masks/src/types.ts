@@ -69,6 +69,12 @@ export interface ScoreContext {
 export interface ImportanceScorer {
   name: string;
   description: string;
+  /**
+   * True when `score` reads calibration statistics (`activation`, `obs`, `obs-greedy`): a caller
+   * collects them first (`@deprune/calibrate`), and the CLI refuses the scorer without calibration
+   * data. Absent: scores from the weights alone.
+   */
+  needsStatistics?: boolean;
   /** Returns one score per weight, same length and layout as `layer.weights`. */
   score(layer: PrunableLayer, stats?: LayerStatistics, context?: ScoreContext): Float64Array;
 }

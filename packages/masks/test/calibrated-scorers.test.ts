@@ -1,6 +1,6 @@
 import { createRng } from '@deprune/tensor';
 import { describe, expect, it } from 'vitest';
-import { activationScorer, getScorer, maskLayer, obsScorer, type DwLayer, type LayerStatistics, type PwLayer } from '../src/index';
+import { activationScorer, getScorer, listScorers, maskLayer, obsScorer, type DwLayer, type LayerStatistics, type PwLayer } from '../src/index';
 
 /** Statistics of explicit input vectors (rows of `vectors`, each of length n), as calibration sums them. */
 function statsOf(vectors: number[][], blocks = 1): LayerStatistics {
@@ -81,5 +81,12 @@ describe('obs scorer (w^2 / [H^-1]_kk)', () => {
     const scores = obsScorer.score(layer, stats);
     expect(scores[2]).toBeGreaterThan(3 * scores[0]);
     expect(() => obsScorer.score(layer, { inputNormSquared: new Float64Array(4) })).toThrow(/needs calibration statistics \(gram\)/);
+  });
+});
+
+describe('needsStatistics', () => {
+  it('marks exactly the scorers that read calibration statistics', () => {
+    expect(listScorers().filter((scorer) => scorer.needsStatistics === true).map((scorer) => scorer.name)).toEqual(['activation', 'obs', 'obs-greedy']);
+    expect(getScorer('magnitude').needsStatistics).toBeUndefined();
   });
 });
