@@ -39,8 +39,12 @@ function imported(folder: string): Set<string> {
 
 /** Package folder -> the workspace packages it must neither depend on nor import. */
 const FORBIDDEN: Record<string, string[]> = {
-  'packages/runtime': ['@deprune/pipeline', '@deprune/bwt', '@deprune/hsr'],
-  'packages/calibrate': ['@deprune/pipeline', '@deprune/bwt', '@deprune/hsr'],
+  'packages/runtime': ['@deprune/pipeline', '@deprune/bwt', '@deprune/hsr', '@deprune/oneshot'],
+  'packages/calibrate': ['@deprune/pipeline', '@deprune/bwt', '@deprune/hsr', '@deprune/oneshot'],
+  // prune() stays pure: no forward passes, so no runtime, backend or calibration below it.
+  'packages/pipeline': ['@deprune/runtime', '@deprune/calibrate', '@deprune/oneshot', '@deprune/gpu', '@deprune/wasm'],
+  // The one call composes calibrate and pipeline; the apps sit above it.
+  'packages/oneshot': ['@deprune/bench', '@deprune/gpu', '@deprune/wasm'],
   'packages/plan': ['@deprune/pipeline', '@deprune/runtime', '@deprune/gpu', '@deprune/wasm', '@deprune/bwt', '@deprune/hsr'],
   'packages/gpu': ['@deprune/masks', '@deprune/hsr', '@deprune/pipeline', '@deprune/plan'],
   'packages/wasm': ['@deprune/masks', '@deprune/hsr', '@deprune/pipeline', '@deprune/plan', '@deprune/gpu'],

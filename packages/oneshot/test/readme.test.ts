@@ -1,0 +1,3 @@
+import { readmeExampleTest } from '@deprune/vitest-preset/readme';
+
+readmeExampleTest(import.meta.url, '@deprune/oneshot');
