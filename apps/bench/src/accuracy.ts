@@ -9,8 +9,9 @@
  * number, and the calibration source's own set (other seed) is reported beside them as
  * `same-source`, because on it a pruned model looks better than it is.
  *
- * What is timed is named: `pruneMs` (prune()), `reconstruction.ms` (reconstruct()),
- * `calibration.ms` (collectStatistics()), and the DSConv latency of the runtime's steps (see
+ * What is timed is named: `pruneMs` (prune()) and `reconstruction.ms` (reconstruct()), both run
+ * by @deprune/oneshot's `calibratedPrune`, `calibration.ms` (collectStatistics(), once per
+ * model), and the DSConv latency of the runtime's steps (see
  * `measureDsconv`). Accuracy runs use the engine passed in (onnxruntime-node for the committed
  * reports: the models' weights are what is judged, and the runtime gives the same outputs up to
  * float error, as its parity tests check).
@@ -19,13 +20,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { UsageError } from '@deprune/errors';
-import { collectStatistics, reconstruct, type CalibrationSample, type ForwardEngine } from '@deprune/calibrate';
+import { collectStatistics, type CalibrationSample, type ForwardEngine } from '@deprune/calibrate';
 import { evaluate, readDataset, type DatasetItem, type TaskMetrics } from '@deprune/evaluate';
 import { preprocessImage, type PresetName } from '@deprune/images';
 import { disposeBackend } from '@deprune/gpu';
 import { ppocrCharset } from '@deprune/ocr';
 import { findDsconvBlocks, indexGraph, listLayers, serializeModel, type OnnxModel } from '@deprune/onnx';
-import { ALLOCATION_PRESETS, allocationApplies, prune, type AllocationPreset, type PrunePlan, type PruneVariant } from '@deprune/pipeline';
+import { calibratedPrune } from '@deprune/oneshot';
+import { ALLOCATION_PRESETS, allocationApplies, type AllocationPreset, type PrunePlan, type PruneVariant } from '@deprune/pipeline';
 import { createSession } from '@deprune/runtime';
 import {
   assertDisjointSets,
@@ -354,13 +356,16 @@ export async function runAccuracySuite(options: AccuracySuiteOptions): Promise<A
       const allocates = config.allocation !== undefined && config.allocation !== 'uniform' && allocationApplies(config.variant);
       const nonUniform = allocates ? { allocation: config.allocation } : {};
       const label = `${config.variant} r=${config.ratio} ${config.importance}${nonUniform.allocation ? ` ${nonUniform.allocation} allocation` : ''}`;
-      const pruneStart = performance.now();
-      const pruned = prune(
+      // The one call the CLI makes too, on the statistics collected above (the same samples): the
+      // config names importance and allocation, so no one-shot default applies.
+      const result = await calibratedPrune(
         dense,
-        { variant: config.variant, ratio: config.ratio, importance: config.importance, inputShapes, ...(nonUniform.allocation ? { allocation: { ...ALLOCATION_PRESETS[nonUniform.allocation] } } : {}) },
-        config.importance === 'magnitude' && !nonUniform.allocation ? {} : { statistics: calibrated.statistics },
+        samples,
+        { variant: config.variant, ratio: config.ratio, importance: config.importance, inputShapes, allocation: { ...ALLOCATION_PRESETS[nonUniform.allocation ?? 'uniform'] } },
+        { engine, statistics: calibrated.statistics, reconstruct: config.reconstruct },
       );
-      const pruneMs = performance.now() - pruneStart;
+      const { pruned } = result;
+      const { pruneMs } = result.oneShot;
       const sparsity = pruned.report.totals.dsconvSparsity;
       const plain = await score(pruned.model);
       const allocated = pruned.report.allocation ? { layerRatios: pruned.report.allocation.ratios } : {};
@@ -368,17 +373,17 @@ export async function runAccuracySuite(options: AccuracySuiteOptions): Promise<A
       report.rows.push({ ...common, reconstructed: false, ...plain, pruneMs });
       log(`${label}: ${setup.primary} ${perSet(plain)}`);
       options.onRow?.(report);
-      if (config.reconstruct) {
-        const rebuilt = await reconstruct(dense, pruned.model, pruned.plan, samples, { engine, denseStatistics: calibrated.statistics });
-        const scored = await score(rebuilt.model);
+      const rebuilt = result.reconstruction;
+      if (rebuilt !== null) {
+        const scored = await score(result.model);
         report.rows.push({
           ...common,
           reconstructed: true,
           ...scored,
           pruneMs,
-          reconstruction: { meanErrorBefore: rebuilt.report.meanErrorBefore, meanErrorAfter: rebuilt.report.meanErrorAfter, ms: rebuilt.report.ms, passes: rebuilt.report.passes },
+          reconstruction: { meanErrorBefore: rebuilt.meanErrorBefore, meanErrorAfter: rebuilt.meanErrorAfter, ms: rebuilt.ms, passes: rebuilt.passes },
         });
-        log(`${label} + reconstruction: ${setup.primary} ${perSet(scored)} (${(rebuilt.report.ms / 1000).toFixed(0)} s)`);
+        log(`${label} + reconstruction: ${setup.primary} ${perSet(scored)} (${(rebuilt.ms / 1000).toFixed(0)} s)`);
         options.onRow?.(report);
       }
       const key = `${config.variant}@${config.ratio}@${nonUniform.allocation ?? 'uniform'}`;

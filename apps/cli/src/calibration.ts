@@ -1,23 +1,22 @@
 /**
- * `prune --calib`: the CLI's orchestration of @deprune/calibrate around @deprune/pipeline's prune()
- * (which stays pure): load the samples, collect statistics when the scorer needs them, prune,
- * reconstruct, report. Progress on stderr.
+ * `prune --calib`: the CLI around @deprune/oneshot's `calibratedPrune` (statistics -> prune() ->
+ * reconstruction with the one-shot defaults): the flags, where the samples come from (files or
+ * rendered images), the engine, progress on stderr and the report. `demo` reports its calibrated
+ * prunes through the same progress lines.
  */
 import { UsageError } from '@deprune/errors';
-import type { CalibrationSample, ForwardEngine, ReconstructionReport } from '@deprune/calibrate';
-import type { LayerStatistics } from '@deprune/masks';
+import type { ReconstructionReport } from '@deprune/calibrate';
+import { getScorer } from '@deprune/masks';
 import type { OnnxModel } from '@deprune/onnx';
-import type { PruneConfig, PruneResult } from '@deprune/pipeline';
+import type { CalibratedPruneResult, OneShotProgress, OneShotStage } from '@deprune/oneshot';
+import { ONE_SHOT_DEFAULTS } from '@deprune/oneshot/defaults';
+import type { PruneConfig } from '@deprune/pipeline';
 import type { ParsedArgs } from './args';
 import { existsSync } from 'node:fs';
 import { createEngine, loadCalibrationSamples, parseCount, parseEngine, parsePreset, RENDERED_CALIBRATION_SEED, RENDERED_TASKS, renderCalibrationSamples, type EngineName, type RenderedTask } from './calib';
-import { formatTable, type Output } from './output';
+import { formatTable, type Output, type Progress } from './output';
 
 export type { ReconstructionReport };
-
-/** Scorers that need calibration statistics (the rest score weights alone). */
-const CALIBRATED_SCORERS = new Set(['activation', 'obs', 'obs-greedy']);
-const DEFAULT_SAMPLES = 32;
 
 export interface CalibrationFlags {
   /** The --calib folder or .npy batch; absent when the samples are rendered. */
@@ -29,9 +28,6 @@ export interface CalibrationFlags {
   engine: EngineName;
   reconstruct: boolean;
   damping: number;
-  /** The scorer or the allocation needs statistics. */
-  statistics: boolean;
-  importance: string;
 }
 
 /**
@@ -44,20 +40,14 @@ export function renderedCalibrationDefault(args: ParsedArgs, spec: string): Rend
   return (RENDERED_TASKS as readonly string[]).includes(spec) ? (spec as RenderedTask) : undefined;
 }
 
-/** Whether prune will calibrate: --calib, or a bundled model's rendered default. */
-export function willCalibrate(args: ParsedArgs, spec: string): boolean {
-  return args.string('calib') !== undefined || renderedCalibrationDefault(args, spec) !== undefined;
-}
-
 export function parseCalibrationFlags(args: ParsedArgs, spec: string, config: PruneConfig): CalibrationFlags | undefined {
   const path = args.string('calib');
   const rendered = renderedCalibrationDefault(args, spec);
-  const importance = config.importance ?? 'magnitude';
-  const saliencyAllocation = config.allocation?.mode === 'saliency';
   if (path === undefined && rendered === undefined) {
     const hint = args.boolean('no-calib') ? 'drop --no-calib' : 'pass --calib <folder of images | batch.npy>';
-    if (CALIBRATED_SCORERS.has(importance)) throw new UsageError(`--importance ${importance} needs calibration data`, { hint });
-    if (saliencyAllocation) throw new UsageError("allocation 'saliency' needs calibration data", { hint: `${hint}, or --allocation uniform` });
+    const importance = config.importance ?? 'magnitude';
+    if (getScorer(importance).needsStatistics === true) throw new UsageError(`--importance ${importance} needs calibration data`, { hint });
+    if (config.allocation?.mode === 'saliency') throw new UsageError("allocation 'saliency' needs calibration data", { hint: `${hint}, or --allocation uniform` });
     for (const flag of ['calib-samples', 'preset', 'damping', 'engine', 'no-reconstruct']) {
       if (args.has(flag)) throw new UsageError(`--${flag} only applies when calibrating`, { hint });
     }
@@ -66,18 +56,16 @@ export function parseCalibrationFlags(args: ParsedArgs, spec: string, config: Pr
   // Rendered images are preprocessed for their model; --preset is for image folders.
   if (rendered !== undefined && args.has('preset')) throw new UsageError('--preset only applies to --calib image folders', { hint: `${rendered} calibrates on rendered images preprocessed for it` });
   const dampingText = args.string('damping');
-  const damping = dampingText === undefined ? 0.01 : Number(dampingText);
+  const damping = dampingText === undefined ? ONE_SHOT_DEFAULTS.damping : Number(dampingText);
   if (!Number.isFinite(damping) || damping < 0 || dampingText?.trim() === '') throw new UsageError(`--damping must be a number >= 0, got '${dampingText}'`);
   return {
     ...(path === undefined ? {} : { path }),
     ...(rendered === undefined ? {} : { rendered }),
-    samples: parseCount('calib-samples', args.string('calib-samples'), DEFAULT_SAMPLES),
+    samples: parseCount('calib-samples', args.string('calib-samples'), ONE_SHOT_DEFAULTS.calibSamples),
     preset: parsePreset(args.string('preset'), spec),
     engine: parseEngine(args.string('engine')),
     reconstruct: !args.boolean('no-reconstruct'),
     damping,
-    statistics: CALIBRATED_SCORERS.has(importance) || saliencyAllocation,
-    importance,
   };
 }
 
@@ -87,18 +75,11 @@ export interface CalibrationSummary {
   preset: string;
   /** The importance scorer the prune used. */
   importance: string;
-  /** How the prune spread the ratio over the layers, e.g. 'saliency (macs budget)' (set once pruned). */
-  allocation?: string;
   engine: string;
   /** Time of the statistics pass; null when the scorer needed none. */
   statisticsMs: number | null;
-}
-
-export interface Calibrated {
-  samples: CalibrationSample[];
-  engine: ForwardEngine;
-  statistics?: Map<string, LayerStatistics>;
-  summary: CalibrationSummary;
+  /** How the prune spread the ratio over the layers, e.g. 'saliency (macs budget)'. */
+  allocation: string;
 }
 
 /** Where the samples come from, for the report. */
@@ -106,37 +87,113 @@ function calibrationSource(flags: CalibrationFlags): string {
   return flags.rendered === undefined ? flags.path! : `rendered ${flags.rendered} images (seed ${RENDERED_CALIBRATION_SEED})`;
 }
 
-export async function calibrate(out: Output, model: OnnxModel, flags: CalibrationFlags): Promise<Calibrated> {
+/** What a stage's progress line says when it starts, as it goes, and when it ends (undefined: the caller ends it). */
+export interface StageLines {
+  start: (event: OneShotProgress, layers: number) => string;
+  update?: (event: OneShotProgress) => string;
+  end: (event: OneShotProgress, layers: number) => string | undefined;
+  /** Runs once the stage's line is done (prune: its warnings, before reconstruction starts). */
+  after?: (event: OneShotProgress) => void;
+}
+
+/**
+ * calibratedPrune's progress events as progress lines on stderr, one per stage named in `lines`
+ * (stages without lines run silently). `layers` is the plan's layer count once the prune stage
+ * ended (what the reconstruction's line counts).
+ */
+export class OneShotProgressLines {
+  private current: { stage: OneShotStage; progress: Progress } | undefined;
+  private layers = 0;
+
+  constructor(
+    private readonly out: Output,
+    private readonly lines: Partial<Record<OneShotStage, StageLines>>,
+  ) {}
+
+  readonly onProgress = (event: OneShotProgress): void => {
+    if (event.stage === 'prune' && event.end?.layers !== undefined) this.layers = event.end.layers;
+    const lines = this.lines[event.stage];
+    if (lines === undefined) return;
+    if (this.current?.stage !== event.stage) {
+      this.current = { stage: event.stage, progress: this.out.progress(lines.start(event, this.layers), event.stage === 'statistics' ? event.total : undefined) };
+    }
+    const { progress } = this.current;
+    if (event.end === undefined) {
+      progress.update(event.done, lines.update?.(event));
+      return;
+    }
+    const message = lines.end(event, this.layers);
+    if (message === undefined) return;
+    progress.done(message);
+    this.current = undefined;
+    lines.after?.(event);
+  };
+
+  /** Ends the stage whose end line needs figures only the result has. */
+  done(message: string): void {
+    this.current?.progress.done(message);
+    this.current = undefined;
+  }
+}
+
+const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+
+/**
+ * `prune --calib`: loads (or renders) the samples and runs `calibratedPrune` on the chosen engine,
+ * with the one-shot defaults for what the config leaves out. Progress on stderr.
+ */
+export async function calibratedPruneCommand(
+  out: Output,
+  spec: string,
+  model: OnnxModel,
+  config: PruneConfig,
+  flags: CalibrationFlags,
+): Promise<{ result: CalibratedPruneResult; summary: CalibrationSummary }> {
   const samples =
     flags.rendered === undefined
       ? await loadCalibrationSamples(flags.path!, { preset: flags.preset, samples: flags.samples })
       : await renderCalibrationSamples(flags.rendered, flags.samples);
-  const { checkSamples, collectStatistics, declaredChannels, singleInputName } = await import('@deprune/calibrate');
+  const [{ calibratedPrune }, { checkSamples, declaredChannels, singleInputName }] = await Promise.all([import('@deprune/oneshot'), import('@deprune/calibrate')]);
+  // Bad samples are refused before an engine starts.
   checkSamples(samples, declaredChannels(model, singleInputName(model)));
   const engine = await createEngine(flags.engine);
-  let statistics: Map<string, LayerStatistics> | undefined;
-  let statisticsMs: number | null = null;
-  if (flags.statistics) {
-    const progress = out.progress(`calibrating on ${samples.length} samples (${engine.name})`, samples.length);
-    const collected = await collectStatistics(model, samples, { engine, onProgress: (event) => progress.update(event.done) });
-    progress.done(`calibrated on ${samples.length} samples in ${(collected.ms / 1000).toFixed(1)} s (${engine.name})`);
-    statistics = collected.statistics;
-    statisticsMs = collected.ms;
+  try {
+    const lines = new OneShotProgressLines(out, {
+      statistics: {
+        start: (event) => `calibrating on ${event.total} samples (${engine.name})`,
+        end: (event) => `calibrated on ${samples.length} samples in ${seconds(event.end!.ms)} (${engine.name})`,
+      },
+      prune: {
+        start: () => `pruning ${spec} (${config.variant})`,
+        update: (event) => `of ${event.total} ${event.detail ?? ''}`.trimEnd(),
+        end: (_, layers) => `pruned ${spec} (${config.variant}): ${layers} layers`,
+        after: (event) => {
+          for (const warning of event.end?.warnings ?? []) out.warn(warning);
+        },
+      },
+      reconstruct: {
+        start: (_, layers) => `reconstructing ${layers} layers`,
+        update: (event) => `of ${event.total} sample passes${event.detail ? ` (${event.detail})` : ''}`,
+        end: (event, layers) => `reconstructed ${layers} layers in ${seconds(event.end!.ms)} (${event.end!.passes} passes)`,
+      },
+    });
+    const result = await calibratedPrune(model, samples, config, { engine, reconstruct: flags.reconstruct, damping: flags.damping, onProgress: lines.onProgress });
+    const { importance, allocation, statisticsMs } = result.oneShot;
+    return {
+      result,
+      summary: {
+        source: calibrationSource(flags),
+        samples: samples.length,
+        preset: flags.preset,
+        importance,
+        engine: engine.name,
+        statisticsMs,
+        allocation: allocation.mode === 'uniform' ? 'uniform' : `${allocation.mode} (${allocation.budget} budget)`,
+      },
+    };
+  } finally {
+    await engine.dispose();
   }
-  return { samples, engine, ...(statistics ? { statistics } : {}), summary: { source: calibrationSource(flags), samples: samples.length, preset: flags.preset, importance: flags.importance, engine: engine.name, statisticsMs } };
-}
-
-export async function reconstructLayers(out: Output, dense: OnnxModel, result: PruneResult, flags: CalibrationFlags, calibrated: Calibrated) {
-  const { reconstruct } = await import('@deprune/calibrate');
-  const progress = out.progress(`reconstructing ${result.plan.layers.length} layers`);
-  const rebuilt = await reconstruct(dense, result.model, result.plan, calibrated.samples, {
-    engine: calibrated.engine,
-    damping: flags.damping,
-    ...(calibrated.statistics ? { denseStatistics: calibrated.statistics } : {}),
-    onProgress: (event) => progress.update(event.done, `of ${event.total} sample passes${event.detail ? ` (${event.detail})` : ''}`),
-  });
-  progress.done(`reconstructed ${rebuilt.report.layers.length} layers in ${(rebuilt.report.ms / 1000).toFixed(1)} s (${rebuilt.report.passes} passes)`);
-  return rebuilt;
 }
 
 const percent = (value: number) => `${(100 * value).toFixed(2)}%`;

@@ -84,20 +84,19 @@ describe('deprune run', () => {
     expect(document.outputs[0].top5).toHaveLength(5);
   });
 
-  it('prune --calib on a dynamic model: the default MAC budget falls back to weights without --input-shape', () => {
-    type Document = { report: { allocation: { mode: string; budget: string } } };
+  it('prune --calib on a dynamic model: the default MAC budget takes its layer shapes from the first sample without --input-shape', () => {
+    type Document = { report: { allocation: { mode: string; budget: string }; warnings: string[]; totals: { macsBefore: number | null } } };
     const args = ['prune', model, '--calib', join(folder, 'x.npy'), '--engine', 'onnxruntime', '--no-reconstruct', '--ratio', '0.5', '--force'];
-    const fallback = runCli([...args, '-o', join(folder, 'small-weights.onnx'), '--json']);
-    expect(fallback.status, fallback.stderr).toBe(0);
-    const report = (JSON.parse(fallback.stdout) as Document & { report: { warnings: string[] } }).report;
-    expect(report.warnings[0]).toMatch(/layer shapes unknown, so the default allocation counts weights instead of MACs/);
-    expect(report.allocation).toMatchObject({ mode: 'saliency', budget: 'weights' });
-    const shaped = runJson<Document>([...args, '-o', join(folder, 'small-macs.onnx'), '--input-shape', '1,3,20,28']);
+    const fromSample = runJson<Document>([...args, '-o', join(folder, 'small-sample.onnx')]);
+    expect(fromSample.document.report.allocation).toMatchObject({ mode: 'saliency', budget: 'macs' });
+    expect(fromSample.document.report.totals.macsBefore).toBeGreaterThan(0);
+    expect(fromSample.document.report.warnings.join('\n')).not.toMatch(/counts weights instead of MACs/);
+    const plan = JSON.parse(readFileSync(join(folder, 'small-sample.deprune.json'), 'utf8')) as { config: { inputShapes: Record<string, number[]> } };
+    expect(plan.config.inputShapes).toEqual({ x: [1, 3, 20, 28] });
+    // --input-shape wins over the samples' shape.
+    const shaped = runJson<Document>([...args, '-o', join(folder, 'small-macs.onnx'), '--input-shape', '1,3,40,56']);
     expect(shaped.document.report.allocation).toMatchObject({ mode: 'saliency', budget: 'macs' });
-    // Asked for by name, the MAC budget without shapes is the user's error, not a silent fallback.
-    const refused = runCli([...args, '-o', join(folder, 'small-refused.onnx'), '--allocation', 'saliency-macs']);
-    expect(refused.status).toBe(2);
-    expect(refused.stderr).toMatch(/allocation.budget 'macs' needs the output shape of layer '/);
+    expect((JSON.parse(readFileSync(join(folder, 'small-macs.deprune.json'), 'utf8')) as typeof plan).config.inputShapes).toEqual({ x: [1, 3, 40, 56] });
   });
 
   it('round-trips float32 data exactly (an Identity model returns its input bit for bit)', () => {

@@ -15,5 +15,5 @@ export { truncateModel, writeConvUpdates, upstreamNodes } from './graph';
 export type { ConvUpdate } from './graph';
 export { runtimeEngine, singleInputName } from './engine';
 export type { ForwardEngine, RuntimeEngineOptions } from './engine';
-export { checkSamples, DEFAULT_CALIBRATION_SAMPLES, ONE_SHOT_DEFAULTS } from './samples';
+export { checkSamples, DEFAULT_CALIBRATION_SAMPLES } from './samples';
 export type { CalibrationSample } from './samples';

@@ -31,12 +31,3 @@ export function checkSamples(samples: readonly CalibrationSample[], expectedChan
     }
   }
 }
-
-/**
- * The one-shot settings the accuracy benchmark found best (docs/benchmarks/accuracy/): OBS
- * importance from the calibration statistics, the ratio's MACs spread over the layers by
- * normalised OBS saliency (`@deprune/pipeline`'s ALLOCATION_PRESETS name), then reconstruction,
- * on 32 samples with 1% damping. `deprune prune --calib` uses them unless told otherwise, and
- * so does the demo.
- */
-export const ONE_SHOT_DEFAULTS = { importance: 'obs', allocation: 'saliency-macs', reconstruct: true, calibSamples: DEFAULT_CALIBRATION_SAMPLES, damping: 0.01 } as const;

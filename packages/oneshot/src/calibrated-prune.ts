@@ -40,8 +40,12 @@ export interface OneShotProgress {
   total: number;
   /** What is being worked on: a sample's source, prune()'s step and layer (`score features.3.conv`), a reconstruction pass. */
   detail?: string;
-  /** On the event that ends a stage: how long it took, and (prune) how many layers the plan has, (reconstruct) how many passes ran. */
-  end?: { ms: number; layers?: number; passes?: number };
+  /**
+   * On the event that ends a stage: how long it took; for prune, how many layers the plan has and
+   * prune()'s warnings (so they can be shown before reconstruction starts); for reconstruct, how
+   * many passes ran.
+   */
+  end?: { ms: number; layers?: number; warnings?: readonly string[]; passes?: number };
 }
 
 export interface CalibratedPruneOptions {
@@ -192,7 +196,7 @@ export async function calibratedPrune(
       fellBack = true;
     }
     const pruneMs = performance.now() - pruneStarted;
-    emit('prune', 1, 1, undefined, { ms: pruneMs, layers: pruned.plan.layers.length });
+    emit('prune', 1, 1, undefined, { ms: pruneMs, layers: pruned.plan.layers.length, warnings: [...pruned.report.warnings] });
 
     let final: { model: OnnxModel; plan: PrunePlan } = pruned;
     let reconstruction: ReconstructionReport | null = null;

@@ -13,6 +13,8 @@ import { createEngine, parseCount } from '../calib';
 import { MODE_NAMES, resolveBackendFlag } from './kernel-common';
 import { kernelSummary } from './run';
 import { checkVariantName } from '../variants';
+import { OneShotProgressLines } from '../calibration';
+import { ONE_SHOT_DEFAULTS } from '@deprune/oneshot/defaults';
 
 /** The demo's models: the two PP-OCR models that read a text line. */
 const DEMO_MODELS = ['ppocr-cls', 'ppocr-rec'] as const;
@@ -23,52 +25,56 @@ const DEFAULT_VARIANT: PruneVariant = 'deprune-bh';
 const CALIBRATION_SEED = 7;
 
 /**
- * Rendered calibration images per model: @deprune/calibrate's 32 (ONE_SHOT_DEFAULTS.calibSamples,
- * written here so --help need not load it). The demo used 8 to start faster, but on 100 rendered
- * rec lines 8 samples read 74% with saliency-macs allocation (39% uniform) against 99% with 32
- * (docs/benchmarks/accuracy), and 8 or 16 misread the bundled line.
+ * Rendered calibration images per model: the one-shot default's 32. The demo used 8 to start
+ * faster, but on 100 rendered rec lines 8 samples read 74% with saliency-macs allocation (39%
+ * uniform) against 99% with 32 (docs/benchmarks/accuracy), and 8 or 16 misread the bundled line.
  */
-const DEFAULT_CALIBRATION_SAMPLES = 32;
+const DEFAULT_CALIBRATION_SAMPLES = ONE_SHOT_DEFAULTS.calibSamples;
 
 /**
- * One-shot calibrated pruning, issue 7's best default (@deprune/calibrate's ONE_SHOT_DEFAULTS):
- * render a seeded calibration set of the model's task (@deprune/textdata), collect the layers'
- * input statistics in one dense pass, prune with OBS importance and the ratio's MACs spread over
- * the layers by saliency (ALLOCATION_PRESETS 'saliency-macs'), then reconstruct every pruned
- * layer (damped least squares against the dense outputs; the plan's zeros stay zeros).
+ * One-shot calibrated pruning, issue 7's best default (@deprune/oneshot's calibratedPrune with its
+ * defaults): render a seeded calibration set of the model's task (@deprune/textdata), collect the
+ * layers' input statistics in one dense pass, prune with OBS importance and the ratio's MACs spread
+ * over the layers by saliency (ALLOCATION_PRESETS 'saliency-macs', unless --allocation), then
+ * reconstruct every pruned layer (damped least squares against the dense outputs; the plan's
+ * zeros stay zeros).
  */
 async function calibratedPrune(out: Output, name: DemoModel, model: OnnxModel, config: PruneConfig, count: number, allocationName: AllocationPreset | undefined) {
-  const [calibrate, pipeline, textdata, images] = await Promise.all([import('@deprune/calibrate'), import('@deprune/pipeline'), import('@deprune/textdata'), import('@deprune/images')]);
+  const [oneshot, pipeline, textdata, images] = await Promise.all([import('@deprune/oneshot'), import('@deprune/pipeline'), import('@deprune/textdata'), import('@deprune/images')]);
   const rendered = name === 'ppocr-rec' ? textdata.generateRecSet(count, CALIBRATION_SEED) : name === 'ppocr-cls' ? textdata.generateClsSet(count, CALIBRATION_SEED) : textdata.generateDetSet(count, CALIBRATION_SEED);
   const samples = rendered.map((sample) => ({ tensor: images.preprocessImage(sample.image, name, { maxSide: 640 }).tensor, source: sample.name }));
   const engine = await createEngine('auto');
   try {
-    const progress = out.progress(`${name}: calibrating on ${samples.length} rendered images (${engine.name})`, samples.length);
-    const collected = await calibrate.collectStatistics(model, samples, { engine, onProgress: (event) => progress.update(event.done) });
-    progress.done(`${name}: calibrated on ${samples.length} rendered images in ${(collected.ms / 1000).toFixed(1)} s (${engine.name})`);
-    const { importance } = calibrate.ONE_SHOT_DEFAULTS;
-    const allocation = allocationName ?? calibrate.ONE_SHOT_DEFAULTS.allocation;
-    const pruned = pipeline.prune(model, { ...config, importance, allocation: { ...pipeline.ALLOCATION_PRESETS[allocation] } }, { statistics: collected.statistics });
-    const rebuilding = out.progress(`${name}: reconstructing ${pruned.plan.layers.length} layers`);
-    const rebuilt = await calibrate.reconstruct(model, pruned.model, pruned.plan, samples, {
-      engine,
-      damping: calibrate.ONE_SHOT_DEFAULTS.damping,
-      denseStatistics: collected.statistics,
-      onProgress: (event) => rebuilding.update(event.done, `of ${event.total} sample passes`),
+    const allocation = allocationName ?? ONE_SHOT_DEFAULTS.allocation;
+    const lines = new OneShotProgressLines(out, {
+      statistics: {
+        start: (event) => `${name}: calibrating on ${event.total} rendered images (${engine.name})`,
+        end: (event) => `${name}: calibrated on ${samples.length} rendered images in ${(event.end!.ms / 1000).toFixed(1)} s (${engine.name})`,
+      },
+      reconstruct: {
+        start: (_, layers) => `${name}: reconstructing ${layers} layers`,
+        update: (event) => `of ${event.total} sample passes`,
+        // Its line needs the reconstruction's errors: written below, once calibratedPrune returns.
+        end: () => undefined,
+      },
     });
-    const { report } = rebuilt;
-    rebuilding.done(`${name}: pruned ${pruned.plan.layers.length} layers (${config.variant}, ratio ${config.ratio}, ${importance}, ${allocation} allocation) and reconstructed them: mean layer output error ${report.meanErrorBefore.toFixed(3)} -> ${report.meanErrorAfter.toFixed(3)}`);
+    const given = allocationName === undefined ? config : { ...config, allocation: { ...pipeline.ALLOCATION_PRESETS[allocationName] } };
+    const result = await oneshot.calibratedPrune(model, samples, given, { engine, onProgress: lines.onProgress });
+    const { oneShot } = result;
+    lines.done(
+      `${name}: pruned ${result.plan.layers.length} layers (${config.variant}, ratio ${config.ratio}, ${oneShot.importance}, ${allocation} allocation) and reconstructed them: mean layer output error ${oneShot.meanErrorBefore!.toFixed(3)} -> ${oneShot.meanErrorAfter!.toFixed(3)}`,
+    );
     const calibration: DemoCalibration = {
       samples: samples.length,
-      importance,
+      importance: oneShot.importance,
       allocation,
       engine: engine.name,
-      statisticsMs: collected.ms,
-      reconstructMs: report.ms,
-      meanErrorBefore: report.meanErrorBefore,
-      meanErrorAfter: report.meanErrorAfter,
+      statisticsMs: oneShot.statisticsMs!,
+      reconstructMs: oneShot.reconstructionMs!,
+      meanErrorBefore: oneShot.meanErrorBefore!,
+      meanErrorAfter: oneShot.meanErrorAfter!,
     };
-    return { pruned: { model: rebuilt.model, plan: rebuilt.plan, report: pruned.report }, calibration };
+    return { pruned: { model: result.model, plan: result.plan, report: result.report }, calibration };
   } finally {
     await engine.dispose();
   }

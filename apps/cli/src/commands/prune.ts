@@ -9,7 +9,8 @@ import { formatCount, formatShort, formatTable, type Output } from '../output';
 import type { Command } from '../registry';
 import { parseInputShapeFlags, resolveInputShapes } from '../shapes';
 import { checkOutputPath, readInputFile, refuseOutputsOverInputs } from '../files';
-import { calibrate, parseCalibrationFlags, printCalibration, reconstructLayers, willCalibrate, type ReconstructionReport } from '../calibration';
+import { calibratedPruneCommand, parseCalibrationFlags, printCalibration, type CalibrationSummary, type ReconstructionReport } from '../calibration';
+import { ONE_SHOT_DEFAULTS } from '@deprune/oneshot/defaults';
 import { publishFiles } from '../publish';
 import { checkVariantName, variantNames, variantsHelp } from '../variants';
 
@@ -21,9 +22,6 @@ function ratiosText(config: PruneResult['plan']['config']): string {
   const patternOnly = variant.dw.strategy === 'nm' && variant.pw.strategy === 'nm';
   return patternOnly ? `${config.nm.n}:${config.nm.m}` : `dw ratio ${config.dwRatio}, pw ratio ${config.pwRatio}`;
 }
-/** @deprune/calibrate's ONE_SHOT_DEFAULTS.importance and .allocation (written here so --help and flag checks need not load it). */
-const ONE_SHOT_IMPORTANCE = 'obs';
-const ONE_SHOT_ALLOCATION = 'saliency-macs';
 /** Human output lists this many layers (most weights removed first) and skipped layers. */
 const TOP_LAYERS = 10;
 const SKIPPED_LIMIT = 12;
@@ -234,7 +232,7 @@ alone). Without calibration, prune warns that accuracy was not checked.`;
       type: 'string',
       value: 'name',
       // Says exactly what run() does when the flag is absent (allocationByDefault), which depends on calibration.
-      description: `spread of the ratio over the layers: uniform | saliency | saliency-macs (the saliency ones need calibration). Default: ${ONE_SHOT_ALLOCATION} when calibrating (--calib, or a bundled model without --no-calib; by weights when layer shapes are unknown), else uniform; a --config allocation replaces the default`,
+      description: `spread of the ratio over the layers: uniform | saliency | saliency-macs (the saliency ones need calibration). Default: ${ONE_SHOT_DEFAULTS.allocation} when calibrating (--calib, or a bundled model without --no-calib; its MACs need layer shapes: --input-shape, else the first calibration sample's shape, else it counts weights), else uniform; a --config allocation replaces the default`,
     },
     'no-reconstruct': { type: 'boolean', description: 'when calibrating: keep the masked weights as they are (no reconstruction)' },
     damping: { type: 'string', value: 'D', description: 'relative damping of the reconstruction (default 0.01)' },
@@ -291,12 +289,8 @@ alone). Without calibration, prune warns that accuracy was not checked.`;
     }
     if (dwRatio !== undefined) merged.dwRatio = dwRatio;
     if (pwRatio !== undefined) merged.pwRatio = pwRatio;
-    // --calib, or a bundled model's default calibration on rendered images (what demo does).
-    const calibrating = willCalibrate(args, spec);
     const importance = args.string('importance');
     if (importance !== undefined) merged.importance = importance;
-    // Calibrating and then scoring by magnitude wastes the statistics: calibration defaults to the best scorer found.
-    else if (calibrating && merged.importance === undefined) merged.importance = ONE_SHOT_IMPORTANCE;
     const allocation = args.string('allocation');
     // The flag sets mode and budget; the file's bounds stay. A non-object value is the file's error to report.
     if (allocation !== undefined) {
@@ -308,14 +302,13 @@ alone). Without calibration, prune warns that accuracy was not checked.`;
       const fromFile = merged.allocation;
       merged.allocation = fromFile !== null && typeof fromFile === 'object' && !Array.isArray(fromFile) ? { ...fromFile, ...preset } : { ...preset };
     }
-    // Calibrating and then pruning every layer at one ratio wastes the statistics too (the rec
-    // model read 99% of lines with saliency-macs, 80% uniform): --calib defaults to that allocation.
-    const allocationByDefault = calibrating && merged.allocation === undefined;
-    if (allocationByDefault) merged.allocation = { ...pipeline.ALLOCATION_PRESETS[ONE_SHOT_ALLOCATION] };
     // A bwt value that is not an object is left for loadPruneConfig to refuse, naming the file.
     if (Object.keys(bwt.values).length > 0 && (merged.bwt === undefined || (merged.bwt !== null && typeof merged.bwt === 'object' && !Array.isArray(merged.bwt)))) {
       merged.bwt = { ...(merged.bwt as object | undefined), ...bwt.values };
     }
+    // Calibrating, an importance and an allocation the config leaves out get the one-shot defaults
+    // (calibratedPrune's): OBS and saliency-macs make use of the statistics (the rec model read 99%
+    // of lines with saliency-macs, 80% uniform).
     let config: PruneConfig = pipeline.loadPruneConfig(merged, configPath ?? 'command line');
     if (tablePath !== undefined) config = pipeline.withLatencyTable(config, table, { file: tablePath, origins: bwt.origins });
     const calibration = parseCalibrationFlags(args, spec, config);
@@ -333,41 +326,26 @@ alone). Without calibration, prune warns that accuracy was not checked.`;
       config.inputShapes = Object.fromEntries(shapes.map((input) => [input.name, input.shape]));
     }
 
-    const calibrated = calibration ? await calibrate(out, resolved.model, calibration) : undefined;
-    const progress = out.progress(`pruning ${spec} (${config.variant})`);
-    const pruneOptions = {
-      onProgress: (event: PruneProgress) => progress.update(event.done, `of ${event.total} ${event.stage}${event.layer ? ` ${event.layer}` : ''}`),
-      ...(calibrated?.statistics ? { statistics: calibrated.statistics } : {}),
-    };
-    let result: PruneResult;
-    try {
-      result = pipeline.prune(resolved.model, config, pruneOptions);
-    } catch (error) {
-      // The default MAC budget needs layer shapes; a dynamic model without --input-shape has none.
-      if (!allocationByDefault || !(error instanceof pipeline.ConfigError) || error.key !== 'allocation.budget') throw error;
-      config = { ...config, allocation: { ...config.allocation, budget: 'weights' } };
-      result = pipeline.prune(resolved.model, config, pruneOptions);
-      result.report.warnings.unshift('layer shapes unknown, so the default allocation counts weights instead of MACs (give --input-shape 1,3,H,W for the MAC budget)');
-    }
-    progress.done(`pruned ${spec} (${config.variant}): ${result.plan.layers.length} layers`);
-    if (!calibration) {
+    let result: Pick<PruneResult, 'model' | 'plan' | 'report'>;
+    let calibrated: { summary: CalibrationSummary; reconstruction: ReconstructionReport | undefined } | undefined;
+    if (calibration) {
+      // Its warnings are said when the prune stage ends, before reconstruction starts.
+      const oneShot = await calibratedPruneCommand(out, spec, resolved.model, config, calibration);
+      result = oneShot.result;
+      calibrated = { summary: oneShot.summary, reconstruction: oneShot.result.reconstruction ?? undefined };
+    } else {
+      const progress = out.progress(`pruning ${spec} (${config.variant})`);
+      result = pipeline.prune(resolved.model, config, {
+        onProgress: (event: PruneProgress) => progress.update(event.done, `of ${event.total} ${event.stage}${event.layer ? ` ${event.layer}` : ''}`),
+      });
+      progress.done(`pruned ${spec} (${config.variant}): ${result.plan.layers.length} layers`);
       const unchecked = uncheckedAccuracyWarning(output, planPath);
       result.report.warnings.unshift(unchecked);
       // On stderr with --json too: a script that reads only the exit code must still see it.
       if (out.json) out.warn(unchecked, { always: true });
+      for (const warning of result.report.warnings) out.warn(warning);
     }
-    if (calibrated) {
-      const { mode, budget } = result.plan.config.allocation;
-      calibrated.summary.allocation = mode === 'uniform' ? 'uniform' : `${mode} (${budget} budget)`;
-    }
-    for (const warning of result.report.warnings) out.warn(warning);
-    let reconstruction: ReconstructionReport | undefined;
-    if (calibration && calibrated && calibration.reconstruct) {
-      const rebuilt = await reconstructLayers(out, resolved.model, result, calibration, calibrated);
-      result = { ...result, model: rebuilt.model, plan: rebuilt.plan };
-      reconstruction = rebuilt.report;
-    }
-    await calibrated?.engine.dispose();
+    const reconstruction = calibrated?.reconstruction;
 
     // The plan records the hash of the exact bytes written as the model: run and eval refuse any other file.
     const { serializeModel } = await import('@deprune/onnx');
