@@ -146,25 +146,25 @@ function fixedRatioNote(recipe: VariantLayerRecipe, kind: 'dw' | 'pw' | 'both', 
 
 function configWarnings(given: PruneConfig, config: ResolvedPruneConfig, variant: Readonly<VariantDefinition>, warnings: string[]): void {
   const name = variant.name;
-  // The kinds whose ratio the recipe fixes (a strategy override frees it again).
-  const fixed = {
-    dw: config.strategy.dw === null ? recipeFixedRatio(variant.dw, config.nm) : undefined,
-    pw: config.strategy.pw === null ? recipeFixedRatio(variant.pw, config.nm) : undefined,
-  };
-  const sameRecipe = variant.dw.strategy === variant.pw.strategy && fixed.dw !== undefined && fixed.dw === fixed.pw;
-  const governs = { ratio: ['dw', 'pw'], dwRatio: ['dw'], pwRatio: ['pw'] } as const;
+  // The ratios the recipes fix; `ratio` itself is replaced only when both do, the same way (nm).
+  const recipeFixed = { dw: recipeFixedRatio(variant.dw, config.nm), pw: recipeFixedRatio(variant.pw, config.nm) };
+  const sameRecipe = variant.dw.strategy === variant.pw.strategy && recipeFixed.dw !== undefined && recipeFixed.dw === recipeFixed.pw;
+  // Per kind, a strategy override replaces the recipe and frees the kind's ratio again.
+  const fixed = { dw: config.strategy.dw === null ? recipeFixed.dw : undefined, pw: config.strategy.pw === null ? recipeFixed.pw : undefined };
+  const kindsNote = (kinds: readonly ('dw' | 'pw')[]) =>
+    sameRecipe && kinds.length === 2 ? fixedRatioNote(variant.dw, 'both', config) : kinds.map((kind) => fixedRatioNote(variant[kind], sameRecipe ? 'both' : kind, config)).join(' and ');
   for (const key of ['ratio', 'dwRatio', 'pwRatio'] as const) {
     const value = given[key];
-    const kinds = governs[key].filter((kind) => fixed[kind] !== undefined);
-    if (value === undefined || kinds.length === 0 || Math.abs(value - config[key]) <= 1e-9) continue;
-    const note = sameRecipe ? fixedRatioNote(variant.dw, 'both', config) : kinds.map((kind) => fixedRatioNote(variant[kind], kind, config)).join(' and ');
-    warnings.push(`${key} ${value} is ignored: variant '${name}' ${note}`);
+    if (value === undefined || Math.abs(value - config[key]) <= 1e-9) continue;
+    const kinds = key === 'ratio' ? (['dw', 'pw'] as const) : ([key === 'dwRatio' ? 'dw' : 'pw'] as const);
+    if (kinds.some((kind) => (key === 'ratio' ? recipeFixed : fixed)[kind] === undefined)) continue;
+    warnings.push(`${key} ${value} is ignored: variant '${name}' ${kindsNote(kinds)}`);
   }
   for (const [pattern, override] of Object.entries(config.layers)) {
     if (override.ratio === undefined || override.ratio === 0) continue;
     const ignoredOn = (['dw', 'pw'] as const).filter((kind) => fixed[kind] !== undefined && Math.abs(override.ratio! - fixed[kind]!) > 1e-9);
     if (ignoredOn.length === 0) continue;
-    const where = sameRecipe ? `by variant '${name}'` : `on the ${ignoredOn.map((kind) => KIND_NAMES[kind]).join(' and ')} layers of variant '${name}'`;
+    const where = sameRecipe && ignoredOn.length === 2 ? `by variant '${name}'` : `on the ${ignoredOn.map((kind) => KIND_NAMES[kind]).join(' and ')} layers of variant '${name}'`;
     warnings.push(`layers['${pattern}'].ratio ${override.ratio} is ignored ${where} (only 0, dense, is honoured)`);
   }
   if (given.bwt && !variantUsesBwt(variant)) warnings.push(`config.bwt is ignored by variant '${name}'`);
