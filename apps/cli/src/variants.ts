@@ -6,6 +6,9 @@
 import { UsageError, closestName } from '@deprune/errors';
 import { listVariants } from '@deprune/masks';
 
+/** What prune and demo run without --variant: the full method. */
+export const DEFAULT_VARIANT = 'deprune-bh';
+
 export function variantNames(): string[] {
   return listVariants().map((variant) => variant.name);
 }

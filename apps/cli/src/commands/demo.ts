@@ -12,7 +12,7 @@ import { fidelity, summarizeOutput, taskFor, type Fidelity, type OutputSummary }
 import { createEngine, parseCount } from '../calib';
 import { MODE_NAMES, resolveBackendFlag } from './kernel-common';
 import { kernelSummary } from './run';
-import { checkVariantName } from '../variants';
+import { checkVariantName, DEFAULT_VARIANT } from '../variants';
 import { OneShotProgressLines } from '../calibration';
 import { ONE_SHOT_DEFAULTS } from '@deprune/oneshot/defaults';
 
@@ -20,7 +20,6 @@ import { ONE_SHOT_DEFAULTS } from '@deprune/oneshot/defaults';
 const DEMO_MODELS = ['ppocr-cls', 'ppocr-rec'] as const;
 type DemoModel = (typeof DEMO_MODELS)[number] | 'ppocr-det';
 const DEFAULT_RATIO = 0.5;
-const DEFAULT_VARIANT: PruneVariant = 'deprune-bh';
 /** Seed of the rendered calibration set (the demo's input line is not among its images). */
 const CALIBRATION_SEED = 7;
 

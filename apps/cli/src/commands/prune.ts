@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { basename } from 'node:path';
 import { DeprunError, UsageError } from '@deprune/errors';
 import { getVariant } from '@deprune/masks';
-import type { BwtConfig, BwtSettingKey, PruneConfig, PruneProgress, PruneReport, PruneResult, PruneVariant } from '@deprune/pipeline';
+import type { BwtConfig, BwtSettingKey, PruneConfig, PruneProgress, PruneReport, PruneResult } from '@deprune/pipeline';
 import { helpHint, outputFlag, type ParsedArgs } from '../args';
 import { modelNamesText, resolveModel } from '../models';
 import { formatCount, formatShort, formatTable, type Output } from '../output';
@@ -12,9 +12,8 @@ import { checkOutputPath, readInputFile, refuseOutputsOverInputs } from '../file
 import { calibratedPruneCommand, parseCalibrationFlags, printCalibration, type CalibrationSummary, type ReconstructionReport } from '../calibration';
 import { ONE_SHOT_DEFAULTS } from '@deprune/oneshot/defaults';
 import { publishFiles } from '../publish';
-import { checkVariantName, variantNames, variantsHelp } from '../variants';
+import { checkVariantName, DEFAULT_VARIANT, variantNames, variantsHelp } from '../variants';
 
-const DEFAULT_VARIANT: PruneVariant = 'deprune-bh';
 
 /** How the report's first line states the ratios: the pattern when N:M fixes both kinds, else the two ratios. */
 function ratiosText(config: PruneResult['plan']['config']): string {
