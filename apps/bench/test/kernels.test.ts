@@ -80,7 +80,7 @@ describe('runKernelSuite (quick, 2 blocks of MobileNetV3-Small)', () => {
     expect(report).toMatchObject({ suite: 'kernels', mode: 'webasm', model: 'zoo:mobilenetv3-small', command: expect.stringContaining('deprune bench') });
     expect(report.machine.cores).toBeGreaterThan(0);
     expect(report.machine.gpuJs).toBe('2.24.1');
-    expect(report.settings).toMatchObject({ warmup: 1, repeats: 3, ratio: 0.56, groupSize: 32, tileRows: 32, step: 4, quick: true, hsrModel: 'measured' });
+    expect(report.settings).toMatchObject({ warmup: 1, repeats: 3, ratio: 0.56, groupSize: 32, tileRows: 4, step: 4, quick: true, hsrModel: 'measured' });
     const detail = report.layers[1];
     // 3x3 at r = 0.56: DEPrune-B keeps 4 of 9 taps in every channel (a step edge of t = 4).
     expect(detail.plans['deprune-b']!.dw).toMatchObject({ min: 4, max: 4, slots: 4 });

@@ -116,7 +116,7 @@ describe('deprune bench --suite kernels', () => {
     expect(document).toMatchObject({ suite: 'kernels', mode: 'webasm', model: 'zoo:mobilenetv3-small', files: null });
     expect(document.command).toBe(`deprune bench --suite kernels --model zoo:mobilenetv3-small --mode webasm --quick --layers '${BLOCKS}'`);
     expect(Object.keys(document.machine).sort()).toEqual(['cores', 'cpu', 'gpuJs', 'loadAverage', 'memoryGiB', 'node', 'os']); // no browser: a Node run
-    expect(document.settings).toMatchObject({ warmup: 1, repeats: 3, ratio: 0.56, groupSize: 32, tileRows: 32, step: 4, quick: true });
+    expect(document.settings).toMatchObject({ warmup: 1, repeats: 3, ratio: 0.56, groupSize: 32, tileRows: 4, step: 4, quick: true });
     const variants = ['dense', 'unstructured', 'channel', 'deprune', 'deprune-b', 'deprune-bh', 'dr'];
     expect(Object.keys(document.summary.dsconvSpeedup)).toEqual(variants);
     expect(document.rows.map((row) => `${row.op}:${row.variant}`).sort()).toEqual(
