@@ -305,9 +305,9 @@ alone). Without calibration, prune warns that accuracy was not checked.`;
     if (Object.keys(bwt.values).length > 0 && (merged.bwt === undefined || (merged.bwt !== null && typeof merged.bwt === 'object' && !Array.isArray(merged.bwt)))) {
       merged.bwt = { ...(merged.bwt as object | undefined), ...bwt.values };
     }
-    // Calibrating, an importance and an allocation the config leaves out get the one-shot defaults
-    // (calibratedPrune's): OBS and saliency-macs make use of the statistics (the rec model read 99%
-    // of lines with saliency-macs, 80% uniform).
+    // When calibrating, calibratedPrune fills an importance and an allocation the config leaves
+    // out with the one-shot defaults: OBS and saliency-macs make use of the statistics (the rec
+    // model read 99% of lines with saliency-macs, 80% uniform).
     let config: PruneConfig = pipeline.loadPruneConfig(merged, configPath ?? 'command line');
     if (tablePath !== undefined) config = pipeline.withLatencyTable(config, table, { file: tablePath, origins: bwt.origins });
     const calibration = parseCalibrationFlags(args, spec, config);
