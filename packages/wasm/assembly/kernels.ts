@@ -124,25 +124,33 @@ export function gemmPanels(w: usize, x: usize, bias: usize, y: usize, K: i32, M:
         wp += 16;
       }
       const row = panel << 2;
-      const yp = y + ((<usize>row * <usize>yStride + <usize>p0) << 2);
-      const yRow = <usize>yStride << 2;
-      v128.store(yp, activate(a00, code, av, bv));
-      v128.store(yp, activate(a01, code, av, bv), 16);
-      if (row + 1 < M) {
-        v128.store(yp + yRow, activate(a10, code, av, bv));
-        v128.store(yp + yRow, activate(a11, code, av, bv), 16);
-      }
-      if (row + 2 < M) {
-        v128.store(yp + 2 * yRow, activate(a20, code, av, bv));
-        v128.store(yp + 2 * yRow, activate(a21, code, av, bv), 16);
-      }
-      if (row + 3 < M) {
-        v128.store(yp + 3 * yRow, activate(a30, code, av, bv));
-        v128.store(yp + 3 * yRow, activate(a31, code, av, bv), 16);
-      }
+      storeTile(y + ((<usize>row * <usize>yStride + <usize>p0) << 2), <usize>yStride << 2, M - row, a00, a01, a10, a11, a20, a21, a30, a31, code, av, bv);
     }
   }
   gemmTail(w, x, bias, y, K, M, P, xStride, yStride, code, alpha, beta, p0);
+}
+
+/**
+ * The epilogue of a 4 x 8 register tile (gemmPanels, gemmGather): rows r = 0..3 of 8 outputs each,
+ * `a_r0` then `a_r1`, activated and stored `rowBytes` apart; rows past `rows` (the matrix's last
+ * panel) are not stored.
+ */
+// @ts-ignore: decorator
+@inline function storeTile(yp: usize, rowBytes: usize, rows: i32, a00: v128, a01: v128, a10: v128, a11: v128, a20: v128, a21: v128, a30: v128, a31: v128, code: i32, av: v128, bv: v128): void {
+  v128.store(yp, activate(a00, code, av, bv));
+  v128.store(yp, activate(a01, code, av, bv), 16);
+  if (rows > 1) {
+    v128.store(yp + rowBytes, activate(a10, code, av, bv));
+    v128.store(yp + rowBytes, activate(a11, code, av, bv), 16);
+  }
+  if (rows > 2) {
+    v128.store(yp + 2 * rowBytes, activate(a20, code, av, bv));
+    v128.store(yp + 2 * rowBytes, activate(a21, code, av, bv), 16);
+  }
+  if (rows > 3) {
+    v128.store(yp + 3 * rowBytes, activate(a30, code, av, bv));
+    v128.store(yp + 3 * rowBytes, activate(a31, code, av, bv), 16);
+  }
 }
 
 /** The last P - p0 (< 8) pixels of gemmPanels: a 4-pixel vector step, then pixel by pixel. */
@@ -628,22 +636,7 @@ export function gemmGather(w: usize, offsets: usize, rowStart: usize, x: usize, 
       const row = panel << 2;
       // A full block is stored in place; a short one goes through `tile` (4 rows of 8) first.
       const full = width == 8;
-      const yp = full ? y + ((<usize>row * <usize>yStride + <usize>p0) << 2) : tile;
-      const step: usize = full ? yRow : 32;
-      v128.store(yp, activate(a00, code, av, bv));
-      v128.store(yp, activate(a01, code, av, bv), 16);
-      if (row + 1 < M) {
-        v128.store(yp + step, activate(a10, code, av, bv));
-        v128.store(yp + step, activate(a11, code, av, bv), 16);
-      }
-      if (row + 2 < M) {
-        v128.store(yp + 2 * step, activate(a20, code, av, bv));
-        v128.store(yp + 2 * step, activate(a21, code, av, bv), 16);
-      }
-      if (row + 3 < M) {
-        v128.store(yp + 3 * step, activate(a30, code, av, bv));
-        v128.store(yp + 3 * step, activate(a31, code, av, bv), 16);
-      }
+      storeTile(full ? y + ((<usize>row * <usize>yStride + <usize>p0) << 2) : tile, full ? yRow : 32, M - row, a00, a01, a10, a11, a20, a21, a30, a31, code, av, bv);
       if (!full) {
         const rows = min(4, M - row);
         for (let r = 0; r < rows; r++) {
