@@ -30,42 +30,58 @@ export interface GreedyRemoval {
  * `w_r -= (w_rj / [H^-1]_jj) [H^-1]_j` (the others re-fitted to make up for it) and
  * `H^-1 -= [H^-1]_:j [H^-1]_j: / [H^-1]_jj` (j leaves the problem). `inverse` is H^-1 of the
  * damped Gram matrix (n x n, not modified). Ties go to the lower index. O(n^2 (rows + n)).
+ *
+ * The inputs still in the problem are kept packed in positions 0..m-1 (`input[p]` is the input at
+ * position p; the copies of W and H^-1 keep their stride n): a removal moves the last position's
+ * row and column into the freed one. Every loop then runs over m = n - step dense positions with no
+ * test for removed inputs, about a third of the work of scanning all n each step (PW layers with
+ * row tiles of 4 rows run this once per tile), and each value gets the same arithmetic as before.
  */
 export function greedyObsRemoval(weights: Float64Array, rows: number, n: number, inverse: Float64Array): GreedyRemoval {
   const w = Float64Array.from(weights);
   const h = Float64Array.from(inverse);
-  const removed = new Uint8Array(n);
+  const input = Int32Array.from({ length: n }, (_, j) => j);
   const step = new Int32Array(n);
   const loss = new Float64Array(n);
   for (let at = 0; at < n; at++) {
+    const m = n - at;
     let best = -1;
     let bestLoss = Number.POSITIVE_INFINITY;
-    for (let j = 0; j < n; j++) {
-      if (removed[j]) continue;
+    for (let p = 0; p < m; p++) {
       let sum = 0;
-      for (let r = 0; r < rows; r++) sum += w[r * n + j] * w[r * n + j];
-      const cost = sum / h[j * n + j];
-      if (cost < bestLoss) {
+      for (let r = 0; r < rows; r++) sum += w[r * n + p] * w[r * n + p];
+      const cost = sum / h[p * n + p];
+      if (cost < bestLoss || (cost === bestLoss && input[p] < input[best])) {
         bestLoss = cost;
-        best = j;
+        best = p;
       }
     }
     const pivot = h[best * n + best];
+    const pivotRow = best * n;
     for (let r = 0; r < rows; r++) {
       const factor = w[r * n + best] / pivot;
       if (factor === 0) continue;
-      for (let k = 0; k < n; k++) if (!removed[k]) w[r * n + k] -= factor * h[best * n + k];
-      w[r * n + best] = 0;
+      const row = r * n;
+      for (let p = 0; p < m; p++) w[row + p] -= factor * h[pivotRow + p];
     }
-    for (let i = 0; i < n; i++) {
-      if (removed[i] || i === best) continue;
+    for (let i = 0; i < m; i++) {
+      if (i === best) continue;
       const scale = h[i * n + best] / pivot;
       if (scale === 0) continue;
-      for (let k = 0; k < n; k++) if (!removed[k]) h[i * n + k] -= scale * h[best * n + k];
+      const row = i * n;
+      for (let p = 0; p < m; p++) h[row + p] -= scale * h[pivotRow + p];
     }
-    removed[best] = 1;
-    step[best] = at;
-    loss[best] = Math.max(0, bestLoss);
+    step[input[best]] = at;
+    loss[input[best]] = Math.max(0, bestLoss);
+    // The last position fills the freed one: its W column, then its H^-1 row and column (the row
+    // first, so the column copy also brings the diagonal).
+    const last = m - 1;
+    if (best !== last) {
+      input[best] = input[last];
+      for (let r = 0; r < rows; r++) w[r * n + best] = w[r * n + last];
+      for (let p = 0; p < m; p++) h[pivotRow + p] = h[last * n + p];
+      for (let i = 0; i < m; i++) h[i * n + best] = h[i * n + last];
+    }
   }
   return { step, loss };
 }
