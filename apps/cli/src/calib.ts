@@ -17,15 +17,21 @@ import { readNpy } from './npy';
 export const ENGINES = ['auto', 'onnxruntime', 'deprune'] as const;
 export type EngineName = (typeof ENGINES)[number];
 const IMAGE_EXTENSIONS = new Set(['.png', '.jpg', '.jpeg']);
-export const PRESETS: readonly PresetName[] = ['ppocr-rec', 'ppocr-cls', 'ppocr-det', 'imagenet'];
+/** @deprune/images' PRESET_NAMES, written here so flag checks and --help need not load it (a test keeps them equal). */
+export const PRESETS: readonly PresetName[] = ['imagenet', 'ppocr-det', 'ppocr-rec', 'ppocr-cls'];
 
 /** The preset a bundled model's inputs need; imagenet for anything else. */
 export function defaultPreset(spec: string): PresetName {
   return spec === 'ppocr-rec' || spec === 'ppocr-cls' || spec === 'ppocr-det' ? spec : 'imagenet';
 }
 
+/** The preset the user named, or the bundled model's default (imagenet for any other model). */
 export function parsePreset(text: string | undefined, spec: string): PresetName {
-  if (text === undefined) return defaultPreset(spec);
+  return text === undefined ? defaultPreset(spec) : checkPreset(text);
+}
+
+/** A --preset value, refused with did-you-mean when it names no preset. */
+export function checkPreset(text: string): PresetName {
   if (!(PRESETS as readonly string[]).includes(text)) {
     const guess = closestName(text, PRESETS);
     throw new UsageError(`unknown --preset '${text}'`, { hint: `${guess ? `did you mean '${guess}'? ` : ''}choose one of ${PRESETS.join(', ')}` });

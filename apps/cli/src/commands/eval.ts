@@ -9,7 +9,8 @@ import type { Output } from '../output';
 import type { Command } from '../registry';
 import { checkPlanForModel, readPlanFile } from '../plan-file';
 
-const TASKS: readonly Task[] = ['ppocr-rec', 'ppocr-cls', 'ppocr-det', 'classify', 'fidelity'];
+/** @deprune/evaluate's TASKS, written here so flag checks and --help need not load it (a test keeps them equal). */
+export const TASKS: readonly Task[] = ['ppocr-rec', 'ppocr-cls', 'ppocr-det', 'classify', 'fidelity'];
 
 function parseTask(text: string | undefined): Task {
   if (text === undefined) throw new UsageError('missing --task', { hint: `choose one of ${TASKS.join(', ')}` });

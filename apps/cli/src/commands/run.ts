@@ -10,12 +10,12 @@ import { encodeNpy, readNpy } from '../npy';
 import { formatTable } from '../output';
 import type { Command } from '../registry';
 import { describeSummary, summarizeOutput, taskFor } from '../tasks';
+import { checkPreset, PRESETS } from '../calib';
 import { parseInputShapeFlags, resolveInputShapes } from '../shapes';
 import { checkOutputPath, readInputFile, refuseOutputsOverInputs } from '../files';
 import { checkPlanForModel, planPathNextTo, readPlanFile } from '../plan-file';
 import { MODE_NAMES, resolveBackendFlag } from './kernel-common';
 
-const PRESETS: readonly PresetName[] = ['imagenet', 'ppocr-det', 'ppocr-rec', 'ppocr-cls'];
 
 /** A .npy input: float32, C order; its shape is checked against the model when the session runs. */
 function npyInput(path: string): HostTensor {
@@ -158,7 +158,7 @@ PP-OCR rec model, and the median latency of --repeats timed runs after one warm-
     const repeat = args.integer('repeats', { min: 1 }) ?? 5;
     const seed = args.integer('seed', { min: 0 }) ?? 0;
     const preset = args.string('preset');
-    if (preset !== undefined && !(PRESETS as readonly string[]).includes(preset)) throw new UsageError(`unknown --preset '${preset}'`, { hint: `choose one of ${PRESETS.join(', ')}` });
+    if (preset !== undefined) checkPreset(preset);
     const outputPath = args.string('output');
     const inputFiles = args.strings('input');
     const planPath = args.string('plan');
