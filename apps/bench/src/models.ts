@@ -1,5 +1,6 @@
 import { UnsupportedError, UsageError } from '@deprune/errors';
 import { GPU_JS_VERSION } from '@deprune/gpu';
+import { getVariant } from '@deprune/masks';
 import { measureInterleaved } from '@deprune/profiler';
 import { indexGraph, serializeModel, type OnnxModel } from '@deprune/onnx';
 import { prune, type PruneVariant } from '@deprune/pipeline';
@@ -18,8 +19,9 @@ import { isUnavailable, reasonOf, type Yardstick, type YardstickUnavailable } fr
  * the ratios hold. The same code runs in Node and in the page; only the yardsticks differ.
  */
 
+/** The default set; `variants` may name any variant registered with @deprune/masks' registerVariant. */
 export const MODEL_VARIANTS = ['dense', 'unstructured', 'channel', 'deprune', 'deprune-b', 'deprune-bh'] as const;
-export type ModelVariant = (typeof MODEL_VARIANTS)[number];
+export type ModelVariant = 'dense' | PruneVariant;
 
 export const DEFAULT_MODEL_RATIO = 0.5;
 
@@ -164,7 +166,8 @@ export async function runModelSuite(options: ModelSuiteOptions): Promise<ModelSu
   const { ratio, warmup, repeats } = timingSettings(options, { ratio: DEFAULT_MODEL_RATIO, warmup: 2, repeats: 7 });
   const seed = options.seed ?? 0;
   const variants = [...new Set<ModelVariant>(['dense', ...(options.variants ?? MODEL_VARIANTS)])];
-  for (const variant of variants) if (!MODEL_VARIANTS.includes(variant)) throw new UsageError(`unknown variant '${String(variant)}' (known: ${MODEL_VARIANTS.join(', ')})`);
+  // Refused by name with did-you-mean (getVariant); 'dense' is the unpruned model.
+  for (const variant of variants) if (variant !== 'dense') getVariant(variant);
   const yardsticks = options.yardsticks ?? [];
   const { model, mode } = options;
   const inputName = indexGraph(model).inputs[0];

@@ -1,4 +1,4 @@
-import { UsageError } from '@deprune/errors';
+import { getVariant } from '@deprune/masks';
 import { measureInterleaved } from '@deprune/profiler';
 import { indexGraph, type OnnxModel } from '@deprune/onnx';
 import { prune, type PruneConfig, type PruneVariant } from '@deprune/pipeline';
@@ -15,7 +15,8 @@ import { timingSettings, type CollectGarbage, type SuiteReportHeader } from './s
  */
 
 export const PRUNE_SUITE_VARIANTS = ['unstructured', 'channel', 'deprune', 'deprune-b', 'deprune-bh'] as const satisfies readonly PruneVariant[];
-export type PruneSuiteVariant = (typeof PRUNE_SUITE_VARIANTS)[number];
+/** The default set is PRUNE_SUITE_VARIANTS; any registered variant may be named. */
+export type PruneSuiteVariant = PruneVariant;
 
 export const DEFAULT_PRUNE_RATIO = 0.5;
 
@@ -110,7 +111,8 @@ export async function runPruneSuite(options: PruneSuiteOptions): Promise<PruneSu
   const started = performance.now();
   const { ratio, warmup, repeats } = timingSettings(options, { ratio: DEFAULT_PRUNE_RATIO, warmup: 2, repeats: 7 });
   const variants = [...new Set(options.variants ?? PRUNE_SUITE_VARIANTS)];
-  for (const variant of variants) if (!PRUNE_SUITE_VARIANTS.includes(variant)) throw new UsageError(`unknown variant '${String(variant)}' (known: ${PRUNE_SUITE_VARIANTS.join(', ')})`);
+  // Any registered variant (@deprune/masks' registerVariant), refused by name with did-you-mean.
+  for (const variant of variants) getVariant(variant);
   const { model } = options;
   const inputName = indexGraph(model).inputs[0];
   const configs = variants.map((variant): PruneConfig => ({ variant, ratio, inputShapes: { [inputName]: [...options.inputShape] } }));

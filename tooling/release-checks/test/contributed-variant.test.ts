@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runKernelSuite } from '@deprune/bench';
+import { runKernelSuite, runModelSuite, runPruneSuite } from '@deprune/bench';
 import { listVariants, registerVariant, unregisterVariant } from '@deprune/masks';
 import { serializeModel } from '@deprune/onnx';
 import { prune, type PruneResult } from '@deprune/pipeline';
@@ -84,6 +84,28 @@ describe(`a contributed variant (${NAME})`, () => {
     expect(report.variants[NAME]).toContain(DESCRIPTION);
     expect(report.summary.dsconvSpeedup[NAME]).toBeGreaterThan(0);
     expect(report.layers[0].plans[NAME]?.pw.slots).toBeNull();
+  });
+
+  it('runs whole in the models suite and is timed by the prune suite, and deprune bench --variants takes it', async () => {
+    const models = await runModelSuite({ model, modelName: 'mobilenetv3-small', mode: 'wasm', inputShape: INPUT, variants: ['dense', NAME], warmup: 0, repeats: 1 });
+    const row = models.rows.find((each) => each.variant === NAME);
+    expect(row?.sparseLayers).toBeGreaterThan(0);
+    const pruning = await runPruneSuite({ model, modelName: 'mobilenetv3-small', inputShape: INPUT, variants: [NAME], warmup: 0, repeats: 1 });
+    expect(pruning.rows.map((each) => each.variant)).toEqual([NAME]);
+    const folder = mkdtempSync(join(tmpdir(), 'deprune-variant-'));
+    const modelFile = join(folder, 'model.onnx');
+    writeFileSync(modelFile, serializeModel(model));
+    try {
+      const cli = bufferIo();
+      const args = ['bench', '--suite', 'models', '--model', modelFile, '--mode', 'wasm', '--input-shape', INPUT.join(','), '--variants', `dense,${NAME}`, '--no-onnxruntime', '--quick', '--repeats', '1', '--warmup', '0', '--json'];
+      expect(await main(args, { io: cli }), cli.err()).toBe(0);
+      expect(JSON.parse(cli.out()).rows.some((each: { variant: string }) => each.variant === NAME)).toBe(true);
+      const typo = bufferIo();
+      expect(await main(['bench', '--suite', 'prune', '--model', modelFile, '--variants', 'contrib-dcp-mn', '--json'], { io: typo })).toBe(2);
+      expect(typo.err()).toContain(`did you mean '${NAME}'?`);
+    } finally {
+      rmSync(folder, { recursive: true, force: true });
+    }
   });
 
   it('appears in deprune prune --help, and the CLI prunes with it and benches it', async () => {

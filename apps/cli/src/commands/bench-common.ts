@@ -5,7 +5,7 @@
  * and printing a report with the suite's own tables.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { UsageError } from '@deprune/errors';
+import { closestName, UsageError } from '@deprune/errors';
 import type { AnySuiteReport, PageProgress } from '@deprune/bench';
 import type { GpuMode } from '@deprune/gpu';
 import type { BackendMode } from '@deprune/runtime';
@@ -70,7 +70,11 @@ export function parseVariants<T extends string>(text: string | undefined, known:
   if (text === undefined) return undefined;
   const variants = text.split(',').map((each) => each.trim()).filter((each) => each !== '');
   if (variants.length === 0) throw new UsageError('--variants is empty', { hint: `choose from ${known.join(', ')}` });
-  for (const variant of variants) if (!(known as readonly string[]).includes(variant)) throw new UsageError(`unknown variant '${variant}' in --variants`, { hint: `choose from ${known.join(', ')}` });
+  for (const variant of variants) {
+    if ((known as readonly string[]).includes(variant)) continue;
+    const guess = closestName(variant, known);
+    throw new UsageError(`unknown variant '${variant}' in --variants${guess ? `; did you mean '${guess}'?` : ''}`, { hint: `choose from ${known.join(', ')}` });
+  }
   return variants as T[];
 }
 

@@ -9,6 +9,7 @@ import { UsageError } from '@deprune/errors';
 import type { AnySuiteReport, HsrSuiteReport, ModelSuiteReport, ModelVariant, PageRunRequest, PruneSuiteReport, PruneSuiteVariant } from '@deprune/bench';
 import type { BackendMode } from '@deprune/runtime';
 import { helpHint, type ParsedArgs } from '../args';
+import { variantNames } from '../variants';
 import type { Output } from '../output';
 import { benchCommandLine, benchInputs, benchModel, benchPlace, pageProgress, parseRatio, parseVariants, printSuiteReport, readEarlierReport, refuseExistingReport, type BenchSuite } from './bench-common';
 
@@ -38,7 +39,8 @@ export async function runSuiteBench(args: ParsedArgs, out: Output, suite: Exclud
   // calls, which V8 settles over two; models times whole forward passes, whose JavaScript (and a
   // GL mode's shaders) V8 settles over about ten.
   const warmup = args.integer('warmup', { min: 0 }) ?? (suite === 'hsr' ? 1 : suite === 'models' ? (quick ? 4 : 10) : quick ? 1 : 2);
-  const variants = suite === 'models' ? parseVariants(args.string('variants'), bench.MODEL_VARIANTS) : suite === 'prune' ? parseVariants(args.string('variants'), bench.PRUNE_SUITE_VARIANTS) : undefined;
+  // Any registered variant (registerVariant of @deprune/masks), and dense for the models suite.
+  const variants = suite === 'models' ? parseVariants(args.string('variants'), ['dense', ...variantNames()]) : suite === 'prune' ? parseVariants(args.string('variants'), variantNames()) : undefined;
   const step = args.integer('step', { min: 1 });
   const tileRows = args.integer('tile-rows', { min: 1 });
   const ortThreads = args.integer('ort-threads', { min: 1 }) ?? 1;
