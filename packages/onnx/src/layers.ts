@@ -2,7 +2,7 @@ import { UnsupportedError } from '@deprune/errors';
 import { intAttribute, intsAttribute } from './attributes';
 import { constantDims, indexGraph, type GraphIndex, type OnnxModel } from './model';
 import type { NodeProto } from './proto';
-import { resolveAutoPads, windowGeometry } from './shape-ops';
+import { resolveAutoPads, windowGeometry } from './shape-rules';
 import type { ShapeInference } from './shapes';
 import { elementCount } from './small-tensor';
 

@@ -1,7 +1,7 @@
 import { ShapeError } from '@deprune/errors';
 import { graphOf, indexGraph, opsetVersion, type OnnxModel } from './model';
 import { toNumber, type NodeProto, type ValueInfoProto } from './proto';
-import { MAX_VALUE_ELEMENTS, OpContext, Unresolvable, shapeRules, type ShapeState } from './shape-ops';
+import { MAX_VALUE_ELEMENTS, OpContext, Unresolvable, shapeRules, type ShapeState } from './shape-rules';
 import { decodeNumericTensor, tensorDims } from './tensor-proto';
 import { elementCount } from './small-tensor';
 
