@@ -50,6 +50,30 @@ function isNumberList(value: AttributeValue): value is readonly number[] {
 }
 
 /**
+ * A node's attribute getters with ONNX's defaults: the base of every per-node context (shape
+ * inference's OpContext, the runtime's NodeContext), so an attribute is read the same way in both.
+ */
+export class NodeAttributes {
+  constructor(readonly node: NodeProto) {}
+
+  int(name: string, fallback: number): number {
+    return intAttribute(this.node, name, fallback);
+  }
+
+  ints(name: string): number[] | undefined {
+    return intsAttribute(this.node, name);
+  }
+
+  float(name: string, fallback: number): number {
+    return floatAttribute(this.node, name, fallback);
+  }
+
+  str(name: string, fallback: string): string {
+    return stringAttribute(this.node, name, fallback);
+  }
+}
+
+/**
  * Builds an AttributeProto. Numbers become INT when whole and FLOAT otherwise, except
  * the attributes ONNX types as FLOAT (see FLOAT_ATTRIBUTES); `{ float }` forces FLOAT.
  */

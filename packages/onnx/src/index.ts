@@ -32,6 +32,7 @@ export {
   stringAttribute,
   tensorAttribute,
   makeAttribute,
+  NodeAttributes,
 } from './attributes';
 export type { AttributeValue } from './attributes';
 export { GraphBuilder } from './builder';

@@ -4,12 +4,9 @@ import type { LayerPlanEntry } from '@deprune/masks';
 import {
   constantSource,
   decodeNumericTensor,
-  floatAttribute,
-  intAttribute,
-  intsAttribute,
   isFloatTensor,
+  NodeAttributes,
   readFloatConstant,
-  stringAttribute,
   type GraphIndex,
   type LayerInfo,
   type NodeProto,
@@ -80,11 +77,13 @@ export type Operand = { kind: 'value'; name: string } | { kind: 'constant'; name
  * functions of the session's mode, and its plan entry and fusion. Every error it raises names
  * the node and the model file.
  */
-export class NodeContext {
+export class NodeContext extends NodeAttributes {
   constructor(
-    readonly node: NodeProto,
+    node: NodeProto,
     readonly graph: GraphState,
-  ) {}
+  ) {
+    super(node);
+  }
 
   get name(): string {
     return this.node.name ?? '';
@@ -162,22 +161,6 @@ export class NodeContext {
     const name = this.input(index);
     const constant = this.constant(index);
     return constant === undefined ? { kind: 'value', name } : { kind: 'constant', name, tensor: constant };
-  }
-
-  int(name: string, fallback: number): number {
-    return intAttribute(this.node, name, fallback);
-  }
-
-  ints(name: string): number[] | undefined {
-    return intsAttribute(this.node, name);
-  }
-
-  float(name: string, fallback: number): number {
-    return floatAttribute(this.node, name, fallback);
-  }
-
-  str(name: string, fallback: string): string {
-    return stringAttribute(this.node, name, fallback);
   }
 
   /** The Conv/Gemm layer record of this node (geometry with auto_pad resolved). */

@@ -3,7 +3,7 @@
  * outputs on, the value bounds, and small helpers. The rules themselves are in this folder by op
  * family; index.ts is the table shapes.ts looks them up in.
  */
-import { floatAttribute, intAttribute, intsAttribute, stringAttribute } from '../attributes';
+import { NodeAttributes } from '../attributes';
 import { type NodeProto } from '../proto';
 import { elementCount } from '../small-tensor';
 
@@ -31,12 +31,14 @@ export function isIntegerType(type: number | undefined): boolean {
   return type !== undefined && INTEGER_TYPES.has(type);
 }
 
-export class OpContext {
+export class OpContext extends NodeAttributes {
   constructor(
-    readonly node: NodeProto,
+    node: NodeProto,
     readonly opset: number,
     private readonly state: ShapeState,
-  ) {}
+  ) {
+    super(node);
+  }
 
   fail(reason: string): never {
     throw new Unresolvable(reason);
@@ -82,22 +84,6 @@ export class OpContext {
   type(index: number): number | undefined {
     const name = this.name(index);
     return name ? this.state.types.get(name) : undefined;
-  }
-
-  int(name: string, fallback: number): number {
-    return intAttribute(this.node, name, fallback);
-  }
-
-  ints(name: string): number[] | undefined {
-    return intsAttribute(this.node, name);
-  }
-
-  float(name: string, fallback: number): number {
-    return floatAttribute(this.node, name, fallback);
-  }
-
-  str(name: string, fallback: string): string {
-    return stringAttribute(this.node, name, fallback);
   }
 
   /** Sets output `index` (skipped when the node does not name it). */
