@@ -16,7 +16,6 @@ import { checkOutputPath, readInputFile, refuseOutputsOverInputs } from '../file
 import { checkPlanForModel, planPathNextTo, readPlanFile } from '../plan-file';
 import { MODE_NAMES, resolveBackendFlag } from './kernel-common';
 
-
 /** A .npy input: float32, C order; its shape is checked against the model when the session runs. */
 function npyInput(path: string): HostTensor {
   const array = readNpy(readInputFile(path, 'input file', '--input'), path);
