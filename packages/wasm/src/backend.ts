@@ -1,6 +1,6 @@
 import { UnsupportedError, UsageError } from '@deprune/errors';
 import type { KernelBackend, KernelName, KernelSignatures } from '@deprune/kernels';
-import { WasmEngine, type SimdLevel } from './engine';
+import { DEFAULT_MIN_PARALLEL_WORK, WasmEngine, type SimdLevel } from './engine';
 import * as host from './host';
 import { convKernels } from './kernels/conv';
 import { elementwiseKernels } from './kernels/elementwise';
@@ -26,6 +26,12 @@ export interface WasmBackendOptions {
    * shared memory: in a page that is not cross-origin isolated it stays 1 (`threads` says so).
    */
   threads?: number;
+  /**
+   * Multiply-adds below which a kernel call runs on one thread even when `threads` > 1 (default
+   * DEFAULT_MIN_PARALLEL_WORK, 2^20): handing a small call to a worker costs more than it saves.
+   * The call is split the same way either way, so results do not change. 0 splits every call.
+   */
+  minParallelWork?: number;
 }
 
 type Kernels = { [Name in KernelName]?: KernelSignatures[Name] };
@@ -44,6 +50,9 @@ export class WasmBackend implements KernelBackend {
     const threads = options.threads ?? 1;
     if (!Number.isInteger(threads) || threads < 1 || threads > 256) throw new UsageError(`threads must be an integer from 1 to 256, got ${String(threads)}`);
     this.engine.setThreads(threads);
+    const minParallelWork = options.minParallelWork ?? DEFAULT_MIN_PARALLEL_WORK;
+    if (!(minParallelWork >= 0)) throw new UsageError(`minParallelWork must be a number >= 0, got ${String(minParallelWork)}`);
+    this.engine.minParallelWork = minParallelWork;
     this.constants = new ResidentConstants(this.engine);
     this.tensors = new ResidentTensors(this.engine);
     const context = { engine: this.engine, constants: this.constants, tensors: this.tensors };

@@ -114,12 +114,33 @@ describe('the wasm backend', () => {
         }
       }
       for (const threads of [1, 2]) {
-        const backend = createWasmBackend({ threads });
+        // minParallelWork 0: these small calls still go to the worker (by default they stay here).
+        const backend = createWasmBackend({ threads, minParallelWork: 0 });
         const y = await backend.kernel('pwSparse')(x, table, bias, { activation: 'relu' });
         expect(relativeL2Error(y.data, expected), `tileRows ${tileRows}, ${threads} thread(s)`).toBeLessThan(1e-6);
         backend.dispose();
       }
     }
+  });
+
+  it('keeps calls under minParallelWork multiply-adds on one thread, split the same way (same results)', async () => {
+    const x = random([1, 32, 9, 9], 31);
+    const weight = random([24, 32], 32);
+    const calls: number[] = [];
+    const results = [];
+    for (const minParallelWork of [0, Number.POSITIVE_INFINITY]) {
+      const backend = createWasmBackend({ threads: 2, minParallelWork });
+      const parallel = vi.spyOn(backend.engine, 'parallel');
+      const y = await backend.kernel('pwDense')(x, weight, null, {});
+      results.push(Float32Array.from(y.data));
+      calls.push(parallel.mock.calls.length);
+      // The pool starts only when a call is handed to it.
+      expect((backend.engine as unknown as { pool?: unknown }).pool === undefined).toBe(minParallelWork > 0);
+      backend.dispose();
+    }
+    expect(calls).toEqual([1, 1]);
+    expect(results[1]).toEqual(results[0]);
+    expect(() => createWasmBackend({ minParallelWork: -1 })).toThrow(UsageError);
   });
 
   it('packs a weight matrix in panels of 4 rows, zero-padded', () => {

@@ -41,7 +41,7 @@ describe.each(['simd', 'relaxed'] as const)('wasm kernels (%s) match the float64
 
 describe('wasm kernels on 2 threads give the 1-thread results', () => {
   const one = createWasmBackend({ simd: 'simd', threads: 1 });
-  const two = createWasmBackend({ simd: 'simd', threads: 2 });
+  const two = createWasmBackend({ simd: 'simd', threads: 2, minParallelWork: 0 });
   afterAll(() => {
     one.dispose();
     two.dispose();

@@ -104,6 +104,7 @@ export async function gemmPanels(context: KernelContext, call: { weights: number
   await context.engine.parallel(
     'gemmPanels',
     shares.map((share) => [share.weights, share.x, share.bias, share.y, call.inner, share.rows, share.pixels, call.xStride, call.yStride, act.code, act.alpha, act.beta]),
+    call.rows * call.pixels * call.inner,
   );
 }
 
@@ -273,6 +274,7 @@ async function pwSparseInPlace(context: KernelContext, input: Activations, table
       await engine.parallel(
         'gemmGather',
         shares.map((share, part) => [w, offsets, rowStart + share.firstPanel * 4, share.x + x, packs + part * packBytes, share.bias, share.y + y, inChannels, share.rows, share.pixels, pixels, pixels, act.code, act.alpha, act.beta]),
+        layout.rowStart[layout.rowStart.length - 1] * 4 * pixels,
       );
     }
   } finally {
@@ -434,6 +436,7 @@ async function dwCore(context: KernelContext, input: Activations, taps: TapSourc
           act.alpha,
           act.beta,
         ]),
+        channels * g.outHeight * g.outWidth * taps.kernel[0] * taps.kernel[1],
       );
     }
   } finally {
