@@ -105,7 +105,7 @@ export function parseEngine(text: string | undefined): EngineName {
 
 /**
  * `auto`: onnxruntime-node when it is installed (tens of times faster on a CPU), else the deprune
- * runtime (gpu.js webasm). The plan, when given, makes the deprune runtime run the sparse kernels.
+ * runtime (its wasm backend). The plan, when given, makes the deprune runtime run the sparse kernels.
  */
 export async function createEngine(name: EngineName, planned?: { model: OnnxModel; plan: PrunePlan }): Promise<ForwardEngine> {
   if (name === 'onnxruntime' || name === 'auto') {

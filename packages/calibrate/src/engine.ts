@@ -1,8 +1,7 @@
 import { DeprunError } from '@deprune/errors';
-import type { GpuMode } from '@deprune/gpu';
 import { indexGraph, type OnnxModel } from '@deprune/onnx';
 import type { PrunePlan } from '@deprune/plan';
-import { createSession, type HostTensor, type Session } from '@deprune/runtime';
+import { createSession, type BackendMode, type HostTensor, type Session } from '@deprune/runtime';
 
 /**
  * What calibration needs from an inference engine: run an ONNX model on one batch and return its
@@ -20,16 +19,16 @@ export interface ForwardEngine {
 }
 
 export interface RuntimeEngineOptions {
-  /** gpu.js mode of @deprune/runtime (default 'webasm', the fastest in Node). */
-  mode?: GpuMode | 'auto';
+  /** Backend mode of @deprune/runtime (default 'wasm': the WebAssembly SIMD kernels, the fastest on a CPU). */
+  mode?: BackendMode | 'auto';
   /** The deprune plan of a model, so its DCP/PCP layers run on the sparse kernels (default: none, dense). */
   planFor?: (model: OnnxModel) => PrunePlan | null | undefined;
 }
 
-/** @deprune/runtime (gpu.js kernels) as the engine: no native dependency, the models run as deprune runs them. */
+/** @deprune/runtime as the engine: no native dependency, the models run as deprune runs them. */
 export function runtimeEngine(options: RuntimeEngineOptions = {}): ForwardEngine {
   let sessions = new WeakMap<OnnxModel, Promise<Session>>();
-  const mode = options.mode ?? 'webasm';
+  const mode = options.mode ?? 'wasm';
   return {
     name: `deprune-runtime (${mode})`,
     async run(model, feeds) {

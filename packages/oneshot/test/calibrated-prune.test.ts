@@ -63,7 +63,7 @@ describe('calibratedPrune', () => {
     expect(result.plan.config).toMatchObject({ importance: 'obs', allocation: { mode: 'saliency', budget: 'macs' }, inputShapes: null });
     expect(result.oneShot).toMatchObject({
       samples: 4,
-      engine: 'deprune-runtime (webasm)',
+      engine: 'deprune-runtime (wasm)',
       importance: 'obs',
       allocation: { mode: 'saliency', budget: 'macs', defaulted: true, fellBack: false },
       shapes: 'model',
