@@ -75,9 +75,10 @@ export interface KernelExports {
 
 const PAGE_BYTES = 65536;
 /**
- * Multiply-adds below which a kernel call stays on one thread by default (see `parallel`): about
- * 20 us of work here. On ppocr cls (48x192) at 2 threads, splitting every call made the pruned
- * model 2-5x slower than on one thread; with this bound it runs as on one thread or faster.
+ * Multiply-adds below which a kernel call stays on one thread by default (see `parallel`). Back to
+ * back on a quiet 2-vCPU VM, splitting a pwDense call over 2 threads broke even at 0.26M (14 vs
+ * 15 us) and paid from about 1M (41 vs 26 us at 1.05M). On ppocr cls (48x192) at 2 threads,
+ * splitting every call made the pruned model 2-5x slower than on one thread.
  */
 export const DEFAULT_MIN_PARALLEL_WORK = 1 << 20;
 /** The first page is left to the module's own (tiny) static data; the second holds the thread pool's slots. */
