@@ -50,11 +50,26 @@ function isNumberList(value: AttributeValue): value is readonly number[] {
 }
 
 /**
- * A node's attribute getters with ONNX's defaults: the base of every per-node context (shape
- * inference's OpContext, the runtime's NodeContext), so an attribute is read the same way in both.
+ * A node's input names and attributes, read with ONNX's conventions (an omitted optional input is
+ * ''; an absent attribute takes its default): the base of every per-node context (shape
+ * inference's OpContext, the runtime's NodeContext), so both read a node the same way.
  */
-export class NodeAttributes {
+export class NodeReader {
   constructor(readonly node: NodeProto) {}
+
+  /** The name of input `index` ('' when omitted). */
+  input(index: number): string {
+    return this.node.input?.[index] ?? '';
+  }
+
+  /** True when optional input `index` is present (not omitted, not ''). */
+  has(index: number): boolean {
+    return this.input(index) !== '';
+  }
+
+  get inputCount(): number {
+    return (this.node.input ?? []).length;
+  }
 
   int(name: string, fallback: number): number {
     return intAttribute(this.node, name, fallback);

@@ -32,7 +32,7 @@ export {
   stringAttribute,
   tensorAttribute,
   makeAttribute,
-  NodeAttributes,
+  NodeReader,
 } from './attributes';
 export type { AttributeValue } from './attributes';
 export { GraphBuilder } from './builder';

@@ -5,7 +5,7 @@ import {
   constantSource,
   decodeNumericTensor,
   isFloatTensor,
-  NodeAttributes,
+  NodeReader,
   readFloatConstant,
   type GraphIndex,
   type LayerInfo,
@@ -77,7 +77,7 @@ export type Operand = { kind: 'value'; name: string } | { kind: 'constant'; name
  * functions of the session's mode, and its plan entry and fusion. Every error it raises names
  * the node and the model file.
  */
-export class NodeContext extends NodeAttributes {
+export class NodeContext extends NodeReader {
   constructor(
     node: NodeProto,
     readonly graph: GraphState,
@@ -103,19 +103,6 @@ export class NodeContext extends NodeAttributes {
 
   get file(): string {
     return this.graph.index.model.source;
-  }
-
-  input(index: number): string {
-    return this.node.input?.[index] ?? '';
-  }
-
-  /** True when optional input `index` is present (not omitted, not ''). */
-  has(index: number): boolean {
-    return this.input(index) !== '';
-  }
-
-  get inputCount(): number {
-    return (this.node.input ?? []).length;
   }
 
   output(index: number): string {

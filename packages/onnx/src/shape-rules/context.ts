@@ -3,7 +3,7 @@
  * outputs on, the value bounds, and small helpers. The rules themselves are in this folder by op
  * family; index.ts is the table shapes.ts looks them up in.
  */
-import { NodeAttributes } from '../attributes';
+import { NodeReader } from '../attributes';
 import { type NodeProto } from '../proto';
 import { elementCount } from '../small-tensor';
 
@@ -31,7 +31,7 @@ export function isIntegerType(type: number | undefined): boolean {
   return type !== undefined && INTEGER_TYPES.has(type);
 }
 
-export class OpContext extends NodeAttributes {
+export class OpContext extends NodeReader {
   constructor(
     node: NodeProto,
     readonly opset: number,
@@ -44,21 +44,8 @@ export class OpContext extends NodeAttributes {
     throw new Unresolvable(reason);
   }
 
-  name(index: number): string {
-    return this.node.input?.[index] ?? '';
-  }
-
-  /** True when optional input `index` is present (not omitted, not ''). */
-  has(index: number): boolean {
-    return this.name(index) !== '';
-  }
-
-  get inputCount(): number {
-    return (this.node.input ?? []).length;
-  }
-
   shape(index: number): number[] {
-    const name = this.name(index);
+    const name = this.input(index);
     if (!name) this.fail(`input #${index} is missing`);
     const shape = this.state.shapes.get(name);
     if (!shape) this.fail(`input '${name}' has no inferred shape`);
@@ -70,19 +57,19 @@ export class OpContext extends NodeAttributes {
   }
 
   value(index: number): number[] | undefined {
-    const name = this.name(index);
+    const name = this.input(index);
     return name ? this.state.values.get(name) : undefined;
   }
 
   /** A shape operand's values; failing names the input so the user sees what was dynamic. */
   needValue(index: number, what: string): number[] {
     const value = this.value(index);
-    if (!value) this.fail(`${what} ('${this.name(index)}') is computed at run time from values that cannot be inferred statically`);
+    if (!value) this.fail(`${what} ('${this.input(index)}') is computed at run time from values that cannot be inferred statically`);
     return value;
   }
 
   type(index: number): number | undefined {
-    const name = this.name(index);
+    const name = this.input(index);
     return name ? this.state.types.get(name) : undefined;
   }
 
