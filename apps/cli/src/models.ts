@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, extname, join } from 'node:path';
 import { DeprunError, ModelFileError, UnsupportedError, UsageError } from '@deprune/errors';
-import { checkConvGroups, checkGraphStructure, decodeNumericTensor, indexGraph, onnx, type OnnxModel } from '@deprune/onnx';
+import { checkConvGroups, checkGraphStructure, DataLocation, decodeNumericTensor, indexGraph, type OnnxModel } from '@deprune/onnx';
 
 export interface BundledModel {
   name: string;
@@ -76,7 +76,7 @@ function looksLikeName(spec: string): boolean {
 export function verifyModelData(model: OnnxModel): void {
   const index = indexGraph(model);
   for (const entry of index.constants.values()) {
-    const external = entry.proto.dataLocation === onnx.TensorProto.DataLocation.EXTERNAL;
+    const external = entry.proto.dataLocation === DataLocation.EXTERNAL;
     try {
       decodeNumericTensor(entry.proto, { file: model.source, readExternal: model.readExternal });
     } catch (cause) {

@@ -1,7 +1,7 @@
 import { copyFileSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { GraphBuilder, onnx, type TensorProto } from '@deprune/onnx';
+import { DataLocation, encodeModel, encodeTensor, GraphBuilder, type TensorProto } from '@deprune/onnx';
 import { bundledModelPath, bundledModels } from '../src/models';
 import { cleanup, listFiles, runCli, tempDir } from './helpers';
 
@@ -40,10 +40,10 @@ function externalDataModel(location: string): { model: Uint8Array; weightBytes: 
   proto.graph!.initializer![0] = {
     ...initializer,
     rawData: new Uint8Array(0),
-    dataLocation: onnx.TensorProto.DataLocation.EXTERNAL,
+    dataLocation: DataLocation.EXTERNAL,
     externalData: [{ key: 'location', value: location }],
   };
-  return { model: onnx.ModelProto.encode(onnx.ModelProto.create(proto)).finish(), weightBytes };
+  return { model: encodeModel(proto), weightBytes };
 }
 
 describe('bad inputs: exit 2, one line naming the file, nothing written', () => {
@@ -91,9 +91,9 @@ describe('bad inputs: exit 2, one line naming the file, nothing written', () => 
   });
 
   it('valid protobufs that are not ONNX models', () => {
-    const tensor = onnx.TensorProto.encode(
-      onnx.TensorProto.create({ name: 't', dims: [2, 2], dataType: 1, floatData: [1, 2, 3, 4] }),
-    ).finish();
+    const tensor = encodeTensor(
+      { name: 't', dims: [2, 2], dataType: 1, floatData: [1, 2, 3, 4] },
+    );
     writeFileSync(join(folder, 'tensor.onnx'), tensor);
     expectRefused(['inspect', 'tensor.onnx'], folder, 'tensor.onnx', /ONNX/);
     // Field 1000 (varint 1) and field 1001 (bytes 'hi'): well-formed, but nothing ModelProto knows.

@@ -1,5 +1,5 @@
 import ort from 'onnxruntime-node';
-import { onnx, type ModelProto, type TensorProto } from '@deprune/onnx';
+import { decodeModel, encodeModel, type ModelProto, type TensorProto } from '@deprune/onnx';
 
 export interface OrtLayer {
   op: 'Conv' | 'Gemm';
@@ -19,7 +19,7 @@ function dimsOf(tensor: TensorProto | undefined): number[] | undefined {
  * (Conv: output elements x C_in/group x kh x kw; Gemm: batch x weight elements).
  */
 export async function ortLayers(modelBytes: Uint8Array, inputShape: number[]): Promise<Map<string, OrtLayer>> {
-  const proto = onnx.ModelProto.decode(modelBytes) as ModelProto;
+  const proto = decodeModel(modelBytes) as ModelProto;
   const graph = proto.graph!;
   const weights = new Map<string, number[]>();
   for (const initializer of graph.initializer ?? []) weights.set(initializer.name ?? '', dimsOf(initializer) ?? []);
@@ -31,7 +31,7 @@ export async function ortLayers(modelBytes: Uint8Array, inputShape: number[]): P
   const layers = (graph.node ?? []).filter((node) => (node.opType === 'Conv' || node.opType === 'Gemm') && weights.has(node.input?.[1] ?? ''));
   const existing = new Set((graph.output ?? []).map((output) => output.name));
   for (const node of layers) if (!existing.has(node.output![0])) graph.output!.push({ name: node.output![0] });
-  const session = await ort.InferenceSession.create(onnx.ModelProto.encode(proto).finish());
+  const session = await ort.InferenceSession.create(encodeModel(proto));
   const count = inputShape.reduce((a, b) => a * b, 1);
   const results = await session.run({ [session.inputNames[0]]: new ort.Tensor('float32', new Float32Array(count), inputShape) });
   const measured = new Map<string, OrtLayer>();

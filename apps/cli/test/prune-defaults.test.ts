@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { GraphBuilder, onnx, type GraphProto } from '@deprune/onnx';
+import { encodeModel, GraphBuilder, type GraphProto } from '@deprune/onnx';
 import { cleanup, listFiles, runCli, runCliAsync, runJsonAsync, tempDir, type CliResult } from './helpers';
 
 /**
@@ -72,7 +72,7 @@ function modelFile(name: string, options: { group?: number; dwWeight?: number[];
   b.output(b.node('Conv', [dw, b.weight('pw.w', { data: pwValues, shape: [8, dwWeight[0], 1, 1] })], {}, { name: 'pw', outputs: ['y'] }));
   const proto = b.toProto();
   options.edit?.(proto.graph as GraphProto);
-  writeFileSync(join(folder, name), onnx.ModelProto.encode(onnx.ModelProto.create(proto)).finish());
+  writeFileSync(join(folder, name), encodeModel(proto));
   return name;
 }
 

@@ -1,17 +1,5 @@
 import { DeprunError, UsageError } from '@deprune/errors';
-import {
-  constantSource,
-  encodeFloatTensor,
-  graphOf,
-  indexGraph,
-  onnx,
-  readFloatConstant,
-  replaceConstants,
-  withGraph,
-  type GraphIndex,
-  type NodeProto,
-  type OnnxModel,
-} from '@deprune/onnx';
+import { constantSource, DataType, encodeFloatTensor, graphOf, indexGraph, readFloatConstant, replaceConstants, withGraph, type GraphIndex, type NodeProto, type OnnxModel, type ValueInfoProto } from '@deprune/onnx';
 
 /**
  * The graph edits calibration needs: a model cut down to the nodes a set of values depends on
@@ -46,7 +34,7 @@ export function truncateModel(model: OnnxModel, outputs: readonly string[]): Onn
   const graph = graphOf(model);
   const node = (graph.node ?? []).filter((candidate) => keep.has(candidate));
   const initializer = (graph.initializer ?? []).filter((tensor) => needed.has(tensor.name ?? ''));
-  const output = outputs.map((name) => onnx.ValueInfoProto.create({ name, type: { tensorType: { elemType: onnx.TensorProto.DataType.FLOAT } } }));
+  const output = outputs.map((name): ValueInfoProto => ({ name, type: { tensorType: { elemType: DataType.FLOAT } } }));
   return withGraph(model, { ...graph, node, initializer, output });
 }
 

@@ -2,7 +2,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { DEFAULT_CALIBRATION_SAMPLES, DEFAULT_RECONSTRUCTION_DAMPING, collectStatistics, runtimeEngine, type CalibrationSample } from '@deprune/calibrate';
 import { disposeBackend } from '@deprune/gpu';
 import { maskFromPlanEntry } from '@deprune/masks';
-import { GraphBuilder, constantSource, indexGraph, listLayers, onnx, parseModel, readFloatConstant, type OnnxModel } from '@deprune/onnx';
+import { constantSource, encodeModel, GraphBuilder, indexGraph, listLayers, parseModel, readFloatConstant, type OnnxModel } from '@deprune/onnx';
 import { ConfigError, prune } from '@deprune/pipeline';
 import { createRng, randomTensor, tensor } from '@deprune/tensor';
 import { ONE_SHOT_DEFAULTS, WEIGHTS_FALLBACK_WARNING, calibratedPrune, type OneShotProgress } from '../src/index';
@@ -39,7 +39,7 @@ function smallNet(options: { dynamic?: boolean; customOp?: boolean } = {}): Onnx
   if (!options.customOp) return b.build();
   const proto = b.toProto();
   proto.opsetImport!.push({ domain: 'com.example', version: 1 });
-  return parseModel(onnx.ModelProto.encode(proto).finish());
+  return parseModel(encodeModel(proto));
 }
 
 function samples(count: number, seed = 1): CalibrationSample[] {

@@ -1,6 +1,5 @@
-import { onnx, toNumber, type AttributeProto, type NodeProto, type TensorProto } from './proto';
+import { AttributeType, toNumber, type AttributeProto, type NodeProto, type TensorProto } from './proto';
 
-const { AttributeType } = onnx.AttributeProto;
 
 function find(node: NodeProto, name: string): AttributeProto | undefined {
   return (node.attribute ?? []).find((attribute) => attribute.name === name);

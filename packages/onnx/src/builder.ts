@@ -2,7 +2,7 @@ import { UsageError } from '@deprune/errors';
 import type { Tensor } from '@deprune/tensor';
 import { makeAttribute, type AttributeValue } from './attributes';
 import { parseModel, type OnnxModel } from './model';
-import { DataType, onnx, type ModelProto, type NodeProto, type TensorProto, type ValueInfoProto } from './proto';
+import { DataType, encodeModel, type ModelProto, type NodeProto, type TensorProto, type ValueInfoProto } from './proto';
 import { encodeFloatTensor, encodeInt64Tensor } from './tensor-proto';
 
 /** A dimension: a number, or a name for a dynamic one ('N', 'H'). */
@@ -137,7 +137,7 @@ export class GraphBuilder {
   }
 
   toBytes(): Uint8Array {
-    return onnx.ModelProto.encode(onnx.ModelProto.create(this.toProto())).finish();
+    return encodeModel(this.toProto());
   }
 
   /** The finished model, decoded and validated like any loaded file. */

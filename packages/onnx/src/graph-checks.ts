@@ -30,8 +30,11 @@ import { InvalidGraphError } from '@deprune/errors';
 import { intAttribute } from './attributes';
 import { graphOf, indexGraph, type OnnxModel } from './model';
 import { EXPERIMENTAL_OPS, NEWEST_IR_VERSION, NEWEST_OPSET, OP_SCHEMAS } from './op-schemas';
-import { DATA_TYPES, onnx, toNumber, type AttributeProto, type GraphProto, type NodeProto, type TensorProto, type TypedDataField, type ValueInfoProto } from './proto';
+import { AttributeType, DATA_TYPES, DataLocation, toNumber, type AttributeProto, type GraphProto, type NodeProto, type TensorProto, type TypedDataField, type ValueInfoProto } from './proto';
 import { tensorDims } from './tensor-proto';
+
+/** AttributeType's names by value, for messages. */
+const ATTRIBUTE_TYPE_NAMES: Readonly<Record<number, string>> = Object.fromEntries(Object.entries(AttributeType).map(([name, value]) => [value, name]));
 
 const MALFORMED_HINT = 'the model is malformed; export it again';
 const CORRUPT_HINT = 'the file is probably truncated or corrupt';
@@ -85,7 +88,6 @@ export const MAX_IR_VERSION = NEWEST_IR_VERSION;
 /** The newest default-domain opset (the same release): the op schemas are not known past it. */
 export const MAX_OPSET = NEWEST_OPSET;
 
-const { AttributeType } = onnx.AttributeProto;
 
 const isDefaultDomain = (domain: string | null | undefined) => !domain || domain === 'ai.onnx';
 
@@ -184,7 +186,7 @@ function verifySchema(node: NodeProto, opset: number, refuse: Refuse): void {
       throw refuse(`${opType} has no attribute '${name}'`);
     }
     const type = attribute.type ?? AttributeType.UNDEFINED;
-    if (type !== expected.type) throw refuse(`attribute '${name}' is ${AttributeType[type] ?? type}, but ${opType} takes ${AttributeType[expected.type]}`);
+    if (type !== expected.type) throw refuse(`attribute '${name}' is ${ATTRIBUTE_TYPE_NAMES[type] ?? type}, but ${opType} takes ${ATTRIBUTE_TYPE_NAMES[expected.type]}`);
   }
   for (const [name, { required }] of schema.attributes) {
     if (required && !present.has(name)) throw refuse(`${opType} requires attribute '${name}' (opset ${opset})`);
@@ -227,11 +229,11 @@ function attributeProblem(attribute: AttributeProto): string | undefined {
   const name = attribute.name ?? '';
   if (!name) return 'an attribute has no name';
   const type = attribute.type ?? AttributeType.UNDEFINED;
-  if (type === AttributeType.UNDEFINED || AttributeType[type] === undefined) return `attribute '${name}' has no type`;
+  if (type === AttributeType.UNDEFINED || ATTRIBUTE_TYPE_NAMES[type] === undefined) return `attribute '${name}' has no type`;
   const fields = ATTRIBUTE_FIELDS.filter(([field]) => holds(attribute, field));
   if (fields.length > 1) return `attribute '${name}' holds more than one value (${fields.map(([field]) => field).join(', ')})`;
-  if (fields.length === 1 && fields[0][1] !== type) return `attribute '${name}' is ${AttributeType[type]} but holds a ${AttributeType[fields[0][1]]} value`;
-  if (fields.length === 0 && NEEDS_VALUE.has(type)) return `attribute '${name}' is ${AttributeType[type]} but holds no values`;
+  if (fields.length === 1 && fields[0][1] !== type) return `attribute '${name}' is ${ATTRIBUTE_TYPE_NAMES[type]} but holds a ${ATTRIBUTE_TYPE_NAMES[fields[0][1]]} value`;
+  if (fields.length === 0 && NEEDS_VALUE.has(type)) return `attribute '${name}' is ${ATTRIBUTE_TYPE_NAMES[type]} but holds no values`;
   return undefined;
 }
 
@@ -253,7 +255,7 @@ function tensorProblem(tensor: TensorProto): string | undefined {
   const badDim = dims.find((dim) => !Number.isSafeInteger(dim) || dim < 0);
   if (badDim !== undefined) return `${label} has dimension ${badDim} in its shape ${shape}`;
   const fields = [...TYPED_FIELDS, 'rawData'].filter((field) => holds(tensor, field));
-  if (tensor.dataLocation === onnx.TensorProto.DataLocation.EXTERNAL) {
+  if (tensor.dataLocation === DataLocation.EXTERNAL) {
     if (fields.length > 0) return `${label} is stored externally but also holds ${snake(fields[0])}`;
     if (!(tensor.externalData ?? []).some((entry) => entry.key === 'location')) return `${label} is stored externally but names no location`;
     return undefined;

@@ -1,5 +1,18 @@
-export { onnx, DataType, dataTypeName, toNumber } from './proto';
-export type { ModelProto, GraphProto, NodeProto, TensorProto, AttributeProto, ValueInfoProto } from './proto';
+export { AttributeType, DataLocation, DataType, WireFormatError, dataTypeName, decodeModel, decodeTensor, encodeModel, encodeTensor, toNumber } from './proto';
+export type {
+  AttributeProto,
+  GraphProto,
+  ModelProto,
+  NodeProto,
+  OperatorSetIdProto,
+  StringStringEntryProto,
+  TensorProto,
+  TensorShapeProto,
+  TensorShapeProtoDimension,
+  TypeProto,
+  TypeProtoTensor,
+  ValueInfoProto,
+} from './proto';
 export {
   decodeFloatTensor,
   decodeNumericTensor,

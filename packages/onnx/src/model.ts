@@ -1,8 +1,7 @@
 import { DeprunError, ModelFileError } from '@deprune/errors';
 import type { Tensor } from '@deprune/tensor';
-import { onnx, toNumber, type GraphProto, type ModelProto, type NodeProto, type TensorProto } from './proto';
+import { WireFormatError, decodeModel, encodeModel, toNumber, type GraphProto, type ModelProto, type NodeProto, type TensorProto } from './proto';
 import { decodeFloatTensor, decodeNumericTensor, encodeFloatTensor, tensorDims, type ExternalDataReader } from './tensor-proto';
-import { wireFormatProblem } from './wire-check';
 
 /**
  * A loaded ONNX model. The protobuf is treated as immutable: rewrites return a new
@@ -32,7 +31,7 @@ const PROTOBUF_HINT = 'the file is not a valid ONNX model (truncated, corrupt, o
 
 /**
  * Decodes and validates an ONNX model. Bytes whose protobuf wire format the official decoders
- * would not read the same way are refused first (wire-check.ts). A decodable protobuf that is not an ONNX model
+ * would not read the same way are refused (protobuf.ts). A decodable protobuf that is not an ONNX model
  * (no graph, no opset, nodes without op types) is refused as firmly as random bytes.
  * Nodes without a name get `<op_type>_<index>`: plans and reports address layers by
  * node name, so every node needs one.
@@ -40,18 +39,12 @@ const PROTOBUF_HINT = 'the file is not a valid ONNX model (truncated, corrupt, o
 export function parseModel(bytes: Uint8Array, options: ParseOptions = {}): OnnxModel {
   const source = options.source ?? '<bytes>';
   if (bytes.length === 0) throw new ModelFileError('INVALID_MODEL', 'the file is empty', { file: source, hint: PROTOBUF_HINT });
-  // protobufjs reads a known field whatever its wire type; the official decoders do not (wire-check.ts).
-  const wireProblem = wireFormatProblem(bytes);
-  if (wireProblem) throw new ModelFileError('INVALID_MODEL', `cannot decode ONNX protobuf: ${wireProblem}`, { file: source, hint: PROTOBUF_HINT });
   let proto: ModelProto;
   try {
-    proto = onnx.ModelProto.decode(bytes);
+    proto = decodeModel(bytes);
   } catch (cause) {
-    throw new ModelFileError('INVALID_MODEL', `cannot decode ONNX protobuf: ${(cause as Error).message}`, {
-      file: source,
-      hint: PROTOBUF_HINT,
-      cause,
-    });
+    if (!(cause instanceof WireFormatError)) throw cause;
+    throw new ModelFileError('INVALID_MODEL', `cannot decode ONNX protobuf: ${cause.message}`, { file: source, hint: PROTOBUF_HINT, cause });
   }
   validateModel(proto, source);
   nameAnonymousNodes(proto.graph as GraphProto);
@@ -87,7 +80,7 @@ function nameAnonymousNodes(graph: GraphProto): void {
 }
 
 export function serializeModel(model: OnnxModel): Uint8Array {
-  return onnx.ModelProto.encode(model.proto).finish();
+  return encodeModel(model.proto);
 }
 
 export function graphOf(model: OnnxModel): GraphProto {
@@ -210,5 +203,5 @@ export function replaceConstants(
 /** A new model with the graph replaced (the rest of the ModelProto shared). */
 export function withGraph(model: OnnxModel, graph: GraphProto): OnnxModel {
   // Not `...model`: the file's bytes no longer describe the rewritten model.
-  return { source: model.source, readExternal: model.readExternal, proto: onnx.ModelProto.create({ ...model.proto, graph }) };
+  return { source: model.source, readExternal: model.readExternal, proto: { ...model.proto, graph } };
 }

@@ -1,30 +1,40 @@
-import onnxProto from 'onnx-proto';
+import { decodeMessage, encodeMessage } from './protobuf';
+import type { ModelProto, TensorProto } from './proto-schema';
 
-/**
- * The ONNX protobuf bindings (onnx.proto v1.10 through protobufjs). onnx-proto is a
- * CommonJS module without named ESM exports, hence the default import.
- */
-export const onnx = onnxProto.onnx;
-import type { onnx as P } from 'onnx-proto';
+export type {
+  AttributeProto,
+  GraphProto,
+  ModelProto,
+  NodeProto,
+  OperatorSetIdProto,
+  StringStringEntryProto,
+  TensorProto,
+  TensorShapeProto,
+  TensorShapeProtoDimension,
+  TypeProto,
+  TypeProtoTensor,
+  ValueInfoProto,
+} from './proto-schema';
+export { AttributeType, DataLocation, DataType } from './proto-schema';
+export { WireFormatError } from './protobuf';
 
-export type ModelProto = P.IModelProto;
-export type GraphProto = P.IGraphProto;
-export type NodeProto = P.INodeProto;
-export type TensorProto = P.ITensorProto;
-export type AttributeProto = P.IAttributeProto;
-export type ValueInfoProto = P.IValueInfoProto;
+/** Decodes an ONNX file's bytes (raw_data fields are views into `bytes`); throws WireFormatError. */
+export function decodeModel(bytes: Uint8Array): ModelProto {
+  return decodeMessage(bytes, 'ModelProto') as ModelProto;
+}
 
-/** ONNX TensorProto.DataType values we name in code. */
-export const DataType = {
-  FLOAT: 1,
-  UINT8: 2,
-  INT8: 3,
-  INT32: 6,
-  INT64: 7,
-  BOOL: 9,
-  FLOAT16: 10,
-  DOUBLE: 11,
-} as const;
+export function encodeModel(model: ModelProto): Uint8Array {
+  return encodeMessage(model, 'ModelProto');
+}
+
+/** A TensorProto on its own, as external-data tools and tests write one. */
+export function decodeTensor(bytes: Uint8Array): TensorProto {
+  return decodeMessage(bytes, 'TensorProto') as TensorProto;
+}
+
+export function encodeTensor(tensor: TensorProto): Uint8Array {
+  return encodeMessage(tensor, 'TensorProto');
+}
 
 /** The TensorProto fields that hold values by type (raw_data aside). */
 export type TypedDataField = 'floatData' | 'doubleData' | 'int32Data' | 'int64Data' | 'uint64Data' | 'stringData';
@@ -83,12 +93,7 @@ export function dataTypeName(dataType: number | null | undefined): string {
   return Object.hasOwn(DATA_TYPES, dataType) ? DATA_TYPES[dataType].name : `type ${dataType}`;
 }
 
-interface LongLike {
-  toNumber(): number;
-}
-
-/** protobufjs gives int64 fields as Long objects; every int64 we meet fits a double. */
-export function toNumber(value: number | LongLike | null | undefined): number {
-  if (value === null || value === undefined) return 0;
-  return typeof value === 'number' ? value : value.toNumber();
+/** An int64 field's value, 0 when unset. */
+export function toNumber(value: number | null | undefined): number {
+  return value ?? 0;
 }

@@ -1,6 +1,6 @@
 import { ShapeError, UnsupportedError, DeprunError } from '@deprune/errors';
 import { tensor, type Tensor } from '@deprune/tensor';
-import { DataType, dataTypeName, onnx, toNumber, type TensorProto } from './proto';
+import { DataLocation, DataType, dataTypeName, toNumber, type TensorProto } from './proto';
 
 /** What a tensor stored in external data needs from its file, so the reader can check before reading. */
 export interface ExternalDataRequest {
@@ -37,7 +37,7 @@ function elementCount(dims: readonly number[]): number {
  * external file. Returns undefined when the values sit in a typed field instead.
  */
 function rawBytes(proto: TensorProto, context: TensorDecodeContext, bytesNeeded: number): Uint8Array | undefined {
-  if (proto.dataLocation === onnx.TensorProto.DataLocation.EXTERNAL) {
+  if (proto.dataLocation === DataLocation.EXTERNAL) {
     const entries = new Map((proto.externalData ?? []).map((entry) => [entry.key ?? '', entry.value ?? '']));
     const location = entries.get('location');
     if (!location) {
@@ -148,7 +148,7 @@ export function decodeNumericTensor(proto: TensorProto, context: TensorDecodeCon
   const count = elementCount(dims);
   const type = proto.dataType ?? 0;
   if (isFloatTensor(proto)) return { dims, values: Array.from(decodeFloatTensor(proto, context).data) };
-  const stored = proto.dataLocation === onnx.TensorProto.DataLocation.EXTERNAL || (proto.rawData?.length ?? 0) > 0;
+  const stored = proto.dataLocation === DataLocation.EXTERNAL || (proto.rawData?.length ?? 0) > 0;
   // Checked before reading: an external file is read only for a type we can decode.
   if (stored && !(type in bytesPerElement)) {
     throw new UnsupportedError(`tensor '${proto.name}' has unsupported element type ${dataTypeName(type)}`, { file: context.file });
@@ -185,7 +185,7 @@ export function encodeFloatTensor(name: string, values: ArrayLike<number>, dims:
   const bytes = new Uint8Array(count * 4);
   const view = new DataView(bytes.buffer);
   for (let i = 0; i < count; i++) view.setFloat32(i * 4, values[i], true);
-  return onnx.TensorProto.create({ name, dims: [...dims], dataType: DataType.FLOAT, rawData: bytes });
+  return { name, dims: [...dims], dataType: DataType.FLOAT, rawData: bytes };
 }
 
 /** An int64 TensorProto (shape operands, axes) with little-endian `raw_data`. */
@@ -193,5 +193,5 @@ export function encodeInt64Tensor(name: string, values: readonly number[], dims:
   const bytes = new Uint8Array(values.length * 8);
   const view = new DataView(bytes.buffer);
   values.forEach((value, i) => view.setBigInt64(i * 8, BigInt(value), true));
-  return onnx.TensorProto.create({ name, dims: [...dims], dataType: DataType.INT64, rawData: bytes });
+  return { name, dims: [...dims], dataType: DataType.INT64, rawData: bytes };
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidGraphError } from '@deprune/errors';
-import { checkConvGroups, checkGraphStructure, GraphBuilder, inferShapes, MAX_IR_VERSION, MAX_OPSET, onnx, parseModel, type GraphProto, type OnnxModel } from '../src/index';
+import { AttributeType, checkConvGroups, checkGraphStructure, DataLocation, DataType, encodeModel, GraphBuilder, inferShapes, MAX_IR_VERSION, MAX_OPSET, parseModel, type GraphProto, type OnnxModel, type TensorProto } from '../src/index';
 import { randn } from './helpers/graphs';
 
 /** x[1,4,8,8] -> dw (DW 3x3) -> pw (PW 4 -> 8) -> relu; the builder only makes valid graphs. */
@@ -18,14 +18,14 @@ function dsconvBuilder(options: { dwGroup?: number; dwWeight?: number[] } = {}):
 function edited(edit: (graph: GraphProto) => void): OnnxModel {
   const proto = dsconvBuilder().toProto();
   edit(proto.graph as GraphProto);
-  return parseModel(onnx.ModelProto.encode(onnx.ModelProto.create(proto)).finish(), { source: 'broken.onnx' });
+  return parseModel(encodeModel(proto), { source: 'broken.onnx' });
 }
 
 /** The valid model with its ModelProto edited afterwards (IR version, opset imports). */
 function editedModel(edit: (proto: ReturnType<GraphBuilder['toProto']>) => void): OnnxModel {
   const proto = dsconvBuilder().toProto();
   edit(proto);
-  return parseModel(onnx.ModelProto.encode(onnx.ModelProto.create(proto)).finish(), { source: 'broken.onnx' });
+  return parseModel(encodeModel(proto), { source: 'broken.onnx' });
 }
 
 function refusal(check: () => void): InvalidGraphError {
@@ -133,7 +133,6 @@ describe('inferShapes and tensors no runtime can hold', () => {
 });
 
 describe('the ONNX checker rules prune did not enforce (found by the official checker on fuzzed models prune accepted)', () => {
-  const { AttributeType } = onnx.AttributeProto;
 
   it('refuses an IR version before opset imports or newer than any known, and a node domain without an opset import', () => {
     expect(refusal(() => checkGraphStructure(editedModel((proto) => (proto.irVersion = 2)))).message).toMatch(/ir_version 2 predates opset imports/);
@@ -181,8 +180,6 @@ describe('the ONNX checker rules prune did not enforce (found by the official ch
 });
 
 describe('the ONNX checker rules found in the second checker study: op schemas, opset imports, attributes, tensors, values', () => {
-  const { AttributeType } = onnx.AttributeProto;
-  const { DataType } = onnx.TensorProto;
   const message = (model: () => OnnxModel) => refusal(() => checkGraphStructure(model())).message;
   /** x[1,4,8,8] -> one node -> y, at `opset`: the schema cases need a node of a given op. */
   function single(opType: string, options: { opset?: number; inputs?: string[]; outputs?: string[]; attributes?: Record<string, number | number[] | string>; domain?: string } = {}): OnnxModel {
@@ -192,7 +189,7 @@ describe('the ONNX checker rules found in the second checker study: op schemas, 
     b.output('y');
     const proto = b.toProto();
     if (options.domain) proto.opsetImport!.push({ domain: options.domain, version: 1 });
-    return parseModel(onnx.ModelProto.encode(onnx.ModelProto.create(proto)).finish(), { source: 'single.onnx' });
+    return parseModel(encodeModel(proto), { source: 'single.onnx' });
   }
 
   it('checks each default-domain node against its operator schema at the model opset', () => {
@@ -266,9 +263,9 @@ describe('the ONNX checker rules found in the second checker study: op schemas, 
   });
 
   it('refuses tensors of no or an unknown type, with values in the wrong field or more than one, or not as many as their shape needs', () => {
-    const initializer = (edit: (tensor: ReturnType<typeof onnx.TensorProto.create>) => void) =>
+    const initializer = (edit: (tensor: TensorProto) => void) =>
       edited((graph) => {
-        const tensor = onnx.TensorProto.create({ name: 'extra', dims: [2], dataType: DataType.FLOAT, floatData: [1, 2] });
+        const tensor = { name: 'extra', dims: [2], dataType: DataType.FLOAT, floatData: [1, 2] };
         edit(tensor);
         graph.initializer!.push(tensor);
       });
@@ -284,15 +281,15 @@ describe('the ONNX checker rules found in the second checker study: op schemas, 
     expect(message(() => initializer((t) => (t.dims = [-2])))).toMatch(/tensor 'extra' has dimension -2 in its shape \[-2\]/);
     expect(message(() => initializer((t) => (t.dims = [0])))).toMatch(/tensor 'extra' has no elements \(shape \[0\]\) but holds values/);
     expect(() => checkGraphStructure(initializer((t) => ((t.dims = [0]), (t.floatData = []))))).not.toThrow();
-    expect(message(() => initializer((t) => ((t.dataLocation = onnx.TensorProto.DataLocation.EXTERNAL), (t.externalData = [{ key: 'location', value: 'w.bin' }]))))).toMatch(/stored externally but also holds float_data/);
-    expect(message(() => initializer((t) => ((t.floatData = []), (t.dataLocation = onnx.TensorProto.DataLocation.EXTERNAL))))).toMatch(/stored externally but names no location/);
+    expect(message(() => initializer((t) => ((t.dataLocation = DataLocation.EXTERNAL), (t.externalData = [{ key: 'location', value: 'w.bin' }]))))).toMatch(/stored externally but also holds float_data/);
+    expect(message(() => initializer((t) => ((t.floatData = []), (t.dataLocation = DataLocation.EXTERNAL))))).toMatch(/stored externally but names no location/);
     // Packed 4-bit values: 5 elements in 3 bytes of raw_data.
     expect(() => checkGraphStructure(initializer((t) => ((t.dataType = 22 /* INT4, newer than the bindings */), (t.dims = [5]), (t.floatData = []), (t.rawData = new Uint8Array(3)))))).not.toThrow();
   });
 
   it('checks tensors held by attributes (a Constant), naming the node', () => {
     const model = edited((graph) => {
-      const value = onnx.TensorProto.create({ name: 'c', dims: [3], dataType: DataType.FLOAT, rawData: new Uint8Array(8) });
+      const value = { name: 'c', dims: [3], dataType: DataType.FLOAT, rawData: new Uint8Array(8) };
       graph.node!.push({ name: 'const', opType: 'Constant', input: [], output: ['c'], attribute: [{ name: 'value', type: AttributeType.TENSOR, t: value }] });
     });
     const error = refusal(() => checkGraphStructure(model));
@@ -337,7 +334,7 @@ describe('the tables generated from the onnx package', () => {
         expect(Number.isInteger(Number(since)), `${op}: ${line}`).toBe(true);
         if (inputs === 'deprecated') continue;
         for (const parameters of [inputs, outputs]) expect(parameters, `${op}: ${line}`).toMatch(/^(-|[so]*(v\d+)?)$/);
-        for (const attribute of attributes) expect(onnx.AttributeProto.AttributeType[attribute.split(':')[1].replace('!', '') as 'INT'], `${op}: ${attribute}`).toBeGreaterThan(0);
+        for (const attribute of attributes) expect(AttributeType[attribute.split(':')[1].replace('!', '') as 'INT'], `${op}: ${attribute}`).toBeGreaterThan(0);
       }
     }
     for (let type = 1; type <= NEWEST_DATA_TYPE; type++) expect(DATA_TYPES[type], `data type ${type}`).toBeDefined();

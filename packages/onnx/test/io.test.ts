@@ -6,21 +6,7 @@ import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { InferenceSession, Tensor as OrtTensor } from 'onnxruntime-node';
 import { DeprunError, ModelFileError } from '@deprune/errors';
-import {
-  DataType,
-  GraphBuilder,
-  decodeFloatTensor,
-  decodeNumericTensor,
-  encodeFloatTensor,
-  graphOf,
-  indexGraph,
-  onnx,
-  parseModel,
-  readFloatConstant,
-  replaceConstants,
-  serializeModel,
-  type OnnxModel,
-} from '../src/index';
+import { DataLocation, DataType, decodeFloatTensor, decodeNumericTensor, encodeFloatTensor, encodeModel, encodeTensor, GraphBuilder, graphOf, indexGraph, parseModel, readFloatConstant, replaceConstants, serializeModel, type OnnxModel } from '../src/index';
 import { loadModel, saveModel, writeFileAtomic } from '../src/node';
 
 const require = createRequire(import.meta.url);
@@ -71,20 +57,20 @@ describe('parseModel refuses what is not an ONNX model', () => {
   });
 
   it('a valid protobuf of another kind is not a model', () => {
-    const tensorBytes = onnx.TensorProto.encode(encodeFloatTensor('t', [1, 2, 3], [3])).finish();
+    const tensorBytes = encodeTensor(encodeFloatTensor('t', [1, 2, 3], [3]));
     const error = expectError(() => parseModel(tensorBytes, { source: 't.pb' }), 'INVALID_MODEL', /^t\.pb: /);
     expect(error.message.split('\n')).toHaveLength(1);
     // Field 99 (varint) and field 100 (string): decodes cleanly as a ModelProto full of unknown fields.
     const unknownFields = new Uint8Array([0x98, 0x06, 0x2a, 0xa2, 0x06, 0x02, 0x68, 0x69]);
     expectError(() => parseModel(unknownFields, { source: 'other.pb' }), 'INVALID_MODEL', /^other\.pb: not an ONNX model: no ir_version, no opset_import, no graph/);
-    const producerOnly = onnx.ModelProto.encode({ producerName: 'x', irVersion: 7 }).finish();
+    const producerOnly = encodeModel({ producerName: 'x', irVersion: 7 });
     expectError(() => parseModel(producerOnly, { source: 'p.onnx' }), 'INVALID_MODEL', /not an ONNX model: no opset_import, no graph/);
   });
 
   it('names anonymous nodes so plans can address every layer', () => {
     const proto = convModel().toProto();
     proto.graph!.node![0].name = '';
-    const model = parseModel(onnx.ModelProto.encode(onnx.ModelProto.create(proto)).finish());
+    const model = parseModel(encodeModel(proto));
     expect(graphOf(model).node![0].name).toBe('Conv_0');
   });
 });
@@ -154,9 +140,9 @@ describe('external data stays inside the model folder', () => {
     const proto = convModel().toProto();
     const weight = proto.graph!.initializer![0];
     weight.rawData = new Uint8Array(0);
-    weight.dataLocation = onnx.TensorProto.DataLocation.EXTERNAL;
+    weight.dataLocation = DataLocation.EXTERNAL;
     weight.externalData = [{ key: 'location', value: location }, ...(offset === undefined ? [] : [{ key: 'offset', value: String(offset) }, { key: 'length', value: String(length) }])];
-    return onnx.ModelProto.encode(onnx.ModelProto.create(proto)).finish();
+    return encodeModel(proto);
   }
   const weightBytes = new Uint8Array(new Float32Array([1, 2, 3, 4]).buffer);
 

@@ -2,7 +2,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import ort from 'onnxruntime-node';
 import { expect } from 'vitest';
-import { indexGraph, listLayers, onnx, readFloatConstant, serializeModel, type OnnxModel } from '@deprune/onnx';
+import { decodeModel, encodeModel, indexGraph, listLayers, readFloatConstant, serializeModel, type OnnxModel } from '@deprune/onnx';
 import { loadModel } from '@deprune/onnx/node';
 import { maskFromPlanEntry, type LayerPlanEntry } from '@deprune/masks';
 import { createRng, maxAbsDifference, relativeL2Error } from '@deprune/tensor';
@@ -35,9 +35,9 @@ export async function runOrt(
   const seed = options.seed ?? 7;
   let bytes = serializeModel(model);
   if (options.extraOutputs && options.extraOutputs.length > 0) {
-    const proto = onnx.ModelProto.decode(bytes);
+    const proto = decodeModel(bytes);
     for (const name of options.extraOutputs) proto.graph!.output!.push({ name });
-    bytes = onnx.ModelProto.encode(proto).finish();
+    bytes = encodeModel(proto);
   }
   const session = await ort.InferenceSession.create(bytes);
   try {

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DeprunError } from '@deprune/errors';
-import { encodeFloatTensor, graphOf, onnx, serializeModel, withGraph } from '@deprune/onnx';
+import { decodeModel, encodeFloatTensor, encodeModel, graphOf, serializeModel, withGraph } from '@deprune/onnx';
 import { loadModel } from '@deprune/onnx/node';
 import { buildZooModel } from '@deprune/zoo';
 import { fnv1a32, prune, validatePlanForModel, type PrunePlan } from '../src/index';
@@ -49,9 +49,9 @@ describe('validatePlanForModel and the model file hash', () => {
   it('a file of another size is told by its size alone', () => {
     const bigger = join(folder, 'extra.onnx');
     // The same layers and weights plus one unused initializer: another model, another size.
-    const proto = onnx.ModelProto.decode(readFileSync(a.file));
+    const proto = decodeModel(readFileSync(a.file));
     proto.graph!.initializer!.push(encodeFloatTensor('unused', new Float32Array(3), [3]));
-    const bytes = onnx.ModelProto.encode(proto).finish();
+    const bytes = encodeModel(proto);
     writeFileSync(bigger, bytes);
     expect(() => validatePlanForModel(a.plan, loadModel(bigger))).toThrow(new RegExp(`this file is ${bytes.length} bytes\\)`));
   });

@@ -4,7 +4,7 @@
  */
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { onnx, parseModel, serializeModel, type OnnxModel } from '@deprune/onnx';
+import { DataType, decodeModel, encodeModel, parseModel, serializeModel, type OnnxModel } from '@deprune/onnx';
 import { loadModel } from '@deprune/onnx/node';
 import { createRng, randomTensor, tensor, toFloat32, type Tensor } from '@deprune/tensor';
 import { InferenceSession, Tensor as OrtTensor } from 'onnxruntime-node';
@@ -47,7 +47,7 @@ export async function ortRun(model: OnnxModel, feeds: Record<string, Tensor>): P
 
 /** The model with extra graph outputs (float32 intermediates), so onnxruntime returns them too. */
 export function withOutputs(model: OnnxModel, names: readonly string[]): OnnxModel {
-  const proto = onnx.ModelProto.decode(serializeModel(model));
-  for (const name of names) proto.graph!.output!.push(onnx.ValueInfoProto.create({ name, type: { tensorType: { elemType: onnx.TensorProto.DataType.FLOAT } } }));
-  return parseModel(onnx.ModelProto.encode(proto).finish(), { source: model.source });
+  const proto = decodeModel(serializeModel(model));
+  for (const name of names) proto.graph!.output!.push({ name, type: { tensorType: { elemType: DataType.FLOAT } } });
+  return parseModel(encodeModel(proto), { source: model.source });
 }

@@ -5,11 +5,10 @@
  * types, opsets, unknown ops and domains, external data paths, hostile names), encode it again.
  * A quarter of the cases also get byte-level damage on top, for the protobuf decoder.
  */
-import { onnx, toNumber, type AttributeProto, type GraphProto, type ModelProto, type NodeProto, type TensorProto } from '@deprune/onnx';
+import { AttributeType, DataLocation, decodeModel, encodeModel, toNumber, type AttributeProto, type GraphProto, type ModelProto, type NodeProto, type TensorProto } from '@deprune/onnx';
 import type { Rng } from '@deprune/tensor';
 import { chance, EXTREME_NUMBERS, HOSTILE_NAMES, mutateBytes, pick, type Mutated } from './mutate';
 
-const { AttributeType } = onnx.AttributeProto;
 
 type GraphMutation = (graph: GraphProto, rng: Rng, model: ModelProto) => string;
 
@@ -82,7 +81,7 @@ const mutations: Record<string, GraphMutation> = {
     if (!tensor) return 'no initializer';
     const location = pick(rng, ['../../../etc/passwd', '/etc/passwd', 'missing.bin', 'sub/../../x.bin', 'weights.bin', '', 'a\u0000b']);
     tensor.rawData = new Uint8Array();
-    tensor.dataLocation = onnx.TensorProto.DataLocation.EXTERNAL;
+    tensor.dataLocation = DataLocation.EXTERNAL;
     tensor.externalData = [
       { key: 'location', value: location },
       ...(chance(rng, 0.5) ? [{ key: 'offset', value: String(extreme(rng)) }] : []),
@@ -225,7 +224,7 @@ const MUTATION_NAMES = Object.keys(mutations);
 
 /** One to three graph mutations, and in a quarter of the cases byte damage on top. */
 export function mutateModel(seed: Uint8Array, rng: Rng): Mutated<Uint8Array> {
-  const model = onnx.ModelProto.decode(seed);
+  const model = decodeModel(seed);
   const graph = model.graph as GraphProto;
   const steps: string[] = [];
   const count = 1 + rng.int(3);
@@ -233,7 +232,7 @@ export function mutateModel(seed: Uint8Array, rng: Rng): Mutated<Uint8Array> {
     const name = pick(rng, MUTATION_NAMES);
     steps.push(`${name}: ${mutations[name](graph, rng, model)}`);
   }
-  let value: Uint8Array = onnx.ModelProto.encode(model).finish();
+  let value: Uint8Array = encodeModel(model);
   if (chance(rng, 0.25)) {
     const damaged = mutateBytes(value, rng);
     value = damaged.value;
