@@ -139,7 +139,7 @@ export async function runHsrSuite(options: HsrSuiteOptions): Promise<HsrSuiteRep
 
   const profiled = modelProfileLayers(model, { inputShapes, ...(options.layers === undefined ? {} : { layers: options.layers }), dwUnit: 'channel', tileRows });
   if (profiled.length === 0) throw new UsageError(options.layers === undefined ? 'the model has no DW or PW conv to profile' : `no DW or PW layer matches '${String(options.layers)}'`, { file: model.source });
-  const kernels = suiteBackend(mode);
+  const kernels = await suiteBackend(mode);
   let table: ProfiledLatencyTable;
   try {
     table = await profileLayers(profiled, {

@@ -21,8 +21,8 @@ export interface SuiteBackend {
   dispose(): Promise<void>;
 }
 
-export function suiteBackend(mode: BackendMode): SuiteBackend {
-  const backend = createKernelBackend(mode);
+export async function suiteBackend(mode: BackendMode): Promise<SuiteBackend> {
+  const backend = await createKernelBackend(mode);
   if (isGpuMode(mode)) {
     return {
       mode,

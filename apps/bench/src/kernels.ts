@@ -416,7 +416,7 @@ export async function runKernelSuite(options: KernelSuiteOptions): Promise<Kerne
   const rng = createRng(settings.seed);
   const rows: KernelRow[] = [];
   const details: KernelLayerDetail[] = [];
-  const kernels = suiteBackend(mode);
+  const kernels = await suiteBackend(mode);
   if (settings.includeDr && !kernels.backend.has('dwDiagonal')) {
     settings.includeDr = false;
     settings.drSkipped = `the ${mode} backend has no dwDiagonal kernel (the DR form): no DR rows`;

@@ -7,8 +7,10 @@ export { registerKernel, unregisterKernel, getKernel, getKernelRegistration, lis
 export type { AnyKernelFn, KernelCreateConfig, KernelRegistration, KernelSignatures, RegisterKernelOptions } from './registry';
 export { ACTIVATION_CODES, activationValue, applyActivation, encodeActivation, FUSED_ACTIVATION_SOURCE } from './activation';
 export type { Activation, ActivationName, EncodedActivation } from './activation';
-export { buildTapTable, buildColumnTable, buildDiagonalTable, DEFAULT_STEP, DEFAULT_DIAGONAL_GROUP_SIZE } from './tables';
-export type { TapTable, ColumnTable, DiagonalTable, DwKeptTaps, PwKeptColumns, TableOptions, DiagonalTableOptions } from './tables';
+// The table builders belong to the kernel contract (every backend reads the tables); re-exported
+// so that users of this package alone find them where they call the kernels.
+export { buildTapTable, buildColumnTable, buildDiagonalTable, DEFAULT_STEP, DEFAULT_DIAGONAL_GROUP_SIZE } from '@deprune/kernels';
+export type { TapTable, ColumnTable, DiagonalTable, DwKeptTaps, PwKeptColumns, TableOptions, DiagonalTableOptions } from '@deprune/kernels';
 export { GPU_JS_VERSION } from './version';
 export { BUILTIN_KERNELS } from './kernels';
 export { runStep, readback, activationInput, float32Data, signatureOf } from './kernels/launch';

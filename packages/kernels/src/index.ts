@@ -7,6 +7,8 @@ export type { ConvAttrs, ConvGeometry } from './conv';
 export { BINARY_OPS, UNARY_OPS, MAX_COLLAPSED_RANK, broadcastOutputShape, collapseBroadcast } from './elementwise';
 export type { BinaryOp, UnaryOp, ElementwiseAttrs, UnaryAttrs, UnaryFn, BinaryFn, CollapsedBroadcast } from './elementwise';
 export type { TapTable, ColumnTable, DiagonalTable, DwKeptTaps, PwKeptColumns } from './tables';
+export { buildTapTable, buildColumnTable, buildDiagonalTable, DEFAULT_STEP, DEFAULT_DIAGONAL_GROUP_SIZE } from './table-builders';
+export type { TableOptions, DiagonalTableOptions } from './table-builders';
 export { REDUCE_KINDS } from './signatures';
 export type {
   ReduceKernelKind,

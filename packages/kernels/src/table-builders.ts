@@ -1,8 +1,6 @@
 import { ShapeError, UsageError } from '@deprune/errors';
 import type { FloatArray, Tensor } from '@deprune/tensor';
-import type { ColumnTable, DiagonalTable, DwKeptTaps, PwKeptColumns, TapTable } from '@deprune/kernels';
-
-export type { ColumnTable, DiagonalTable, DwKeptTaps, PwKeptColumns, TapTable } from '@deprune/kernels';
+import type { ColumnTable, DiagonalTable, DwKeptTaps, PwKeptColumns, TapTable } from './tables';
 
 /**
  * Kept indices + weights -> the compact tables the sparse kernels read. The backend takes kept

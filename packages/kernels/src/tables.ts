@@ -1,7 +1,7 @@
 /**
  * The compact tables the sparse kernels of every backend read, built once per layer on the host
- * from the layer's kept indices (`DwKeptTaps`, `PwKeptColumns`) and weights (see @deprune/gpu's
- * buildTapTable / buildColumnTable).
+ * from the layer's kept indices (`DwKeptTaps`, `PwKeptColumns`) and weights (`buildTapTable`,
+ * `buildColumnTable`, `buildDiagonalTable` in table-builders.ts).
  * Each unit (channel, group, row tile) is padded to the same number of slots, rounded up to the
  * chunk size t, because gpu.js loops need a compile-time trip count; padding slots carry weight 0.
  * A backend with run-time trip counts (the wasm backend) reads only each unit's kept entries.

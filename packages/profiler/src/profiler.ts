@@ -1,5 +1,5 @@
 import { UsageError } from '@deprune/errors';
-import { buildColumnTable, buildDiagonalTable, buildTapTable, DEFAULT_DIAGONAL_GROUP_SIZE, DEFAULT_STEP } from '@deprune/gpu';
+import { buildColumnTable, buildDiagonalTable, buildTapTable, DEFAULT_DIAGONAL_GROUP_SIZE, DEFAULT_STEP } from '@deprune/kernels';
 import { findStepDetail, stairRise, STEP_SIGNIFICANCE, tableLatencyModel, type LatencyModel, type LatencyTable, type LatencyTableEntry, type TableLatencyModelOptions } from '@deprune/hsr';
 import type { ConvAttrs, KernelBackend } from '@deprune/kernels';
 import { DEFAULT_TILE_ROWS, roundCount } from '@deprune/masks';

@@ -1,4 +1,4 @@
-import { collapseBroadcast, type Activation } from '@deprune/gpu';
+import { collapseBroadcast, type Activation } from '@deprune/kernels';
 import { batchNormProblem, consumersOf, floatAttribute, readBatchNormParams, type GraphIndex, type NodeProto } from '@deprune/onnx';
 import { effectiveScale } from '@deprune/tensor';
 import type { HostTensor } from './types';

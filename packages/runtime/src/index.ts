@@ -13,5 +13,5 @@ export { planFusions, describeFusion } from './fusion';
 export { planChains, DEVICE_RESIDENT_MODES } from './chains';
 export type { Fusion, FusionInputs, FusionPlan } from './fusion';
 export type { CompiledStep, CompileReport, HostTensor, Placement, PlanLayerUse, RunOptions, RunResult, StepTiming } from './types';
-export { BACKEND_MODES, isBackendMode, resolveBackendMode, createKernelBackend, backendLabel, availableCores } from './backends';
-export type { BackendMode, BackendOptions, ResolvedBackendMode, SessionBackend } from './backends';
+export { BACKEND_MODES, GPU_BACKEND_MODES, isBackendMode, isGpuBackendMode, resolveBackendMode, createKernelBackend, backendLabel, availableCores } from './backends';
+export type { BackendMode, BackendOptions, GpuBackendMode, ResolvedBackendMode, SessionBackend } from './backends';

@@ -73,7 +73,7 @@ export class Session {
   private readonly backend: SessionBackend;
   private disposed = false;
 
-  private constructor(model: OnnxModel, mode: BackendMode, modeReason: string, planEntries: ReadonlyMap<string, LayerPlanEntry>, options: SessionOptions, threads: number) {
+  private constructor(model: OnnxModel, mode: BackendMode, modeReason: string, planEntries: ReadonlyMap<string, LayerPlanEntry>, options: SessionOptions, backend: SessionBackend) {
     this.model = model;
     this.mode = mode;
     this.modeReason = modeReason;
@@ -85,7 +85,7 @@ export class Session {
     this.fuse = options.fuse ?? true;
     this.chain = options.chain ?? DEVICE_RESIDENT_MODES.includes(mode);
     this.maxActivationBytes = options.maxActivationBytes ?? DEFAULT_MAX_ACTIVATION_BYTES;
-    this.backend = createKernelBackend(mode, { simd: options.simd, threads });
+    this.backend = backend;
   }
 
   /** The backend's name and, for wasm, its instruction set and memory (what a run report shows). */
@@ -127,7 +127,7 @@ export class Session {
       // A channel plan's layers were removed physically: the model itself is the smaller network.
       if (options.plan.physical === null) entries = new Map(options.plan.layers.map((entry) => [entry.name, entry]));
     }
-    return new Session(model, mode, reason, entries, options, threads);
+    return new Session(model, mode, reason, entries, options, await createKernelBackend(mode, { simd: options.simd, threads }));
   }
 
   /** Compiles for these input shapes (by input name; '*' for a single-input model) and returns what will run. */

@@ -8,7 +8,8 @@
 // To check another package, add `"@deprune/<name>": "workspace:*"` to devDependencies in
 // tooling/release-checks/package.json and run `npx -y pnpm@12.4.2 install`.
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -168,6 +169,68 @@ function binFiles(manifest: Manifest): string[] {
   return bins.map((bin) => bin.replace(/^\.\//, ''));
 }
 
+/** What a consumer imports: the package and each subpath of its `exports` (not package.json). */
+function entryPoints(manifest: Manifest): string[] {
+  if (manifest.exports === undefined || typeof manifest.exports !== 'object' || manifest.exports === null) return [];
+  return Object.keys(manifest.exports)
+    .filter((key) => key === '.' || (key.startsWith('./') && !key.includes('*') && key !== './package.json'))
+    .map((key) => (key === '.' ? manifest.name : `${manifest.name}/${key.slice(2)}`));
+}
+
+/** The type packages a consumer of ours has anyway, pinned to the versions this repository uses. */
+function consumerTypePackages(): string[] {
+  const rootManifest = readManifest(repoRoot);
+  const gpuManifest = readManifest(join(repoRoot, 'packages', 'gpu'));
+  return [`@types/node@${rootManifest.devDependencies?.['@types/node']}`, `playwright-core@${gpuManifest.devDependencies?.['playwright-core']}`];
+}
+
+/** The packages a library user installs on their own (issue 15's bound: under 10 MB each). */
+const ALONE_PACKAGES = ['@deprune/masks', '@deprune/pipeline', '@deprune/runtime'];
+const ALONE_LIMIT_MB = 10;
+
+/** A 1x1 conv on the wasm backend (y = 1 * x[0] + 2 * x[9], ...), then a gpu.js mode without @deprune/gpu. */
+const RUNTIME_ALONE_SCRIPT = `
+import { GraphBuilder } from '@deprune/onnx';
+import { createSession } from '@deprune/runtime';
+import { tensor } from '@deprune/tensor';
+const builder = new GraphBuilder({ name: 'alone' });
+const x = builder.input('x', [1, 2, 3, 3]);
+const w = builder.weight('w', tensor(Float32Array.from([1, 2, 3, 4]), [2, 2, 1, 1]));
+builder.output(builder.node('Conv', [x, w], {}, { name: 'pw', outputs: ['y'] }));
+const model = builder.build();
+const session = await createSession(model, { mode: 'wasm', threads: 1 });
+const { outputs } = await session.run({ x: tensor(Float32Array.from({ length: 18 }, (_, i) => i), [1, 2, 3, 3]) });
+session.dispose();
+const refusal = await createSession(model, { mode: 'cpu' }).then(() => 'no refusal', (error) => error.constructor.name + ': ' + error.message);
+console.log(JSON.stringify({ mode: session.mode, y: Array.from(outputs.y.data).slice(0, 4), refusal }));
+`;
+
+/** The packed package and every workspace package it depends on, transitively (their tarballs stand in for the registry). */
+function workspaceClosure(name: string, packed: readonly Packed[]): Packed[] {
+  const byName = new Map(packed.map((pkg) => [pkg.manifest.name, pkg]));
+  const found = new Map<string, Packed>();
+  const visit = (current: string): void => {
+    if (found.has(current)) return;
+    const pkg = byName.get(current);
+    if (!pkg) throw new Error(`${current} was not packed (is it listed in devDependencies?)`);
+    found.set(current, pkg);
+    for (const dependency of Object.keys(pkg.manifest.dependencies ?? {})) if (byName.has(dependency) || dependency.startsWith('@deprune/')) visit(dependency);
+  };
+  visit(name);
+  return [...found.values()];
+}
+
+/** Bytes of the regular files under a folder (what `du` would add up, without block rounding). */
+function folderBytes(dir: string): number {
+  let total = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) total += folderBytes(path);
+    else if (entry.isFile()) total += statSync(path).size;
+  }
+  return total;
+}
+
 const ownManifest = readManifest(checksDir);
 const declared = new Set(
   Object.entries(ownManifest.devDependencies ?? {})
@@ -279,5 +342,52 @@ describe('npm pack -> install in an empty folder -> import', () => {
       await run('node', ['-e', `console.log(JSON.stringify(Object.keys(require(${JSON.stringify(name)}))))`], consumerDir),
     ) as string[];
     expect(cjsKeys.length, `${name}'s CommonJS exports`).toBeGreaterThan(0);
+  });
+
+  // A consumer project compiled by tsc with `skipLibCheck: false`: every declaration file of every
+  // package, and of what they pull in, must type-check, under the resolutions users configure.
+  // The consumer brings @types/node (it runs Node) and playwright-core (the peer of
+  // @deprune/gpu/chromium, whose types name it), at the versions this repository uses.
+  it('compiles a consumer of every entry point with skipLibCheck: false (nodenext ESM and CJS, bundler, node10)', async () => {
+    const entries = packed.flatMap((pkg) => entryPoints(pkg.packedManifest));
+    expect(entries.length).toBeGreaterThan(packed.length / 2);
+    await run('npm', ['install', '--prefix', consumerDir, '--no-audit', '--no-fund', '--ignore-scripts', '--loglevel=error', ...consumerTypePackages()], consumerDir);
+    const source = entries.map((entry, index) => `import * as entry${index} from ${JSON.stringify(entry)};`).join('\n') + `\nexport const entries = [${entries.map((_, index) => `entry${index}`).join(', ')}];\n`;
+    const configs: Record<string, { files: Record<string, string>; options: Record<string, unknown> }> = {
+      nodenext: { files: { 'esm.mts': source, 'cjs.cts': source }, options: { module: 'nodenext', moduleResolution: 'nodenext' } },
+      bundler: { files: { 'bundler.ts': source }, options: { module: 'esnext', moduleResolution: 'bundler' } },
+      // Legacy resolution ignores `exports`: subpaths are found through `typesVersions`.
+      node10: { files: { 'node10.ts': source }, options: { module: 'commonjs', moduleResolution: 'node10', esModuleInterop: true } },
+    };
+    const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
+    const failures: string[] = [];
+    for (const [name, { files, options }] of Object.entries(configs)) {
+      for (const [file, text] of Object.entries(files)) writeFileSync(join(consumerDir, file), text);
+      const compilerOptions = { ...options, target: 'es2022', lib: ['es2022', 'dom'], types: ['node'], strict: true, skipLibCheck: false, noEmit: true };
+      writeFileSync(join(consumerDir, `tsconfig.${name}.json`), JSON.stringify({ compilerOptions, files: Object.keys(files) }, null, 2));
+      await run('node', [tsc, '-p', `tsconfig.${name}.json`], consumerDir).catch((error: Error) => failures.push(`${name}: ${error.message}`));
+    }
+    expect(failures).toEqual([]);
+  });
+
+  // What a library user installs: one package and what it depends on, nothing optional (the gpu.js
+  // modes are an optional peer of the runtime). The issue that set the bound found 170 MB for
+  // @deprune/runtime with @deprune/gpu; without it the runtime runs on the wasm backend.
+  it.each(ALONE_PACKAGES.map((name) => [name] as const))('%s installs alone in under 10 MB', async (name) => {
+    const dir = join(workDir, `alone-${name.replace(/\W+/g, '-')}`);
+    mkdirSync(dir);
+    writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'release-check-alone', version: '0.0.0', private: true }));
+    const tarballs = workspaceClosure(name, packed).map((pkg) => pkg.tarball);
+    await run('npm', ['install', '--prefix', dir, '--omit=optional', '--no-audit', '--no-fund', '--ignore-scripts', '--loglevel=error', ...tarballs], dir);
+    const installed = folderBytes(join(dir, 'node_modules'));
+    expect(installed / 2 ** 20, `${name} installed (MB)`).toBeLessThan(ALONE_LIMIT_MB);
+    expect(existsSync(join(dir, 'node_modules', '@deprune', 'gpu')), 'no @deprune/gpu').toBe(false);
+    if (name !== '@deprune/runtime') return;
+    // The runtime alone runs a model on the wasm backend, and names the package a gpu.js mode needs.
+    writeFileSync(join(dir, 'run.mjs'), RUNTIME_ALONE_SCRIPT);
+    const report = JSON.parse(await run('node', ['run.mjs'], dir)) as { mode: string; y: number[]; refusal: string };
+    expect(report.mode).toBe('wasm');
+    expect(report.y).toEqual([18, 21, 24, 27]);
+    expect(report.refusal).toMatch(/^UnsupportedError: mode cpu runs on gpu\.js through @deprune\/gpu, which is not installed.*npm install @deprune\/gpu/);
   });
 });

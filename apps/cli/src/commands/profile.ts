@@ -97,7 +97,7 @@ was measured for (channel, or group with --group-size G; tiles of --tile-rows T)
     const progress = out.progress(`profiling ${spec} (${mode})`, layers.length);
     const { createKernelBackend } = await import('@deprune/runtime');
     const gpu = await import('@deprune/gpu');
-    const backend = createKernelBackend(mode);
+    const backend = await createKernelBackend(mode);
     // How the table names the backend: 'wasm', or 'gpu.js-<mode>' as tables always have.
     const isGpu = gpu.isGpuMode(mode);
     const simd = (backend as { simd?: string }).simd === 'relaxed' ? 'relaxed SIMD (FMA)' : 'SIMD';

@@ -1,7 +1,7 @@
 import { ShapeError, UsageError } from '@deprune/errors';
 import type { Tensor } from '@deprune/tensor';
 import type { KernelRegistration } from '../registry';
-import type { ColumnTable, TapTable } from '../tables';
+import type { ColumnTable, TapTable } from '@deprune/kernels';
 import type { ConvAttrs } from './conv-params';
 import { denseTapsSpec } from './dw-dense';
 import { sparseTapsSpec } from './dw-sparse';

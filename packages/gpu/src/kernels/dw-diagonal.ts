@@ -2,7 +2,7 @@ import { ShapeError, UsageError } from '@deprune/errors';
 import { Input, type IKernelFunctionThis } from 'gpu.js';
 import { encodeActivation } from '../activation';
 import type { KernelRegistration } from '../registry';
-import type { DiagonalTable } from '../tables';
+import type { DiagonalTable } from '@deprune/kernels';
 import { convGeometry, geometryConstants } from './conv-params';
 import { activationInput, biasVector, emptyResult, nonEmpty, readback, runStep, type KernelArg } from './launch';
 import type { DwDiagonalFn } from '@deprune/kernels';

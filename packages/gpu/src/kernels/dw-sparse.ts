@@ -1,6 +1,6 @@
 import type { Tensor } from '@deprune/tensor';
 import type { KernelRegistration } from '../registry';
-import type { TapTable } from '../tables';
+import type { TapTable } from '@deprune/kernels';
 import { convGeometry, type ConvAttrs } from './conv-params';
 import { runDirectTaps, tableTapPairs, type DirectTapsSpec } from './dw-taps';
 import { biasVector, emptyResult } from './launch';

@@ -2,7 +2,7 @@ import { ShapeError } from '@deprune/errors';
 import type { IKernelFunctionThis } from 'gpu.js';
 import { encodeActivation, type Activation } from '../activation';
 import type { KernelCreateConfig, KernelRegistration } from '../registry';
-import type { ColumnTable } from '../tables';
+import type { ColumnTable } from '@deprune/kernels';
 import { biasVector, emptyResult, nonEmpty, planeOutput, planesInput, readback, runStep, type KernelArg, type StepOutput } from './launch';
 import type { PwStepShape } from './pw-dense';
 import type { PwSparseFn } from '@deprune/kernels';

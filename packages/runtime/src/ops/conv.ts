@@ -1,4 +1,4 @@
-import { buildColumnTable, buildTapTable, type Activation, type ColumnTable, type ConvAttrs, type TapTable } from '@deprune/gpu';
+import { buildColumnTable, buildTapTable, type Activation, type ColumnTable, type ConvAttrs, type TapTable } from '@deprune/kernels';
 import type { LayerPlanEntry } from '@deprune/masks';
 import type { NodeProto } from '@deprune/onnx';
 import { tensor } from '@deprune/tensor';

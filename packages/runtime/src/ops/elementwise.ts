@@ -1,4 +1,4 @@
-import type { BinaryOp, UnaryOp } from '@deprune/gpu';
+import type { BinaryOp, UnaryOp } from '@deprune/kernels';
 import { batchNormProblem, readBatchNormParams } from '@deprune/onnx';
 import { effectiveScale, mapElementwise, tensor, toFloat32 } from '@deprune/tensor';
 import type { NodeContext } from '../context';

@@ -1,4 +1,4 @@
-import type { ReduceKernelKind } from '@deprune/gpu';
+import type { ReduceKernelKind } from '@deprune/kernels';
 import type { ResizeCoordinateMode, ResizeNearestMode } from '@deprune/tensor';
 import { shapeSize, tensor } from '@deprune/tensor';
 import type { NodeContext } from '../context';
