@@ -1,20 +1,8 @@
 import { decodeMessage, encodeMessage } from './protobuf';
 import type { ModelProto, TensorProto } from './proto-schema';
 
-export type {
-  AttributeProto,
-  GraphProto,
-  ModelProto,
-  NodeProto,
-  OperatorSetIdProto,
-  StringStringEntryProto,
-  TensorProto,
-  TensorShapeProto,
-  TensorShapeProtoDimension,
-  TypeProto,
-  TypeProtoTensor,
-  ValueInfoProto,
-} from './proto-schema';
+// The message interfaces, for the modules of this package (index.ts names the public ones).
+export type * from './proto-schema';
 export { AttributeType, DataLocation, DataType } from './proto-schema';
 export { WireFormatError } from './protobuf';
 
