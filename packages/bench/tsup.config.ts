@@ -2,8 +2,15 @@ import { defineConfig } from 'tsup';
 
 export default defineConfig([
   {
-    // prune-memory-child: the script nodePruneMemoryProbe runs in a fresh Node process per variant.
-    entry: ['src/index.ts', 'src/prune-memory-child.ts'],
+    entry: {
+      index: 'src/index.ts',
+      // The script nodePruneMemoryProbe runs in a fresh Node process per variant.
+      'prune-memory-child': 'src/prune-memory-child.ts',
+      // For pages bundled elsewhere (apps/bench): the page API and views, and the stub for the
+      // Node built-ins they import (subpaths ./browser and ./node-stub).
+      browser: 'src/browser/index.ts',
+      'node-stub': 'src/browser/node-stub.ts',
+    },
     format: ['esm', 'cjs'],
     dts: true,
     clean: true,
