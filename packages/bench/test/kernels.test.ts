@@ -5,6 +5,7 @@ import { getVariant, registerVariant, unregisterVariant } from '@deprune/masks';
 import { buildZooModel } from '@deprune/zoo';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KERNEL_VARIANTS, kernelReportMarkdown, machineLine, pairedDifference, runKernelSuite, runKernelSuiteInBrowser, writeKernelReport, type KernelRow, type KernelSuiteReport } from '../src/index';
+import { chartProblems } from './chart-checks';
 
 /** Two small blocks of MobileNetV3-Small, --quick: checks shapes and arithmetic, never timings. */
 describe('runKernelSuite (quick, 2 blocks of MobileNetV3-Small)', () => {
@@ -120,6 +121,7 @@ describe('runKernelSuite (quick, 2 blocks of MobileNetV3-Small)', () => {
     expect(JSON.parse(readFileSync(files.json, 'utf8'))).toEqual(JSON.parse(JSON.stringify(report)));
     const svg = readFileSync(files.chart, 'utf8');
     expect(svg.startsWith('<svg')).toBe(true);
+    expect(chartProblems(svg)).toEqual([]);
     expect(svg).toContain('deprune-bh');
     const markdown = readFileSync(files.markdown, 'utf8');
     expect(markdown).toContain(report.command);
