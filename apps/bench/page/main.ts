@@ -1,8 +1,8 @@
 /**
  * The benchmark page's UI: pick a suite, model, variants and mode (wasm or a gpu.js mode), run, watch progress,
  * read the tables and chart, download the JSON (and the Markdown page and SVG chart that
- * `deprune bench --out` would write). The suites themselves are `src/browser/page-api.ts`, the
- * same functions the Node runner drives; this file only reads the form and shows the report.
+ * `deprune bench --out` would write). The suites themselves are `@deprune/bench/browser`, the
+ * same functions the Node runner drives in its own page; this file only reads the form and shows the report.
  * Query parameters prefill the form (`?suite=models&model=zoo:mobilenetv2&mode=webgl2&quick=1`).
  */
 import * as ort from 'onnxruntime-web';
@@ -12,11 +12,20 @@ import * as vega from 'vega';
 import * as vegaLite from 'vega-lite';
 import type { BackendMode } from '@deprune/runtime';
 import type { ZooModelName } from '@deprune/zoo';
-import { probe, publishPageApi, runInPage, type PageEnvironment, type PageModelSource, type PageRunRequest, type PageSuite, type SuiteReport } from '../src/browser/page-api';
-import type { OrtWebBackend } from '../src/browser/ort-web';
+import {
+  probe,
+  publishPageApi,
+  runInPage,
+  suiteView,
+  type OrtWebBackend,
+  type PageEnvironment,
+  type PageModelSource,
+  type PageRunRequest,
+  type PageSuite,
+  type ReportTable,
+  type SuiteReport,
+} from '@deprune/bench/browser';
 import { machineLine } from '@deprune/profiler';
-import type { ReportTable } from '../src/report';
-import { suiteView } from '../src/suite-views';
 
 interface PageModel {
   id: string;

@@ -1,17 +1,20 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ISOLATION_HEADERS, MODEL_VARIANTS, type ModelSuiteReport } from '@deprune/bench';
 import type { GpuMode } from '@deprune/gpu';
 import { chromiumMissingReason, openBrowserPage, type BrowserPage } from '@deprune/gpu/chromium';
-import { ISOLATION_HEADERS, MODEL_VARIANTS, pageFolderPath, type HsrSuiteReport, type ModelSuiteReport, type PruneSuiteReport } from '../src/index';
 
 /**
  * The built benchmark page (dist/page, Vite) in headless Chromium (SwiftShader), as a user drives
  * it: the form, Run, the tables and chart, the JSON download. For webgl2 and webgpu a quick models
  * suite on MobileNetV3-Small (64x64, built in the page) must give a row for every variant and for
  * onnxruntime-web's wasm backend, and its webgpu backend either a row or an entry saying why not;
- * every number finite, every time positive. The other suites run once through the page's API.
- * Skipped with a note where Chromium is missing, a failure with CI=true. Never asserts on timings.
+ * every number finite, every time positive. (The page API without the form, every suite, is
+ * @deprune/bench's runner test.) Skipped with a note where Chromium is missing, a failure with
+ * CI=true. Never asserts on timings.
  */
+const pageFolder = fileURLToPath(new URL('../dist/page', import.meta.url));
 const missing = chromiumMissingReason();
 const required = process.env.CI === 'true' || process.env.DEPRUNE_REQUIRE_GPU_MODES === '1';
 if (missing !== undefined && !required) console.log(`SKIPPED the benchmark page in headless Chromium: ${missing}`);
@@ -27,7 +30,8 @@ describe.skipIf(!run)('the benchmark page in headless Chromium', () => {
   let browser: BrowserPage;
 
   beforeAll(async () => {
-    browser = await openBrowserPage({ root: pageFolderPath(), globalName: 'depruneBench', headers: ISOLATION_HEADERS, timeoutMs: 120_000 });
+    expect(existsSync(`${pageFolder}/index.html`), 'the page is built (npx -y pnpm@12.4.2 --filter @deprune/bench-app build)').toBe(true);
+    browser = await openBrowserPage({ root: pageFolder, globalName: 'depruneBench', headers: ISOLATION_HEADERS, timeoutMs: 120_000 });
     await browser.page.waitForSelector('body[data-ready="true"]', { timeout: 120_000 });
   }, 180_000);
   afterAll(async () => {
@@ -97,20 +101,4 @@ describe.skipIf(!run)('the benchmark page in headless Chromium', () => {
       ]);
     }, 300_000);
   }
-
-  it('runs the prune and hsr suites through the same page API the Node runner uses', async () => {
-    const common = { model: { zoo: 'mobilenetv3-small', inputSize: 64 }, modelName: 'zoo:mobilenetv3-small', inputShape: [1, 3, 64, 64], quick: true };
-    const prune = await browser.call<PruneSuiteReport>('run', { ...common, suite: 'prune', mode: 'cpu', variants: ['channel', 'deprune-bh'], repeats: 1, warmup: 0 }, 120_000);
-    expect(prune.rows.map((row) => row.variant)).toEqual(['channel', 'deprune-bh']);
-    expect(prune.environment).toBe('chromium');
-    // The runner starts Chromium with --js-flags=--expose-gc, so the page collects garbage between timed calls.
-    expect(prune.settings.gcBeforeCall).toBe(true);
-    expect(prune.memory).toMatchObject({ measured: false });
-    for (const row of prune.rows) expect(row.medianMs).toBeGreaterThan(0);
-    const hsr = await browser.call<HsrSuiteReport>('run', { ...common, suite: 'hsr', mode: 'webgpu', layers: 'features.1.block.0.0' }, 180_000);
-    expect(hsr.layers.map((layer) => [layer.layer, layer.kind, layer.kept.length])).toEqual([['features.1.block.0.0', 'dw', 10]]);
-    expect(hsr.layers[0].latencyUs.every((value) => value > 0)).toBe(true);
-    expect(hsr.layers[0].move).not.toBeNull();
-    expectFiniteNumbers(hsr, 'hsr');
-  }, 300_000);
 });

@@ -390,4 +390,15 @@ describe('npm pack -> install in an empty folder -> import', () => {
     expect(report.y).toEqual([18, 21, 24, 27]);
     expect(report.refusal).toMatch(/^UnsupportedError: mode cpu runs on gpu\.js through @deprune\/gpu, which is not installed.*npm install @deprune\/gpu/);
   });
+
+  // `deprune bench --browser chromium` runs from the installed @deprune/bench, which must bring
+  // the page its runner drives (built by the package, not by the private apps/bench).
+  it.runIf(declared.has('@deprune/bench'))('the installed @deprune/bench finds its runner page', async () => {
+    const folder = (
+      await run('node', ['--input-type=module', '-e', "const { pageFolderPath } = await import('@deprune/bench'); console.log(pageFolderPath());"], consumerDir)
+    ).trim();
+    expect(folder).toBe(join(consumerDir, 'node_modules', '@deprune', 'bench', 'dist', 'page'));
+    expect(existsSync(join(folder, 'index.html'))).toBe(true);
+    expect(readdirSync(join(folder, 'assets')).some((file) => file.endsWith('.wasm')), 'onnxruntime-web\'s wasm file ships with the page').toBe(true);
+  });
 });

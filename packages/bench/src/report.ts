@@ -246,7 +246,9 @@ export function kernelChartSpec(report: KernelSuiteReport): Record<string, unkno
           {
             mark: 'bar',
             encoding: {
-              x: { field: 'block', type: 'nominal', sort: order, title: 'block (kernel, channels, output size, PW out)', axis: { labelAngle: -40, labelLimit: 220 } },
+              // Labels are never cut (labelLimit 0): without a canvas vega estimates 0.8 em per
+              // character, so '4: 3x3 C144 28x28 s2,2 -> 32' passed a 220 px limit.
+              x: { field: 'block', type: 'nominal', sort: order, title: 'block (kernel, channels, output size, PW out)', axis: { labelAngle: -40, labelLimit: 0 } },
               xOffset: { field: 'variant', type: 'nominal', sort: variantOrder },
               y: { field: 'speedup', type: 'quantitative', title: 'speedup vs dense (x)' },
               color: { field: 'variant', type: 'nominal', sort: variantOrder, scale: { scheme: 'tableau10' } },
@@ -264,7 +266,7 @@ export function kernelChartSpec(report: KernelSuiteReport): Record<string, unkno
         encoding: {
           x: { field: 'kept', type: 'quantitative', title: 'kept taps per channel m', axis: { tickMinStep: 1 } },
           y: { field: 'relative', type: 'quantitative', title: 'latency / latency at m = K' },
-          color: { field: 'block', type: 'nominal', sort: order, legend: { labelLimit: 260 } },
+          color: { field: 'block', type: 'nominal', sort: order, legend: { labelLimit: 0 } },
         },
       },
     ],

@@ -55,28 +55,38 @@ export function pruneReportMarkdown(report: PruneSuiteReport, chartFile?: string
 export function pruneChartSpec(report: PruneSuiteReport): Record<string, unknown> {
   const values = report.rows.map((row) => ({ variant: row.variant, median: row.medianMs, low: row.minMs, high: Math.max(...row.samplesMs), peakExtraMiB: row.memory?.peakExtraMiB ?? null }));
   const order = values.map((value) => value.variant);
+  // At least 48 px high (below): the y axis title, written along the axis, must fit.
+  const variantAxis = { field: 'variant', type: 'nominal', sort: order, title: 'variant' };
+  // Each mark names itself in the legend (a constant colour per mark): the bar is the median, the rule the calls' range.
+  const timeColor = (name: string) => ({ datum: name, type: 'nominal', title: 'prune() time', scale: { domain: ['median', 'fastest to slowest call'], range: ['#4c78a8', '#222222'] }, legend: { labelLimit: 0 } });
   const time = {
     title: 'prune() median time (rule: fastest to slowest call)',
     width: 420,
-    height: 24 * values.length,
+    height: Math.max(48, 24 * values.length),
     data: { values },
     layer: [
-      { mark: 'bar', encoding: { y: { field: 'variant', type: 'nominal', sort: order, title: null }, x: { field: 'median', type: 'quantitative', title: 'ms' } } },
-      { mark: 'rule', encoding: { y: { field: 'variant', type: 'nominal', sort: order }, x: { field: 'low', type: 'quantitative' }, x2: { field: 'high' } } },
+      { mark: 'bar', encoding: { y: variantAxis, x: { field: 'median', type: 'quantitative', title: 'prune() time (ms)' }, color: timeColor('median') } },
+      { mark: 'rule', encoding: { y: variantAxis, x: { field: 'low', type: 'quantitative', title: 'prune() time (ms)' }, x2: { field: 'high' }, color: timeColor('fastest to slowest call') } },
     ],
   };
   const memory = {
     title: 'peak extra memory during prune() (RSS)',
     width: 420,
-    height: 24 * values.length,
+    height: Math.max(48, 24 * values.length),
     data: { values },
-    mark: { type: 'bar', color: '#e45756' },
-    encoding: { y: { field: 'variant', type: 'nominal', sort: order, title: null }, x: { field: 'peakExtraMiB', type: 'quantitative', title: 'MiB' } },
+    mark: 'bar',
+    encoding: {
+      y: variantAxis,
+      x: { field: 'peakExtraMiB', type: 'quantitative', title: 'peak extra RSS (MiB)' },
+      color: { datum: 'peak extra RSS during prune()', type: 'nominal', title: 'memory', scale: { range: ['#e45756'] }, legend: { labelLimit: 0 } },
+    },
   };
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     title: { text: `prune() on ${report.model} ${report.input.shape.join('x')}, r = ${report.settings.ratio} (${report.environment})`, subtitle: `${machineLine(report.machine)}; ${report.date.slice(0, 10)}` },
     background: 'white',
+    // Time and memory are different things: a colour legend each.
+    resolve: { scale: { color: 'independent' }, legend: { color: 'independent' } },
     vconcat: report.memory.measured ? [time, memory] : [time],
   };
 }

@@ -128,17 +128,25 @@ export function modelChartSpec(report: ModelSuiteReport): Record<string, unknown
       {
         title: 'median latency per run (point) and fastest to slowest call (rule), log scale',
         width: 520,
-        height: 24 * values.length,
+        height: Math.max(48, 24 * values.length),
         data: { values },
         // Points and rules, not bars: a bar starts at 0, which a log scale cannot show.
         layer: [
-          { mark: { type: 'rule', strokeWidth: 2 }, encoding: { y: { field: 'run', type: 'nominal', sort: order }, x: { field: 'low', type: 'quantitative', scale: { type: 'log' } }, x2: { field: 'high' }, color: { field: 'runtime', type: 'nominal', title: null } } },
+          {
+            mark: { type: 'rule', strokeWidth: 2 },
+            encoding: {
+              y: { field: 'run', type: 'nominal', sort: order, title: 'run', axis: { labelLimit: 320 } },
+              x: { field: 'low', type: 'quantitative', title: 'median latency (ms, log scale)', scale: { type: 'log' } },
+              x2: { field: 'high' },
+              color: { field: 'runtime', type: 'nominal', title: 'runtime', legend: { labelLimit: 0 } },
+            },
+          },
           {
             mark: { type: 'point', filled: true, size: 80 },
             encoding: {
-              y: { field: 'run', type: 'nominal', sort: order, title: null, axis: { labelLimit: 320 } },
+              y: { field: 'run', type: 'nominal', sort: order, title: 'run', axis: { labelLimit: 320 } },
               x: { field: 'median', type: 'quantitative', title: 'median latency (ms, log scale)', scale: { type: 'log' } },
-              color: { field: 'runtime', type: 'nominal', title: null },
+              color: { field: 'runtime', type: 'nominal', title: 'runtime', legend: { labelLimit: 0 } },
             },
           },
         ],
@@ -146,16 +154,17 @@ export function modelChartSpec(report: ModelSuiteReport): Record<string, unknown
       {
         title: `speedup over our dense run at nominal sparsity ${report.settings.ratio}, from the medians and from the fastest calls`,
         width: 520,
-        height: 16 * Math.max(1, speedups.length),
+        // At least 48 px: the y axis title, written along the axis, must fit its height.
+        height: Math.max(48, 16 * speedups.length),
         data: { values: speedups },
         layer: [
           {
             mark: 'bar',
             encoding: {
-              y: { field: 'variant', type: 'nominal', sort: null, title: null },
+              y: { field: 'variant', type: 'nominal', sort: null, title: 'variant' },
               yOffset: { field: 'from', type: 'nominal' },
               x: { field: 'speedup', type: 'quantitative', title: 'speedup vs dense (x)' },
-              color: { field: 'from', type: 'nominal', title: null, scale: { range: ['#4c78a8', '#9ecae9'] } },
+              color: { field: 'from', type: 'nominal', title: 'speedup from', scale: { range: ['#4c78a8', '#9ecae9'] }, legend: { labelLimit: 0 } },
             },
           },
           { mark: { type: 'rule', color: 'black', strokeDash: [4, 3] }, encoding: { x: { datum: 1 } } },

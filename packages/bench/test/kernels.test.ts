@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { getVariant, registerVariant, unregisterVariant } from '@deprune/masks';
 import { buildZooModel } from '@deprune/zoo';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { KERNEL_VARIANTS, kernelReportMarkdown, machineLine, pairedDifference, runKernelSuite, runKernelSuiteInBrowser, writeKernelReport, type KernelRow, type KernelSuiteReport } from '../src/index';
+import { KERNEL_VARIANTS, kernelChartSpec, kernelReportMarkdown, machineLine, pairedDifference, renderVegaLiteSvg, runKernelSuite, runKernelSuiteInBrowser, writeKernelReport, type KernelRow, type KernelSuiteReport } from '../src/index';
+import { chartProblems } from './chart-checks';
 
 /** Two small blocks of MobileNetV3-Small, --quick: checks shapes and arithmetic, never timings. */
 describe('runKernelSuite (quick, 2 blocks of MobileNetV3-Small)', () => {
@@ -120,6 +121,7 @@ describe('runKernelSuite (quick, 2 blocks of MobileNetV3-Small)', () => {
     expect(JSON.parse(readFileSync(files.json, 'utf8'))).toEqual(JSON.parse(JSON.stringify(report)));
     const svg = readFileSync(files.chart, 'utf8');
     expect(svg.startsWith('<svg')).toBe(true);
+    expect(chartProblems(svg)).toEqual([]);
     expect(svg).toContain('deprune-bh');
     const markdown = readFileSync(files.markdown, 'utf8');
     expect(markdown).toContain(report.command);
@@ -127,6 +129,20 @@ describe('runKernelSuite (quick, 2 blocks of MobileNetV3-Small)', () => {
     expect(markdown).toContain('3.74x');
     expect(markdown).toContain('](mobilenetv3-small-r0.56-quick.svg)');
     expect(kernelReportMarkdown(report)).not.toContain('.svg)');
+  });
+
+  it("never cuts a block's label in the chart, however wide the layer", async () => {
+    // A block label as long as a big model's ('2: 3x3 C1440 280x280 s2,2 -> 240', 33 characters):
+    // vega's canvas-free width estimate put such labels past a fixed 220 px limit.
+    const wide = structuredClone(report);
+    const detail = wide.layers[1];
+    detail.dw.channels = 1440;
+    detail.dw.outputShape = [1, 1440, 280, 280];
+    detail.dw.strides = [2, 2];
+    detail.pw.outChannels = 240;
+    const svg = await renderVegaLiteSvg(kernelChartSpec(wide));
+    expect(svg).toContain('2: 3x3 C1440 280x280 s2,2 -&gt; 240');
+    expect(chartProblems(svg)).toEqual([]);
   });
 });
 

@@ -68,6 +68,12 @@ export function accuracyReportMarkdown(report: AccuracySuiteReport, command: str
   return lines.join('\n');
 }
 
+/** An axis title for a metric key of @deprune/evaluate ('lineAccuracy' -> 'line accuracy', 'f1' -> 'F1'). */
+function metricTitle(key: string): string {
+  if (key === 'f1') return 'F1';
+  return key.replace(/[A-Z]/g, (letter) => ` ${letter.toLowerCase()}`);
+}
+
 export function accuracyChartSpec(report: AccuracySuiteReport): Record<string, unknown> {
   const speed = new Map(report.speed.map((row) => [speedKey(row), row.speedup]));
   const relation = new Map(report.settings.evalSets.map((set) => [set.name, setLabel(set)]));
@@ -88,7 +94,7 @@ export function accuracyChartSpec(report: AccuracySuiteReport): Record<string, u
     mark: { type: 'line', point: true },
     encoding: {
       x: { field: x, type: 'quantitative', title },
-      y: { field: 'metric', type: 'quantitative', title: `${report.settings.primary} (%)`, scale: { domain: [0, 100] } },
+      y: { field: 'metric', type: 'quantitative', title: `${metricTitle(report.settings.primary)} (%)`, scale: { domain: [0, 100] } },
       // Labels are never cut (labelLimit 0: 'deprune-bh obs saliency-macs-allocated + recon' is long).
       color: { field: 'set', type: 'nominal', title: 'evaluation set', scale: { scheme: 'tableau10' }, legend: { labelLimit: 0 } },
       // One legend per field: the line's dash and the point's shape both say the model, and the

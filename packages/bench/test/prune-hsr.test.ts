@@ -8,7 +8,9 @@ import {
   hsrReportMarkdown,
   nodeGarbageCollector,
   nodePruneMemoryProbe,
+  pruneChartSpec,
   pruneReportMarkdown,
+  renderVegaLiteSvg,
   repeatabilityMarkdown,
   runHsrSuite,
   runPruneSuite,
@@ -19,6 +21,7 @@ import {
   type PruneMemoryProbe,
   type PruneSuiteReport,
 } from '../src/index';
+import { chartProblems } from './chart-checks';
 
 /** Rows, arithmetic and files of the prune and hsr suites on MobileNetV3-Small at 64x64; never timings. */
 const model = buildZooModel('mobilenetv3-small', { seed: 0, inputSize: 64 });
@@ -79,6 +82,12 @@ describe('runPruneSuite', () => {
     expect(bare.memory).toEqual({ measured: false, reason: 'no peak API here' });
     expect(bare.settings.gcBeforeCall).toBe(false);
     expect(bare.rows[0].memory).toBeNull();
+  });
+
+  it('charts time and memory with titled axes and a legend each', async () => {
+    expect(chartProblems(await renderVegaLiteSvg(pruneChartSpec(report)))).toEqual([]);
+    const bare = await runPruneSuite({ model, modelName: 'm', inputShape, variants: ['deprune'], repeats: 1, warmup: 0, memoryUnavailable: 'no peak API here' });
+    expect(chartProblems(await renderVegaLiteSvg(pruneChartSpec(bare)))).toEqual([]);
   });
 
   it("Node's probe prunes in a fresh process and sees the call's resident memory", async () => {
@@ -147,6 +156,7 @@ describe('runHsrSuite (webasm, two layers)', () => {
     for (const line of [/- Command: `test`/, /- Machine: .* cores/, /- Versions: gpu\.js 2\.24\.1/, /- Date: \d{4}-/]) expect(markdown).toMatch(line);
     expect(markdown).toMatch(/\| features\.1\.block\.0\.0 \| dw dwSparse \|/);
     expect(readFileSync(files.chart, 'utf8')).toMatch(/^<svg/);
+    expect(chartProblems(readFileSync(files.chart, 'utf8'))).toEqual([]);
   });
 });
 

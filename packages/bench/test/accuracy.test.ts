@@ -3,7 +3,8 @@ import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { onnxruntimeEngine } from '@deprune/calibrate/onnxruntime';
 import { loadModel } from '@deprune/onnx/node';
-import { accuracyChartSpec, accuracyReportMarkdown, defaultEvalSets, dsconvLayerNames, runAccuracySuite, type AccuracySuiteReport } from '../src/index';
+import { accuracyChartSpec, accuracyReportMarkdown, defaultEvalSets, dsconvLayerNames, renderVegaLiteSvg, runAccuracySuite, type AccuracySuiteReport } from '../src/index';
+import { chartProblems } from './chart-checks';
 
 const engine = onnxruntimeEngine();
 afterAll(() => engine.dispose());
@@ -65,6 +66,7 @@ describe('accuracy suite', () => {
     expect(chart).toContain('DSConv weight sparsity');
     expect(chart).toContain('"set":"freefont-outline (held-out)"');
     expect(chart).toContain('"model":"deprune-bh obs + recon"');
+    expect(chartProblems(await renderVegaLiteSvg(accuracyChartSpec(report)))).toEqual([]);
   }, 240_000);
 
   it('refuses to evaluate on the calibration set itself and names unknown sets', async () => {

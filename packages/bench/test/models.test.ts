@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { buildZooModel } from '@deprune/zoo';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MODEL_VARIANTS, modeFolder, modelReportMarkdown, onnxruntimeNodeYardstick, runModelSuite, writeModelReport, type ModelSuiteReport, type Yardstick } from '../src/index';
+import { chartProblems } from './chart-checks';
 
 /** A yardstick whose only backend cannot run: the report must list it with the reason. */
 const unavailableYardstick: Yardstick = {
@@ -74,6 +75,7 @@ describe('runModelSuite (MobileNetV3-Small 64x64)', () => {
     for (const file of [files.json, files.markdown, files.chart]) expect(existsSync(file)).toBe(true);
     expect(JSON.parse(readFileSync(files.json, 'utf8')).rows).toHaveLength(report.rows.length);
     expect(readFileSync(files.chart, 'utf8')).toMatch(/^<svg/);
+    expect(chartProblems(readFileSync(files.chart, 'utf8'))).toEqual([]);
     const markdown = modelReportMarkdown(report, 'chart.svg');
     expect(markdown).toMatch(/- Command: `test`/);
     expect(markdown).toMatch(/onnxruntime-node \(1 thread\) dense/);

@@ -1,0 +1,3 @@
+import { deprunePreset } from '@deprune/vitest-preset';
+
+export default deprunePreset();
