@@ -40,7 +40,8 @@ import {
   type DatasetKind,
   type TextSourceName,
 } from '@deprune/textdata';
-import { machineInfo, type MachineInfo } from '@deprune/profiler';
+import type { MachineInfo } from '@deprune/profiler';
+import { machineInfo } from './suite-common';
 
 export type AccuracyModel = 'ppocr-rec' | 'ppocr-cls' | 'ppocr-det';
 export type Importance = 'magnitude' | 'activation' | 'obs' | 'obs-greedy';

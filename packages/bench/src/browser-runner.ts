@@ -13,7 +13,8 @@ import { DeprunError, UnsupportedError } from '@deprune/errors';
 import type { BackendMode } from '@deprune/runtime';
 import { openBrowserPage } from '@deprune/gpu/chromium';
 import type { PageProgress, PageRunRequest, SuiteReport } from './browser/page-api';
-import { machineInfo, type MachineInfo } from '@deprune/profiler';
+import type { MachineInfo } from '@deprune/profiler';
+import { machineInfo } from './suite-common';
 
 /** The built page's folder under dist/ (vite build of page/). */
 export const PAGE_FOLDER = 'page';

@@ -4,7 +4,8 @@ import { DEFAULT_TILE_ROWS, prune, withLatencyTable, type LayerReport, type Prun
 import { modelProfileLayers, profileLayers, type ProfiledLatencyEntry, type ProfiledLatencyTable, type SkippedLayer } from '@deprune/profiler';
 import type { BackendMode } from '@deprune/runtime';
 import { suiteBackend } from './kernel-backend';
-import { machineInfo, machineLine, type MachineInfo } from '@deprune/profiler';
+import { machineLine, type MachineInfo } from '@deprune/profiler';
+import { machineInfo } from './suite-common';
 import { timingSettings, type SuiteReportHeader } from './suite-common';
 
 /**

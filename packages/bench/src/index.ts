@@ -18,7 +18,8 @@ export type {
 } from './kernels';
 export { writeKernelReport, kernelReportMarkdown, kernelChartSpec, renderVegaLiteSvg, kernelReportPaths, reportStem, PAPER_DSCONV_SPEEDUP } from './report';
 export type { WrittenReport } from './report';
-export { machineInfo, machineLine } from '@deprune/profiler';
+export { machineLine } from '@deprune/profiler';
+export { machineInfo } from './suite-common';
 export { runKernelSuiteInBrowser } from './browser-suite';
 export { runSuiteInBrowser, pageFolderPath, PAGE_FOLDER, ISOLATION_HEADERS } from './browser-runner';
 export type { BrowserRunOptions } from './browser-runner';

@@ -7,7 +7,8 @@ import { planVariantLayers, type BwtConfig, type VariantLayerPlans } from '@depr
 import { measureInterleaved, measuredLatencyModel, median, medianStandardError, profileLayers, type ProfiledLatencyEntry } from '@deprune/profiler';
 import { BACKEND_MODES, DEVICE_RESIDENT_MODES, isBackendMode, keptColumnsOf, keptTapsOf, sparseKernelOf, type BackendMode, type SessionBackend } from '@deprune/runtime';
 import { createRng, randomTensor, tensor, toFloat32, type Rng, type Tensor } from '@deprune/tensor';
-import { machineInfo, type MachineInfo } from '@deprune/profiler';
+import type { MachineInfo } from '@deprune/profiler';
+import { machineInfo } from './suite-common';
 import { suiteBackend } from './kernel-backend';
 import { modelDsconvBlocks, type ShapedBlock } from '@deprune/profiler';
 

@@ -6,7 +6,8 @@ import { indexGraph, serializeModel, type OnnxModel } from '@deprune/onnx';
 import { prune, type PruneVariant } from '@deprune/pipeline';
 import { backendLabel, createSession, type BackendMode, type HostTensor, type Session } from '@deprune/runtime';
 import { cosineSimilarity, createRng, maxAbsDifference, randomTensor, toFloat32 } from '@deprune/tensor';
-import { machineInfo, type MachineInfo } from '@deprune/profiler';
+import type { MachineInfo } from '@deprune/profiler';
+import { machineInfo } from './suite-common';
 import { timingSettings, type CollectGarbage, type SuiteReportHeader } from './suite-common';
 import { isUnavailable, reasonOf, type Yardstick, type YardstickUnavailable } from './yardsticks';
 

@@ -2,7 +2,8 @@ import { getVariant } from '@deprune/masks';
 import { measureInterleaved } from '@deprune/profiler';
 import { indexGraph, type OnnxModel } from '@deprune/onnx';
 import { prune, type PruneConfig, type PruneVariant } from '@deprune/pipeline';
-import { machineInfo, type MachineInfo } from '@deprune/profiler';
+import type { MachineInfo } from '@deprune/profiler';
+import { machineInfo } from './suite-common';
 import { timingSettings, type CollectGarbage, type SuiteReportHeader } from './suite-common';
 
 /**

@@ -3,7 +3,13 @@
  * checks of the common settings (a sparsity in [0, 1), whole numbers of warm-up and timed rounds).
  */
 import { UsageError } from '@deprune/errors';
-import type { MachineInfo } from '@deprune/profiler';
+import { GPU_JS_VERSION } from '@deprune/gpu';
+import { machineInfo as hostMachineInfo, type MachineInfo } from '@deprune/profiler';
+
+/** This machine as bench reports record it: the profiler's record plus the gpu.js version the gpu.js modes run on. */
+export function machineInfo(): MachineInfo {
+  return { ...hostMachineInfo(), gpuJs: GPU_JS_VERSION };
+}
 
 /** The first fields of a suite report: what ran, where, when, on what. */
 export interface SuiteReportHeader {

@@ -1,6 +1,4 @@
 import { cpus, loadavg, release, totalmem, type } from 'node:os';
-import { GPU_JS_VERSION } from '@deprune/gpu';
-
 /** The machine a benchmark ran on, as recorded in every report. */
 export interface MachineInfo {
   /** CPU model as the OS reports it. */
@@ -12,8 +10,11 @@ export interface MachineInfo {
   os: string;
   /** Node version ('' for a page opened by hand: no Node side). */
   node: string;
-  /** gpu.js version the kernels ran on. */
-  gpuJs: string;
+  /**
+   * gpu.js version, where the run could use a gpu.js mode (the bench adds it; the profiler profiles
+   * any backend and does not load gpu.js to name it).
+   */
+  gpuJs?: string;
   /** 1, 5 and 15 minute load averages when the run started: other work on a shared machine is noise. Empty where unknown (a browser page). */
   loadAverage: number[];
   /** When the suite ran in a browser page (driven from this Node): the browser and what computed, e.g. the WebGL2 renderer. */
@@ -28,15 +29,15 @@ export function machineInfo(): MachineInfo {
     memoryGiB: Math.round((totalmem() / 1024 ** 3) * 10) / 10,
     os: `${type()} ${release()}`,
     node: process.version,
-    gpuJs: GPU_JS_VERSION,
     loadAverage: loadavg().map((value) => Math.round(value * 100) / 100),
   };
 }
 
-/** One line: `Intel Xeon ..., 2 cores, 23.5 GiB, Linux 6.1, Node v20.20.2, gpu.js 2.24.1 (load 1.2 0.9 0.8)`. */
+/** One line: `Intel Xeon ..., 2 cores, 23.5 GiB, Linux 6.1, Node v20.20.2, gpu.js 2.24.1 (load 1.2 0.9 0.8)` (gpu.js where recorded). */
 export function machineLine(machine: MachineInfo): string {
   const browser = machine.browser === undefined ? '' : `, in ${machine.browser}`;
   const node = machine.node === '' ? '' : `, Node ${machine.node}`;
   const load = machine.loadAverage.length === 0 ? 'load average unknown' : `load average at start ${machine.loadAverage.join(' ')}`;
-  return `${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB, ${machine.os}${node}${browser}, gpu.js ${machine.gpuJs} (${load})`;
+  const gpuJs = machine.gpuJs === undefined ? '' : `, gpu.js ${machine.gpuJs}`;
+  return `${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB, ${machine.os}${node}${browser}${gpuJs} (${load})`;
 }

@@ -69,6 +69,8 @@ const FORBIDDEN: Record<string, string[]> = {
   'packages/wasm': ['@deprune/masks', '@deprune/hsr', '@deprune/pipeline', '@deprune/plan', '@deprune/gpu'],
   'packages/kernels': ['@deprune/masks', '@deprune/plan', '@deprune/gpu', '@deprune/wasm'],
   'packages/masks': ['@deprune/onnx', '@deprune/plan', '@deprune/pipeline', '@deprune/gpu'],
+  // The profiler times any backend it is handed; it loads none itself.
+  'packages/profiler': ['@deprune/gpu', '@deprune/wasm', '@deprune/runtime', '@deprune/pipeline'],
 };
 
 describe('dependencies point one way', () => {

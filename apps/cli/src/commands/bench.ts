@@ -19,7 +19,7 @@ const fixed = (value: number | undefined, digits = 2) => (value === undefined ? 
 function printReport(out: Output, report: KernelSuiteReport, files: { json: string; markdown: string; chart: string } | null): void {
   const { summary } = report;
   out.print(`Kernel benchmark: ${report.model}, mode ${report.mode}, r = ${report.settings.ratio}, ${report.layers.length} DSConv block(s), ${report.seconds} s`);
-  out.print(`machine: ${report.machine.cpu}, ${report.machine.cores} cores, ${report.machine.memoryGiB} GiB, ${report.machine.os}, Node ${report.machine.node}${report.machine.browser ? `, in ${report.machine.browser}` : ''}, gpu.js ${report.machine.gpuJs}`);
+  out.print(`machine: ${report.machine.cpu}, ${report.machine.cores} cores, ${report.machine.memoryGiB} GiB, ${report.machine.os}, Node ${report.machine.node}${report.machine.browser ? `, in ${report.machine.browser}` : ''}${report.machine.gpuJs === undefined ? '' : `, gpu.js ${report.machine.gpuJs}`}`);
   out.print();
   const variants = Object.keys(summary.dsconvSpeedup) as KernelVariant[];
   out.print(

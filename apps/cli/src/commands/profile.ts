@@ -113,7 +113,7 @@ was measured for (channel, or group with --group-size G; tiles of --tile-rows T)
         repeats,
         ...(step === undefined ? {} : { kernelStep: step }),
         ...(quick ? { stepWindow: 12 } : {}),
-        machine: machineLine(machineInfo()),
+        machine: machineLine({ ...machineInfo(), ...(isGpu ? { gpuJs: gpu.GPU_JS_VERSION } : {}) }),
         onProgress: (event) =>
           progress.update(event.layerIndex + (event.phase === 'done' || event.phase === 'skipped' ? 1 : 0), `${event.layer} (${event.phase === 'skipped' ? 'skipped' : `${event.phase} ${event.round}/${event.rounds}`})`),
       });
