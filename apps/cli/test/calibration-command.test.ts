@@ -82,14 +82,14 @@ describe('prune --calib: bad calibration input is exit 2 naming the file', () =>
 });
 
 describe('prune --calib on MobileNetV3-Small', () => {
-  it('collects statistics, prunes by OBS (the default with --calib), reconstructs, and eval accepts the result with its plan', async () => {
+  it('collects statistics, prunes by greedy OBS (the default with --calib), reconstructs, and eval accepts the result with its plan', async () => {
     const { document } = await runJsonAsync<{
       calibration: { samples: number; engine: string; statisticsMs: number; importance: string };
       reconstruction: { layers: { name: string; errorBefore: number; errorAfter: number }[]; meanErrorBefore: number; meanErrorAfter: number };
       report: { totals: { dsconvSparsity: number; pwSparsity: number; dwSparsity: number } };
     }>(['prune', 'zoo:mobilenetv3-small', '-o', 'mnv3.onnx', '--ratio', '0.5', '--calib', 'calib.npy', '--engine', 'onnxruntime', '--allocation', 'uniform']);
     expect(document.calibration.samples).toBe(4);
-    expect(document.calibration.importance).toBe('obs');
+    expect(document.calibration.importance).toBe('obs-greedy');
     expect(document.calibration.statisticsMs).toBeGreaterThan(0);
     // PW columns are cut at the ratio exactly; DEPrune-BH's HSR then lifts each DW layer's kept count to
     // the top of its latency step (weights that cost no time), so DW and DSConv sparsity land below it.

@@ -175,7 +175,7 @@ describe('deprune demo', () => {
     // At least 70% kept: HSR may raise a layer's kept count to its stair's top, never lower it.
     expect(row.dsconvKept / row.dsconvWeights).toBeGreaterThanOrEqual(0.69);
     expect(row.dsconvKept / row.dsconvWeights).toBeLessThan(0.9);
-    expect(row.calibration).toMatchObject({ samples: 8, importance: 'obs', allocation: 'saliency-macs' });
+    expect(row.calibration).toMatchObject({ samples: 8, importance: 'obs-greedy', allocation: 'saliency-macs' });
     expect(row.calibration!.meanErrorAfter).toBeLessThan(row.calibration!.meanErrorBefore);
     expect(row.sparseLayers).toBe(row.planLayers);
     expect(row.planLayers).toBeGreaterThan(10);

@@ -74,6 +74,122 @@ describe('greedyObsRemoval', () => {
   });
 });
 
+/**
+ * The in-place downdate that `greedyObsRemoval` replaced, kept as its reference: H^-1 and W copied,
+ * and after each removal every remaining row of H^-1 downdated (the last position moved into the
+ * freed one).
+ */
+function referenceRemoval(weights: Float64Array, rows: number, n: number, inverse: Float64Array): { step: Int32Array; loss: Float64Array } {
+  const w = Float64Array.from(weights);
+  const h = Float64Array.from(inverse);
+  const input = Int32Array.from({ length: n }, (_, j) => j);
+  const step = new Int32Array(n);
+  const loss = new Float64Array(n);
+  for (let at = 0; at < n; at++) {
+    const m = n - at;
+    let best = -1;
+    let bestLoss = Number.POSITIVE_INFINITY;
+    for (let p = 0; p < m; p++) {
+      let sum = 0;
+      for (let r = 0; r < rows; r++) sum += w[r * n + p] * w[r * n + p];
+      const cost = sum / h[p * n + p];
+      if (cost < bestLoss || (cost === bestLoss && input[p] < input[best])) {
+        bestLoss = cost;
+        best = p;
+      }
+    }
+    const pivot = h[best * n + best];
+    for (let r = 0; r < rows; r++) {
+      const factor = w[r * n + best] / pivot;
+      for (let p = 0; p < m; p++) w[r * n + p] -= factor * h[best * n + p];
+    }
+    for (let i = 0; i < m; i++) {
+      if (i === best) continue;
+      const scale = h[i * n + best] / pivot;
+      for (let p = 0; p < m; p++) h[i * n + p] -= scale * h[best * n + p];
+    }
+    step[input[best]] = at;
+    loss[input[best]] = Math.max(0, bestLoss);
+    const last = m - 1;
+    if (best !== last) {
+      input[best] = input[last];
+      for (let r = 0; r < rows; r++) w[r * n + best] = w[r * n + last];
+      for (let p = 0; p < m; p++) h[best * n + p] = h[last * n + p];
+      for (let i = 0; i < m; i++) h[i * n + best] = h[i * n + last];
+    }
+  }
+  return { step, loss };
+}
+
+/** H^-1 of a damped Gram of `count` random vectors, as the scorer computes it. */
+function randomInverse(n: number, count: number): Float64Array {
+  return inverseFromFactor(dampedCholesky(correlatedGram(n, count), n, 0.01).factor, n);
+}
+
+/** `copies` copies of `block` (k x k) on the diagonal of a (copies k) x (copies k) matrix, zero elsewhere. */
+function repeatedBlocks(block: Float64Array, k: number, copies: number): Float64Array {
+  const n = k * copies;
+  const out = new Float64Array(n * n);
+  for (let c = 0; c < copies; c++) for (let a = 0; a < k; a++) for (let b = 0; b < k; b++) out[(c * k + a) * n + c * k + b] = block[a * k + b];
+  return out;
+}
+
+function expectSameRemoval(weights: Float64Array, rows: number, n: number, inverse: Float64Array): void {
+  const expected = referenceRemoval(weights, rows, n, inverse);
+  const actual = greedyObsRemoval(weights, rows, n, inverse);
+  expect(Array.from(actual.step)).toEqual(Array.from(expected.step));
+  for (let j = 0; j < n; j++) {
+    const tolerance = 1e-9 * Math.max(Math.abs(expected.loss[j]), Number.MIN_VALUE);
+    if (Math.abs(actual.loss[j] - expected.loss[j]) > tolerance) expect(actual.loss[j]).toBe(expected.loss[j]);
+  }
+}
+
+describe('greedyObsRemoval against the in-place downdate', () => {
+  it('gives the same removal order and losses on random shapes', () => {
+    // Lengths around the eight-position blocks of the pivot-row loop, n = 1 and rows = 1 included.
+    for (const n of [1, 2, 3, 7, 8, 9, 13, 16, 17, 31, 40, 67]) {
+      for (const rows of [1, 2, 4, 5]) {
+        const inverse = randomInverse(n, 3 + rng.int(2 * n + 10));
+        expectSameRemoval(Float64Array.from({ length: rows * n }, () => rng.normal()), rows, n, inverse);
+      }
+    }
+  });
+
+  it('breaks exact ties as the reference does: zero columns, equal costs on a diagonal H^-1, repeated blocks', () => {
+    for (const n of [1, 5, 12, 19]) {
+      const rows = 1 + rng.int(4);
+      // Zero columns cost exactly 0 until one of them is chosen; the lower index goes first.
+      const zeros = Float64Array.from({ length: rows * n }, () => (rng.next() < 0.4 ? 0 : rng.normal()));
+      expectSameRemoval(zeros, rows, n, randomInverse(n, 2 * n));
+      // A diagonal H^-1 of few values and weights of few values: many costs exactly equal, no re-fit.
+      const diagonal = new Float64Array(n * n);
+      for (let j = 0; j < n; j++) diagonal[j * n + j] = [0.5, 1, 2][rng.int(3)];
+      expectSameRemoval(Float64Array.from({ length: rows * n }, () => [0, 1, -2][rng.int(3)]), rows, n, diagonal);
+    }
+    // Independent copies of one group (same H^-1 block, same weights) evolve bit for bit alike: each
+    // copy removes its inputs in the same order, and a copy's i-th removal ties with the next copy's
+    // i-th (same state), so it comes first.
+    for (const [k, copies, rows] of [
+      [1, 4, 1],
+      [3, 3, 2],
+      [5, 4, 4],
+      [9, 2, 1],
+    ]) {
+      const block = randomInverse(k, 2 * k + 3);
+      const blockWeights = Array.from({ length: rows * k }, () => rng.normal());
+      const n = k * copies;
+      const weights = Float64Array.from({ length: rows * n }, (_, index) => blockWeights[Math.floor(index / n) * k + ((index % n) % k)]);
+      const { step } = greedyObsRemoval(weights, rows, n, repeatedBlocks(block, k, copies));
+      const localOrder = (c: number) => Array.from({ length: k }, (_, j) => j).sort((a, b) => step[c * k + a] - step[c * k + b]);
+      for (let c = 1; c < copies; c++) {
+        expect(localOrder(c)).toEqual(localOrder(0));
+        for (let j = 0; j < k; j++) expect(step[c * k + j]).toBeGreaterThan(step[(c - 1) * k + j]);
+      }
+      expectSameRemoval(weights, rows, n, repeatedBlocks(block, k, copies));
+    }
+  });
+});
+
 describe('obs-greedy scorer', () => {
   it('scores PW tiles column by column: a tile segment ranks as its greedy removal order', () => {
     const layer: PwLayer = { kind: 'pw', name: 'pw', outChannels: 5, inChannels: 6, weights: Float64Array.from({ length: 30 }, () => rng.normal()) };

@@ -130,7 +130,7 @@ function layerShapesKnown(model: OnnxModel): boolean {
 /**
  * One-shot calibrated pruning, Torch-Pruning style: one call, a plain config, a report back.
  *
- * 1. Defaults where the config leaves them out: importance `obs`, allocation `saliency-macs`;
+ * 1. Defaults where the config leaves them out: importance `obs-greedy`, allocation `saliency-macs`;
  *    when the model's H, W are dynamic and the config has no `inputShapes`, the first sample's
  *    shape gives the layer shapes (so the MAC budget has them); if shapes stay unknown, the
  *    default allocation counts weights instead, with a warning.

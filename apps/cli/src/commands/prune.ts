@@ -183,8 +183,8 @@ Progress goes to stderr; --json prints { output: { model, plan }, report }.
 
 Accuracy without retraining: --calib names a folder of images (preprocessed with --preset,
 default from the bundled model, else imagenet) or an .npy batch [N, C, H, W]; the first
---calib-samples (32) are used. With --importance activation or obs (the default with --calib),
-one dense pass collects each layer's input statistics for the scorer. --allocation saliency
+--calib-samples (32) are used. With --importance activation, obs or obs-greedy (the default with
+--calib), one dense pass collects each layer's input statistics for the scorer. --allocation saliency
 (config allocation) spreads the weights the ratio removes over the layers by normalised OBS
 saliency instead of pruning each at the ratio; saliency-macs (the default when calibrating)
 spreads the MACs it removes (about the same speedup); uniform (the default without
@@ -226,7 +226,7 @@ alone). Without calibration, prune warns that accuracy was not checked.`;
     'no-calib': { type: 'boolean', description: 'bundled models: prune by weight magnitude alone, without the default calibration on rendered images' },
     'calib-samples': { type: 'string', value: 'N', description: 'how many calibration samples to use (default 32)' },
     preset: { type: 'string', value: 'name', description: 'image preprocessing for --calib folders: ppocr-rec | ppocr-cls | ppocr-det | imagenet' },
-    importance: { type: 'string', value: 'name', description: 'importance scorer: magnitude | activation | obs | obs-greedy (all but magnitude need --calib; default obs with --calib, else magnitude)' },
+    importance: { type: 'string', value: 'name', description: 'importance scorer: magnitude | activation | obs | obs-greedy (all but magnitude need --calib; default obs-greedy with --calib, else magnitude)' },
     allocation: {
       type: 'string',
       value: 'name',
@@ -306,8 +306,8 @@ alone). Without calibration, prune warns that accuracy was not checked.`;
       merged.bwt = { ...(merged.bwt as object | undefined), ...bwt.values };
     }
     // When calibrating, calibratedPrune fills an importance and an allocation the config leaves
-    // out with the one-shot defaults: OBS and saliency-macs make use of the statistics (the rec
-    // model read 99% of lines with saliency-macs, 80% uniform).
+    // out with the one-shot defaults: greedy OBS and saliency-macs make use of the statistics (the
+    // rec model read 99% of lines with saliency-macs, 80% uniform).
     let config: PruneConfig = pipeline.loadPruneConfig(merged, configPath ?? 'command line');
     if (tablePath !== undefined) config = pipeline.withLatencyTable(config, table, { file: tablePath, origins: bwt.origins });
     const calibration = parseCalibrationFlags(args, spec, config);
