@@ -21,22 +21,6 @@ function installed(folder: string): string[] {
   return Object.keys({ ...manifest.dependencies, ...manifest.peerDependencies, ...manifest.optionalDependencies });
 }
 
-/** Every package name a source file under `folder/src` imports (static or dynamic, types included). */
-function imported(folder: string): Set<string> {
-  const names = new Set<string>();
-  const walk = (directory: string): void => {
-    for (const entry of readdirSync(directory)) {
-      const path = join(directory, entry);
-      if (statSync(path).isDirectory()) walk(path);
-      else if (/\.(ts|mts|cts|js)$/.test(entry)) {
-        for (const match of readFileSync(path, 'utf8').matchAll(/(?:from|import)\s*\(?\s*'(@deprune\/[\w-]+)/g)) names.add(match[1]);
-      }
-    }
-  };
-  walk(join(repoRoot, folder, 'src'));
-  return names;
-}
-
 /** Every package (scoped or not) a source file under `folder/src` imports, by its bare specifier. */
 function importedPackages(folder: string): Set<string> {
   const names = new Set<string>();
@@ -54,6 +38,11 @@ function importedPackages(folder: string): Set<string> {
   };
   walk(join(repoRoot, folder, 'src'));
   return names;
+}
+
+/** The workspace packages a source file under `folder/src` imports (static or dynamic, types included). */
+function imported(folder: string): Set<string> {
+  return new Set([...importedPackages(folder)].filter((name) => name.startsWith('@deprune/')));
 }
 
 /** Package folder -> the workspace packages it must neither depend on nor import. */
