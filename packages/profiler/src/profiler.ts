@@ -103,7 +103,7 @@ export interface ProfileProgress {
 }
 
 export interface ProfileOptions {
-  /** The kernel backend to time (`createKernelBackend(mode)` of @deprune/runtime, `createWasmBackend()`, `gpuKernelBackend(mode)`). */
+  /** The kernel backend to time (`await createKernelBackend(mode)` of @deprune/runtime, `createWasmBackend()`, `gpuKernelBackend(mode)`). */
   backend: KernelBackend;
   /** The table's `backend` field, e.g. 'wasm' or 'gpu.js-webasm'. Default: the backend's name. */
   backendName?: string;
@@ -385,7 +385,7 @@ function isKernelBackend(value: unknown): value is KernelBackend {
  */
 export async function profileLayers(layers: readonly ProfileLayer[], options: ProfileOptions): Promise<ProfiledLatencyTable> {
   if (options === null || typeof options !== 'object' || !isKernelBackend(options.backend)) {
-    throw new UsageError('profileLayers needs options.backend: a kernel backend (e.g. createKernelBackend(mode) of @deprune/runtime)');
+    throw new UsageError('profileLayers needs options.backend: a kernel backend (e.g. await createKernelBackend(mode) of @deprune/runtime)');
   }
   const backend = options.backend;
   const warmup = options.warmup ?? 1;
