@@ -365,6 +365,13 @@ export function dwTaps(x: usize, y: usize, tapOffsets: usize, tapWeights: usize,
     }
     return;
   }
+  dwPlanes(x, y, tapOffsets, tapWeights, tapStart, bias, scratch, N, C, H, W, Ho, Wo, strideH, strideW, padTop, padLeft, Hq, Wq, code, av, bv);
+}
+
+/** dwTaps through the phase planes (every layer the direct path does not take). */
+function dwPlanes(x: usize, y: usize, tapOffsets: usize, tapWeights: usize, tapStart: usize, bias: usize, scratch: usize, N: i32, C: i32, H: i32, W: i32, Ho: i32, Wo: i32, strideH: i32, strideW: i32, padTop: i32, padLeft: i32, Hq: i32, Wq: i32, code: i32, av: v128, bv: v128): void {
+  const inPlane = <usize>H * <usize>W << 2;
+  const outPlane = <usize>Ho * <usize>Wo << 2;
   const planesBytes = <usize>(strideH * strideW) * <usize>Hq * <usize>Wq << 2;
   const wideCount = (Ho * Wq + 15) & ~15;
   // The wide outputs live after the planes and their slack.
@@ -405,20 +412,15 @@ export function dwTaps(x: usize, y: usize, tapOffsets: usize, tapWeights: usize,
 }
 
 /**
- * Bit p set when a tap of `first` .. `last` reads phase plane p of a stride-2 layer's 4.
- * Subtractions, not a division per tap: an i32 division costs more than the rest of a small
- * channel's bookkeeping.
+ * Bit p set when a tap of `first` .. `last` reads phase plane p of a stride-2 layer's 4. Three
+ * compares per tap, not a division, and done once all 4 are seen: a dense 5x5 layer paid 8% of
+ * its time for a loop of subtractions here.
  */
 function phasesRead(tapOffsets: usize, first: i32, last: i32, plane: i32): i32 {
   let read = 0;
-  for (let t = first; t < last; t++) {
-    let offset = load<i32>(tapOffsets + (<usize>t << 2));
-    let p = 0;
-    while (offset >= plane) {
-      offset -= plane;
-      p++;
-    }
-    read |= 1 << p;
+  for (let t = first; t < last && read != 15; t++) {
+    const offset = load<i32>(tapOffsets + (<usize>t << 2));
+    read |= 1 << (<i32>(offset >= plane) + <i32>(offset >= plane << 1) + <i32>(offset >= plane * 3));
   }
   return read;
 }
@@ -436,7 +438,8 @@ function directTaps(list: usize, tapOffsets: usize, tapWeights: usize, first: i3
   const lanes = i32x4(0, 1, 2, 3);
   let count = 0;
   for (let t = first; t < last; t++) {
-    // Row and column in the padded plane, by subtraction (see phasesRead).
+    // Row and column in the padded plane, by subtraction: an i32 division per tap costs more than
+    // the rest of a small channel's bookkeeping.
     let dx = load<i32>(tapOffsets + (<usize>t << 2));
     let dy = 0;
     while (dx >= Wq) {
