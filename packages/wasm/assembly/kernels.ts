@@ -365,11 +365,16 @@ export function dwTaps(x: usize, y: usize, tapOffsets: usize, tapWeights: usize,
     }
     return;
   }
-  dwPlanes(x, y, tapOffsets, tapWeights, tapStart, bias, scratch, N, C, H, W, Ho, Wo, strideH, strideW, padTop, padLeft, Hq, Wq, code, av, bv);
+  dwPlanes(x, y, tapOffsets, tapWeights, tapStart, bias, scratch, N, C, H, W, Ho, Wo, strideH, strideW, padTop, padLeft, Hq, Wq, code, alpha, beta);
 }
 
-/** dwTaps through the phase planes (every layer the direct path does not take). */
-function dwPlanes(x: usize, y: usize, tapOffsets: usize, tapWeights: usize, tapStart: usize, bias: usize, scratch: usize, N: i32, C: i32, H: i32, W: i32, Ho: i32, Wo: i32, strideH: i32, strideW: i32, padTop: i32, padLeft: i32, Hq: i32, Wq: i32, code: i32, av: v128, bv: v128): void {
+/**
+ * dwTaps through the phase planes (every layer the direct path does not take). A stride-2 channel
+ * fills only the planes its taps read.
+ */
+function dwPlanes(x: usize, y: usize, tapOffsets: usize, tapWeights: usize, tapStart: usize, bias: usize, scratch: usize, N: i32, C: i32, H: i32, W: i32, Ho: i32, Wo: i32, strideH: i32, strideW: i32, padTop: i32, padLeft: i32, Hq: i32, Wq: i32, code: i32, alpha: f32, beta: f32): void {
+  const av = f32x4.splat(alpha);
+  const bv = f32x4.splat(beta);
   const inPlane = <usize>H * <usize>W << 2;
   const outPlane = <usize>Ho * <usize>Wo << 2;
   const planesBytes = <usize>(strideH * strideW) * <usize>Hq * <usize>Wq << 2;
@@ -380,11 +385,13 @@ function dwPlanes(x: usize, y: usize, tapOffsets: usize, tapWeights: usize, tapS
   for (let n = 0; n < N; n++) {
     for (let c = 0; c < C; c++) {
       const index = <usize>n * <usize>C + <usize>c;
-      const first = load<i32>(tapStart + (<usize>c << 2));
-      const last = load<i32>(tapStart + (<usize>c << 2), 4);
-      const read = strideH == 2 && strideW == 2 ? phasesRead(tapOffsets, first, last, Hq * Wq) : 15;
+      const read = strideH == 2 && strideW == 2 ? phasesRead(tapOffsets, load<i32>(tapStart + (<usize>c << 2)), load<i32>(tapStart + (<usize>c << 2), 4), Hq * Wq) : 15;
       if (read == 15) fillPhasePlanes(x + index * inPlane, scratch, H, W, padTop, padLeft, strideH, strideW, Hq, Wq);
       else fillSomePhasePlanes(x + index * inPlane, scratch, H, W, padTop, padLeft, Hq, Wq, read);
+      // Read after the fill call, not kept across it (live across a call, they were spilled and
+      // the loops below ran 4-6% slower).
+      const first = load<i32>(tapStart + (<usize>c << 2));
+      const last = load<i32>(tapStart + (<usize>c << 2), 4);
       const b = v128.load32_splat(bias + (<usize>c << 2));
       const out = y + index * outPlane;
       if (Wo >= 8) {
@@ -410,6 +417,7 @@ function dwPlanes(x: usize, y: usize, tapOffsets: usize, tapWeights: usize, tapS
     }
   }
 }
+
 
 /**
  * Bit p set when a tap of `first` .. `last` reads phase plane p of a stride-2 layer's 4. Three
