@@ -198,23 +198,30 @@ describe.each(['simd', 'relaxed'] as const)('DW kernel paths (%s)', (simd) => {
     }
   });
 
-  it('activations apply on the direct path too (relu6, silu)', async () => {
-    for (const activation of ['relu6', 'silu'] as const) {
-      const layer: Layer = { channels: 2, height: 4, width: 26, kernel: [3, 3], attrs: { pads: [1, 1, 1, 1], activation }, taps: tapsOf('all', 2, 9, 3) };
-      const x = values(2 * 4 * 26, 11).map((value) => value * 8);
-      const weights = values(18, 12);
-      const bias = values(2, 13);
-      const expected = reference(layer, x, weights, bias);
-      const y = await backend.kernel('dwDense')({ data: x, shape: [1, 2, 4, 26] }, { data: weights, shape: [2, 1, 3, 3] }, { data: bias, shape: [2] }, layer.attrs);
-      const data = y.data as Float32Array;
-      let worst = 0;
-      for (let index = 0; index < data.length; index++) {
-        const v = expected.y[index];
-        const want = activation === 'relu6' ? Math.min(6, Math.max(0, v)) : v / (1 + Math.exp(-v));
-        worst = Math.max(worst, Math.abs(data[index] - want) / (expected.scale[index] + 1e-6));
+  it('every activation applies on both paths (each common one has its own compiled loop)', async () => {
+    const activations: Array<[ConvAttrs['activation'], (v: number) => number]> = [
+      [undefined, (v) => v],
+      ['relu', (v) => Math.max(0, v)],
+      ['relu6', (v) => Math.min(6, Math.max(0, v))],
+      [{ kind: 'clip', min: -0.5, max: 0.7 }, (v) => Math.min(0.7, Math.max(-0.5, v))],
+      ['hardswish', (v) => (v * Math.min(6, Math.max(0, v + 3))) / 6],
+      ['silu', (v) => v / (1 + Math.exp(-v))],
+    ];
+    for (const [activation, apply] of activations) {
+      // 26 wide: the direct path; 14 wide: the phase planes.
+      for (const width of [26, 14]) {
+        const layer: Layer = { channels: 2, height: 4, width, kernel: [3, 3], attrs: { pads: [1, 1, 1, 1], activation }, taps: tapsOf('all', 2, 9, 3) };
+        const x = values(2 * 4 * width, 11).map((value) => value * 8);
+        const weights = values(18, 12);
+        const bias = values(2, 13);
+        const expected = reference(layer, x, weights, bias);
+        const y = await backend.kernel('dwDense')({ data: x, shape: [1, 2, 4, width] }, { data: weights, shape: [2, 1, 3, 3] }, { data: bias, shape: [2] }, layer.attrs);
+        const data = y.data as Float32Array;
+        let worst = 0;
+        for (let index = 0; index < data.length; index++) worst = Math.max(worst, Math.abs(data[index] - apply(expected.y[index])) / (expected.scale[index] + 1e-6));
+        backend.release(y);
+        expect(worst, `${JSON.stringify(activation)} at width ${width}`).toBeLessThan(1e-5);
       }
-      backend.release(y);
-      expect(worst, activation).toBeLessThan(1e-5);
     }
   });
 });
