@@ -279,7 +279,7 @@ function fillPhasePlanes(src: usize, s: usize, H: i32, W: i32, padTop: i32, padL
 /**
  * fillPhasePlanes for a stride-2 channel whose taps read some of the 4 phase planes only (bit p
  * of `read` for plane p): the rows and column phases no tap reads are skipped. A separate
- * function: the extra branches slowed the full fill by 5-10% when they were in it.
+ * function, so that the full fill of dense and stride-1 channels runs without its branches.
  */
 function fillSomePhasePlanes(src: usize, s: usize, H: i32, W: i32, padTop: i32, padLeft: i32, Hq: i32, Wq: i32, read: i32): void {
   const plane = <usize>Hq * <usize>Wq << 2;
@@ -331,7 +331,7 @@ export function dwScratchFloats(sh: i32, sw: i32, Hq: i32, Wq: i32, Ho: i32, tap
  * at most 4 (only an edge block's first or last 4 outputs can then read outside the row), and
  * rows of 20 outputs or more (the two 16-wide edge blocks, each at least 4 columns from the
  * other edge). Narrower rows stay on the phase planes: at 14 wide every block would be an edge
- * block, and the masks cost more there than the copy they save (measured).
+ * block, and from 4 kept taps on the masks cost more there than the copy they save (measured).
  */
 function directPath(strideH: i32, strideW: i32, W: i32, Wo: i32, padLeft: i32, Wq: i32): bool {
   return strideH == 1 && strideW == 1 && padLeft <= 4 && Wq - W - padLeft <= 4 && Wo >= 20;
@@ -437,9 +437,9 @@ function dwPlanesClip(x: usize, y: usize, tapOffsets: usize, tapWeights: usize, 
 
 
 /**
- * Bit p set when a tap of `first` .. `last` reads phase plane p of a stride-2 layer's 4. Three
- * compares per tap, not a division, and done once all 4 are seen: a dense 5x5 layer paid 8% of
- * its time for a loop of subtractions here.
+ * Bit p set when a tap of `first` .. `last` reads phase plane p of a stride-2 layer's 4: three
+ * compares per tap, not a division, and done once all 4 are seen (a dense channel sees them within
+ * its first 7 taps).
  */
 function phasesRead(tapOffsets: usize, first: i32, last: i32, plane: i32): i32 {
   let read = 0;
