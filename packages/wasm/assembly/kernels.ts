@@ -276,10 +276,65 @@ function fillPhasePlanes(src: usize, s: usize, H: i32, W: i32, padTop: i32, padL
   }
 }
 
-/** Floats dwTaps needs at `scratch`: the phase planes, plus slack for the last wide block's reads. */
-export function dwScratchFloats(sh: i32, sw: i32, Hq: i32, Wq: i32, Ho: i32): i32 {
+/**
+ * fillPhasePlanes for a stride-2 channel whose taps read some of the 4 phase planes only (bit p
+ * of `read` for plane p): the rows and column phases no tap reads are skipped. A separate
+ * function, so that the full fill of dense and stride-1 channels runs without its branches.
+ */
+function fillSomePhasePlanes(src: usize, s: usize, H: i32, W: i32, padTop: i32, padLeft: i32, Hq: i32, Wq: i32, read: i32): void {
+  const plane = <usize>Hq * <usize>Wq << 2;
+  for (let iy = 0; iy < H; iy++) {
+    const i = iy + padTop;
+    const rowRead = (read >> ((i & 1) << 1)) & 3;
+    if (rowRead == 0) continue;
+    const row = src + (<usize>iy * <usize>W << 2);
+    const rowPlanes = s + <usize>((i & 1) << 1) * plane + (<usize>(i >> 1) * <usize>Wq << 2);
+    const evens = rowPlanes + <usize>(padLeft & 1) * plane + (<usize>(padLeft >> 1) << 2);
+    const odds = rowPlanes + <usize>((padLeft + 1) & 1) * plane + (<usize>((padLeft + 1) >> 1) << 2);
+    const evensRead = (rowRead >> (padLeft & 1)) & 1;
+    let ix = 0;
+    if (rowRead == 3) {
+      for (; ix + 8 <= W; ix += 8) {
+        const a = v128.load(row + (<usize>ix << 2));
+        const b = v128.load(row + (<usize>ix << 2), 16);
+        v128.store(evens + (<usize>(ix >> 1) << 2), v128.shuffle<f32>(a, b, 0, 2, 4, 6));
+        v128.store(odds + (<usize>(ix >> 1) << 2), v128.shuffle<f32>(a, b, 1, 3, 5, 7));
+      }
+    } else if (evensRead != 0) {
+      for (; ix + 8 <= W; ix += 8) v128.store(evens + (<usize>(ix >> 1) << 2), v128.shuffle<f32>(v128.load(row + (<usize>ix << 2)), v128.load(row + (<usize>ix << 2), 16), 0, 2, 4, 6));
+    } else {
+      for (; ix + 8 <= W; ix += 8) v128.store(odds + (<usize>(ix >> 1) << 2), v128.shuffle<f32>(v128.load(row + (<usize>ix << 2)), v128.load(row + (<usize>ix << 2), 16), 1, 3, 5, 7));
+    }
+    // The tail writes both phases: a plane no tap reads may hold anything.
+    for (; ix < W; ix++) {
+      store<f32>(((ix & 1) == 0 ? evens : odds) + (<usize>(ix >> 1) << 2), load<f32>(row + (<usize>ix << 2)));
+    }
+  }
+}
+
+/** Bytes per tap of the direct path's per-channel list (see directTaps). */
+const DIRECT_TAP_BYTES: usize = 64;
+
+/**
+ * Floats dwTaps needs at `scratch`: the phase planes, plus slack for the last wide block's reads,
+ * or for stride 1 the direct path's list of up to `taps` taps per channel if that is more.
+ */
+export function dwScratchFloats(sh: i32, sw: i32, Hq: i32, Wq: i32, Ho: i32, taps: i32): i32 {
   const wide = (Ho * Wq + 15) & ~15;
-  return sh * sw * Hq * Wq + Wq + 64 + wide;
+  const padded = sh * sw * Hq * Wq + Wq + 64 + wide;
+  const direct = taps * <i32>(DIRECT_TAP_BYTES >> 2);
+  return padded > direct ? padded : direct;
+}
+
+/**
+ * Whether a layer takes the direct path, which reads the input plane in place: stride 1, pads of
+ * at most 4 (only an edge block's first or last 4 outputs can then read outside the row), and
+ * rows of 20 outputs or more (the two 16-wide edge blocks, each at least 4 columns from the
+ * other edge). Narrower rows stay on the phase planes: at 14 wide every block would be an edge
+ * block, and from 4 kept taps on the masks cost more there than the copy they save (measured).
+ */
+function directPath(strideH: i32, strideW: i32, W: i32, Wo: i32, padLeft: i32, Wq: i32): bool {
+  return strideH == 1 && strideW == 1 && padLeft <= 4 && Wq - W - padLeft <= 4 && Wo >= 20;
 }
 
 /**
@@ -288,12 +343,53 @@ export function dwScratchFloats(sh: i32, sw: i32, Hq: i32, Wq: i32, Ho: i32): i3
  * For plane n*C + c: taps `tapStart[c]` .. `tapStart[c + 1]` of `tapOffsets` (i32 offsets in
  * floats into the phase planes, see fillPhasePlanes) and `tapWeights` (f32).
  *
- * Outputs are computed on "wide" rows of Wq columns (the phase planes' width), flattened: the
- * wide index q = oy * Wq + ox reads q + offset for every tap, so one loop of 16 outputs (four
- * accumulators per tap step) covers every row, border and tail alike; the Wq - Wo extra columns
- * of each row are computed and dropped when the rows are compacted into the output.
+ * Stride 1 with small pads (most large layers) reads the input plane in place (directChannel):
+ * no copy, and outputs stored at the exact width. Other layers go through the phase planes, and
+ * their outputs are computed on "wide" rows of Wq columns (the phase planes' width), flattened:
+ * the wide index q = oy * Wq + ox reads q + offset for every tap.
  */
 export function dwTaps(x: usize, y: usize, tapOffsets: usize, tapWeights: usize, tapStart: usize, bias: usize, scratch: usize, N: i32, C: i32, H: i32, W: i32, Ho: i32, Wo: i32, strideH: i32, strideW: i32, padTop: i32, padLeft: i32, Hq: i32, Wq: i32, code: i32, alpha: f32, beta: f32): void {
+  const av = f32x4.splat(alpha);
+  const bv = f32x4.splat(beta);
+  const inPlane = <usize>H * <usize>W << 2;
+  const outPlane = <usize>Ho * <usize>Wo << 2;
+  if (directPath(strideH, strideW, W, Wo, padLeft, Wq)) {
+    for (let n = 0; n < N; n++) {
+      for (let c = 0; c < C; c++) {
+        const index = <usize>n * <usize>C + <usize>c;
+        const first = load<i32>(tapStart + (<usize>c << 2));
+        const last = load<i32>(tapStart + (<usize>c << 2), 4);
+        const count = directTaps(scratch, tapOffsets, tapWeights, first, last, W, Wo, padTop, padLeft, Wq);
+        directChannel(x + index * inPlane, y + index * outPlane, scratch, count, H, W, Ho, Wo, v128.load32_splat(bias + (<usize>c << 2)), code, av, bv);
+      }
+    }
+    return;
+  }
+  // The common epilogues as constants (see directChannel).
+  if (code == 0) dwPlanesNone(x, y, tapOffsets, tapWeights, tapStart, bias, scratch, N, C, H, W, Ho, Wo, strideH, strideW, padTop, padLeft, Hq, Wq, alpha, beta);
+  else if (code == 2) dwPlanesClip(x, y, tapOffsets, tapWeights, tapStart, bias, scratch, N, C, H, W, Ho, Wo, strideH, strideW, padTop, padLeft, Hq, Wq, alpha, beta);
+  else if (code == 1) dwPlanesRelu(x, y, tapOffsets, tapWeights, tapStart, bias, scratch, N, C, H, W, Ho, Wo, strideH, strideW, padTop, padLeft, Hq, Wq, alpha, beta);
+  else dwPlanes(x, y, tapOffsets, tapWeights, tapStart, bias, scratch, N, C, H, W, Ho, Wo, strideH, strideW, padTop, padLeft, Hq, Wq, code, alpha, beta);
+}
+
+function dwPlanesNone(x: usize, y: usize, tapOffsets: usize, tapWeights: usize, tapStart: usize, bias: usize, scratch: usize, N: i32, C: i32, H: i32, W: i32, Ho: i32, Wo: i32, strideH: i32, strideW: i32, padTop: i32, padLeft: i32, Hq: i32, Wq: i32, alpha: f32, beta: f32): void {
+  dwPlanes(x, y, tapOffsets, tapWeights, tapStart, bias, scratch, N, C, H, W, Ho, Wo, strideH, strideW, padTop, padLeft, Hq, Wq, 0, alpha, beta);
+}
+
+function dwPlanesRelu(x: usize, y: usize, tapOffsets: usize, tapWeights: usize, tapStart: usize, bias: usize, scratch: usize, N: i32, C: i32, H: i32, W: i32, Ho: i32, Wo: i32, strideH: i32, strideW: i32, padTop: i32, padLeft: i32, Hq: i32, Wq: i32, alpha: f32, beta: f32): void {
+  dwPlanes(x, y, tapOffsets, tapWeights, tapStart, bias, scratch, N, C, H, W, Ho, Wo, strideH, strideW, padTop, padLeft, Hq, Wq, 1, alpha, beta);
+}
+
+function dwPlanesClip(x: usize, y: usize, tapOffsets: usize, tapWeights: usize, tapStart: usize, bias: usize, scratch: usize, N: i32, C: i32, H: i32, W: i32, Ho: i32, Wo: i32, strideH: i32, strideW: i32, padTop: i32, padLeft: i32, Hq: i32, Wq: i32, alpha: f32, beta: f32): void {
+  dwPlanes(x, y, tapOffsets, tapWeights, tapStart, bias, scratch, N, C, H, W, Ho, Wo, strideH, strideW, padTop, padLeft, Hq, Wq, 2, alpha, beta);
+}
+
+/**
+ * dwTaps through the phase planes (every layer the direct path does not take). A stride-2 channel
+ * fills only the planes its taps read. Inlined into a function per common activation code.
+ */
+// @ts-ignore: decorator
+@inline function dwPlanes(x: usize, y: usize, tapOffsets: usize, tapWeights: usize, tapStart: usize, bias: usize, scratch: usize, N: i32, C: i32, H: i32, W: i32, Ho: i32, Wo: i32, strideH: i32, strideW: i32, padTop: i32, padLeft: i32, Hq: i32, Wq: i32, code: i32, alpha: f32, beta: f32): void {
   const av = f32x4.splat(alpha);
   const bv = f32x4.splat(beta);
   const inPlane = <usize>H * <usize>W << 2;
@@ -306,7 +402,11 @@ export function dwTaps(x: usize, y: usize, tapOffsets: usize, tapWeights: usize,
   for (let n = 0; n < N; n++) {
     for (let c = 0; c < C; c++) {
       const index = <usize>n * <usize>C + <usize>c;
-      fillPhasePlanes(x + index * inPlane, scratch, H, W, padTop, padLeft, strideH, strideW, Hq, Wq);
+      const read = strideH == 2 && strideW == 2 ? phasesRead(tapOffsets, load<i32>(tapStart + (<usize>c << 2)), load<i32>(tapStart + (<usize>c << 2), 4), Hq * Wq) : 15;
+      if (read == 15) fillPhasePlanes(x + index * inPlane, scratch, H, W, padTop, padLeft, strideH, strideW, Hq, Wq);
+      else fillSomePhasePlanes(x + index * inPlane, scratch, H, W, padTop, padLeft, Hq, Wq, read);
+      // Read after the fill call, not kept across it (live across a call, they were spilled and
+      // the loops below ran 4-6% slower).
       const first = load<i32>(tapStart + (<usize>c << 2));
       const last = load<i32>(tapStart + (<usize>c << 2), 4);
       const b = v128.load32_splat(bias + (<usize>c << 2));
@@ -333,6 +433,196 @@ export function dwTaps(x: usize, y: usize, tapOffsets: usize, tapWeights: usize,
       for (let oy = 0; oy < Ho; oy++) copyFloats(out + (<usize>oy * <usize>Wo << 2), wide + (<usize>oy * <usize>Wq << 2), Wo);
     }
   }
+}
+
+
+/**
+ * Bit p set when a tap of `first` .. `last` reads phase plane p of a stride-2 layer's 4: three
+ * compares per tap, not a division, and done once all 4 are seen (a dense channel sees them within
+ * its first 7 taps).
+ */
+function phasesRead(tapOffsets: usize, first: i32, last: i32, plane: i32): i32 {
+  let read = 0;
+  for (let t = first; t < last && read != 15; t++) {
+    const offset = load<i32>(tapOffsets + (<usize>t << 2));
+    read |= 1 << (<i32>(offset >= plane) + <i32>(offset >= plane << 1) + <i32>(offset >= plane * 3));
+  }
+  return read;
+}
+
+/**
+ * The direct path's list for one channel, at `list`, sorted by tap row (stably, so the sums keep
+ * the tap order of row-sorted lists) so that the taps inside the image for any output row are one
+ * run of it. Per tap, 64 bytes: the input offset in floats from the block's first output
+ * ((dy - padTop) * W + dx - padLeft, i32), the weight, at 16 and 32 the lane masks of the row's
+ * first 4 outputs and last 4 (all ones where the tap reads inside the row, zero where it reads the
+ * previous or next row or past the plane), and at 48 the row delta dy - padTop.
+ * Returns the tap count.
+ */
+function directTaps(list: usize, tapOffsets: usize, tapWeights: usize, first: i32, last: i32, W: i32, Wo: i32, padTop: i32, padLeft: i32, Wq: i32): i32 {
+  const lanes = i32x4(0, 1, 2, 3);
+  let count = 0;
+  for (let t = first; t < last; t++) {
+    // Row and column in the padded plane, by subtraction: an i32 division per tap costs more than
+    // the rest of a small channel's bookkeeping.
+    let dx = load<i32>(tapOffsets + (<usize>t << 2));
+    let dy = 0;
+    while (dx >= Wq) {
+      dx -= Wq;
+      dy++;
+    }
+    dy -= padTop;
+    dx -= padLeft;
+    // Insertion after the last tap of the same or an earlier row.
+    let at = count;
+    while (at > 0 && load<i32>(list + <usize>(at - 1) * DIRECT_TAP_BYTES, 48) > dy) {
+      const from = list + <usize>(at - 1) * DIRECT_TAP_BYTES;
+      v128.store(from + DIRECT_TAP_BYTES, v128.load(from));
+      v128.store(from + DIRECT_TAP_BYTES, v128.load(from, 16), 16);
+      v128.store(from + DIRECT_TAP_BYTES, v128.load(from, 32), 32);
+      v128.store(from + DIRECT_TAP_BYTES, v128.load(from, 48), 48);
+      at--;
+    }
+    const e = list + <usize>at * DIRECT_TAP_BYTES;
+    store<i32>(e, dy * W + dx);
+    store<f32>(e, load<f32>(tapWeights + (<usize>t << 2)), 4);
+    // Lane l of the first 4 outputs reads column l + dx, of the last 4 column Wo - 4 + l + dx.
+    v128.store(e, i32x4.ge_s(lanes, i32x4.splat(-dx)), 16);
+    v128.store(e, i32x4.lt_s(lanes, i32x4.splat(W - (Wo - 4) - dx)), 32);
+    store<i32>(e, dy, 48);
+    count++;
+  }
+  return count;
+}
+
+/**
+ * One channel of the direct path: output row oy runs the taps whose input row is inside the image
+ * (zero padding adds nothing), over a left and a right edge block whose first or last 4 outputs
+ * go through the tap's lane masks, and plain blocks between them, all reading the input rows in
+ * place. A masked load may start up to 4 floats before the plane or end up to 4 past it (the
+ * engine keeps memory past its last block for that, READ_SLACK in src/engine.ts); the masks
+ * zero those lanes, whatever they hold.
+ */
+function directChannel(x: usize, out: usize, list: usize, count: i32, H: i32, W: i32, Ho: i32, Wo: i32, b: v128, code: i32, av: v128, bv: v128): void {
+  // The common epilogues as constants, so that `activate` folds to its one case instead of
+  // testing the code on every 4 outputs: that test was half of a 0-tap 56x56 layer's time.
+  if (code == 0) directRowsNone(x, out, list, count, H, W, Ho, Wo, b, av, bv);
+  else if (code == 2) directRowsClip(x, out, list, count, H, W, Ho, Wo, b, av, bv);
+  else if (code == 1) directRowsRelu(x, out, list, count, H, W, Ho, Wo, b, av, bv);
+  else directRows(x, out, list, count, H, W, Ho, Wo, b, code, av, bv);
+}
+
+function directRowsNone(x: usize, out: usize, list: usize, count: i32, H: i32, W: i32, Ho: i32, Wo: i32, b: v128, av: v128, bv: v128): void {
+  directRows(x, out, list, count, H, W, Ho, Wo, b, 0, av, bv);
+}
+
+function directRowsRelu(x: usize, out: usize, list: usize, count: i32, H: i32, W: i32, Ho: i32, Wo: i32, b: v128, av: v128, bv: v128): void {
+  directRows(x, out, list, count, H, W, Ho, Wo, b, 1, av, bv);
+}
+
+function directRowsClip(x: usize, out: usize, list: usize, count: i32, H: i32, W: i32, Ho: i32, Wo: i32, b: v128, av: v128, bv: v128): void {
+  directRows(x, out, list, count, H, W, Ho, Wo, b, 2, av, bv);
+}
+
+// @ts-ignore: decorator
+@inline function directRows(x: usize, out: usize, list: usize, count: i32, H: i32, W: i32, Ho: i32, Wo: i32, b: v128, code: i32, av: v128, bv: v128): void {
+  const top = count > 0 ? load<i32>(list, 48) : 0;
+  const bottom = count > 0 ? load<i32>(list + <usize>(count - 1) * DIRECT_TAP_BYTES, 48) : 0;
+  const rightBytes = <usize>(Wo - 16) << 2;
+  for (let oy = 0; oy < Ho; oy++) {
+    let lo = 0;
+    let hi = count;
+    if (oy + top < 0 || oy + bottom >= H) {
+      while (lo < count && oy + load<i32>(list + <usize>lo * DIRECT_TAP_BYTES, 48) < 0) lo++;
+      hi = lo;
+      while (hi < count && oy + load<i32>(list + <usize>hi * DIRECT_TAP_BYTES, 48) < H) hi++;
+    }
+    const inRow = x + (<usize>(oy * W) << 2);
+    const outRow = out + (<usize>(oy * Wo) << 2);
+    directLeft16(inRow, outRow, list, lo, hi, b, code, av, bv);
+    const end = Wo - 16;
+    let ox = 16;
+    for (; ox + 16 <= end; ox += 16) directBlock16(inRow + (<usize>ox << 2), outRow + (<usize>ox << 2), list, lo, hi, b, code, av, bv);
+    if (ox + 8 <= end) {
+      directBlock8(inRow + (<usize>ox << 2), outRow + (<usize>ox << 2), list, lo, hi, b, code, av, bv);
+      ox += 8;
+    }
+    // A last partial block: the 8 outputs before the right edge block again (same values).
+    if (ox < end) directBlock8(inRow + (<usize>(end - 8) << 2), outRow + (<usize>(end - 8) << 2), list, lo, hi, b, code, av, bv);
+    directRight16(inRow + rightBytes, outRow + rightBytes, list, lo, hi, b, code, av, bv);
+  }
+}
+
+/** 16 outputs of the direct path, every tap inside the row (see directTaps for the list). */
+// @ts-ignore: decorator
+@inline function directBlock16(base: usize, o: usize, list: usize, lo: i32, hi: i32, b: v128, code: i32, av: v128, bv: v128): void {
+  let a0 = b, a1 = b, a2 = b, a3 = b;
+  for (let t = lo; t < hi; t++) {
+    const e = list + <usize>t * DIRECT_TAP_BYTES;
+    const wv = v128.load32_splat(e, 4);
+    const p = base + (<usize>load<i32>(e) << 2);
+    a0 = madd(wv, v128.load(p), a0);
+    a1 = madd(wv, v128.load(p, 16), a1);
+    a2 = madd(wv, v128.load(p, 32), a2);
+    a3 = madd(wv, v128.load(p, 48), a3);
+  }
+  v128.store(o, activate(a0, code, av, bv));
+  v128.store(o, activate(a1, code, av, bv), 16);
+  v128.store(o, activate(a2, code, av, bv), 32);
+  v128.store(o, activate(a3, code, av, bv), 48);
+}
+
+/** 8 outputs of the direct path, every tap inside the row. */
+// @ts-ignore: decorator
+@inline function directBlock8(base: usize, o: usize, list: usize, lo: i32, hi: i32, b: v128, code: i32, av: v128, bv: v128): void {
+  let a0 = b, a1 = b;
+  for (let t = lo; t < hi; t++) {
+    const e = list + <usize>t * DIRECT_TAP_BYTES;
+    const wv = v128.load32_splat(e, 4);
+    const p = base + (<usize>load<i32>(e) << 2);
+    a0 = madd(wv, v128.load(p), a0);
+    a1 = madd(wv, v128.load(p, 16), a1);
+  }
+  v128.store(o, activate(a0, code, av, bv));
+  v128.store(o, activate(a1, code, av, bv), 16);
+}
+
+/** The row's first 16 outputs: the first 4 through the left masks. */
+// @ts-ignore: decorator
+@inline function directLeft16(base: usize, o: usize, list: usize, lo: i32, hi: i32, b: v128, code: i32, av: v128, bv: v128): void {
+  let a0 = b, a1 = b, a2 = b, a3 = b;
+  for (let t = lo; t < hi; t++) {
+    const e = list + <usize>t * DIRECT_TAP_BYTES;
+    const wv = v128.load32_splat(e, 4);
+    const p = base + (<usize>load<i32>(e) << 2);
+    a0 = madd(wv, v128.and(v128.load(p), v128.load(e, 16)), a0);
+    a1 = madd(wv, v128.load(p, 16), a1);
+    a2 = madd(wv, v128.load(p, 32), a2);
+    a3 = madd(wv, v128.load(p, 48), a3);
+  }
+  v128.store(o, activate(a0, code, av, bv));
+  v128.store(o, activate(a1, code, av, bv), 16);
+  v128.store(o, activate(a2, code, av, bv), 32);
+  v128.store(o, activate(a3, code, av, bv), 48);
+}
+
+/** The row's last 16 outputs: the last 4 through the right masks. */
+// @ts-ignore: decorator
+@inline function directRight16(base: usize, o: usize, list: usize, lo: i32, hi: i32, b: v128, code: i32, av: v128, bv: v128): void {
+  let a0 = b, a1 = b, a2 = b, a3 = b;
+  for (let t = lo; t < hi; t++) {
+    const e = list + <usize>t * DIRECT_TAP_BYTES;
+    const wv = v128.load32_splat(e, 4);
+    const p = base + (<usize>load<i32>(e) << 2);
+    a0 = madd(wv, v128.load(p), a0);
+    a1 = madd(wv, v128.load(p, 16), a1);
+    a2 = madd(wv, v128.load(p, 32), a2);
+    a3 = madd(wv, v128.and(v128.load(p, 48), v128.load(e, 32)), a3);
+  }
+  v128.store(o, activate(a0, code, av, bv));
+  v128.store(o, activate(a1, code, av, bv), 16);
+  v128.store(o, activate(a2, code, av, bv), 32);
+  v128.store(o, activate(a3, code, av, bv), 48);
 }
 
 /** 16 outputs of one DW channel: the taps `first` .. `last` over the planes at `base`, four accumulators. */

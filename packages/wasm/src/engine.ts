@@ -46,7 +46,7 @@ export interface KernelExports {
   reduceRows(x: number, y: number, rows: number, length: number, kind: number, code: number, alpha: number, beta: number): void;
   gatherRows(x: number, rows: number, count: number, length: number, xStride: number, dst: number): void;
   gemmGather(w: number, offsets: number, rowStart: number, x: number, pack: number, bias: number, y: number, K: number, M: number, P: number, xStride: number, yStride: number, code: number, alpha: number, beta: number): void;
-  dwScratchFloats(strideH: number, strideW: number, Hq: number, Wq: number, Ho: number): number;
+  dwScratchFloats(strideH: number, strideW: number, Hq: number, Wq: number, Ho: number, taps: number): number;
   im2col(x: number, cols: number, c0: number, Cg: number, H: number, W: number, kh: number, kw: number, oy0: number, oy1: number, Wo: number, strideH: number, strideW: number, padTop: number, padLeft: number, dilationH: number, dilationW: number): void;
   crossProducts64(a: number, b: number, t: number, aRows: number, bRows: number, stride: number, blocks: number, lower: number): void;
   dwPatches64(
@@ -86,6 +86,12 @@ const THREAD_SLOTS_START = PAGE_BYTES;
 const HEAP_START = 2 * PAGE_BYTES;
 /** Allocations are 64-byte aligned: a cache line, and every v128 load stays inside one. */
 const ALIGN = 64;
+/**
+ * Bytes the memory always extends past the last block: the direct DW path (dwTaps) reads up to 16
+ * bytes past an input plane and masks them off, so the plane at the top must not end the memory.
+ * (Before the first block lies the thread pool's page, for the reads before a plane.)
+ */
+const READ_SLACK = 64;
 /** wasm32's ceiling: 4 GiB of address space, 65536 pages (reserved, not committed). */
 const MAX_PAGES = 65536;
 /** 4 MiB to start; it grows as packed weights and activations need. */
@@ -266,8 +272,8 @@ export class WasmEngine {
     const offset = this.top;
     const end = offset + size;
     const have = this.memory.buffer.byteLength;
-    if (end > have) {
-      const pages = Math.ceil((end - have) / PAGE_BYTES);
+    if (end + READ_SLACK > have) {
+      const pages = Math.ceil((end + READ_SLACK - have) / PAGE_BYTES);
       // Grow by at least an eighth, so a growing model does not pay a grow per allocation, while
       // what is reserved stays close to what is used.
       const grow = Math.min(MAX_PAGES - have / PAGE_BYTES, Math.max(pages, Math.ceil(have / PAGE_BYTES / 8)));

@@ -401,7 +401,7 @@ async function dwCore(context: KernelContext, input: Activations, taps: TapSourc
   const b = residentBias(context, bias, taps.channels, taps.channels, op, taps.owner);
   const act = encodeActivation(attrs.activation);
   const [batch, channels] = input.shape;
-  const scratchBytes = engine.exports.dwScratchFloats(g.strideH, g.strideW, Hq, Wq, g.outHeight) * FLOAT;
+  const scratchBytes = engine.exports.dwScratchFloats(g.strideH, g.strideW, Hq, Wq, g.outHeight, kernelH * kernelW) * FLOAT;
   // Channels split over the threads, each with its own phase planes.
   const shares = splitRange(channels, engine.threads, 1);
   const scratch = shares.map(() => engine.alloc(scratchBytes));
