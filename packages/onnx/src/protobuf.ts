@@ -292,7 +292,7 @@ function utf8Length(text: string): number {
   return length;
 }
 
-/** An integer clamped to the int64 range, as the 64-bit two's complement (high, low) words. */
+/** An integer inside the int64 range (callers handle the ends) as its 64-bit two's complement (high, low) words. */
 function int64Words(value: number): [high: number, low: number] {
   const integer = Math.trunc(Number(value)) || 0;
   const high = Math.floor(integer / TWO_32);
