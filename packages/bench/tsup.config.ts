@@ -6,10 +6,12 @@ export default defineConfig([
       index: 'src/index.ts',
       // The script nodePruneMemoryProbe runs in a fresh Node process per variant.
       'prune-memory-child': 'src/prune-memory-child.ts',
-      // For pages bundled elsewhere (apps/bench): the page API and views, and the stub for the
-      // Node built-ins they import (subpaths ./browser and ./node-stub).
+      // For pages bundled elsewhere (apps/bench): the page API and views, the module that stands in
+      // for the Node built-ins they import, and the Vite settings every such page shares
+      // (subpaths ./browser, ./node-stub and ./page-build).
       browser: 'src/browser/index.ts',
       'node-stub': 'src/browser/node-stub.ts',
+      'page-build': 'src/browser/page-build.ts',
     },
     format: ['esm', 'cjs'],
     dts: true,
