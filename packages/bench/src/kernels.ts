@@ -132,6 +132,12 @@ export interface KernelSuiteSettings {
   largeLayerMinOutputs: number;
   /** DW + PW timed as one `dsconv` step (intermediate on the device); absent in reports from before it existed. */
   chain?: boolean;
+  /**
+   * Each block's inputs were put in the backend's memory once (untimed), so the timed calls read
+   * them in place as a model's layers do; false: every call got host tensors (a backend without
+   * memory of its own). Absent in reports from before the suite uploaded them (host tensors).
+   */
+  residentInputs?: boolean;
   /** Why the DR form was not timed though asked for (the backend has no `dwDiagonal`); absent when it ran or was not asked for. */
   drSkipped?: string;
   /** Registered variants timed besides the standard set (absent in reports from before they could be). */
@@ -418,6 +424,7 @@ export async function runKernelSuite(options: KernelSuiteOptions): Promise<Kerne
   const rows: KernelRow[] = [];
   const details: KernelLayerDetail[] = [];
   const kernels = await suiteBackend(mode);
+  settings.residentInputs = kernels.backend.upload !== undefined;
   if (settings.includeDr && !kernels.backend.has('dwDiagonal')) {
     settings.includeDr = false;
     settings.drSkipped = `the ${mode} backend has no dwDiagonal kernel (the DR form): no DR rows`;
@@ -426,11 +433,11 @@ export async function runKernelSuite(options: KernelSuiteOptions): Promise<Kerne
     for (const [position, block] of blocks.entries()) {
       const progress = (stage: KernelSuiteProgress['stage'], round: number, rounds: number) =>
         options.onProgress?.({ layer: block.dw.name, index: position, total: blocks.length, stage, round, rounds });
-      const { timed, detail } = await prepareBlock(block, index, kernels.backend, settings, rng, (round, rounds) => progress('profile', round, rounds));
+      const { timed, detail, release } = await prepareBlock(block, index, kernels.backend, settings, rng, (round, rounds) => progress('profile', round, rounds));
       const measurements = await measureInterleaved(
         timed.map((item) => item.run),
         { warmup: settings.warmup, repeats: settings.repeats, onRound: (round, rounds) => progress('time', round, rounds) },
-      );
+      ).finally(release);
       const dense = new Map<KernelOp, number>();
       timed.forEach((item, at) => {
         if (item.variant === 'dense') dense.set(item.op, measurements[at].medianMs);
@@ -492,7 +499,7 @@ async function prepareBlock(
   settings: KernelSuiteSettings,
   rng: Rng,
   onProfileRound: (round: number, rounds: number) => void,
-): Promise<{ timed: Timed[]; detail: KernelLayerDetail }> {
+): Promise<{ timed: Timed[]; detail: KernelLayerDetail; release: () => void }> {
   const { ratio, step, tileRows: requestedTileRows, groupSize } = settings;
   const dwInfo = block.dw;
   const pwInfo = block.pw;
@@ -562,11 +569,22 @@ async function prepareBlock(
   const dwBias = float32(dwEffective.bias.data, [channels]);
   const pwWeight = float32(pwEffective.weight.data, [outChannels, channels]);
   const pwBias = float32(pwEffective.bias.data, [outChannels]);
-  const x = randomInput(dwInputShape, rng);
-  const xPw = randomInput(pwInputShape, rng);
+  // Inputs live where a layer inside a model finds them: in the backend's memory when it has its
+  // own (the wasm backend), put there once, untimed. A host tensor would add a copy-in to every
+  // timed call that a model pays only at its first layer.
+  const inputs: Tensor[] = [];
+  const input = (shape: readonly number[]): Tensor => {
+    const host = randomInput(shape, rng);
+    if (!settings.residentInputs || backend.upload === undefined) return host;
+    const resident = backend.upload(host);
+    inputs.push(resident);
+    return resident;
+  };
+  const x = input(dwInputShape);
+  const xPw = input(pwInputShape);
   const narrow = keptChannels.length;
-  const xNarrow = randomInput([batch, narrow, dwInputShape[2], dwInputShape[3]], rng);
-  const xPwNarrow = randomInput([batch, narrow, pwInputShape[2], pwInputShape[3]], rng);
+  const xNarrow = input([batch, narrow, dwInputShape[2], dwInputShape[3]]);
+  const xPwNarrow = input([batch, narrow, pwInputShape[2], pwInputShape[3]]);
   const channelDwWeight = float32(
     keptChannels.flatMap((channel) => Array.from(dwEffective.weight.data.subarray(channel * taps, (channel + 1) * taps))),
     [narrow, 1, kernelH, kernelW],
@@ -728,7 +746,7 @@ async function prepareBlock(
     hsr: { dw: moveOf(dwInfo.name), pw: moveOf(pwInfo.name), model: latencyModel.name },
     staircase: { dw: curveOf(profiled.layers[dwInfo.name]), pw: curveOf(profiled.layers[pwInfo.name]) },
   };
-  return { timed, detail };
+  return { timed, detail, release: () => inputs.forEach((resident) => backend.release?.(resident)) };
 }
 
 function speedups(rows: readonly KernelRow[], op: KernelOp, statistic: 'medianMs' | 'minMs' = 'medianMs'): PerVariant<number> {

@@ -45,6 +45,13 @@ export function table(headers: readonly string[], rows: readonly (readonly strin
   return [headers, rule, ...rows].map((cells) => `| ${cells.join(' | ')} |`).join('\n');
 }
 
+/** Where the timed calls found their inputs. */
+function inputsLine(resident: boolean | undefined): string {
+  return resident === true
+    ? "inputs resident in the backend's memory (put there once, untimed), as a model's layers find them"
+    : 'inputs handed over as host tensors, so every timed call includes copying its input in';
+}
+
 /** How the DSConv pair ran: one chained `dsconv` step (and what that saved), or two calls. */
 function chainingLine(report: KernelSuiteReport): string {
   const ratios = report.summary.unchainedOverChained;
@@ -73,7 +80,7 @@ export function kernelReportMarkdown(report: KernelSuiteReport, chartFile?: stri
       `${settings.warmup} warm-up + ${settings.repeats} timed calls per kernel, all variants of a block interleaved round by round; median reported; ` +
       `DEPrune-BH's latency model: ${settings.hsrModel === 'measured' ? "the profiler's table measured for each layer" : 'the analytic ceil(n / t) staircase'}` +
       `${settings.quick ? '; **--quick** (few timed calls: rough numbers)' : ''}${settings.layers ? `; layers matching \`${settings.layers}\`` : ''}` +
-      `${settings.drSkipped ? `; DR form not timed: ${settings.drSkipped}` : ''}`,
+      `${settings.drSkipped ? `; DR form not timed: ${settings.drSkipped}` : ''}; ${inputsLine(settings.residentInputs)}`,
   );
   lines.push('');
   lines.push('## Summary', '');

@@ -215,6 +215,19 @@ describe('runKernelSuite with chain: true (quick, 1 block)', () => {
   });
 });
 
+describe('runKernelSuite in mode wasm (quick, 1 block)', () => {
+  it("puts each block's inputs in wasm memory once and says so; a backend without memory of its own gets host tensors", async () => {
+    const model = buildZooModel('mobilenetv3-small', { seed: 0 });
+    const report = await runKernelSuite({ model, mode: 'wasm', quick: true, includeDr: false, layers: 'features.1.*' });
+    expect(report.settings).toMatchObject({ residentInputs: true, chain: true });
+    expect(report.rows.every((row) => Number.isFinite(row.medianMs) && row.medianMs > 0)).toBe(true);
+    expect(kernelReportMarkdown(report)).toContain("inputs resident in the backend's memory (put there once, untimed)");
+    const hostInputs = await runKernelSuite({ model, mode: 'webasm', quick: true, includeDr: false, layers: 'features.1.*' });
+    expect(hostInputs.settings.residentInputs).toBe(false);
+    expect(kernelReportMarkdown(hostInputs)).toContain('every timed call includes copying its input in');
+  });
+});
+
 describe('runKernelSuite extraVariants', () => {
   const model = buildZooModel('mobilenetv3-small', { seed: 0, inputSize: 64 });
   it('takes registered variants by name: an unknown one names the closest, a standard or removal one is refused', async () => {

@@ -199,4 +199,11 @@ export interface KernelBackend {
   owns?(t: Tensor): boolean;
   /** The caller is done with `t` (every alias of its data): the backend may reuse its memory. */
   release?(t: Tensor): void;
+  /**
+   * A copy of host tensor `t` in the backend's own memory, held like a kernel result (`owns` is
+   * true; `release` it when done), so kernels read it in place, as they read the previous
+   * kernel's result inside a model. Benchmarks use it to time a layer without the copy-in of a
+   * host input that a model only pays once, for its first layer.
+   */
+  upload?(t: Tensor): Tensor;
 }

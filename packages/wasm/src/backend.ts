@@ -1,7 +1,9 @@
 import { UnsupportedError, UsageError } from '@deprune/errors';
 import type { KernelBackend, KernelName, KernelSignatures } from '@deprune/kernels';
+import type { Tensor } from '@deprune/tensor';
 import { DEFAULT_MIN_PARALLEL_WORK, WasmEngine, type SimdLevel } from './engine';
 import * as host from './host';
+import { float32Data } from './host/common';
 import { convKernels } from './kernels/conv';
 import { elementwiseKernels } from './kernels/elementwise';
 import { gemmKernels } from './kernels/gemm';
@@ -100,6 +102,16 @@ export class WasmBackend implements KernelBackend {
   /** The runtime is done with `t`: its block of wasm memory is free for the next result. */
   release(t: { data: unknown }): void {
     this.tensors.release(t?.data);
+  }
+
+  /**
+   * `t` copied into wasm memory and held there like a kernel result (a view; `release` it when
+   * done). Without a shared memory a view could detach, so the copy is copied out again: kernels
+   * then copy it in per call, as they do any host tensor.
+   */
+  upload(t: Tensor): Tensor<Float32Array> {
+    if (this.disposed) throw new UsageError('this wasm backend was disposed', { hint: 'create a new session' });
+    return this.tensors.output(this.engine.put(float32Data(t)), t.shape);
   }
 
   /** Bytes of wasm memory: resident constants (packed weights, tap lists), in use, at peak, reserved. */

@@ -63,6 +63,30 @@ describe('the wasm backend', () => {
     backend.dispose();
   });
 
+  it('uploads a host tensor to wasm memory, where kernels read it in place until it is released', async () => {
+    const backend = createWasmBackend();
+    const x = random([1, 8, 12, 12], 5);
+    const weight = random([8, 1, 3, 3], 6);
+    // A first call packs the weight (resident constants count as live bytes).
+    backend.release(await backend.kernel('dwDense')(x, weight, null, { pads: [1, 1, 1, 1] }));
+    const before = backend.memoryUsage().liveBytes;
+    const resident = backend.upload(x);
+    expect(backend.owns(resident)).toBe(true);
+    expect(resident.shape).toEqual([1, 8, 12, 12]);
+    expect(Array.from(resident.data)).toEqual(Array.from(x.data));
+    expect(backend.memoryUsage().liveBytes).toBe(before + x.data.byteLength);
+    const y = await backend.kernel('dwDense')(resident, weight, null, { pads: [1, 1, 1, 1] });
+    expect(relativeL2Error(y.data, depthwiseConv2d(x, weight, null, { pads: [1, 1, 1, 1] }).data)).toBeLessThan(1e-5);
+    // A float64 host tensor arrives rounded to float32, as every kernel input is.
+    const wide = backend.upload({ data: Float64Array.from([1.5, 1 / 3]), shape: [2] });
+    expect(Array.from(wide.data)).toEqual([1.5, Math.fround(1 / 3)]);
+    for (const t of [resident, y, wide]) backend.release(t);
+    expect(backend.owns(resident)).toBe(false);
+    expect(backend.memoryUsage().liveBytes).toBe(before);
+    backend.dispose();
+    expect(() => backend.upload(x)).toThrow(UsageError);
+  });
+
   it('does not grow its memory over 1,000 calls of one layer', async () => {
     const backend = createWasmBackend();
     const pw = backend.kernel('pwDense');
