@@ -319,11 +319,148 @@ const DIRECT_TAP_BYTES: usize = 64;
  * Floats dwTaps needs at `scratch`: the phase planes, plus slack for the last wide block's reads,
  * or for stride 1 the direct path's list of up to `taps` taps per channel if that is more.
  */
-export function dwScratchFloats(sh: i32, sw: i32, Hq: i32, Wq: i32, Ho: i32, taps: i32): i32 {
+export function dwScratchFloats(sh: i32, sw: i32, Hq: i32, Wq: i32, Ho: i32, Wo: i32, taps: i32): i32 {
   const wide = (Ho * Wq + 15) & ~15;
   const padded = sh * sw * Hq * Wq + Wq + 64 + wide;
   const direct = taps * <i32>(DIRECT_TAP_BYTES >> 2);
-  return padded > direct ? padded : direct;
+  const flat = flatMaskFloats(Hq, Wq, Ho, Wo) + taps * <i32>(FLAT_TAP_BYTES >> 2);
+  const most = padded > direct ? padded : direct;
+  return most > flat ? most : flat;
+}
+
+/** Bytes per tap of the flat path's per-channel list (see flatTaps). */
+const FLAT_TAP_BYTES: usize = 16;
+/**
+ * Floats the flat path may read past an input plane (padBottom * W + padRight at most): the
+ * engine keeps READ_SLACK = 1024 bytes of memory past its last block (src/engine.ts), so the
+ * plane at the top of memory is read, and masked, without a trap.
+ */
+const FLAT_MAX_OVERREAD: i32 = 240;
+
+/**
+ * The most taps per channel (over the whole layer, `maxTaps` of dwTaps) the flat path takes. Its
+ * masked loads make each tap about 1.4x the phase planes' cost, while it saves their per-channel
+ * copy: on MobileNetV2's and EfficientNet-B0's 14x14 and 7x7 maps it was the faster path up to
+ * 8 taps, and slower for dense 3x3 and 5x5 layers (measured; a dense 5x5 at 7x7 took 1.26x as long).
+ * Both paths add the same products in the same order (the masked lanes and the planes' padding
+ * add zeros), so the choice changes no result.
+ */
+const FLAT_MAX_TAPS: i32 = 8;
+
+/** Floats of the flat path's lane masks: 16 per block of 16 outputs and per tap position (dy, dx). */
+function flatMaskFloats(Hq: i32, Wq: i32, Ho: i32, Wo: i32): i32 {
+  return ((Ho * Wo + 15) >> 4) * (Hq - Ho + 1) * (Wq - Wo + 1) * 16;
+}
+
+/**
+ * Whether a layer takes the flat path (when it keeps at most FLAT_MAX_TAPS taps per channel):
+ * stride 1 with "same" padding (output and input of one size), rows too narrow for the direct
+ * path (under 20 outputs: the 14x14 and 7x7 maps), at
+ * least one block of 16 outputs, tap positions (dy, dx) at most 49 and the reads past a plane
+ * within the engine's slack. Such a plane is read in place as one flat run of H * W values:
+ * output q reads q + (dy - padTop) * W + dx - padLeft, through a lane mask that zeroes the
+ * values outside the image (another row, another plane). The phase planes it replaces cost a
+ * copy and a compaction per channel, several taps' worth on a 14x14 map.
+ */
+function flatPath(strideH: i32, strideW: i32, H: i32, W: i32, Ho: i32, Wo: i32, padTop: i32, padLeft: i32, Hq: i32, Wq: i32): bool {
+  return strideH == 1 && strideW == 1 && Ho == H && Wo == W && Wo < 20 && Ho * Wo >= 16 &&
+    (Hq - Ho + 1) * (Wq - Wo + 1) <= 49 && (Hq - H - padTop) * W + (Wq - W - padLeft) <= FLAT_MAX_OVERREAD;
+}
+
+/**
+ * The flat path's masks at `masks`, for every block of 16 outputs (the last one starting at
+ * P - 16, overlapping the one before) and tap position (dy, dx) of the padded window: lane l is
+ * all ones where output q0 + l reads inside the image.
+ */
+function flatMasks(masks: usize, H: i32, W: i32, padTop: i32, padLeft: i32, DY: i32, DX: i32): void {
+  const P = H * W;
+  const blocks = (P + 15) >> 4;
+  let at = masks;
+  for (let block = 0; block < blocks; block++) {
+    const q0 = block + 1 < blocks ? block << 4 : P - 16;
+    for (let dy = 0; dy < DY; dy++) {
+      for (let dx = 0; dx < DX; dx++) {
+        for (let l = 0; l < 16; l++) {
+          const q = q0 + l;
+          const oy = q / W;
+          const iy = oy + dy - padTop;
+          const ix = q - oy * W + dx - padLeft;
+          store<i32>(at + (<usize>l << 2), iy >= 0 && iy < H && ix >= 0 && ix < W ? -1 : 0);
+        }
+        at += 64;
+      }
+    }
+  }
+}
+
+/**
+ * One channel's list for the flat path at `list`, 16 bytes per tap: the input offset in floats
+ * from an output's own index ((dy - padTop) * W + dx - padLeft), the weight, and the byte offset
+ * of the tap position's masks within a block's. Returns the tap count.
+ */
+function flatTaps(list: usize, tapOffsets: usize, tapWeights: usize, first: i32, last: i32, W: i32, padTop: i32, padLeft: i32, Wq: i32, DX: i32): i32 {
+  let count = 0;
+  for (let t = first; t < last; t++) {
+    let dx = load<i32>(tapOffsets + (<usize>t << 2));
+    let dy = 0;
+    while (dx >= Wq) {
+      dx -= Wq;
+      dy++;
+    }
+    const e = list + <usize>count * FLAT_TAP_BYTES;
+    store<i32>(e, (dy - padTop) * W + dx - padLeft);
+    store<f32>(e, load<f32>(tapWeights + (<usize>t << 2)), 4);
+    store<i32>(e, (dy * DX + dx) << 6, 8);
+    count++;
+  }
+  return count;
+}
+
+/** One channel of the flat path: blocks of 16 outputs along the flattened plane (see flatPath). */
+function flatChannel(x: usize, out: usize, list: usize, count: i32, masks: usize, maskStride: usize, P: i32, b: v128, code: i32, av: v128, bv: v128): void {
+  if (code == 0) flatBlocksNone(x, out, list, count, masks, maskStride, P, b, av, bv);
+  else if (code == 2) flatBlocksClip(x, out, list, count, masks, maskStride, P, b, av, bv);
+  else if (code == 1) flatBlocksRelu(x, out, list, count, masks, maskStride, P, b, av, bv);
+  else flatBlocks(x, out, list, count, masks, maskStride, P, b, code, av, bv);
+}
+
+function flatBlocksNone(x: usize, out: usize, list: usize, count: i32, masks: usize, maskStride: usize, P: i32, b: v128, av: v128, bv: v128): void {
+  flatBlocks(x, out, list, count, masks, maskStride, P, b, 0, av, bv);
+}
+
+function flatBlocksRelu(x: usize, out: usize, list: usize, count: i32, masks: usize, maskStride: usize, P: i32, b: v128, av: v128, bv: v128): void {
+  flatBlocks(x, out, list, count, masks, maskStride, P, b, 1, av, bv);
+}
+
+function flatBlocksClip(x: usize, out: usize, list: usize, count: i32, masks: usize, maskStride: usize, P: i32, b: v128, av: v128, bv: v128): void {
+  flatBlocks(x, out, list, count, masks, maskStride, P, b, 2, av, bv);
+}
+
+// @ts-ignore: decorator
+@inline function flatBlocks(x: usize, out: usize, list: usize, count: i32, masks: usize, maskStride: usize, P: i32, b: v128, code: i32, av: v128, bv: v128): void {
+  const blocks = (P + 15) >> 4;
+  let m = masks;
+  for (let block = 0; block < blocks; block++) {
+    const q0 = block + 1 < blocks ? block << 4 : P - 16;
+    const base = x + (<usize>q0 << 2);
+    let a0 = b, a1 = b, a2 = b, a3 = b;
+    for (let t = 0; t < count; t++) {
+      const e = list + <usize>t * FLAT_TAP_BYTES;
+      const wv = v128.load32_splat(e, 4);
+      const p = base + (<usize>load<i32>(e) << 2);
+      const k = m + <usize>load<i32>(e, 8);
+      a0 = madd(wv, v128.and(v128.load(p), v128.load(k)), a0);
+      a1 = madd(wv, v128.and(v128.load(p, 16), v128.load(k, 16)), a1);
+      a2 = madd(wv, v128.and(v128.load(p, 32), v128.load(k, 32)), a2);
+      a3 = madd(wv, v128.and(v128.load(p, 48), v128.load(k, 48)), a3);
+    }
+    const o = out + (<usize>q0 << 2);
+    v128.store(o, activate(a0, code, av, bv));
+    v128.store(o, activate(a1, code, av, bv), 16);
+    v128.store(o, activate(a2, code, av, bv), 32);
+    v128.store(o, activate(a3, code, av, bv), 48);
+    m += maskStride;
+  }
 }
 
 /**
@@ -348,11 +485,28 @@ function directPath(strideH: i32, strideW: i32, W: i32, Wo: i32, padLeft: i32, W
  * their outputs are computed on "wide" rows of Wq columns (the phase planes' width), flattened:
  * the wide index q = oy * Wq + ox reads q + offset for every tap.
  */
-export function dwTaps(x: usize, y: usize, tapOffsets: usize, tapWeights: usize, tapStart: usize, bias: usize, scratch: usize, N: i32, C: i32, H: i32, W: i32, Ho: i32, Wo: i32, strideH: i32, strideW: i32, padTop: i32, padLeft: i32, Hq: i32, Wq: i32, code: i32, alpha: f32, beta: f32): void {
+export function dwTaps(x: usize, y: usize, tapOffsets: usize, tapWeights: usize, tapStart: usize, bias: usize, scratch: usize, N: i32, C: i32, H: i32, W: i32, Ho: i32, Wo: i32, strideH: i32, strideW: i32, padTop: i32, padLeft: i32, Hq: i32, Wq: i32, maxTaps: i32, code: i32, alpha: f32, beta: f32): void {
   const av = f32x4.splat(alpha);
   const bv = f32x4.splat(beta);
   const inPlane = <usize>H * <usize>W << 2;
   const outPlane = <usize>Ho * <usize>Wo << 2;
+  if (maxTaps <= FLAT_MAX_TAPS && flatPath(strideH, strideW, H, W, Ho, Wo, padTop, padLeft, Hq, Wq)) {
+    const DY = Hq - Ho + 1;
+    const DX = Wq - Wo + 1;
+    flatMasks(scratch, H, W, padTop, padLeft, DY, DX);
+    const list = scratch + (<usize>flatMaskFloats(Hq, Wq, Ho, Wo) << 2);
+    const maskStride = <usize>(DY * DX) << 6;
+    for (let n = 0; n < N; n++) {
+      for (let c = 0; c < C; c++) {
+        const index = <usize>n * <usize>C + <usize>c;
+        const first = load<i32>(tapStart + (<usize>c << 2));
+        const last = load<i32>(tapStart + (<usize>c << 2), 4);
+        const count = flatTaps(list, tapOffsets, tapWeights, first, last, W, padTop, padLeft, Wq, DX);
+        flatChannel(x + index * inPlane, y + index * outPlane, list, count, scratch, maskStride, Ho * Wo, v128.load32_splat(bias + (<usize>c << 2)), code, av, bv);
+      }
+    }
+    return;
+  }
   if (directPath(strideH, strideW, W, Wo, padLeft, Wq)) {
     for (let n = 0; n < N; n++) {
       for (let c = 0; c < C; c++) {
@@ -799,6 +953,10 @@ export function unaryMap(x: usize, y: usize, n: i32, op: i32, code: i32, alpha: 
  * is walked with stride inner.
  */
 export function softmaxAxis(x: usize, y: usize, outer: i32, length: i32, inner: i32, log: i32): void {
+  if (inner == 1) {
+    softmaxRows(x, y, outer, length, log);
+    return;
+  }
   const stride = <usize>inner << 2;
   for (let o = 0; o < outer; o++) {
     for (let j = 0; j < inner; j++) {
@@ -818,6 +976,52 @@ export function softmaxAxis(x: usize, y: usize, outer: i32, length: i32, inner: 
         const scale = <f32>(1.0 / sum);
         for (let k = 0; k < length; k++) store<f32>(y + base + <usize>k * stride, load<f32>(y + base + <usize>k * stride) * scale);
       }
+    }
+  }
+}
+
+/**
+ * Softmax over contiguous rows, four values at a time: the maximum, then e^(x - max) by exp4
+ * (below e^-87 it is 0, as float32's exp gives) with the sum in float64 (two lanes per half),
+ * then the scale. A classifier's or a recognizer's last layer (PP-OCRv4 rec: 40 rows of 6625)
+ * took a millisecond with a scalar exp per value.
+ */
+function softmaxRows(x: usize, y: usize, rows: i32, length: i32, log: i32): void {
+  const low = f32x4.splat(-87.0);
+  const zero = f32x4.splat(0);
+  for (let r = 0; r < rows; r++) {
+    const px = x + ((<usize>r * <usize>length) << 2);
+    const py = y + ((<usize>r * <usize>length) << 2);
+    let k = 0;
+    let topv = f32x4.splat(-Infinity);
+    for (; k + 4 <= length; k += 4) topv = f32x4.max(topv, v128.load(px + (<usize>k << 2)));
+    let top: f32 = max(max(f32x4.extract_lane(topv, 0), f32x4.extract_lane(topv, 1)), max(f32x4.extract_lane(topv, 2), f32x4.extract_lane(topv, 3)));
+    for (; k < length; k++) top = max(top, load<f32>(px + (<usize>k << 2)));
+    const tv = f32x4.splat(top);
+    let sumv = f64x2.splat(0);
+    k = 0;
+    for (; k + 4 <= length; k += 4) {
+      const d = f32x4.sub(v128.load(px + (<usize>k << 2)), tv);
+      const e = v128.bitselect(zero, exp4(d), f32x4.lt(d, low));
+      v128.store(py + (<usize>k << 2), e);
+      sumv = f64x2.add(sumv, f64x2.add(f64x2.promote_low_f32x4(e), f64x2.promote_low_f32x4(i32x4.shuffle(e, e, 2, 3, 0, 1))));
+    }
+    let sum: f64 = f64x2.extract_lane(sumv, 0) + f64x2.extract_lane(sumv, 1);
+    for (; k < length; k++) {
+      const e = Mathf.exp(load<f32>(px + (<usize>k << 2)) - top);
+      store<f32>(py + (<usize>k << 2), e);
+      sum += <f64>e;
+    }
+    if (log != 0) {
+      const shift = f32x4.splat(top + <f32>Math.log(sum));
+      k = 0;
+      for (; k + 4 <= length; k += 4) v128.store(py + (<usize>k << 2), f32x4.sub(v128.load(px + (<usize>k << 2)), shift));
+      for (; k < length; k++) store<f32>(py + (<usize>k << 2), load<f32>(px + (<usize>k << 2)) - f32x4.extract_lane(shift, 0));
+    } else {
+      const scale = f32x4.splat(<f32>(1.0 / sum));
+      k = 0;
+      for (; k + 4 <= length; k += 4) v128.store(py + (<usize>k << 2), f32x4.mul(v128.load(py + (<usize>k << 2)), scale));
+      for (; k < length; k++) store<f32>(py + (<usize>k << 2), load<f32>(py + (<usize>k << 2)) * f32x4.extract_lane(scale, 0));
     }
   }
 }

@@ -36,6 +36,7 @@ export interface KernelExports {
     padLeft: number,
     Hq: number,
     Wq: number,
+    maxTaps: number,
     code: number,
     alpha: number,
     beta: number,
@@ -46,7 +47,7 @@ export interface KernelExports {
   reduceRows(x: number, y: number, rows: number, length: number, kind: number, code: number, alpha: number, beta: number): void;
   gatherRows(x: number, rows: number, count: number, length: number, xStride: number, dst: number): void;
   gemmGather(w: number, offsets: number, rowStart: number, x: number, pack: number, bias: number, y: number, K: number, M: number, P: number, xStride: number, yStride: number, code: number, alpha: number, beta: number): void;
-  dwScratchFloats(strideH: number, strideW: number, Hq: number, Wq: number, Ho: number, taps: number): number;
+  dwScratchFloats(strideH: number, strideW: number, Hq: number, Wq: number, Ho: number, Wo: number, taps: number): number;
   im2col(x: number, cols: number, c0: number, Cg: number, H: number, W: number, kh: number, kw: number, oy0: number, oy1: number, Wo: number, strideH: number, strideW: number, padTop: number, padLeft: number, dilationH: number, dilationW: number): void;
   crossProducts64(a: number, b: number, t: number, aRows: number, bRows: number, stride: number, blocks: number, lower: number): void;
   dwPatches64(
@@ -87,11 +88,13 @@ const HEAP_START = 2 * PAGE_BYTES;
 /** Allocations are 64-byte aligned: a cache line, and every v128 load stays inside one. */
 const ALIGN = 64;
 /**
- * Bytes the memory always extends past the last block: the direct DW path (dwTaps) reads up to 16
- * bytes past an input plane and masks them off, so the plane at the top must not end the memory.
- * (Before the first block lies the thread pool's page, for the reads before a plane.)
+ * Bytes the memory always extends past the last block: the DW kernel's in-place paths (dwTaps)
+ * read past an input plane and mask those values off (the direct path up to 16 bytes, the flat
+ * path up to FLAT_MAX_OVERREAD = 240 floats, in assembly/kernels.ts), so the plane at the top
+ * must not end the memory. (Before the first block lies the thread pool's page, for the reads
+ * before a plane.)
  */
-const READ_SLACK = 64;
+const READ_SLACK = 1024;
 /** wasm32's ceiling: 4 GiB of address space, 65536 pages (reserved, not committed). */
 const MAX_PAGES = 65536;
 /** 4 MiB to start; it grows as packed weights and activations need. */

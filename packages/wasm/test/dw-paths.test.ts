@@ -4,8 +4,10 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { createWasmBackend, type WasmBackend } from '../src/index';
 
 // The DW kernel's paths (assembly/kernels.ts, dwTaps): stride 1 with pads of at most 4 and rows of
-// 20 outputs or more reads the input in place, with masked edge blocks; everything else goes
-// through the phase planes, of which a stride-2 channel fills only those its taps read. These
+// 20 outputs or more reads the input in place, with masked edge blocks (the direct path); stride 1
+// with "same" padding on narrower rows, when no channel keeps more than 8 taps, reads the plane in
+// place as one flat run, every load masked (the flat path); everything else goes through the
+// phase planes, of which a stride-2 channel fills only those its taps read. These
 // sweep the widths and heights around each path's blocks and thresholds, the pads on either side
 // of its limit, unsorted and one-phase tap lists, against a float64 loop over the same taps.
 
@@ -89,6 +91,14 @@ function tapsOf(kind: 'all' | 'none' | 'one' | 'shuffled', channels: number, are
     const order = all.map((tap) => ({ tap, key: rng[channel * area + tap] })).sort((a, b) => a.key - b.key);
     return order.slice(0, Math.max(1, Math.ceil(area / 2))).map((entry) => entry.tap);
   });
+}
+
+/** Up to 8 taps (the flat path's limit) reaching every edge of the window: corners, centre, edge middles. */
+function flatTaps([kh, kw]: [number, number]): number[] {
+  const at = (row: number, column: number) => row * kw + column;
+  const mid = [Math.floor(kh / 2), Math.floor(kw / 2)];
+  const taps = [at(0, 0), at(0, kw - 1), at(kh - 1, 0), at(kh - 1, kw - 1), at(mid[0], mid[1]), at(0, mid[1]), at(mid[0], 0), at(kh - 1, mid[1])];
+  return [...new Set(taps)].slice(0, 8);
 }
 
 /** Runs the layer dense (when every channel keeps every tap) or sparse and returns the worst error over the scale, or a message. */
@@ -198,7 +208,28 @@ describe.each(['simd', 'relaxed'] as const)('DW kernel paths (%s)', (simd) => {
     }
   });
 
-  it('every activation applies on both paths (each common one has its own compiled loop)', async () => {
+  it('the flat path zeroes what its loads read outside the image: NaNs at row ends and plane edges stay in their own windows', async () => {
+    for (const [height, width, kernel, pads] of [
+      [6, 14, [3, 3], [1, 1, 1, 1]],
+      [7, 7, [5, 5], [2, 2, 2, 2]],
+      [4, 4, [3, 3], [1, 1, 1, 1]],
+      [1, 17, [1, 3], [0, 1, 0, 1]],
+      [5, 9, [3, 3], [2, 0, 0, 2]],
+    ] as Array<[number, number, [number, number], Pads]>) {
+      // Two channels: the loads of one read the other's plane, and the NaNs there must not leak.
+      const x = values(2 * height * width, 9);
+      for (const plane of [0, height * width]) {
+        x[plane] = Number.NaN;
+        x[plane + width - 1] = Number.NaN;
+        x[plane + height * width - 1] = Number.NaN;
+        if (height > 1) x[plane + width] = Number.NaN;
+      }
+      const layer: Layer = { channels: 2, height, width, kernel, attrs: { pads }, taps: [flatTaps(kernel), flatTaps(kernel).reverse()] };
+      expect(await check(backend, layer, 6, x), label(layer)).toBeNull();
+    }
+  });
+
+  it('every activation applies on every path (each common one has its own compiled loop)', async () => {
     const activations: Array<[ConvAttrs['activation'], (v: number) => number]> = [
       [undefined, (v) => v],
       ['relu', (v) => Math.max(0, v)],
@@ -208,19 +239,25 @@ describe.each(['simd', 'relaxed'] as const)('DW kernel paths (%s)', (simd) => {
       ['silu', (v) => v / (1 + Math.exp(-v))],
     ];
     for (const [activation, apply] of activations) {
-      // 26 wide: the direct path; 14 wide: the phase planes.
-      for (const width of [26, 14]) {
-        const layer: Layer = { channels: 2, height: 4, width, kernel: [3, 3], attrs: { pads: [1, 1, 1, 1], activation }, taps: tapsOf('all', 2, 9, 3) };
+      // 26 wide: the direct path; 14 wide, 8 taps kept: the flat path; 14 wide dense and 3 wide
+      // (12 outputs): the phase planes.
+      for (const [width, kept] of [[26, 9], [14, 8], [14, 9], [3, 9]]) {
+        const taps = kept === 9 ? tapsOf('all', 2, 9, 3) : [flatTaps([3, 3]), flatTaps([3, 3])];
+        const layer: Layer = { channels: 2, height: 4, width, kernel: [3, 3], attrs: { pads: [1, 1, 1, 1], activation }, taps };
         const x = values(2 * 4 * width, 11).map((value) => value * 8);
         const weights = values(18, 12);
         const bias = values(2, 13);
         const expected = reference(layer, x, weights, bias);
-        const y = await backend.kernel('dwDense')({ data: x, shape: [1, 2, 4, width] }, { data: weights, shape: [2, 1, 3, 3] }, { data: bias, shape: [2] }, layer.attrs);
+        const input: Tensor = { data: x, shape: [1, 2, 4, width] };
+        const y =
+          kept === 9
+            ? await backend.kernel('dwDense')(input, { data: weights, shape: [2, 1, 3, 3] }, { data: bias, shape: [2] }, layer.attrs)
+            : await backend.kernel('dwSparse')(input, tapTable(layer, weights), { data: bias, shape: [2] }, layer.attrs);
         const data = y.data as Float32Array;
         let worst = 0;
         for (let index = 0; index < data.length; index++) worst = Math.max(worst, Math.abs(data[index] - apply(expected.y[index])) / (expected.scale[index] + 1e-6));
         backend.release(y);
-        expect(worst, `${JSON.stringify(activation)} at width ${width}`).toBeLessThan(1e-5);
+        expect(worst, `${JSON.stringify(activation)} at width ${width}, ${kept} taps`).toBeLessThan(1e-5);
       }
     }
   });
@@ -233,10 +270,11 @@ describe('DW kernel paths: 2 threads give the 1-thread results', () => {
     one.dispose();
     two.dispose();
   });
-  it('direct, phase-plane and one-phase layers', async () => {
+  it('direct, phase-plane, flat and one-phase layers', async () => {
     const layers: Layer[] = [
       { channels: 7, height: 9, width: 30, kernel: [3, 3], attrs: { pads: [1, 1, 1, 1] }, taps: tapsOf('shuffled', 7, 9, 4) },
       { channels: 7, height: 9, width: 14, kernel: [5, 5], attrs: { pads: [2, 2, 2, 2] }, taps: tapsOf('all', 7, 25, 5) },
+      { channels: 7, height: 9, width: 14, kernel: [5, 5], attrs: { pads: [2, 2, 2, 2] }, taps: Array.from({ length: 7 }, (_, channel) => flatTaps([5, 5]).slice(channel % 3)) },
       { channels: 7, height: 12, width: 33, kernel: [3, 3], attrs: { strides: [2, 2], pads: [1, 1, 1, 1] }, taps: Array.from({ length: 7 }, (_, channel) => (channel % 2 === 0 ? [0, 2, 6, 8] : [4, 1])) },
     ];
     for (const [index, layer] of layers.entries()) {

@@ -283,5 +283,14 @@ export function opCases(seed: number): ParityCase[] {
       });
     }
   });
+  // Long rows (a vector loop and a tail) whose values span far more than e^x can in float32:
+  // terms below e^-87 must come out 0, not the smallest normal float.
+  for (const log of [false, true]) {
+    add('softmax', `${log ? 'log-softmax' : 'softmax'} over rows of 203 values spread over +-150`, async (mode) => {
+      const x = randomFloat32([3, 203, 1], rngFor(830 + (log ? 1 : 0)), 150);
+      const actual = await kernelFrom(mode, 'softmax')(x, { outer: 3, length: 203, inner: 1 }, { log });
+      return { actual, expected: log ? logSoftmax(x, 1) : softmax(x, 1) };
+    });
+  }
   return cases;
 }

@@ -363,6 +363,20 @@ function tableTaps(table: TapTable): TapSource {
   };
 }
 
+const maxTapsCache = new WeakMap<object, number>();
+
+/** The most taps any channel runs (dwTaps picks its path by it), counted once per tap source. */
+function maxTapsOf(taps: TapSource): number {
+  let most = maxTapsCache.get(taps.owner);
+  if (most === undefined) {
+    const counts = new Int32Array(taps.channels);
+    taps.forEach((channel) => counts[channel]++);
+    most = counts.reduce((a, b) => Math.max(a, b), 0);
+    maxTapsCache.set(taps.owner, most);
+  }
+  return most;
+}
+
 /** The phase planes dwTaps reads: strideH * strideW planes of [Hq, Wq] (see fillPhasePlanes). */
 function phaseLayout(g: ConvGeometry): { Hq: number; Wq: number } {
   return { Hq: Math.ceil((g.height + g.padTop + g.padBottom) / g.strideH), Wq: Math.ceil((g.width + g.padLeft + g.padRight) / g.strideW) };
@@ -395,13 +409,14 @@ async function dwCore(context: KernelContext, input: Activations, taps: TapSourc
     lists = { offsets: Int32Array.from(offsets.length > 0 ? offsets : [0]), weights: Float32Array.from(weights.length > 0 ? weights : [0]), start };
     return lists;
   };
+  const maxTaps = maxTapsOf(taps);
   const tapOffsets = constants.get(taps.owner, `taps:${layout}`, () => build().offsets);
   const tapWeights = constants.get(taps.owner, 'tap-weights', () => build().weights);
   const tapStart = constants.get(taps.owner, 'tap-start', () => build().start);
   const b = residentBias(context, bias, taps.channels, taps.channels, op, taps.owner);
   const act = encodeActivation(attrs.activation);
   const [batch, channels] = input.shape;
-  const scratchBytes = engine.exports.dwScratchFloats(g.strideH, g.strideW, Hq, Wq, g.outHeight, kernelH * kernelW) * FLOAT;
+  const scratchBytes = engine.exports.dwScratchFloats(g.strideH, g.strideW, Hq, Wq, g.outHeight, g.outWidth, kernelH * kernelW) * FLOAT;
   // Channels split over the threads, each with its own phase planes.
   const shares = splitRange(channels, engine.threads, 1);
   const scratch = shares.map(() => engine.alloc(scratchBytes));
@@ -432,6 +447,7 @@ async function dwCore(context: KernelContext, input: Activations, taps: TapSourc
           g.padLeft,
           Hq,
           Wq,
+          maxTaps,
           act.code,
           act.alpha,
           act.beta,
