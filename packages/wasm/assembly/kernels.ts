@@ -848,6 +848,43 @@ export function im2col(x: usize, cols: usize, c0: i32, Cg: i32, H: i32, W: i32, 
   }
 }
 
+/**
+ * dst[c * rows + r] = src[r * cols + c]: a [rows, cols] matrix transposed, in 4 x 4 blocks
+ * (four row loads, eight shuffles, four stores), the edges value by value. MatMul and Gemm run
+ * transposed on the GEMM kernel (src/kernels/gemm.ts) and turn their result back with it.
+ */
+export function transpose2d(src: usize, dst: usize, rows: i32, cols: i32): void {
+  const srcRow = <usize>cols << 2;
+  const dstRow = <usize>rows << 2;
+  let r = 0;
+  for (; r + 4 <= rows; r += 4) {
+    let c = 0;
+    for (; c + 4 <= cols; c += 4) {
+      const s = src + ((<usize>r * <usize>cols + <usize>c) << 2);
+      const r0 = v128.load(s);
+      const r1 = v128.load(s + srcRow);
+      const r2 = v128.load(s + 2 * srcRow);
+      const r3 = v128.load(s + 3 * srcRow);
+      // Lanes (row, column): t0 = (0,0) (1,0) (0,1) (1,1), t1 = (0,2) (1,2) (0,3) (1,3), and rows 2, 3 alike.
+      const t0 = i32x4.shuffle(r0, r1, 0, 4, 1, 5);
+      const t1 = i32x4.shuffle(r0, r1, 2, 6, 3, 7);
+      const t2 = i32x4.shuffle(r2, r3, 0, 4, 1, 5);
+      const t3 = i32x4.shuffle(r2, r3, 2, 6, 3, 7);
+      const d = dst + ((<usize>c * <usize>rows + <usize>r) << 2);
+      v128.store(d, i32x4.shuffle(t0, t2, 0, 1, 4, 5));
+      v128.store(d + dstRow, i32x4.shuffle(t0, t2, 2, 3, 6, 7));
+      v128.store(d + 2 * dstRow, i32x4.shuffle(t1, t3, 0, 1, 4, 5));
+      v128.store(d + 3 * dstRow, i32x4.shuffle(t1, t3, 2, 3, 6, 7));
+    }
+    for (; c < cols; c++) {
+      for (let i = 0; i < 4; i++) store<f32>(dst + ((<usize>c * <usize>rows + <usize>(r + i)) << 2), load<f32>(src + ((<usize>(r + i) * <usize>cols + <usize>c) << 2)));
+    }
+  }
+  for (; r < rows; r++) {
+    for (let c = 0; c < cols; c++) store<f32>(dst + ((<usize>c * <usize>rows + <usize>r) << 2), load<f32>(src + ((<usize>r * <usize>cols + <usize>c) << 2)));
+  }
+}
+
 // ---- element-wise --------------------------------------------------------------------------
 
 /**

@@ -44,6 +44,7 @@ export interface KernelExports {
   binaryBroadcast(a: number, b: number, y: number, D0: number, D1: number, D2: number, D3: number, sa0: number, sa1: number, sa2: number, sa3: number, sb0: number, sb1: number, sb2: number, sb3: number, op: number, code: number, alpha: number, beta: number): void;
   unaryMap(x: number, y: number, n: number, op: number, code: number, alpha: number, beta: number): void;
   softmaxAxis(x: number, y: number, outer: number, length: number, inner: number, log: number): void;
+  transpose2d(src: number, dst: number, rows: number, cols: number): void;
   reduceRows(x: number, y: number, rows: number, length: number, kind: number, code: number, alpha: number, beta: number): void;
   gatherRows(x: number, rows: number, count: number, length: number, xStride: number, dst: number): void;
   gemmGather(w: number, offsets: number, rowStart: number, x: number, pack: number, bias: number, y: number, K: number, M: number, P: number, xStride: number, yStride: number, code: number, alpha: number, beta: number): void;

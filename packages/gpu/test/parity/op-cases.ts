@@ -188,6 +188,9 @@ const MATMUL_CASES: readonly MatmulCase[] = [
   { label: 'attention-style [8,40,16] x [8,16,40]', a: [8, 40, 16], b: [8, 16, 40] },
   { label: '1-D A [5] x [2,5,3]', a: [5], b: [2, 5, 3] },
   { label: '1-D B [4,5] x [5]', a: [4, 5], b: [5] },
+  // Rows and columns off the 4 x 4 blocks that the wasm backend transposes its result in.
+  { label: 'odd sizes [7,9] x [9,11] with bias, hardswish', a: [7, 9], b: [9, 11], bias: true, activation: 'hardswish' },
+  { label: 'a recognizer head [1,38,24] x [24,131] with bias', a: [1, 38, 24], b: [24, 131], bias: true },
 ];
 
 const VIEWS: readonly { view: AxisView; label: string }[] = [

@@ -48,11 +48,7 @@ async function runProduct(context: KernelContext, product: Product, out: number)
   else for (let m = 0; m < rows; m++) for (let k = 0; k < inner; k++) view[k * rows + m] = product.a[product.aStart + m * product.aRow + k * product.aStep];
   try {
     await gemmPanels(context, { weights: product.panels, x: xOffset, bias: product.bias, y: yT, inner, rows: columns, pixels: rows, xStride: rows, yStride: rows }, product);
-    if (rows !== 1) {
-      const from = engine.f32(yT, columns * rows);
-      const to = engine.f32(out, rows * columns);
-      for (let n = 0; n < columns; n++) for (let m = 0; m < rows; m++) to[m * columns + n] = from[n * rows + m];
-    }
+    if (rows !== 1) engine.exports.transpose2d(yT, out, columns, rows);
   } finally {
     engine.release(xOffset, xBytes);
     if (yT !== out) engine.release(yT, yBytes);
