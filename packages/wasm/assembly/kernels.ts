@@ -1070,6 +1070,82 @@ function softmaxRows(x: usize, y: usize, rows: i32, length: i32, log: i32): void
  * A global pool (a plane per row), ReduceMean over the last axis (a layer norm written out), the
  * mean of a squeeze-excitation block. Sums run in four lanes and are added at the end.
  */
+/**
+ * MaxPool / AveragePool over windows (not the whole plane), with the host kernel's semantics
+ * (src/host/pool.ts, which also computes the tables): per output row and column, `tables` holds
+ * the first and end tap inside the input and the count_include_pad extent (Int32: rowFirst,
+ * rowEnd, rowPadded of Ho each, then colFirst, colEnd, colPadded of Wo each). Padding adds no
+ * value; an average sums in float64 and divides by the taps inside (or, with countIncludePad, the
+ * padded extent); a window with no tap inside gives -Infinity (max) or 0; NaN wins in max. Then
+ * the epilogue. One output at a time: these are small layers (a stem's pool, a recognizer's
+ * height pool) that took the host kernel 20-60 ns per output.
+ */
+export function pool2dWindows(x: usize, y: usize, planes: i32, H: i32, W: i32, Ho: i32, Wo: i32, strideH: i32, strideW: i32, dilationH: i32, dilationW: i32, padTop: i32, padLeft: i32, tables: usize, isMax: i32, countIncludePad: i32, code: i32, alpha: f32, beta: f32): void {
+  if (isMax != 0) poolWindows(x, y, planes, H, W, Ho, Wo, strideH, strideW, dilationH, dilationW, padTop, padLeft, tables, true, false, code, alpha, beta);
+  else if (countIncludePad != 0) poolWindows(x, y, planes, H, W, Ho, Wo, strideH, strideW, dilationH, dilationW, padTop, padLeft, tables, false, true, code, alpha, beta);
+  else poolWindows(x, y, planes, H, W, Ho, Wo, strideH, strideW, dilationH, dilationW, padTop, padLeft, tables, false, false, code, alpha, beta);
+}
+
+/** pool2dWindows for one kind, inlined into each call above so that the kind is not tested per output. */
+// @ts-ignore: decorator
+@inline function poolWindows(x: usize, y: usize, planes: i32, H: i32, W: i32, Ho: i32, Wo: i32, strideH: i32, strideW: i32, dilationH: i32, dilationW: i32, padTop: i32, padLeft: i32, tables: usize, isMax: bool, countIncludePad: bool, code: i32, alpha: f32, beta: f32): void {
+  const rowFirst = tables;
+  const rowEnd = tables + (<usize>Ho << 2);
+  const rowPadded = tables + (<usize>(2 * Ho) << 2);
+  const colFirst = tables + (<usize>(3 * Ho) << 2);
+  const colEnd = colFirst + (<usize>Wo << 2);
+  const colPadded = colFirst + (<usize>(2 * Wo) << 2);
+  const rowBytes = <usize>(dilationH * W) << 2;
+  const tapBytes = <usize>dilationW << 2;
+  let out = y;
+  for (let plane = 0; plane < planes; plane++) {
+    const base = x + ((<usize>plane * <usize>H * <usize>W) << 2);
+    for (let oh = 0; oh < Ho; oh++) {
+      const iFirst = load<i32>(rowFirst + (<usize>oh << 2));
+      const iEnd = load<i32>(rowEnd + (<usize>oh << 2));
+      const rowsIn = iEnd - iFirst;
+      const firstRow = base + (<usize>((oh * strideH - padTop + iFirst * dilationH) * W) << 2);
+      for (let ow = 0; ow < Wo; ow++) {
+        const jFirst = load<i32>(colFirst + (<usize>ow << 2));
+        const jEnd = load<i32>(colEnd + (<usize>ow << 2));
+        const start = firstRow + (<usize>(ow * strideW - padLeft + jFirst * dilationW) << 2);
+        const taps = jEnd - jFirst;
+        let value: f32;
+        if (isMax) {
+          let best: f32 = -Infinity;
+          let row = start;
+          for (let i = 0; i < rowsIn; i++) {
+            let p = row;
+            for (let j = 0; j < taps; j++) {
+              const v = load<f32>(p);
+              if (v > best || v != v) best = v;
+              p += tapBytes;
+            }
+            row += rowBytes;
+          }
+          value = best;
+        } else {
+          let sum: f64 = 0;
+          let row = start;
+          for (let i = 0; i < rowsIn; i++) {
+            let p = row;
+            for (let j = 0; j < taps; j++) {
+              sum += <f64>load<f32>(p);
+              p += tapBytes;
+            }
+            row += rowBytes;
+          }
+          const inside = rowsIn * taps;
+          const count = countIncludePad ? load<i32>(rowPadded + (<usize>oh << 2)) * load<i32>(colPadded + (<usize>ow << 2)) : inside;
+          value = inside > 0 && count > 0 ? <f32>(sum / <f64>count) : 0;
+        }
+        store<f32>(out, activate1(value, code, alpha, beta));
+        out += 4;
+      }
+    }
+  }
+}
+
 export function reduceRows(x: usize, y: usize, rows: i32, length: i32, kind: i32, code: i32, alpha: f32, beta: f32): void {
   for (let r = 0; r < rows; r++) {
     const row = x + (<usize>r * <usize>length << 2);

@@ -46,6 +46,27 @@ export interface KernelExports {
   softmaxAxis(x: number, y: number, outer: number, length: number, inner: number, log: number): void;
   transpose2d(src: number, dst: number, rows: number, cols: number): void;
   reduceRows(x: number, y: number, rows: number, length: number, kind: number, code: number, alpha: number, beta: number): void;
+  pool2dWindows(
+    x: number,
+    y: number,
+    planes: number,
+    H: number,
+    W: number,
+    Ho: number,
+    Wo: number,
+    strideH: number,
+    strideW: number,
+    dilationH: number,
+    dilationW: number,
+    padTop: number,
+    padLeft: number,
+    tables: number,
+    isMax: number,
+    countIncludePad: number,
+    code: number,
+    alpha: number,
+    beta: number,
+  ): void;
   gatherRows(x: number, rows: number, count: number, length: number, xStride: number, dst: number): void;
   gemmGather(w: number, offsets: number, rowStart: number, x: number, pack: number, bias: number, y: number, K: number, M: number, P: number, xStride: number, yStride: number, code: number, alpha: number, beta: number): void;
   dwScratchFloats(strideH: number, strideW: number, Hq: number, Wq: number, Ho: number, Wo: number, taps: number): number;

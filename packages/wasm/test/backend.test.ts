@@ -1,7 +1,9 @@
 import { describe, expect, it, vi } from 'vitest';
 import { UnsupportedError, UsageError } from '@deprune/errors';
 import { conv2d, createRng, depthwiseConv2d, randomTensor, relativeL2Error, toFloat32, type Tensor } from '@deprune/tensor';
+import { pool2d as hostPool2d } from '../src/host';
 import { createWasmBackend, packPanels } from '../src/index';
+import { POOL_CASES, type PoolCase } from './pool-cases';
 
 const random = (shape: number[], seed: number) => toFloat32(randomTensor(shape, createRng(seed))) as Tensor<Float32Array>;
 
@@ -85,6 +87,34 @@ describe('the wasm backend', () => {
     expect(backend.memoryUsage().liveBytes).toBe(before);
     backend.dispose();
     expect(() => backend.upload(x)).toThrow(UsageError);
+  });
+
+  it('runs windowed max and average pools in wasm as the host kernel does: every case, NaN wins in max, windows inside the padding', async () => {
+    const backend = createWasmBackend();
+    const pool = backend.kernel('pool2d');
+    const extra: (PoolCase & { nan?: boolean })[] = [
+      { label: 'max 2x2 stride 2 with NaNs', input: [1, 2, 6, 6], params: { kind: 'max', kernel: [2, 2], strides: [2, 2] }, nan: true },
+      { label: 'max, windows wholly in the padding', input: [1, 2, 2, 3], params: { kind: 'max', kernel: [2, 2], strides: [2, 2], pads: [2, 2, 2, 2] } },
+      { label: 'average, windows wholly in the padding', input: [1, 2, 2, 3], params: { kind: 'average', kernel: [2, 2], strides: [2, 2], pads: [2, 2, 2, 2] } },
+      { label: 'average, windows wholly in the padding, count_include_pad', input: [1, 2, 2, 3], params: { kind: 'average', kernel: [2, 2], strides: [2, 2], pads: [2, 2, 2, 2], countIncludePad: true } },
+    ];
+    const cases: readonly (PoolCase & { nan?: boolean })[] = [...POOL_CASES, ...extra];
+    for (const [index, { label, input, params, activation, nan }] of cases.entries()) {
+      const x = random([...input], 50 + index);
+      if (nan === true) x.data[7] = x.data[30] = Number.NaN;
+      const expected = (await hostPool2d(x, { ...params, activation })).data;
+      const actual = await pool(x, { ...params, activation });
+      expect(backend.owns(actual), label).toBe(true);
+      const got = actual.data;
+      expect(got.length, label).toBe(expected.length);
+      for (let i = 0; i < got.length; i++) {
+        const [a, e] = [got[i], expected[i]];
+        if (Number.isNaN(e) || !Number.isFinite(e)) expect(a, `${label} [${i}]`).toBe(e);
+        else expect(Math.abs(a - e), `${label} [${i}]: ${a} vs ${e}`).toBeLessThanOrEqual(1e-6 * (Math.abs(e) + 1e-6));
+      }
+      backend.release(actual);
+    }
+    backend.dispose();
   });
 
   it('does not grow its memory over 1,000 calls of one layer', async () => {

@@ -12,7 +12,7 @@ import { emptyResult, float32Data, storeActivated } from './common';
  */
 
 /** Per output index along one axis: the taps [first, end) that land in the input and the count_include_pad divisor. */
-function axisTaps(input: number, output: number, kernel: number, stride: number, dilation: number, padBegin: number, padEnd: number) {
+export function axisTaps(input: number, output: number, kernel: number, stride: number, dilation: number, padBegin: number, padEnd: number) {
   const first = new Int32Array(output);
   const end = new Int32Array(output);
   const padded = new Int32Array(output);

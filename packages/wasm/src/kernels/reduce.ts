@@ -1,13 +1,14 @@
 import { encodeActivation, float32Data, type Pool2dFn, type ReduceAxisFn } from '@deprune/kernels';
-import { shapeSize } from '@deprune/tensor';
+import { pool2dOutputShape, shapeSize } from '@deprune/tensor';
 import * as host from '../host';
+import { axisTaps } from '../host/pool';
 import type { KernelContext } from './conv';
 
 /**
- * Reductions over contiguous rows in WebAssembly: global pools (one plane per row) and reductions
- * over the innermost axis (sum, mean, max, min). Windows that are not the whole plane, other
- * reduction kinds and axes with an inner stride run on the host kernels, which also make every
- * argument check.
+ * Reductions in WebAssembly: global pools (one plane per row), windowed max and average pools
+ * (pool2dWindows, over the host kernel's tables of taps), and reductions over the innermost axis
+ * (sum, mean, max, min). Other reduction kinds and axes with an inner stride run on the host
+ * kernels; so do inputs that are not NCHW, whose error the host kernel gives.
  */
 
 const FLOAT = 4;
@@ -29,6 +30,42 @@ export function reduceKernels(context: KernelContext): { pool2d: Pool2dFn; reduc
     }
   };
 
+  /** A windowed pool: shapes and attributes checked by pool2dOutputShape, taps per axis as the host kernel counts them. */
+  const windows: Pool2dFn = async (x, attrs) => {
+    if (x?.shape?.length !== 4 || attrs === null || typeof attrs !== 'object' || (attrs.kind !== 'max' && attrs.kind !== 'average')) return host.pool2d(x, attrs);
+    const outputShape = pool2dOutputShape(x.shape, attrs);
+    if (shapeSize(outputShape) === 0) return host.pool2d(x, attrs);
+    const [batch, channels, outHeight, outWidth] = outputShape;
+    const [, , height, width] = x.shape;
+    const [kernelH, kernelW] = attrs.kernel;
+    const [strideH, strideW] = attrs.strides ?? [1, 1];
+    const [padTop, padLeft, padBottom, padRight] = attrs.pads ?? [0, 0, 0, 0];
+    const [dilationH, dilationW] = attrs.dilations ?? [1, 1];
+    const rows = axisTaps(height, outHeight, kernelH, strideH, dilationH, padTop, padBottom);
+    const cols = axisTaps(width, outWidth, kernelW, strideW, dilationW, padLeft, padRight);
+    const tableValues = new Int32Array(3 * (outHeight + outWidth));
+    tableValues.set(rows.first, 0);
+    tableValues.set(rows.end, outHeight);
+    tableValues.set(rows.padded, 2 * outHeight);
+    tableValues.set(cols.first, 3 * outHeight);
+    tableValues.set(cols.end, 3 * outHeight + outWidth);
+    tableValues.set(cols.padded, 3 * outHeight + 2 * outWidth);
+    const act = encodeActivation(attrs.activation);
+    const input = tensors.input(float32Data(x));
+    const tables = engine.put(tableValues);
+    try {
+      const out = engine.alloc(shapeSize(outputShape) * FLOAT);
+      engine.exports.pool2dWindows(
+        input.offset, out, batch * channels, height, width, outHeight, outWidth, strideH, strideW, dilationH, dilationW, padTop, padLeft,
+        tables, attrs.kind === 'max' ? 1 : 0, attrs.countIncludePad === true ? 1 : 0, act.code, act.alpha, act.beta,
+      );
+      return tensors.output(out, outputShape);
+    } finally {
+      engine.release(tables, tableValues.byteLength);
+      input.done();
+    }
+  };
+
   const pool2d: Pool2dFn = async (x, attrs) => {
     const shape = x?.shape;
     const global =
@@ -41,7 +78,7 @@ export function reduceKernels(context: KernelContext): { pool2d: Pool2dFn; reduc
       (attrs.pads ?? [0, 0, 0, 0]).every((pad) => pad === 0) &&
       (attrs.dilations ?? [1, 1]).every((dilation) => dilation === 1) &&
       shapeSize(shape) > 0;
-    if (!global) return host.pool2d(x, attrs);
+    if (!global) return windows(x, attrs);
     const [batch, channels, height, width] = shape;
     return rowsOf(x, batch * channels, height * width, attrs.kind === 'average' ? ROW_KINDS.mean : ROW_KINDS.max, [batch, channels, 1, 1], attrs.activation);
   };
