@@ -135,7 +135,8 @@ export interface KernelSuiteSettings {
   /**
    * Each block's inputs were put in the backend's memory once (untimed), so the timed calls read
    * them in place as a model's layers do; false: every call got host tensors (a backend without
-   * memory of its own). Absent in reports from before the suite uploaded them (host tensors).
+   * memory of its own, or the wasm backend in a page that is not cross-origin isolated). Absent in
+   * reports from before the suite uploaded them (host tensors).
    */
   residentInputs?: boolean;
   /** Why the DR form was not timed though asked for (the backend has no `dwDiagonal`); absent when it ran or was not asked for. */
@@ -424,7 +425,7 @@ export async function runKernelSuite(options: KernelSuiteOptions): Promise<Kerne
   const rows: KernelRow[] = [];
   const details: KernelLayerDetail[] = [];
   const kernels = await suiteBackend(mode);
-  settings.residentInputs = kernels.backend.upload !== undefined;
+  settings.residentInputs = keepsUploads(kernels.backend);
   if (settings.includeDr && !kernels.backend.has('dwDiagonal')) {
     settings.includeDr = false;
     settings.drSkipped = `the ${mode} backend has no dwDiagonal kernel (the DR form): no DR rows`;
@@ -490,6 +491,19 @@ export async function runKernelSuite(options: KernelSuiteOptions): Promise<Kerne
     summary: summarize(rows, details, settings),
     seconds: round((performance.now() - started) / 1000, 1),
   };
+}
+
+/**
+ * Whether the backend keeps an uploaded tensor in its own memory: the wasm backend does when its
+ * memory is shared (always in Node; in a page only when it is cross-origin isolated), and else
+ * hands back a host copy that every kernel call copies in again.
+ */
+function keepsUploads(backend: SessionBackend): boolean {
+  if (backend.upload === undefined) return false;
+  const probe = backend.upload(tensor(new Float32Array(1), [1]));
+  const kept = backend.owns?.(probe) === true;
+  backend.release?.(probe);
+  return kept;
 }
 
 async function prepareBlock(
@@ -575,7 +589,7 @@ async function prepareBlock(
   const inputs: Tensor[] = [];
   const input = (shape: readonly number[]): Tensor => {
     const host = randomInput(shape, rng);
-    if (!settings.residentInputs || backend.upload === undefined) return host;
+    if (settings.residentInputs !== true || backend.upload === undefined) return host;
     const resident = backend.upload(host);
     inputs.push(resident);
     return resident;

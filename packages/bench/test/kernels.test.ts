@@ -226,6 +226,19 @@ describe('runKernelSuite in mode wasm (quick, 1 block)', () => {
     expect(hostInputs.settings.residentInputs).toBe(false);
     expect(kernelReportMarkdown(hostInputs)).toContain('every timed call includes copying its input in');
   });
+
+  it('says the inputs were host tensors where the wasm backend cannot keep them (a page that is not cross-origin isolated)', async () => {
+    const globals = globalThis as { crossOriginIsolated?: boolean };
+    const before = globals.crossOriginIsolated;
+    globals.crossOriginIsolated = false;
+    try {
+      const report = await runKernelSuite({ model: buildZooModel('mobilenetv3-small', { seed: 0 }), mode: 'wasm', quick: true, includeDr: false, layers: 'features.1.*' });
+      expect(report.settings.residentInputs).toBe(false);
+    } finally {
+      if (before === undefined) delete globals.crossOriginIsolated;
+      else globals.crossOriginIsolated = before;
+    }
+  });
 });
 
 describe('runKernelSuite extraVariants', () => {
