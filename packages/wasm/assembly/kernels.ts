@@ -401,12 +401,9 @@ function flatMasks(masks: usize, H: i32, W: i32, padTop: i32, padLeft: i32, DY: 
 function flatTaps(list: usize, tapOffsets: usize, tapWeights: usize, first: i32, last: i32, W: i32, padTop: i32, padLeft: i32, Wq: i32, DX: i32): i32 {
   let count = 0;
   for (let t = first; t < last; t++) {
-    let dx = load<i32>(tapOffsets + (<usize>t << 2));
-    let dy = 0;
-    while (dx >= Wq) {
-      dx -= Wq;
-      dy++;
-    }
+    const offset = load<i32>(tapOffsets + (<usize>t << 2));
+    const dy = tapRow(offset, Wq);
+    const dx = offset - dy * Wq;
     const e = list + <usize>count * FLAT_TAP_BYTES;
     store<i32>(e, (dy - padTop) * W + dx - padLeft);
     store<f32>(e, load<f32>(tapWeights + (<usize>t << 2)), 4);
@@ -605,6 +602,20 @@ function phasesRead(tapOffsets: usize, first: i32, last: i32, plane: i32): i32 {
 }
 
 /**
+ * The row of a tap's offset (row * Wq + column) in a stride-1 padded plane, by subtraction: an i32
+ * division per tap costs more than the rest of a small channel's bookkeeping.
+ */
+// @ts-ignore: decorator
+@inline function tapRow(offset: i32, Wq: i32): i32 {
+  let row = 0;
+  while (offset >= Wq) {
+    offset -= Wq;
+    row++;
+  }
+  return row;
+}
+
+/**
  * The direct path's list for one channel, at `list`, sorted by tap row (stably, so the sums keep
  * the tap order of row-sorted lists) so that the taps inside the image for any output row are one
  * run of it. Per tap, 64 bytes: the input offset in floats from the block's first output
@@ -617,14 +628,9 @@ function directTaps(list: usize, tapOffsets: usize, tapWeights: usize, first: i3
   const lanes = i32x4(0, 1, 2, 3);
   let count = 0;
   for (let t = first; t < last; t++) {
-    // Row and column in the padded plane, by subtraction: an i32 division per tap costs more than
-    // the rest of a small channel's bookkeeping.
-    let dx = load<i32>(tapOffsets + (<usize>t << 2));
-    let dy = 0;
-    while (dx >= Wq) {
-      dx -= Wq;
-      dy++;
-    }
+    const offset = load<i32>(tapOffsets + (<usize>t << 2));
+    let dy = tapRow(offset, Wq);
+    let dx = offset - dy * Wq;
     dy -= padTop;
     dx -= padLeft;
     // Insertion after the last tap of the same or an earlier row.

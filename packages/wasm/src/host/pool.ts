@@ -12,7 +12,7 @@ import { emptyResult, float32Data, storeActivated } from './common';
  */
 
 /** Per output index along one axis: the taps [first, end) that land in the input and the count_include_pad divisor. */
-export function axisTaps(input: number, output: number, kernel: number, stride: number, dilation: number, padBegin: number, padEnd: number) {
+function axisTaps(input: number, output: number, kernel: number, stride: number, dilation: number, padBegin: number, padEnd: number) {
   const first = new Int32Array(output);
   const end = new Int32Array(output);
   const padded = new Int32Array(output);
@@ -31,22 +31,42 @@ export function axisTaps(input: number, output: number, kernel: number, stride: 
   return { first, end, padded };
 }
 
-/** 2-D pooling of x [N, C, H, W] -> [N, C, Ho, Wo], then the fused activation. */
-export const pool2d: Pool2dFn = async (x, attrs) => {
-  if (x.shape.length !== 4) throw new ShapeError(`pool2d input must be NCHW [N, C, H, W], got [${x.shape.join(', ')}]`);
-  const outputShape = pool2dOutputShape(x.shape, attrs);
-  if (outputShape.some((dim) => dim === 0)) return emptyResult(outputShape);
-  const [batch, channels, outHeight, outWidth] = outputShape;
-  const [, , height, width] = x.shape;
+/**
+ * A pool's geometry: the output shape (the input and attributes checked by pool2dOutputShape),
+ * strides, dilations, leading pads and each axis's taps. The wasm kernel (pool2dWindows) reads
+ * the same tables.
+ */
+export function poolWindows(shape: readonly number[], attrs: Parameters<Pool2dFn>[1]) {
+  if (shape.length !== 4) throw new ShapeError(`pool2d input must be NCHW [N, C, H, W], got [${shape.join(', ')}]`);
+  const outputShape = pool2dOutputShape(shape, attrs);
+  const [, , outHeight, outWidth] = outputShape;
+  const [, , height, width] = shape;
   const [kernelH, kernelW] = attrs.kernel;
   const [strideH, strideW] = attrs.strides ?? [1, 1];
   const [padTop, padLeft, padBottom, padRight] = attrs.pads ?? [0, 0, 0, 0];
   const [dilationH, dilationW] = attrs.dilations ?? [1, 1];
+  return {
+    outputShape,
+    strides: [strideH, strideW],
+    dilations: [dilationH, dilationW],
+    padTop,
+    padLeft,
+    rows: axisTaps(height, outHeight, kernelH, strideH, dilationH, padTop, padBottom),
+    cols: axisTaps(width, outWidth, kernelW, strideW, dilationW, padLeft, padRight),
+  };
+}
+
+/** 2-D pooling of x [N, C, H, W] -> [N, C, Ho, Wo], then the fused activation. */
+export const pool2d: Pool2dFn = async (x, attrs) => {
+  const { outputShape, strides, dilations, padTop, padLeft, rows, cols } = poolWindows(x.shape, attrs);
+  if (outputShape.some((dim) => dim === 0)) return emptyResult(outputShape);
+  const [batch, channels, outHeight, outWidth] = outputShape;
+  const [, , height, width] = x.shape;
+  const [strideH, strideW] = strides;
+  const [dilationH, dilationW] = dilations;
   const act = encodeActivation(attrs.activation);
   const isMax = attrs.kind === 'max';
   const countIncludePad = attrs.countIncludePad ?? false;
-  const rows = axisTaps(height, outHeight, kernelH, strideH, dilationH, padTop, padBottom);
-  const cols = axisTaps(width, outWidth, kernelW, strideW, dilationW, padLeft, padRight);
   const input = float32Data(x);
   const out = new Float32Array(batch * channels * outHeight * outWidth);
   const row = new Float64Array(outWidth);

@@ -1,7 +1,7 @@
 import { encodeActivation, float32Data, type Pool2dFn, type ReduceAxisFn } from '@deprune/kernels';
-import { pool2dOutputShape, shapeSize } from '@deprune/tensor';
+import { shapeSize } from '@deprune/tensor';
 import * as host from '../host';
-import { axisTaps } from '../host/pool';
+import { poolWindows } from '../host/pool';
 import type { KernelContext } from './conv';
 
 /**
@@ -30,19 +30,13 @@ export function reduceKernels(context: KernelContext): { pool2d: Pool2dFn; reduc
     }
   };
 
-  /** A windowed pool: shapes and attributes checked by pool2dOutputShape, taps per axis as the host kernel counts them. */
+  /** A windowed pool, its geometry and taps per axis as the host kernel computes them (poolWindows). */
   const windows: Pool2dFn = async (x, attrs) => {
     if (x?.shape?.length !== 4 || attrs === null || typeof attrs !== 'object' || (attrs.kind !== 'max' && attrs.kind !== 'average')) return host.pool2d(x, attrs);
-    const outputShape = pool2dOutputShape(x.shape, attrs);
+    const { outputShape, strides, dilations, padTop, padLeft, rows, cols } = poolWindows(x.shape, attrs);
     if (shapeSize(outputShape) === 0) return host.pool2d(x, attrs);
     const [batch, channels, outHeight, outWidth] = outputShape;
     const [, , height, width] = x.shape;
-    const [kernelH, kernelW] = attrs.kernel;
-    const [strideH, strideW] = attrs.strides ?? [1, 1];
-    const [padTop, padLeft, padBottom, padRight] = attrs.pads ?? [0, 0, 0, 0];
-    const [dilationH, dilationW] = attrs.dilations ?? [1, 1];
-    const rows = axisTaps(height, outHeight, kernelH, strideH, dilationH, padTop, padBottom);
-    const cols = axisTaps(width, outWidth, kernelW, strideW, dilationW, padLeft, padRight);
     const tableValues = new Int32Array(3 * (outHeight + outWidth));
     tableValues.set(rows.first, 0);
     tableValues.set(rows.end, outHeight);
@@ -56,7 +50,7 @@ export function reduceKernels(context: KernelContext): { pool2d: Pool2dFn; reduc
     try {
       const out = engine.alloc(shapeSize(outputShape) * FLOAT);
       engine.exports.pool2dWindows(
-        input.offset, out, batch * channels, height, width, outHeight, outWidth, strideH, strideW, dilationH, dilationW, padTop, padLeft,
+        input.offset, out, batch * channels, height, width, outHeight, outWidth, strides[0], strides[1], dilations[0], dilations[1], padTop, padLeft,
         tables, attrs.kind === 'max' ? 1 : 0, attrs.countIncludePad === true ? 1 : 0, act.code, act.alpha, act.beta,
       );
       return tensors.output(out, outputShape);
