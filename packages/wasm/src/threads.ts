@@ -9,16 +9,21 @@ import { DeprunError } from '@deprune/errors';
  *
  * The hand-off is a few words of shared memory per worker, not messages: the main thread writes a
  * task (the export's index and its arguments) and bumps the worker's generation; the worker spins
- * briefly, then sleeps on that word (Atomics.wait), runs the task, and publishes the generation it
- * finished. Kernel calls come back to back during a run, so the short spin keeps a worker awake
- * between them instead of paying a futex wake-up per layer.
+ * briefly, then sleeps on that word (Atomics.wait), claims the task, runs it, and publishes the
+ * generation it finished. Kernel calls come back to back during a run, so the short spin keeps a
+ * worker awake between them instead of paying a futex wake-up per layer.
+ *
+ * A task goes to whichever thread claims it first (a compare-and-swap of the slot's claim word):
+ * the main thread, done with its own part, takes every part whose worker has not started it yet,
+ * instead of waiting for a worker that is still waking up, or that another process keeps off its
+ * core. A part computes the same whichever thread runs it.
  */
 
 /** The exports a worker can run, by index (the task word names one). */
 export const THREAD_EXPORTS = ['gemmPanels', 'dwTaps', 'gemmGather'] as const;
 export type ThreadExport = (typeof THREAD_EXPORTS)[number];
 
-/** Words per worker slot: generation, done, export index, spare, then the arguments (as float64 pairs). */
+/** Words per worker slot: generation, done, export index, argument count, claim, spare, then the arguments (as float64 pairs). */
 const SLOT_INTS = 64;
 const ARGS_OFFSET_INTS = 8;
 /** Up to 28 arguments (float64, 2 ints each). */
@@ -47,6 +52,9 @@ function serve(module, memory, slotByte, spin) {
     }
     seen = Atomics.load(ctrl, 0);
     if (seen < 0) return;
+    // The main thread may have taken this task already (it then publishes it done itself).
+    const claim = Atomics.load(ctrl, 4);
+    if (claim === seen || Atomics.compareExchange(ctrl, 4, claim, seen) !== claim) continue;
     run[ctrl[2]](...args.subarray(0, ctrl[3]));
     Atomics.store(ctrl, 1, seen);
     Atomics.notify(ctrl, 1);
@@ -145,7 +153,17 @@ export class ThreadPool {
       Atomics.notify(slot, 0);
     }
     local(parts[0]);
-    for (let worker = 0; worker < parts.length - 1; worker++) await this.waitFor(worker, generation);
+    // Parts no worker has claimed yet run here; the others are waited for.
+    const claimed: number[] = [];
+    for (let worker = 0; worker < parts.length - 1; worker++) {
+      const slot = this.slot(worker);
+      const claim = Atomics.load(slot, 4);
+      if (claim !== generation && Atomics.compareExchange(slot, 4, claim, generation) === claim) {
+        local(parts[worker + 1]);
+        Atomics.store(slot, 1, generation);
+      } else claimed.push(worker);
+    }
+    for (const worker of claimed) await this.waitFor(worker, generation);
   }
 
   private async waitFor(worker: number, generation: number): Promise<void> {

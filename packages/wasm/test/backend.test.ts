@@ -117,6 +117,28 @@ describe('the wasm backend', () => {
     backend.dispose();
   });
 
+  it('gives the one-thread result on each of 300 small calls at 2 threads, whichever thread takes each part', async () => {
+    // Small calls leave the worker asleep between them, so the caller often takes its part too
+    // (see ThreadPool.run); a lost or doubly run part would change or zero some outputs.
+    const one = createWasmBackend({ threads: 1 });
+    const two = createWasmBackend({ threads: 2, minParallelWork: 0 });
+    const x = random([1, 12, 6, 10], 21);
+    const pw = random([20, 12], 22);
+    const dw = random([12, 1, 3, 3], 23);
+    const expectedPw = Array.from((await one.kernel('pwDense')(x, pw, null)).data);
+    const expectedDw = Array.from((await one.kernel('dwDense')(x, dw, null, { pads: [1, 1, 1, 1] })).data);
+    for (let call = 0; call < 150; call++) {
+      const y = await two.kernel('pwDense')(x, pw, null);
+      expect(Array.from(y.data), `pwDense call ${call}`).toEqual(expectedPw);
+      two.release(y);
+      const z = await two.kernel('dwDense')(x, dw, null, { pads: [1, 1, 1, 1] });
+      expect(Array.from(z.data), `dwDense call ${call}`).toEqual(expectedDw);
+      two.release(z);
+    }
+    one.dispose();
+    two.dispose();
+  });
+
   it('does not grow its memory over 1,000 calls of one layer', async () => {
     const backend = createWasmBackend();
     const pw = backend.kernel('pwDense');
