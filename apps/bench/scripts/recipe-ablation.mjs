@@ -2,7 +2,7 @@
 // One-shot recipe variants of PP-OCRv4 rec (or ppocr cls with MODEL=ppocr-cls), scored on the held-out
 // text sources: DEPrune-BH at one ratio, OBS + saliency-macs + reconstruction (the CLI's recipe), with
 // one setting changed per run.
-// Calibration: N samples (default 32) of @deprune/textdata's CALIBRATION_SOURCE, seed 7; evaluation:
+// Calibration: N samples (default 32) of @deprune/textdata's CALIBRATION_SOURCE, seed 7 (CALIB_SEED=s: another set); evaluation:
 // 100 lines each of liberation-skia and freefont-outline, seed 1000 (the accuracy suite's sets);
 // onnxruntime-node runs every forward pass. Deterministic: a run repeats to the last line.
 // Usage: [MODEL=ppocr-cls] node apps/bench/scripts/recipe-ablation.mjs '{"label": {prune config overrides, "damping": D}, ...}' [ratio] [samples]
@@ -49,10 +49,10 @@ try {
     for (const set of sets) out.push((await evaluate(model, task, set.items, { engine, charset })).metrics[setup.metric]);
     return out;
   };
-  const samples = generateSet(setup.kind, Number(samplesText), 7, { source: CALIBRATION_SOURCE }).map((sample) => ({ tensor: preprocessImage(sample.image, task, { maxSide: 640 }).tensor, source: sample.name }));
+  const samples = generateSet(setup.kind, Number(samplesText), Number(process.env.CALIB_SEED ?? 7), { source: CALIBRATION_SOURCE }).map((sample) => ({ tensor: preprocessImage(sample.image, task, { maxSide: 640 }).tensor, source: sample.name }));
   const { statistics } = await collectStatistics(dense, samples, { engine });
   const inputShapes = { [indexGraph(dense).inputs[0]]: setup.shape };
-  console.log(`${setup.label}, DEPrune-BH r = ${ratioText}, ${samples.length} ${CALIBRATION_SOURCE} samples; held-out ${setup.metricLabel} (%): liberation-skia / freefont-outline, mean`);
+  console.log(`${setup.label}, DEPrune-BH r = ${ratioText}, ${samples.length} ${CALIBRATION_SOURCE} samples (seed ${process.env.CALIB_SEED ?? 7}); held-out ${setup.metricLabel} (%): liberation-skia / freefont-outline, mean`);
   for (const [label, { damping, allocation, biasCorrection, sequential, activation, activationLayers, ...overrides }] of Object.entries(runs)) {
     const config = { variant: 'deprune-bh', ratio: Number(ratioText), importance: 'obs', inputShapes, ...overrides, allocation: { ...ALLOCATION_PRESETS['saliency-macs'], ...allocation } };
     const pruned = prune(dense, config, { statistics });
