@@ -81,7 +81,10 @@ export interface LayerReconstruction {
   underdeterminedRows: number;
   /** Which pass (0-based) reconstructed it: layers in one pass do not depend on each other. */
   pass: number;
-  /** `remask` changed the layer's mask: the number of kept weights that moved (kept now, pruned in the plan). */
+  /**
+   * `remask` changed the layer's mask: the number of kept weights that moved (kept now, pruned in
+   * the plan). `errorBefore` is then the dense weights under the new mask.
+   */
   remasked?: number;
   /** The activation its target was weighted through (`activationWeighting`); the errors are then weighted ones. */
   activation?: FollowingActivation['kind'];
