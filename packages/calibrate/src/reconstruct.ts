@@ -17,6 +17,7 @@ import { effectiveScale } from '@deprune/tensor';
 import { declaredChannels, geometryOf, layerInfos, type CalibrationProgress } from './collect';
 import { singleInputName, type ForwardEngine } from './engine';
 import { dataInputOf, truncateModel, upstreamNodes, writeConvUpdates, type ConvUpdate } from './graph';
+import { activationWeights, followingActivation, type ActivationWeighting, type FollowingActivation } from './activation';
 import { PairedAccumulator, type PairedStatistics } from './paired';
 import { checkSamples, type CalibrationSample } from './samples';
 import { solveLayer } from './solve';
@@ -42,6 +43,25 @@ export interface ReconstructOptions {
    * inspecting a reconstruction; the sums are the solver's own, not to be changed.
    */
   onLayerStatistics?: (event: { name: string; pass: number; statistics: PairedStatistics }) => void;
+  /**
+   * Sequential importance: called with each layer's plan entry and the statistics of its input in
+   * the pruned network (predecessors already re-masked and reconstructed) just before its solve.
+   * A returned entry replaces the layer's mask (the solve starts from the dense weights under it,
+   * and the returned plan carries it); undefined keeps the plan's. Masking plans only (ignored
+   * for a `channel` plan). The caller keeps each balanced unit's kept count, so the balance and HSR's
+   * steps hold; it is checked here that the kept weight count does not change.
+   */
+  remask?: (event: { entry: LayerPlanEntry; pass: number; statistics: PairedStatistics }) => LayerPlanEntry | undefined;
+  /**
+   * Reconstruction targets through the following activation, for layers followed by ReLU, Clip
+   * or HardSwish (after per-channel affines): each output value's squared error is weighted by the
+   * activation's slope at the dense value (see `ActivationWeighting`); a PW layer, which solves
+   * all its rows on one Gram matrix, weights each pixel by the mean over its rows. Default: none
+   * (plain output error). The layer errors reported are then the weighted ones.
+   */
+  activationWeighting?: ActivationWeighting;
+  /** Which layers `activationWeighting` applies to: 'dw' (default) or 'all' (PW too). */
+  activationLayers?: 'dw' | 'all';
 }
 
 export interface LayerReconstruction {
@@ -61,6 +81,13 @@ export interface LayerReconstruction {
   underdeterminedRows: number;
   /** Which pass (0-based) reconstructed it: layers in one pass do not depend on each other. */
   pass: number;
+  /**
+   * `remask` changed the layer's mask: the number of kept weights that moved (kept now, pruned in
+   * the plan). `errorBefore` is then the dense weights under the new mask.
+   */
+  remasked?: number;
+  /** The activation its target was weighted through (`activationWeighting`); the errors are then weighted ones. */
+  activation?: FollowingActivation['kind'];
 }
 
 export interface ReconstructionReport {
@@ -100,6 +127,12 @@ function storedWeights(index: GraphIndex, info: LayerInfo): { weights: Float64Ar
   const biasSource = info.bias ? constantSource(index, info.bias) : undefined;
   const bias = biasSource ? readFloatConstant(index, biasSource) : undefined;
   return { weights: Float64Array.from(weight.data), bias: bias ? Float64Array.from(bias.data) : new Float64Array(info.outChannels) };
+}
+
+function count(mask: Uint8Array): number {
+  let kept = 0;
+  for (let index = 0; index < mask.length; index++) kept += mask[index];
+  return kept;
 }
 
 function complement(removed: readonly number[] | undefined, size: number): number[] {
@@ -160,7 +193,7 @@ function outputScale(index: GraphIndex, info: LayerInfo): Float64Array | undefin
  * one of the pass's layers, so every layer is solved on inputs computed by already-reconstructed
  * predecessors, and independent layers (parallel branches) share a forward pass.
  */
-function groupPasses(index: GraphIndex, names: readonly string[]): string[][] {
+export function groupPasses(index: GraphIndex, names: readonly string[]): string[][] {
   const upstream = upstreamNodes(index, names);
   const passes: string[][] = [];
   for (const name of names) {
@@ -212,7 +245,10 @@ export async function reconstruct<Plan extends PrunePlan>(
     const members = passes[pass].map((name) => targets.get(name)!);
     const prunedIndex = indexGraph(current);
     const inputs = members.map((target) => ({ pruned: dataInputOf(prunedIndex, target.entry.name), dense: dataInputOf(denseIndex, target.entry.name) }));
-    const accumulators = members.map((target) => {
+    const activations: (FollowingActivation | undefined)[] = members.map((target) =>
+      options.activationWeighting !== undefined && (target.pruned.kind === 'dw' || options.activationLayers === 'all') ? followingActivation(denseIndex, target.dense.name) : undefined,
+    );
+    const accumulators = members.map((target, member) => {
       const { dense: denseInfo, pruned: prunedInfo, rowMap } = target;
       return new PairedAccumulator({
         kind: prunedInfo.kind as 'dw' | 'pw',
@@ -222,11 +258,13 @@ export async function reconstruct<Plan extends PrunePlan>(
         ...(prunedInfo.kind === 'dw' ? { channelMap: rowMap } : {}),
         geometry: geometryOf(prunedInfo),
         ...(options.dwVectorsPerTap === undefined ? {} : { dwVectorsPerTap: options.dwVectorsPerTap }),
-        ...(options.denseStatistics?.has(denseInfo.name) ? { dense: options.denseStatistics.get(denseInfo.name)! } : {}),
+        ...(options.denseStatistics?.has(denseInfo.name) && activations[member] === undefined ? { dense: options.denseStatistics.get(denseInfo.name)! } : {}),
       });
     });
     const prunedFetch = [...new Set(inputs.map((input) => input.pruned).filter((name) => name !== inputName))];
-    const denseFetch = [...new Set(inputs.map((input) => input.dense).filter((name) => name !== denseInput))];
+    const denseFetch = [
+      ...new Set([...inputs.map((input) => input.dense), ...activations.flatMap((activation) => (activation ? [activation.value] : []))].filter((name) => name !== denseInput)),
+    ];
     const prunedModel = prunedFetch.length > 0 ? truncateModel(current, prunedFetch) : null;
     const denseModel = denseFetch.length > 0 ? truncateModel(dense, denseFetch) : null;
     try {
@@ -237,7 +275,11 @@ export async function reconstruct<Plan extends PrunePlan>(
         const denseValues: Record<string, HostTensor> = denseModel ? await options.engine.run(denseModel, { [denseInput]: feed }) : {};
         prunedValues[inputName] = feed;
         denseValues[denseInput] = feed;
-        accumulators.forEach((accumulator, member) => accumulator.add(prunedValues[inputs[member].pruned], denseValues[inputs[member].dense]));
+        accumulators.forEach((accumulator, member) => {
+          const activation = activations[member];
+          if (activation === undefined) accumulator.add(prunedValues[inputs[member].pruned], denseValues[inputs[member].dense]);
+          else accumulator.addWeighted(prunedValues[inputs[member].pruned], denseValues[inputs[member].dense], activationWeights(denseValues[activation.value].data, activation, options.activationWeighting!));
+        });
       }
     } finally {
       if (prunedModel) await options.engine.release(prunedModel);
@@ -251,6 +293,22 @@ export async function reconstruct<Plan extends PrunePlan>(
       const scale = outputScale(denseIndex, denseInfo);
       const stats = accumulators[member].result();
       options.onLayerStatistics?.({ name: prunedInfo.name, pass, statistics: stats });
+      let remasked: number | undefined;
+      const replacement = physical ? undefined : options.remask?.({ entry: target.entry, pass, statistics: stats });
+      if (replacement !== undefined) {
+        const mask = maskFromPlanEntry(replacement);
+        if (replacement.name !== target.entry.name || mask.length !== target.mask.length || count(mask) !== count(target.mask)) {
+          throw new DeprunError('BAD_USAGE', `remask of '${target.entry.name}' returned a plan entry with another layer, shape or kept count`, { node: target.entry.name });
+        }
+        remasked = 0;
+        for (let weight = 0; weight < mask.length; weight++) {
+          if (mask[weight] && !target.mask[weight]) remasked += 1;
+          // The solve starts from the dense weights under the new mask (what prune() would have written).
+          now.weights[weight] = mask[weight] ? Math.fround(original.weights[weight]) : 0;
+        }
+        target.mask = mask;
+        target.entry = replacement;
+      }
       const solution = solveLayer({
         name: prunedInfo.name,
         kind: prunedInfo.kind as 'dw' | 'pw',
@@ -279,6 +337,8 @@ export async function reconstruct<Plan extends PrunePlan>(
         biasOnlyRows: solution.biasOnlyRows,
         underdeterminedRows: solution.underdeterminedRows,
         pass,
+        ...(remasked === undefined ? {} : { remasked }),
+        ...(activations[member] === undefined ? {} : { activation: activations[member]!.kind }),
       });
     });
     current = writeConvUpdates(current, updates);
@@ -290,7 +350,7 @@ export async function reconstruct<Plan extends PrunePlan>(
   const mean = (field: 'errorBefore' | 'errorAfter') => (totalKept === 0 ? 0 : layers.reduce((sum, layer) => sum + weightOf(layer) * layer[field], 0) / totalKept);
   return {
     model: current,
-    plan: { ...plan, output: { hash: fnv1a32(bytes), bytes: bytes.length } },
+    plan: { ...plan, layers: plan.layers.map((entry) => targets.get(entry.name)?.entry ?? entry), output: { hash: fnv1a32(bytes), bytes: bytes.length } },
     report: {
       engine: options.engine.name,
       samples: samples.length,
