@@ -149,13 +149,7 @@ export class PairedAccumulator {
     const { spec, stats, taps } = this;
     if (this.denseKnown) throw new ShapeError(`layer '${spec.name}': weighted statistics cannot use known dense statistics`, { node: spec.name });
     if ((this.stats.count > 0 && this.weightTotals === null) || this.rescaled) throw new ShapeError(`layer '${spec.name}': weighted and unweighted batches mixed, or a batch after result()`, { node: spec.name });
-    const [batch, height, width] = checkInput(pruned, spec.prunedChannels, spec.name);
-    const [denseBatch, denseHeight, denseWidth] = checkInput(dense, spec.denseChannels, spec.name);
-    if (batch !== denseBatch || height !== denseHeight || width !== denseWidth) {
-      throw new ShapeError(`layer '${spec.name}': pruned input [${pruned.shape.join(', ')}] and dense input [${dense.shape.join(', ')}] differ in batch or size`, { node: spec.name });
-    }
-    const [outHeight, outWidth] = outputSize(spec.geometry, height, width);
-    const pixels = outHeight * outWidth;
+    const { batch, height, width, pixels } = this.checkPair(pruned, dense);
     const outChannels = Math.round(weights.length / Math.max(1, batch * pixels));
     if (weights.length !== batch * outChannels * pixels || (spec.kind === 'dw' && outChannels !== spec.denseChannels)) {
       throw new ShapeError(`layer '${spec.name}': ${weights.length} output weights do not fit ${batch} x C x ${pixels} outputs`, { node: spec.name });
@@ -244,16 +238,22 @@ export class PairedAccumulator {
     this.samples += batch;
   }
 
-  /** Adds one batch: the layer's input in the pruned and in the dense network (same samples, same order). */
-  add(pruned: InputView, dense: InputView): void {
-    const { spec, stats, taps } = this;
+  /** Checks a batch's pruned and dense inputs against the layer and each other; their size and the output's pixels. */
+  private checkPair(pruned: InputView, dense: InputView): { batch: number; height: number; width: number; outWidth: number; pixels: number } {
+    const { spec } = this;
     const [batch, height, width] = checkInput(pruned, spec.prunedChannels, spec.name);
     const [denseBatch, denseHeight, denseWidth] = checkInput(dense, spec.denseChannels, spec.name);
     if (batch !== denseBatch || height !== denseHeight || width !== denseWidth) {
       throw new ShapeError(`layer '${spec.name}': pruned input [${pruned.shape.join(', ')}] and dense input [${dense.shape.join(', ')}] differ in batch or size`, { node: spec.name });
     }
     const [outHeight, outWidth] = outputSize(spec.geometry, height, width);
-    const pixels = outHeight * outWidth;
+    return { batch, height, width, outWidth, pixels: outHeight * outWidth };
+  }
+
+  /** Adds one batch: the layer's input in the pruned and in the dense network (same samples, same order). */
+  add(pruned: InputView, dense: InputView): void {
+    const { spec, stats, taps } = this;
+    const { batch, height, width, outWidth, pixels } = this.checkPair(pruned, dense);
     if (spec.kind === 'dw') {
       const step = dwPixelStep(pixels, taps, spec.dwVectorsPerTap ?? DEFAULT_DW_VECTORS_PER_TAP);
       const channels = spec.prunedChannels;
