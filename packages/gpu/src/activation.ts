@@ -16,6 +16,7 @@ const EPILOGUE_FORMULAS: readonly (readonly [code: number, formula: (v: string, 
   [ACTIVATION_CODES.hardsigmoid, (v, a, b) => `Math.min(Math.max(${a} * ${v} + ${b}, 0), 1)`],
   [ACTIVATION_CODES.sigmoid, (v) => `1 / (1 + Math.exp(-${v}))`],
   [ACTIVATION_CODES.silu, (v) => `${v} / (1 + Math.exp(-${v}))`],
+  [ACTIVATION_CODES.scaledHardswish, (v, a, b) => `${a} * (${v} * Math.min(Math.max(${v} / 6 + 0.5, 0), 1)) + ${b}`],
 ];
 
 /**

@@ -10,7 +10,7 @@ afterAll(async () => {
   await disposeBackend();
 });
 
-const ACTIVATIONS: Activation[] = ['none', 'relu', 'relu6', { kind: 'clip', min: -1, max: 0.5 }, 'hardswish', { kind: 'hardsigmoid', alpha: 0.3, beta: 0.1 }, 'sigmoid', 'silu'];
+const ACTIVATIONS: Activation[] = ['none', 'relu', 'relu6', { kind: 'clip', min: -1, max: 0.5 }, 'hardswish', { kind: 'hardswish', scale: 1.3, shift: -0.2 }, { kind: 'hardsigmoid', alpha: 0.3, beta: 0.1 }, 'sigmoid', 'silu'];
 const BODY = `function body(value) {
   const doubled = value * 2;
   return fusedActivation(doubled / 2, this.constants.activation, this.constants.alpha, this.constants.beta);

@@ -196,7 +196,7 @@ describe('activations and timing', () => {
 
   it('the kernels\' helper source computes what the float64 reference computes', () => {
     const helper = new Function(`return ${FUSED_ACTIVATION_SOURCE}`)() as (value: number, code: number, alpha: number, beta: number) => number;
-    const activations: Activation[] = ['none', 'relu', 'relu6', { kind: 'clip', min: -1, max: 0.5 }, 'hardswish', { kind: 'hardsigmoid', alpha: 0.3, beta: 0.1 }, 'sigmoid', 'silu'];
+    const activations: Activation[] = ['none', 'relu', 'relu6', { kind: 'clip', min: -1, max: 0.5 }, 'hardswish', { kind: 'hardswish', scale: 1.3, shift: -0.2 }, { kind: 'hardsigmoid', alpha: 0.3, beta: 0.1 }, 'sigmoid', 'silu'];
     for (const activation of activations) {
       const encoded = encodeActivation(activation);
       for (const value of [-7, -3, -0.4, 0, 0.25, 1, 2.5, 6.5]) {

@@ -19,7 +19,12 @@ export type Activation =
   /** ONNX Clip: min(max(x, min), max). relu6 is clip(0, 6). */
   | { kind: 'clip'; min: number; max: number }
   /** ONNX HardSigmoid: max(0, min(1, alpha * x + beta)); defaults alpha 0.2, beta 0.5. */
-  | { kind: 'hardsigmoid'; alpha?: number; beta?: number };
+  | { kind: 'hardsigmoid'; alpha?: number; beta?: number }
+  /**
+   * scale * HardSwish(x) + shift: a HardSwish followed by a constant affine, as PP-LCNetV3 (PP-OCRv4
+   * rec) applies a learnable scale and bias after each activation. Defaults 1 and 0 (HardSwish).
+   */
+  | { kind: 'hardswish'; scale?: number; shift?: number };
 
 /** The numbers a kernel sees. Codes are part of compiled kernels' signatures; do not renumber. */
 export interface EncodedActivation {
@@ -36,6 +41,8 @@ export const ACTIVATION_CODES = Object.freeze({
   hardsigmoid: 4,
   sigmoid: 5,
   silu: 6,
+  /** alpha * HardSwish(x) + beta. */
+  scaledHardswish: 7,
 });
 
 function finite(name: string, value: unknown): number {
@@ -60,9 +67,14 @@ export function encodeActivation(activation: Activation | undefined | null): Enc
       if (low > high) throw new UsageError(`activation clip needs min <= max, got min ${low} and max ${high}`);
       return { code: ACTIVATION_CODES.clip, alpha: low, beta: high };
     }
-    // ONNX HardSwish: x * max(0, min(1, x / 6 + 1 / 2)).
-    case 'hardswish':
-      return { code: ACTIVATION_CODES.hardswish, alpha: 1 / 6, beta: 0.5 };
+    // ONNX HardSwish: x * max(0, min(1, x / 6 + 1 / 2)); with a scale or shift, then that affine.
+    case 'hardswish': {
+      const options = typeof activation === 'string' ? {} : (activation as { scale?: number; shift?: number });
+      const scale = finite('hardswish scale', options.scale ?? 1);
+      const shift = finite('hardswish shift', options.shift ?? 0);
+      if (scale === 1 && shift === 0) return { code: ACTIVATION_CODES.hardswish, alpha: 1 / 6, beta: 0.5 };
+      return { code: ACTIVATION_CODES.scaledHardswish, alpha: scale, beta: shift };
+    }
     case 'hardsigmoid': {
       const options = typeof activation === 'string' ? {} : (activation as { alpha?: number; beta?: number });
       return {
@@ -77,7 +89,7 @@ export function encodeActivation(activation: Activation | undefined | null): Enc
       return { code: ACTIVATION_CODES.silu, alpha: 0, beta: 0 };
     default:
       throw new UsageError(
-        `unknown activation ${JSON.stringify(activation)} (use none, relu, relu6, hardswish, hardsigmoid, sigmoid, silu, { kind: 'clip', min, max } or { kind: 'hardsigmoid', alpha, beta })`,
+        `unknown activation ${JSON.stringify(activation)} (use none, relu, relu6, hardswish, hardsigmoid, sigmoid, silu, { kind: 'clip', min, max }, { kind: 'hardsigmoid', alpha, beta } or { kind: 'hardswish', scale, shift })`,
       );
   }
 }
@@ -97,6 +109,8 @@ export function activationValue(value: number, { code, alpha, beta }: EncodedAct
       return 1 / (1 + Math.exp(-value));
     case ACTIVATION_CODES.silu:
       return value / (1 + Math.exp(-value));
+    case ACTIVATION_CODES.scaledHardswish:
+      return alpha * (value * Math.min(Math.max(value / 6 + 0.5, 0), 1)) + beta;
     default:
       return value;
   }

@@ -9,6 +9,12 @@ describe('the kernel contract', () => {
     expect(encodeActivation({ kind: 'hardsigmoid', alpha: 0.3 })).toEqual({ code: ACTIVATION_CODES.hardsigmoid, alpha: 0.3, beta: 0.5 });
     expect(activationValue(-2, encodeActivation('relu'))).toBe(0);
     expect(activationValue(3, encodeActivation('hardswish'))).toBe(3);
+    // HardSwish then a constant affine (PP-LCNetV3's learnable scale and bias); 1 and 0 are plain HardSwish.
+    expect(encodeActivation({ kind: 'hardswish', scale: 1.5, shift: -0.25 })).toEqual({ code: ACTIVATION_CODES.scaledHardswish, alpha: 1.5, beta: -0.25 });
+    expect(encodeActivation({ kind: 'hardswish', scale: 1, shift: 0 })).toEqual(encodeActivation('hardswish'));
+    expect(activationValue(1, encodeActivation({ kind: 'hardswish', scale: 1.5, shift: -0.25 }))).toBeCloseTo(1.5 * (1 * (1 / 6 + 0.5)) - 0.25, 12);
+    expect(activationValue(-4, encodeActivation({ kind: 'hardswish', scale: 1.5, shift: -0.25 }))).toBe(-0.25);
+    expect(() => encodeActivation({ kind: 'hardswish', scale: Number.NaN })).toThrow(UsageError);
     expect(() => encodeActivation('gelu' as never)).toThrow(UsageError);
   });
 

@@ -233,6 +233,43 @@ function affineOf(node: NodeProto, value: string, inputs: FusionInputs): Affine 
   }
 }
 
+/**
+ * The scalar affine `value * scale + shift` that a chain of Mul / Div / Add / Sub by scalar
+ * constants applies to `value` (PP-LCNetV3's learnable scale and bias after each HardSwish), while
+ * each link is the only reader of the one before and keeps its shape; undefined when there is none.
+ * The fused epilogue then computes scale * HardSwish(x) + shift in one pass instead of two
+ * element-wise kernels (33 pairs, about 2.5 ms, in PP-OCRv4 rec).
+ */
+function scalarAffineAfter(value: string, inputs: FusionInputs, visible: (value: string) => boolean): { nodes: NodeProto[]; output: string; scale: number; shift: number } | undefined {
+  const nodes: NodeProto[] = [];
+  const shape = inputs.shapes.get(value);
+  let scale = 1;
+  let shift = 0;
+  let current = value;
+  while (!visible(current)) {
+    const readers = consumersOf(inputs.index, current);
+    if (readers.length !== 1) break;
+    const [next] = readers;
+    const position = next.input?.[0] === current ? 0 : next.input?.[1] === current ? 1 : -1;
+    const output = next.output?.[0] ?? '';
+    if (position < 0 || next.input?.[0] === next.input?.[1] || !BINARY_PRODUCERS.has(next.opType ?? '')) break;
+    // Division and subtraction only with the value on the left (x / c, x - c).
+    if (position === 1 && (next.opType === 'Div' || next.opType === 'Sub')) break;
+    const constant = scalarOperand(next, 1 - position, inputs);
+    const outShape = inputs.shapes.get(output);
+    if (constant === undefined || shape === undefined || outShape === undefined || outShape.join() !== shape.join()) break;
+    if (next.opType === 'Div' && constant === 0) break;
+    if (next.opType === 'Mul' || next.opType === 'Div') {
+      const factor = next.opType === 'Mul' ? constant : 1 / constant;
+      scale *= factor;
+      shift *= factor;
+    } else shift += next.opType === 'Add' ? constant : -constant;
+    nodes.push(next);
+    current = output;
+  }
+  return nodes.length === 0 ? undefined : { nodes, output: current, scale, shift };
+}
+
 /** A MatMul's following Add of a constant that varies only along the last axis: its bias. */
 function biasOf(node: NodeProto, value: string, inputs: FusionInputs): Float64Array | undefined {
   if (node.opType !== 'Add') return undefined;
@@ -292,6 +329,14 @@ export function planFusions(inputs: FusionInputs): FusionPlan {
       else break;
       taken.push(next);
       current = next.output?.[0] ?? '';
+    }
+    if (activation === 'hardswish' && !visible(current)) {
+      const after = scalarAffineAfter(current, inputs, visible);
+      if (after !== undefined) {
+        taken.push(...after.nodes);
+        current = after.output;
+        activation = { kind: 'hardswish', scale: after.scale, shift: after.shift };
+      }
     }
     if (taken.length === 0) continue;
     for (const node of taken) absorbed.add(node.name ?? '');

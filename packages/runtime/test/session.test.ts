@@ -115,6 +115,39 @@ describe('written-out hard-swish', () => {
     expect(report.steps[0].nodes).toEqual(divideAfterClip ? ['conv', 'add3', 'clip', 'sixth', 'gate'] : ['conv', 'add3', 'clip', 'gate', 'div6']);
     await expectMatchesOrt(model, { x: randomInput([1, 3, 5, 5], 12) });
   });
+
+  /** Conv -> HardSwish -> Mul (scalar) -> Add (scalar) -> [Sub (scalar)], PP-LCNetV3's learnable affine after each activation. */
+  function learnableAffineNet(options: { sub?: boolean; fetchMul?: boolean; perChannelAdd?: boolean } = {}): OnnxModel {
+    const b = new GraphBuilder({ name: 'hardswish-affine', opset: 14 });
+    const x = b.input('x', [1, 3, 'H', 'W']);
+    const conv = b.node('Conv', [x, b.weight('w', weight([5, 3, 3, 3])), b.weight('b', weight([5]))], { pads: [1, 1, 1, 1] }, { name: 'conv' });
+    const act = b.node('HardSwish', [conv], {}, { name: 'hswish' });
+    const mul = b.node('Mul', [b.weight('scale', tensor(Float32Array.of(1.7), [1])), act], {}, { name: 'scale' });
+    const add = b.node('Add', [mul, b.weight('bias', options.perChannelAdd ? weight([5, 1, 1]) : tensor(Float32Array.of(-0.3), [1]))], {}, { name: 'bias' });
+    const last = options.sub ? b.node('Sub', [add, b.weight('minus', tensor(Float32Array.of(0.2), []))], {}, { name: 'minus' }) : add;
+    b.output(last);
+    return b.build();
+  }
+
+  it('folds a scalar Mul / Add / Sub after a HardSwish into the epilogue (scale * HardSwish + shift), and stops where it must', async () => {
+    const feeds = { x: randomInput([1, 3, 6, 7], 13) };
+    const steps = async (model: OnnxModel, fetch: string[] = []) => (await createSession(model, { mode: 'cpu' })).compile({ x: [1, 3, 6, 7] }, fetch).steps;
+    const fused = learnableAffineNet({ sub: true });
+    expect((await steps(fused)).map((step) => step.nodes)).toEqual([['conv', 'hswish', 'scale', 'bias', 'minus']]);
+    await expectMatchesOrt(fused, feeds);
+    // A fetched intermediate stays computed; a per-channel Add is not a scalar (the conv's own
+    // affine takes those only before the activation).
+    expect((await steps(fused, ['scale_out'])).map((step) => step.nodes)).toEqual([['conv', 'hswish', 'scale'], ['bias'], ['minus']]);
+    await expectMatchesOrt(fused, feeds, ['scale_out']);
+    const perChannel = learnableAffineNet({ perChannelAdd: true });
+    expect((await steps(perChannel)).map((step) => step.nodes)).toEqual([['conv', 'hswish', 'scale'], ['bias']]);
+    await expectMatchesOrt(perChannel, feeds);
+    // The same on the wasm kernels (their own epilogue code for it).
+    const expected = await ortRun(fused, feeds);
+    const { outputs } = await (await createSession(fused, { mode: 'wasm', threads: 1 })).run(feeds);
+    const [name] = Object.keys(expected);
+    expect(relativeL2Error(outputs[name].data, expected[name].data)).toBeLessThan(1e-5);
+  });
 });
 
 describe('inputs', () => {

@@ -5,7 +5,7 @@
 // TypeScript side allocates; nothing here allocates. Shapes, strides and tap lists arrive as
 // arguments at run time: one module serves every layer (see the package README for why this and
 // not per-layer generated code). Activation codes are the contract's (@deprune/kernels
-// ACTIVATION_CODES): 0 none, 1 relu, 2 clip(alpha, beta), 3 hardswish, 4 hardsigmoid, 5 sigmoid, 6 silu.
+// ACTIVATION_CODES): 0 none, 1 relu, 2 clip(alpha, beta), 3 hardswish, 4 hardsigmoid, 5 sigmoid, 6 silu, 7 alpha * hardswish + beta.
 
 // a * b + c: one fused instruction with relaxed SIMD (rounded once), mul then add without.
 // @ts-ignore: decorator
@@ -66,6 +66,7 @@ export function usesRelaxedSimd(): i32 {
   if (code == 4) return f32x4.pmin(one, f32x4.pmax(zero, madd(alpha, v, beta)));
   if (code == 5) return sigmoid4(v);
   if (code == 6) return f32x4.mul(v, sigmoid4(v));
+  if (code == 7) return madd(alpha, f32x4.mul(v, f32x4.pmin(one, f32x4.pmax(zero, madd(f32x4.splat(1.0 / 6.0), v, f32x4.splat(0.5))))), beta);
   return v;
 }
 
@@ -78,6 +79,7 @@ export function usesRelaxedSimd(): i32 {
   if (code == 4) return min(max(alpha * v + beta, 0), 1);
   if (code == 5) return sigmoid1(v);
   if (code == 6) return v * sigmoid1(v);
+  if (code == 7) return alpha * (v * min(max(v * <f32>(1.0 / 6.0) + 0.5, 0), 1)) + beta;
   return v;
 }
 

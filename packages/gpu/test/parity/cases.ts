@@ -168,6 +168,7 @@ export interface DwCase {
 export const DW_CASES: readonly DwCase[] = [
   { label: 'C=13 3x3 pad 1 relu6', input: [1, 13, 9, 8], kernel: [3, 3], attrs: { pads: [1, 1, 1, 1], activation: 'relu6' } },
   { label: 'C=13 5x5 stride 2 N=2 hardswish', input: [2, 13, 11, 10], kernel: [5, 5], attrs: { strides: [2, 2], pads: [2, 2, 2, 2], activation: 'hardswish' } },
+  { label: 'C=9 3x3 14x14 scaled hardswish (PP-LCNetV3)', input: [1, 9, 14, 14], kernel: [3, 3], attrs: { pads: [1, 1, 1, 1], activation: { kind: 'hardswish', scale: 0.8, shift: 0.1 } } },
   { label: '3x3 stride (2,1) pads [0,1,1,0] silu', input: [1, 6, 8, 7], kernel: [3, 3], attrs: { strides: [2, 1], pads: [0, 1, 1, 0], activation: 'silu' } },
   { label: '1xN input (H=1) clip', input: [1, 5, 1, 17], kernel: [3, 3], attrs: { pads: [1, 1, 1, 1], activation: { kind: 'clip', min: -0.5, max: 0.7 } } },
   {
@@ -295,6 +296,7 @@ export interface PwCase {
 export const PW_CASES: readonly PwCase[] = [
   { label: 'Cin=13 Cout=10 N=2 relu', input: [2, 13, 5, 3], outChannels: 10, activation: 'relu' },
   { label: 'Cout=13 1xN input, [M,C,1,1] weight, hardswish', input: [1, 16, 1, 9], outChannels: 13, onnxWeight: true, activation: 'hardswish' },
+  { label: 'Cout=10 scaled hardswish', input: [1, 12, 5, 7], outChannels: 10, activation: { kind: 'hardswish', scale: 1.2, shift: -0.3 } },
   { label: 'Cin=7 Cout=5 no activation', input: [1, 7, 4, 4], outChannels: 5 },
   { label: 'Cin=40 Cout=36 15x17 relu6', input: [1, 40, 15, 17], outChannels: 36, activation: 'relu6' },
   // Planes of 9,216 pixels: more than a GL texture row (8,192 in SwiftShader).
@@ -371,6 +373,7 @@ export const GEMM_CASES: readonly GemmCase[] = [
   // Activations with their own alpha/beta next to gemm's (the cpu mode once mixed the two up).
   { label: 'classifier transB, alpha 0.5 beta 2, hardswish', a: [1, 24], b: [10, 24], c: [10], attrs: { transB: true, alpha: 0.5, beta: 2, activation: 'hardswish' } },
   { label: 'hardsigmoid (alpha 0.3, beta 0.4)', a: [2, 6], b: [6, 5], c: [5], attrs: { activation: { kind: 'hardsigmoid', alpha: 0.3, beta: 0.4 } } },
+  { label: 'scaled hardswish (scale 1.3, shift -0.2)', a: [3, 7], b: [7, 6], c: [6], attrs: { activation: { kind: 'hardswish', scale: 1.3, shift: -0.2 } } },
 ];
 
 // ---------------------------------------------------------------------------------------------
