@@ -12,7 +12,9 @@ import type { HostTensor } from './types';
  * - into any of those and into element-wise and pooling kernels: one activation the kernels'
  *   fused epilogue computes (Relu, Clip with constant bounds, HardSigmoid, HardSwish, Sigmoid), or
  *   the gated forms SiLU `x * Sigmoid(x)` and hard-swish `x * HardSigmoid(x)` (alpha 1/6, beta 1/2)
- *   or written out, `x * Clip(x + 3, 0, 6) / 6` (PaddleOCR's paddle2onnx exports).
+ *   or written out, `x * Clip(x + 3, 0, 6) / 6` (PaddleOCR's paddle2onnx exports);
+ * - after a HardSwish, the Mul / Div / Add / Sub by scalar constants that follow it (PP-LCNetV3's
+ *   learnable scale and bias): the epilogue computes scale * HardSwish(x) + shift.
  * A chain stops at a value that another node also reads, at a graph output, and at any value the
  * caller asked to keep (fetched intermediates), so every value anyone can see is still computed.
  */
