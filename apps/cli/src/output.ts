@@ -79,6 +79,11 @@ export function formatCount(value: number): string {
   return Math.round(value).toLocaleString('en-US');
 }
 
+/** A latency in ms to the digits that mean something: 41.3 -> '41', 1.87 -> '1.9'. */
+export function formatMs(ms: number): string {
+  return ms < 10 ? ms.toFixed(1) : ms.toFixed(0);
+}
+
 /** 312_345_678 -> '312.3M'; small numbers stay exact. */
 export function formatShort(value: number): string {
   const abs = Math.abs(value);

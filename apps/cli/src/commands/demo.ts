@@ -6,7 +6,7 @@ import type { AllocationPreset, PruneConfig, PruneVariant } from '@deprune/pipel
 import type { HostTensor } from '@deprune/runtime';
 import { helpHint, repeatsFlag } from '../args';
 import { bundledModels, resolveModel } from '../models';
-import { formatCount, formatTable, type Output } from '../output';
+import { formatCount, formatMs, formatTable, type Output } from '../output';
 import type { Command } from '../registry';
 import { fidelity, summarizeOutput, taskFor, type Fidelity, type OutputSummary } from '../tasks';
 import { createEngine, parseCount } from '../calib';
@@ -259,7 +259,7 @@ Pruning without retraining costs accuracy; the table shows how much, honestly.`,
           { warmup: DEMO_WARMUP, repeats: repeat, onRound: (round) => timing.update(round) },
         );
         await yardstick.close?.();
-        timing.done(`${name}: dense ${denseTime.medianMs.toFixed(0)} ms, pruned ${prunedTime.medianMs.toFixed(0)} ms${ortTime ? `, onnxruntime-node ${ortTime.medianMs.toFixed(0)} ms` : ''} (medians, ${mode})`);
+        timing.done(`${name}: dense ${formatMs(denseTime.medianMs)} ms, pruned ${formatMs(prunedTime.medianMs)} ms${ortTime ? `, onnxruntime-node ${formatMs(ortTime.medianMs)} ms` : ''} (medians, ${mode})`);
         const outputName = dense.outputNames[0];
         const task = taskFor(name, results[0][outputName]);
         const kernels = kernelSummary(sparse, feeds);
@@ -310,10 +310,10 @@ Pruning without retraining costs accuracy; the table shows how much, honestly.`,
           row.model,
           `${formatCount(row.dsconvKept)} / ${formatCount(row.dsconvWeights)} (${(100 * (1 - row.dsconvSparsity)).toFixed(0)}%)`,
           `${row.sparseLayers} / ${row.planLayers}`,
-          row.denseMs.toFixed(0),
-          row.prunedMs.toFixed(0),
+          formatMs(row.denseMs),
+          formatMs(row.prunedMs),
           `${row.speedup.toFixed(2)}x`,
-          row.onnxruntimeMs === null ? '-' : `${row.onnxruntimeMs.toFixed(0)} (dense)`,
+          row.onnxruntimeMs === null ? '-' : `${formatMs(row.onnxruntimeMs)} (dense)`,
           row.fidelity.maxAbsDiff.toPrecision(3),
           row.fidelity.cosine.toFixed(4),
           verdict(row),
