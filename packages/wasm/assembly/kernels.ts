@@ -454,10 +454,7 @@ function flatBlocksClip(x: usize, out: usize, list: usize, count: i32, masks: us
       a3 = madd(wv, v128.and(v128.load(p, 48), v128.load(k, 48)), a3);
     }
     const o = out + (<usize>q0 << 2);
-    v128.store(o, activate(a0, code, av, bv));
-    v128.store(o, activate(a1, code, av, bv), 16);
-    v128.store(o, activate(a2, code, av, bv), 32);
-    v128.store(o, activate(a3, code, av, bv), 48);
+    store16(o, a0, a1, a2, a3, code, av, bv);
     m += maskStride;
   }
 }
@@ -715,6 +712,15 @@ function directRowsClip(x: usize, out: usize, list: usize, count: i32, H: i32, W
   }
 }
 
+/** Four accumulators of 16 consecutive outputs, through the epilogue, stored at `o`. */
+// @ts-ignore: decorator
+@inline function store16(o: usize, a0: v128, a1: v128, a2: v128, a3: v128, code: i32, av: v128, bv: v128): void {
+  v128.store(o, activate(a0, code, av, bv));
+  v128.store(o, activate(a1, code, av, bv), 16);
+  v128.store(o, activate(a2, code, av, bv), 32);
+  v128.store(o, activate(a3, code, av, bv), 48);
+}
+
 /** 16 outputs of the direct path, every tap inside the row (see directTaps for the list). */
 // @ts-ignore: decorator
 @inline function directBlock16(base: usize, o: usize, list: usize, lo: i32, hi: i32, b: v128, code: i32, av: v128, bv: v128): void {
@@ -728,10 +734,7 @@ function directRowsClip(x: usize, out: usize, list: usize, count: i32, H: i32, W
     a2 = madd(wv, v128.load(p, 32), a2);
     a3 = madd(wv, v128.load(p, 48), a3);
   }
-  v128.store(o, activate(a0, code, av, bv));
-  v128.store(o, activate(a1, code, av, bv), 16);
-  v128.store(o, activate(a2, code, av, bv), 32);
-  v128.store(o, activate(a3, code, av, bv), 48);
+  store16(o, a0, a1, a2, a3, code, av, bv);
 }
 
 /** 8 outputs of the direct path, every tap inside the row. */
@@ -762,10 +765,7 @@ function directRowsClip(x: usize, out: usize, list: usize, count: i32, H: i32, W
     a2 = madd(wv, v128.load(p, 32), a2);
     a3 = madd(wv, v128.load(p, 48), a3);
   }
-  v128.store(o, activate(a0, code, av, bv));
-  v128.store(o, activate(a1, code, av, bv), 16);
-  v128.store(o, activate(a2, code, av, bv), 32);
-  v128.store(o, activate(a3, code, av, bv), 48);
+  store16(o, a0, a1, a2, a3, code, av, bv);
 }
 
 /** The row's last 16 outputs: the last 4 through the right masks. */
@@ -781,10 +781,7 @@ function directRowsClip(x: usize, out: usize, list: usize, count: i32, H: i32, W
     a2 = madd(wv, v128.load(p, 32), a2);
     a3 = madd(wv, v128.and(v128.load(p, 48), v128.load(e, 32)), a3);
   }
-  v128.store(o, activate(a0, code, av, bv));
-  v128.store(o, activate(a1, code, av, bv), 16);
-  v128.store(o, activate(a2, code, av, bv), 32);
-  v128.store(o, activate(a3, code, av, bv), 48);
+  store16(o, a0, a1, a2, a3, code, av, bv);
 }
 
 /** 16 outputs of one DW channel: the taps `first` .. `last` over the planes at `base`, four accumulators. */
@@ -799,10 +796,7 @@ function directRowsClip(x: usize, out: usize, list: usize, count: i32, H: i32, W
     a2 = madd(wv, v128.load(p, 32), a2);
     a3 = madd(wv, v128.load(p, 48), a3);
   }
-  v128.store(o, activate(a0, code, av, bv));
-  v128.store(o, activate(a1, code, av, bv), 16);
-  v128.store(o, activate(a2, code, av, bv), 32);
-  v128.store(o, activate(a3, code, av, bv), 48);
+  store16(o, a0, a1, a2, a3, code, av, bv);
 }
 
 /** 8 outputs of one DW channel (two accumulators). */
