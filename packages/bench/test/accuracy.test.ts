@@ -40,11 +40,11 @@ describe('accuracy suite', () => {
     expect(Math.max(...ratios) - Math.min(...ratios)).toBeGreaterThan(0.1);
     expect(allocated.dsconvSparsity).toBeCloseTo(report.rows[1].dsconvSparsity, 1);
     // Every set, held-out ones first; the headline is their mean.
-    expect(report.settings.calibSource).toBe('dejavu-varied');
-    expect(report.settings.evalSets.map((set) => `${set.name}:${set.relation}`)).toEqual(['liberation-skia:held-out', 'freefont-outline:held-out', 'dejavu-skia:same-source', 'dejavu-varied:same-source']);
+    expect(report.settings.calibSource).toBe('mixed-varied');
+    expect(report.settings.evalSets.map((set) => `${set.name}:${set.relation}`)).toEqual(['liberation-skia:held-out', 'freefont-outline:held-out', 'dejavu-skia:same-source', 'dejavu-varied:same-source', 'mixed-varied:same-source']);
     expect(report.settings.headline).toBe('held-out');
     for (const row of report.rows) {
-      expect(row.sets.map((set) => set.set)).toEqual(['liberation-skia', 'freefont-outline', 'dejavu-skia', 'dejavu-varied']);
+      expect(row.sets.map((set) => set.set)).toEqual(['liberation-skia', 'freefont-outline', 'dejavu-skia', 'dejavu-varied', 'mixed-varied']);
       expect(row.metric).toBeCloseTo((row.sets[0].metric + row.sets[1].metric) / 2, 10);
       row.sets.forEach((set, index) => expect(set.drop).toBeCloseTo(report.rows[0].sets[index].metric - set.metric, 10));
       expect(row.drop).toBeCloseTo(report.rows[0].metric - row.metric, 10);
@@ -60,7 +60,7 @@ describe('accuracy suite', () => {
     const markdown = accuracyReportMarkdown(report, 'deprune bench --suite accuracy --model ppocr-cls', 'ppocr-cls.svg');
     expect(markdown).toContain('deprune bench --suite accuracy --model ppocr-cls');
     expect(markdown).toMatch(/\| deprune-bh obs \+ recon \(r=0\.5\) \| 0\.\d{3} \| \d+\.\d \([-+±]\d+\.\d\) \|/);
-    expect(markdown).toContain('| liberation-skia (held-out) (%) | freefont-outline (held-out) (%) | dejavu-skia (same-source) (%) | dejavu-varied (same-source) (%) | held-out mean (%) |');
+    expect(markdown).toContain('| liberation-skia (held-out) (%) | freefont-outline (held-out) (%) | dejavu-skia (same-source) (%) | dejavu-varied (same-source) (%) | mixed-varied (same-source) (%) | held-out mean (%) |');
     expect(markdown).toMatch(/\| deprune-bh obs saliency-allocated \(r=0\.5\) \| 0\.\d{3} \|/);
     const chart = JSON.stringify(accuracyChartSpec(report));
     expect(chart).toContain('DSConv weight sparsity');
@@ -72,13 +72,13 @@ describe('accuracy suite', () => {
   it('refuses to evaluate on the calibration set itself and names unknown sets', async () => {
     const dense = loadModel(join(assets, 'ch_ppocr_mobile_v2.0_cls_infer.onnx'));
     const base = { model: 'ppocr-cls' as const, dense, configs: [], engine, evalCount: 2, calibSamples: 2 };
-    await expect(runAccuracySuite({ ...base, evalSets: ['liberation-skia', 'dejavu-varied'], evalSeed: 7, calibSeed: 7 })).rejects.toThrow(/'dejavu-varied' is the calibration set itself/);
+    await expect(runAccuracySuite({ ...base, evalSets: ['liberation-skia', 'mixed-varied'], evalSeed: 7, calibSeed: 7 })).rejects.toThrow(/'mixed-varied' is the calibration set itself/);
     await expect(runAccuracySuite({ ...base, evalSets: [] })).rejects.toThrow(/at least one evaluation set/);
   });
 
   it('by default evaluates on the sets held out from the calibration source first, then its own', () => {
-    expect(defaultEvalSets()).toEqual(['liberation-skia', 'freefont-outline', 'dejavu-skia', 'dejavu-varied']);
-    expect(defaultEvalSets('liberation-skia')).toEqual(['dejavu-skia', 'dejavu-varied', 'freefont-outline', 'liberation-skia']);
+    expect(defaultEvalSets()).toEqual(['liberation-skia', 'freefont-outline', 'dejavu-skia', 'dejavu-varied', 'mixed-varied']);
+    expect(defaultEvalSets('liberation-skia')).toEqual(['dejavu-skia', 'dejavu-varied', 'mixed-varied', 'freefont-outline', 'liberation-skia']);
   });
 
   it('the markdown gives each set its cell with the change against dense', () => {

@@ -26,7 +26,7 @@ function registerFonts(collection: FontCollectionName): void {
     const file = fontPath(fonts, face);
     // Skia falls back to another font silently when a family is unknown: a set would then be
     // drawn in the wrong fonts (and a held-out set might be the calibration fonts), so refuse.
-    if (GlobalFonts.registerFromPath(file, face.family) === null) throw new UnsupportedError(`Skia could not load the font '${face.family}'`, { file, hint: `reinstall ${fonts.origin.package}` });
+    if (GlobalFonts.registerFromPath(file, face.family) === null) throw new UnsupportedError(`Skia could not load the font '${face.family}'`, { file, hint: `reinstall ${face.npmPackage ?? fonts.origin.package}` });
   }
   registered.add(collection);
 }

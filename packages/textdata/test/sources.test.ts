@@ -1,3 +1,4 @@
+import { createCanvas } from '@napi-rs/canvas';
 import opentype from 'opentype.js';
 import { describe, expect, it } from 'vitest';
 import { expectBoxesEncloseInk } from './det-ink';
@@ -6,6 +7,7 @@ import {
   assertDisjointSets,
   CALIBRATION_SOURCE,
   encodePng,
+  FONT_COLLECTIONS,
   fontPath,
   generateClsSet,
   generateDetSet,
@@ -17,10 +19,12 @@ import {
   TEXT_SOURCES,
   textSource,
   type RecSample,
+  type TextSourceName,
 } from '../src/index';
 
-// Held out from the calibration source: another font collection (the relation is tested below).
-const HELD_OUT = TEXT_SOURCE_NAMES.filter((name) => TEXT_SOURCES[name].fonts !== TEXT_SOURCES[CALIBRATION_SOURCE].fonts);
+// Held out from the calibration source: no font file in common (the relation is tested below).
+const fontFiles = (name: TextSourceName) => FONT_COLLECTIONS[TEXT_SOURCES[name].fonts].faces.map((face) => `${face.npmPackage ?? ''}/${face.file}`);
+const HELD_OUT = TEXT_SOURCE_NAMES.filter((name) => !fontFiles(name).some((file) => fontFiles(CALIBRATION_SOURCE).includes(file)));
 const bytes = (samples: readonly { image: RecSample['image'] }[]) => samples.map((sample) => Buffer.from(encodePng(sample.image)));
 
 describe('text sources', () => {
@@ -35,6 +39,10 @@ describe('text sources', () => {
     expect(sourceRelation(CALIBRATION_SOURCE, CALIBRATION_SOURCE)).toBe('same-source');
     // Every source in the calibration fonts is same-source to it, whatever its style.
     for (const name of TEXT_SOURCE_NAMES.filter((other) => !HELD_OUT.includes(other))) expect(sourceRelation(CALIBRATION_SOURCE, name)).toBe('same-source');
+    // Sharing one font file is enough to be same-source: DejaVu is in both DejaVu sources and in mixed-varied.
+    expect(sourceRelation('mixed-varied', 'dejavu-skia')).toBe('same-source');
+    expect(sourceRelation('dejavu-varied', 'mixed-varied')).toBe('same-source');
+    expect(sourceRelation('mixed-varied', 'liberation-skia')).toBe('held-out');
     // Another rasterizer over the calibration fonts is not held out: the glyph shapes are the same.
     const dejavuOutline = { ...TEXT_SOURCES['freefont-outline'], name: 'dejavu-outline' as never, fonts: 'dejavu' as const };
     expect(sourceRelation(CALIBRATION_SOURCE, dejavuOutline)).toBe('same-source');
@@ -115,6 +123,35 @@ describe('text sources', () => {
     expect(caught).toBeInstanceOf(DeprunError);
     expect((caught as MissingFontError).code).toBe('FILE_NOT_FOUND');
     expect((caught as Error).message).toMatch(/apt-get install fonts-not-a-package/);
+  });
+});
+
+describe('mixed-varied fonts', () => {
+  it('draws every face in its own design, not in a fallback font', () => {
+    const faces = FONT_COLLECTIONS.mixed.faces;
+    const families = new Set(faces.map((face) => face.family.replace(/ (Bold|Italic|Black)$/, '')));
+    expect(families.size).toBeGreaterThanOrEqual(9);
+    // Every face's file resolves (npm packages of the workspace); Skia loads each one (renderSkiaLine refuses otherwise).
+    for (const face of faces) expect(fontPath(FONT_COLLECTIONS.mixed, face)).toMatch(/\.(ttf|woff2)$/);
+    // Drawing a set registers the faces with Skia; then no two draw the same pixels, nor the fallback's.
+    expect(generateRecSet(2, 21, { source: 'mixed-varied' })).toHaveLength(2);
+    const glyphs = faces.map((face) => {
+      const context = createCanvas(480, 56).getContext('2d');
+      context.font = `40px "${face.family}"`;
+      context.fillText('Hamburgefonstiv 0123', 4, 44);
+      return Buffer.from(context.getImageData(0, 0, 480, 56).data).toString('base64');
+    });
+    const fallback = createCanvas(480, 56).getContext('2d');
+    fallback.font = '40px "Not A Font Family"';
+    fallback.fillText('Hamburgefonstiv 0123', 4, 44);
+    expect(glyphs).not.toContain(Buffer.from(fallback.getImageData(0, 0, 480, 56).data).toString('base64'));
+    expect(new Set(glyphs).size).toBe(faces.length);
+  });
+
+  it('a face from an npm package that is not installed names the package', () => {
+    const collection = { name: 'mixed' as const, origin: { kind: 'npm' as const, package: 'dejavu-fonts-ttf' }, faces: [] };
+    expect(() => fontPath(collection, { family: 'X', file: 'files/x.woff2', npmPackage: '@fontsource/not-a-package' })).toThrow(/install the npm package @fontsource\/not-a-package/);
+    expect(() => fontPath(collection, { family: 'X', file: 'files/missing.woff2', npmPackage: '@fontsource/roboto' })).toThrow(MissingFontError);
   });
 });
 

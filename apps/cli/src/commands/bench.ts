@@ -113,10 +113,11 @@ weights, saliency-macs the same MACs, over the layers by normalised OBS saliency
 nm run uniform) and with or without reconstruction, at --ratios (default 0.5). --runs
 deprune-bh@0.55@saliency-macs,channel@0.2 names the runs instead of that grid (to time chosen
 pairs side by side). --engine runs the forward passes (auto: onnxruntime-node).
-Calibration images come from the dejavu-varied text source (Skia, DejaVu fonts in varied sizes,
-layouts and colours); every model is scored on each --eval-sets set (default all: liberation-skia
-and freefont-outline, held out from calibration by fonts and, for freefont-outline, rasterizer;
-then dejavu-skia and dejavu-varied, the calibration fonts, reported apart as same-source). The
+Calibration images come from the mixed-varied text source (Skia, ten font families from npm in
+varied sizes, layouts and colours); every model is scored on each --eval-sets set (default all:
+liberation-skia and freefont-outline, held out from calibration by fonts and, for
+freefont-outline, rasterizer; then dejavu-skia, dejavu-varied and mixed-varied, which share
+calibration fonts, reported apart as same-source). The
 headline metric is the held-out sets' mean; each set's score and its change against dense are
 reported. --calib-source draws the calibration images from another source instead (sets sharing
 its fonts become same-source).
@@ -159,8 +160,8 @@ Progress goes to stderr; --json prints the report.`,
     ratios: { type: 'string', value: 'list', description: 'accuracy suite: ratios (default 0.5)' },
     'eval-count': { type: 'string', value: 'N', description: 'accuracy suite: rendered evaluation images (rec/cls 100, det 30)' },
     'calib-samples': { type: 'string', value: 'N', description: 'accuracy suite: rendered calibration images (default 32)' },
-    'eval-sets': { type: 'string', value: 'a,b', description: 'accuracy suite: evaluation sets, liberation-skia | freefont-outline | dejavu-skia (default all)' },
-    'calib-source': { type: 'string', value: 'source', description: 'accuracy suite: text source of the calibration images (default dejavu-skia)' },
+    'eval-sets': { type: 'string', value: 'a,b', description: 'accuracy suite: evaluation sets, liberation-skia | freefont-outline | dejavu-skia | dejavu-varied | mixed-varied (default all)' },
+    'calib-source': { type: 'string', value: 'source', description: 'accuracy suite: text source of the calibration images (default mixed-varied)' },
     'no-reconstruct': { type: 'boolean', description: 'accuracy suite: skip the reconstructed rows' },
     speed: { type: 'boolean', description: 'accuracy suite: also time the DSConv layers on the runtime (webasm)' },
     engine: { type: 'string', value: 'name', description: 'accuracy suite: auto | onnxruntime | deprune' },

