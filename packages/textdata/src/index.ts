@@ -10,6 +10,7 @@ export {
   sourceRelation,
   assertDisjointSets,
   fontPath,
+  fontFiles,
   sourceSeed,
   MissingFontError,
 } from './sources';

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { closestName, DeprunError, UsageError } from '@deprune/errors';
 
 /**
@@ -210,13 +210,18 @@ export function sourceRelation(calibration: TextSourceName | TextSource, evaluat
   const a = typeof calibration === 'string' ? textSource(calibration) : calibration;
   const b = typeof evaluation === 'string' ? textSource(evaluation) : evaluation;
   if (a.name === b.name || a.fonts === b.fonts) return 'same-source';
-  const calibrationFaces = new Set(FONT_COLLECTIONS[a.fonts].faces.map(faceKey));
-  return FONT_COLLECTIONS[b.fonts].faces.some((face) => calibrationFaces.has(faceKey(face))) ? 'same-source' : 'held-out';
+  const calibrationFiles = new Set(fontFiles(FONT_COLLECTIONS[a.fonts]));
+  return fontFiles(FONT_COLLECTIONS[b.fonts]).some((file) => calibrationFiles.has(file)) ? 'same-source' : 'held-out';
 }
 
-/** One font file, whichever collection lists it. */
-function faceKey(face: FontFace): string {
-  return `${face.npmPackage ?? ''}/${face.file}`;
+/**
+ * A collection's font files by file name alone, whichever package ships them: the same file from
+ * another package (DejaVuSans.ttf from npm or from apt) is the same font, so a set drawn in it is
+ * never called held out. Two different fonts that happened to share a file name would be called
+ * same-source: the cautious side.
+ */
+export function fontFiles(collection: FontCollection): string[] {
+  return collection.faces.map((face) => basename(face.file));
 }
 
 /**

@@ -8,6 +8,7 @@ import {
   CALIBRATION_SOURCE,
   encodePng,
   FONT_COLLECTIONS,
+  fontFiles,
   fontPath,
   generateClsSet,
   generateDetSet,
@@ -23,8 +24,8 @@ import {
 } from '../src/index';
 
 // Held out from the calibration source: no font file in common (the relation is tested below).
-const fontFiles = (name: TextSourceName) => FONT_COLLECTIONS[TEXT_SOURCES[name].fonts].faces.map((face) => `${face.npmPackage ?? ''}/${face.file}`);
-const HELD_OUT = TEXT_SOURCE_NAMES.filter((name) => !fontFiles(name).some((file) => fontFiles(CALIBRATION_SOURCE).includes(file)));
+const filesOf = (name: TextSourceName) => fontFiles(FONT_COLLECTIONS[TEXT_SOURCES[name].fonts]);
+const HELD_OUT = TEXT_SOURCE_NAMES.filter((name) => !filesOf(name).some((file) => filesOf(CALIBRATION_SOURCE).includes(file)));
 const bytes = (samples: readonly { image: RecSample['image'] }[]) => samples.map((sample) => Buffer.from(encodePng(sample.image)));
 
 describe('text sources', () => {
@@ -43,6 +44,10 @@ describe('text sources', () => {
     expect(sourceRelation('mixed-varied', 'dejavu-skia')).toBe('same-source');
     expect(sourceRelation('dejavu-varied', 'mixed-varied')).toBe('same-source');
     expect(sourceRelation('mixed-varied', 'liberation-skia')).toBe('held-out');
+    // A font is its file, whichever package ships it: DejaVu from apt is the DejaVu of npm.
+    expect(fontFiles(FONT_COLLECTIONS.mixed)).toContain('roboto-latin-400-normal.woff2');
+    const aptCopy = { name: 'freefont' as const, origin: { kind: 'apt' as const, package: 'fonts-dejavu-core' }, faces: [{ family: 'DejaVu Sans', file: 'DejaVuSans.ttf' }] };
+    expect(fontFiles(FONT_COLLECTIONS.mixed)).toContain(fontFiles(aptCopy)[0]);
     // Another rasterizer over the calibration fonts is not held out: the glyph shapes are the same.
     const dejavuOutline = { ...TEXT_SOURCES['freefont-outline'], name: 'dejavu-outline' as never, fonts: 'dejavu' as const };
     expect(sourceRelation(CALIBRATION_SOURCE, dejavuOutline)).toBe('same-source');
