@@ -43,6 +43,7 @@ function divergence(denseOut, prunedOut) {
   }
   return total / count;
 }
+/** The model's first output on each sample (onnxruntime-node), its session released after. */
 async function outputs(model, samples) {
   const out = [];
   for (const sample of samples) {
@@ -59,29 +60,30 @@ await withHeldOutSets(task, setup, { engine, charset }, async (score) => {
     const { statistics } = await collectStatistics(dense, samples, { engine });
     const denseOut = await outputs(dense, samples);
     const reference = prune(dense, { ...base, ratio, allocation: ALLOCATION_PRESETS['saliency-macs'] }, { statistics });
-    const layers = reference.report.layers.map((layer) => ({ name: layer.name, weights: layer.weights, macsPerWeight: layer.macsBefore / layer.weights, refMacsSaved: layer.macsBefore - layer.macsAfter }));
+    const layers = reference.report.layers.map((layer) => ({ name: layer.name, weights: layer.weights, refMacsSaved: layer.macsBefore - layer.macsAfter }));
     const budget = layers.reduce((sum, layer) => sum + layer.refMacsSaved, 0);
     const started = performance.now();
     // D[l][k]: divergence with only layer l pruned at grid[k] and reconstructed; saved MACs measured.
     for (const layer of layers) {
       layer.options = [{ ratio: 0, divergence: 0, saved: 0 }];
       for (const r of grid) {
-        const one = prune(dense, { ...base, ratio: 0.5, allocation: { mode: 'uniform' }, layers: { [layer.name]: { ratio: r }, '*': { skip: true } } }, { statistics });
-        const rebuilt = await reconstruct(dense, one.model, one.plan, samples, { engine, denseStatistics: statistics });
-        const d = divergence(denseOut, await outputs(rebuilt.model, samples));
-        const rep = one.report.layers[0];
-        layer.options.push({ ratio: r, divergence: d, saved: rep.macsBefore - rep.macsAfter });
+        // Only this layer: the first matching override wins, and '*' skips every other one.
+        const alone = prune(dense, { ...base, allocation: { mode: 'uniform' }, layers: { [layer.name]: { ratio: r }, '*': { skip: true } } }, { statistics });
+        const rebuilt = await reconstruct(dense, alone.model, alone.plan, samples, { engine, denseStatistics: statistics });
+        const pruned = alone.report.layers[0];
+        layer.options.push({ ratio: r, divergence: divergence(denseOut, await outputs(rebuilt.model, samples)), saved: pruned.macsBefore - pruned.macsAfter });
       }
-      console.log(`${layer.name} w${layer.weights} ref saved ${(layer.refMacsSaved / 1e6).toFixed(2)}M: ${layer.options.slice(1).map((o) => `${o.ratio}:${o.divergence.toExponential(2)}`).join(' ')}`);
+      console.log(`${layer.name} w${layer.weights} ref saved ${(layer.refMacsSaved / 1e6).toFixed(2)}M: ${layer.options.slice(1).map((option) => `${option.ratio}:${option.divergence.toExponential(2)}`).join(' ')}`);
     }
     console.log(`sensitivity ${((performance.now() - started) / 1000).toFixed(0)} s`);
     // Lagrangian: each layer picks argmin D - lambda * saved; bisect lambda (log scale) to meet the budget.
-    const choose = (lambda) => layers.map((layer) => layer.options.reduce((best, o) => (o.divergence - lambda * o.saved < best.divergence - lambda * best.saved ? o : best)));
+    const cost = (option, lambda) => option.divergence - lambda * option.saved;
+    const choose = (lambda) => layers.map((layer) => layer.options.reduce((best, option) => (cost(option, lambda) < cost(best, lambda) ? option : best)));
     let lo = 1e-16;
     let hi = 1e2;
     for (let i = 0; i < 200; i++) {
       const mid = Math.sqrt(lo * hi);
-      const saved = choose(mid).reduce((sum, o) => sum + o.saved, 0);
+      const saved = choose(mid).reduce((sum, option) => sum + option.saved, 0);
       if (saved >= budget) hi = mid;
       else lo = mid;
     }
@@ -91,10 +93,10 @@ await withHeldOutSets(task, setup, { engine, charset }, async (score) => {
     console.log(`budget ${(budget / 1e6).toFixed(2)}M MACs; picks: ${layers.map((layer, i) => `${layer.name}=${picks[i].ratio}`).join(' ')}`);
     for (const [label, result] of [['saliency-macs', reference], ['sensitivity', chosen]]) {
       const rebuilt = await reconstruct(dense, result.model, result.plan, samples, { engine, denseStatistics: statistics });
-      const d = divergence(denseOut, await outputs(rebuilt.model, samples));
+      const kl = divergence(denseOut, await outputs(rebuilt.model, samples));
       const [a, b] = await score(rebuilt.model);
-      const t = result.report.totals;
-      console.log(`seed ${seed} ${label}: DSConv sparsity ${t.dsconvSparsity.toFixed(3)} (DW ${t.dwSparsity.toFixed(3)}, PW ${t.pwSparsity.toFixed(3)}), macs ${t.macsAfter ?? ''}; KL ${d.toExponential(3)}; ${(100 * a).toFixed(0)} / ${(100 * b).toFixed(0)}, mean ${(50 * (a + b)).toFixed(1)}`);
+      const totals = result.report.totals;
+      console.log(`seed ${seed} ${label}: DSConv sparsity ${totals.dsconvSparsity.toFixed(3)} (DW ${totals.dwSparsity.toFixed(3)}, PW ${totals.pwSparsity.toFixed(3)}), MACs ${totals.macsAfter}; KL ${kl.toExponential(3)}; ${(100 * a).toFixed(0)} / ${(100 * b).toFixed(0)}, mean ${(50 * (a + b)).toFixed(1)}`);
     }
   }
 });

@@ -127,6 +127,12 @@ export const FONT_COLLECTIONS: Readonly<Record<FontCollectionName, FontCollectio
   },
 };
 
+/** The sizes and line lengths of the varied calibration sources (`dejavu-varied`, `mixed-varied`). */
+const VARIED_STYLE: Pick<TextSource, 'rec' | 'detSizes'> = {
+  rec: { sizes: [18, 56], tokens: [1, 5], chars: [2, 30], maxAspect: 11 },
+  detSizes: [14, 40],
+};
+
 export const TEXT_SOURCES: Readonly<Record<TextSourceName, TextSource>> = {
   'dejavu-skia': {
     name: 'dejavu-skia',
@@ -143,8 +149,7 @@ export const TEXT_SOURCES: Readonly<Record<TextSourceName, TextSource>> = {
     // The calibration fonts in every style the held-out sources use (small to large type, short
     // to long lines, coloured ink, gradient background, a slight turn): calibration statistics
     // that cover sizes and layouts, without the held-out sets' fonts or rasterizer.
-    rec: { sizes: [18, 56], tokens: [1, 5], chars: [2, 30], maxAspect: 11 },
-    detSizes: [14, 40],
+    ...VARIED_STYLE,
     description: 'Skia (@napi-rs/canvas), DejaVu (npm dejavu-fonts-ttf), 18-56 px, 1-5 tokens up to 30 characters, rotated up to 1.5 degrees, coloured ink, gradient background',
   },
   'mixed-varied': {
@@ -153,8 +158,7 @@ export const TEXT_SOURCES: Readonly<Record<TextSourceName, TextSource>> = {
     fonts: 'mixed',
     // dejavu-varied's styles over ten font families instead of one: glyph shapes are what a
     // calibration set's statistics latch onto most, so more designs stand for unseen fonts better.
-    rec: { sizes: [18, 56], tokens: [1, 5], chars: [2, 30], maxAspect: 11 },
-    detSizes: [14, 40],
+    ...VARIED_STYLE,
     description:
       'Skia (@napi-rs/canvas), DejaVu and Roboto, Roboto Condensed, Open Sans, Lato, Noto Serif, PT Serif, Merriweather, Source Code Pro, IBM Plex Mono (npm), 18-56 px, 1-5 tokens up to 30 characters, rotated up to 1.5 degrees, coloured ink, gradient background',
   },
