@@ -15,11 +15,17 @@
 import { collectStatistics, correctBiases, reconstruct, sequentialRemask } from '@deprune/calibrate';
 import { indexGraph } from '@deprune/onnx';
 import { ALLOCATION_PRESETS, prune } from '@deprune/pipeline';
-import { calibrationSamples, checkedNumber, loadRecipeModel, recipeSettings, withHeldOutSets } from './lib/held-out.mjs';
+import { calibrationSamples, checkedNumber, loadRecipeModel, recipeSettings, refuse, withHeldOutSets } from './lib/held-out.mjs';
 
 const SCRIPT = 'recipe-ablation';
 const [runsText = '{"recipe": {}}', ratioText = '0.5', samplesText = '32'] = process.argv.slice(2);
-const runs = JSON.parse(runsText);
+let runs;
+try {
+  runs = JSON.parse(runsText);
+} catch (error) {
+  refuse(SCRIPT, `the runs must be a JSON object of label: settings, got '${runsText.slice(0, 80)}' (${error.message})`);
+}
+if (runs === null || typeof runs !== 'object' || Array.isArray(runs)) refuse(SCRIPT, `the runs must be a JSON object of label: settings, got '${runsText.slice(0, 80)}'`);
 const ratio = checkedNumber(SCRIPT, 'the ratio', ratioText, 0, 0.99);
 const sampleCount = checkedNumber(SCRIPT, 'the sample count', samplesText, 1, 4096, true);
 const { task, setup, calibSource, calibSeeds } = recipeSettings(SCRIPT);
